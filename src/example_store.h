@@ -1,0 +1,75 @@
+#ifndef FTCAPTURE_SRC_EXAMPLE_STORE_H_
+#define FTCAPTURE_SRC_EXAMPLE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "ftcapture/v1/capture.pb.h"
+
+namespace ftcapture {
+
+class Env;
+
+enum class SyncPolicy {
+  kAlways,  // fsync before an example is acknowledged (group commit)
+  kBatch,   // fsync in the background every few milliseconds
+  kNone,    // leave it to the OS
+};
+absl::StatusOr<SyncPolicy> ParseSyncPolicy(absl::string_view text);
+
+// File names under the data dir.
+inline constexpr char kDatasetFileName[] = "examples.tfrecord";
+inline constexpr char kMarkdownFileName[] = "fine_tuning_best_case_interchanges.md";
+inline constexpr char kNegativeMarkdownFileName[] =
+    "fine_tuning_negative_interchanges.md";
+
+// What Open() found and repaired.
+struct RecoveryReport {
+  int64_t records = 0;             // good records read
+  int64_t torn_tail_bytes = 0;     // cut off the end, kept in quarantine
+  int64_t corrupt_records = 0;     // bad records in the middle, kept aside
+  int64_t markdown_appended = 0;   // examples the Markdown was missing
+  std::string ToString() const;
+};
+
+// The examples of one data dir: examples.tfrecord (the source of truth) and
+// the Markdown view derived from it. Appends are serialized internally;
+// concurrent Append() calls share one fsync.
+class ExampleStore {
+ public:
+  struct Options {
+    std::string data_dir;
+    SyncPolicy sync = SyncPolicy::kAlways;
+    // Also write negative examples to kNegativeMarkdownFileName.
+    bool negative_markdown = false;
+  };
+  using Visitor =
+      std::function<void(uint64_t offset, const v1::Example& example)>;
+
+  // Opens (creating) the files, verifies every record, repairs what a crash
+  // left behind, and calls `visit` for each good record in file order.
+  static absl::StatusOr<std::unique_ptr<ExampleStore>> Open(
+      Env* env, const Options& options, const Visitor& visit,
+      RecoveryReport* report);
+
+  virtual ~ExampleStore() = default;
+
+  // Writes `example` to the dataset and then to the Markdown; returns its
+  // record offset once it is as durable as the sync policy says. On error no
+  // partial record remains and the store stays usable.
+  virtual absl::StatusOr<uint64_t> Append(const v1::Example& example) = 0;
+  virtual absl::StatusOr<v1::Example> ReadAt(uint64_t offset) const = 0;
+
+  virtual int64_t dataset_bytes() const = 0;
+  virtual int64_t markdown_bytes() const = 0;
+  virtual int64_t markdown_lines() const = 0;
+};
+
+}  // namespace ftcapture
+
+#endif  // FTCAPTURE_SRC_EXAMPLE_STORE_H_
