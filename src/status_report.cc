@@ -9,12 +9,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/types/optional.h"
+#include "src/example_store.h"
 
 namespace ftcapture {
 namespace {
-
-constexpr absl::string_view kMarkdownFileName =
-    "fine_tuning_best_case_interchanges.md";
 
 absl::Time ToAbslTime(const google::protobuf::Timestamp& t) {
   return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
@@ -251,7 +249,7 @@ std::string RenderStatusMarkdown(const v1::GetStatsResponse& stats,
                   WithThousands(stats.negative_examples()), " |\n");
   absl::StrAppend(&out, "| Imported | ",
                   WithThousands(stats.imported_examples()), " |\n");
-  absl::StrAppend(&out, "| Dataset (examples.tfrecord) | ",
+  absl::StrAppend(&out, "| Dataset (", kDatasetFileName, ") | ",
                   FormatBytes(stats.dataset_bytes()), " (",
                   WithThousands(stats.dataset_bytes()), " bytes) |\n");
   absl::StrAppend(&out, "| Markdown (", kMarkdownFileName, ") | ",
