@@ -61,6 +61,11 @@ void FaultInjectionEnv::FailTruncates(const std::string& path_part,
   truncate_rules_.push_back({path_part, error_number, 0});
 }
 
+void FaultInjectionEnv::SetSyncDelay(absl::Duration delay) {
+  absl::MutexLock l(&mu_);
+  sync_delay_ = delay;
+}
+
 void FaultInjectionEnv::Heal() {
   absl::MutexLock l(&mu_);
   write_rules_.clear();
@@ -115,6 +120,12 @@ uint64_t FaultInjectionEnv::AllowWrite(const std::string& path, uint64_t n,
 }
 
 int FaultInjectionEnv::SyncError(const std::string& path) {
+  absl::Duration delay;
+  {
+    absl::MutexLock l(&mu_);
+    delay = sync_delay_;
+  }
+  if (delay > absl::ZeroDuration()) absl::SleepFor(delay);
   absl::MutexLock l(&mu_);
   syncs_[path]++;
   for (const Rule& rule : sync_rules_) {

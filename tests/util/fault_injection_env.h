@@ -15,6 +15,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "src/env.h"
 
 namespace ftcapture {
@@ -32,7 +33,10 @@ class FaultInjectionEnv : public EnvWrapper {
   void FailSyncs(const std::string& path_part, int error_number);
   // TruncateFile() of matching files fails with `error_number`.
   void FailTruncates(const std::string& path_part, int error_number);
-  // Stops injecting anything.
+  // Every Sync() sleeps this long first, like a slow disk (lets tests see
+  // group commit batch concurrent appends).
+  void SetSyncDelay(absl::Duration delay);
+  // Stops injecting failures (the sync delay stays).
   void Heal();
 
   // Successful and failed Sync() calls on files whose path contains
@@ -71,6 +75,7 @@ class FaultInjectionEnv : public EnvWrapper {
   std::vector<Rule> truncate_rules_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, int64_t> syncs_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, int64_t> appends_ ABSL_GUARDED_BY(mu_);
+  absl::Duration sync_delay_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
 };
 
 }  // namespace ftcapture
