@@ -24,16 +24,17 @@ absl::StatusOr<SyncPolicy> ParseSyncPolicy(absl::string_view text);
 
 // File names under the data dir.
 inline constexpr char kDatasetFileName[] = "examples.tfrecord";
-inline constexpr char kMarkdownFileName[] = "fine_tuning_best_case_interchanges.md";
+inline constexpr char kMarkdownFileName[] =
+    "fine_tuning_best_case_interchanges.md";
 inline constexpr char kNegativeMarkdownFileName[] =
     "fine_tuning_negative_interchanges.md";
 
 // What Open() found and repaired.
 struct RecoveryReport {
-  int64_t records = 0;             // good records read
-  int64_t torn_tail_bytes = 0;     // cut off the end, kept in quarantine
-  int64_t corrupt_records = 0;     // bad records in the middle, kept aside
-  int64_t markdown_appended = 0;   // examples the Markdown was missing
+  int64_t records = 0;            // good records read
+  int64_t torn_tail_bytes = 0;    // cut off the end, kept in quarantine
+  int64_t corrupt_records = 0;    // bad records in the middle, kept aside
+  int64_t markdown_appended = 0;  // examples the Markdown was missing
   std::string ToString() const;
 };
 
