@@ -14,12 +14,15 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "src/env.h"
+#include "src/export_format.h"
+#include "src/markdown_import.h"
 #include "src/praise_detector.h"
 #include "src/proto_time.h"
 #include "src/review_log.h"
 #include "src/session_journal.h"
 #include "src/session_table.h"
 #include "src/session_window.h"
+#include "src/stable_hash.h"
 
 namespace ftcapture {
 namespace {
@@ -39,19 +42,6 @@ std::string ExampleIdForReply(absl::string_view session_id,
                               absl::string_view turn_id) {
   return absl::StrFormat("ex-%016x",
                          StableHash64(ReplyKey(session_id, turn_id)));
-}
-
-// Imported examples have no reply key; their id hashes what they say.
-std::string ExampleIdForContent(const v1::Example& example) {
-  uint64_t hash = 0;
-  for (absl::string_view part :
-       {absl::string_view(example.user_turn().text()),
-        absl::string_view(example.assistant_turn().system_prompt()),
-        absl::string_view(example.assistant_turn().text()),
-        absl::string_view(example.praise_text())}) {
-    hash = StableHash64(part, hash + part.size());
-  }
-  return absl::StrFormat("imp-%016x", hash);
 }
 
 absl::Status ValidateTurn(const v1::Turn& turn, int64_t max_turn_bytes,
@@ -661,18 +651,16 @@ absl::StatusOr<v1::ReviewExampleResponse> CaptureServiceImpl::ReviewExample(
 absl::Status CaptureServiceImpl::ExportExamples(
     const v1::ExportExamplesRequest& request,
     const std::function<bool(const v1::Example&)>& emit) {
-  const bool has_since = request.has_since();
-  const bool has_until = request.has_until();
-  const absl::Time since = FromProtoTime(request.since());
-  const absl::Time until = FromProtoTime(request.until());
   std::vector<ExampleInfo> selected;
   {
     absl::MutexLock lock(&examples_mu_);
     for (const ExampleInfo& info : examples_) {
-      if (!Matches(info, request.status(), request.label())) continue;
-      if (has_since && info.captured_at < since) continue;
-      if (has_until && info.captured_at >= until) continue;
-      selected.push_back(info);
+      // Filter on what is in memory before reading anything from disk.
+      v1::Example summary;
+      *summary.mutable_captured_at() = ToProtoTime(info.captured_at);
+      summary.set_status(info.status);
+      summary.set_label(info.label);
+      if (MatchesExportFilter(request, summary)) selected.push_back(info);
     }
   }
   std::stable_sort(selected.begin(), selected.end(),
@@ -705,7 +693,7 @@ absl::StatusOr<v1::ImportExamplesResponse> CaptureServiceImpl::ImportExamples(
   v1::ImportExamplesResponse response;
   for (const v1::Example& incoming : request.examples()) {
     v1::Example example = incoming;
-    example.set_id(ExampleIdForContent(example));
+    example.set_id(ImportedExampleId(example));
     example.set_source(v1::SOURCE_IMPORTED);
     if (example.label() == v1::LABEL_UNSPECIFIED) {
       example.set_label(v1::LABEL_POSITIVE);

@@ -2,16 +2,9 @@
 
 #include <algorithm>
 
-namespace ftcapture {
+#include "src/stable_hash.h"
 
-uint64_t StableHash64(absl::string_view data, uint64_t seed) {
-  uint64_t hash = 14695981039346656037ULL ^ seed;
-  for (unsigned char c : data) {
-    hash ^= c;
-    hash *= 1099511628211ULL;
-  }
-  return hash;
-}
+namespace ftcapture {
 
 namespace {
 // 0 marks an empty slot, so no id may hash to it.

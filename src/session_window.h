@@ -50,9 +50,6 @@ class SessionWindow {
   int next_recent_ = 0;
 };
 
-// A stable (cross-process) 64-bit FNV-1a hash.
-uint64_t StableHash64(absl::string_view data, uint64_t seed = 0);
-
 }  // namespace ftcapture
 
 #endif  // FTCAPTURE_SRC_SESSION_WINDOW_H_

@@ -64,11 +64,5 @@ TEST(SessionWindowTest, ApproximateBytesGrowsWithText) {
   EXPECT_GT(large.ApproximateBytes(), small.ApproximateBytes() + 9000);
 }
 
-TEST(StableHash64Test, IsStableAndSeeded) {
-  // FNV-1a 64 of "a" is a published constant.
-  EXPECT_EQ(StableHash64("a"), 0xaf63dc4c8601ec8cULL);
-  EXPECT_NE(StableHash64("a", 1), StableHash64("a"));
-}
-
 }  // namespace
 }  // namespace ftcapture
