@@ -54,6 +54,13 @@ struct CompiledGuard {
   std::unique_ptr<RE2> regex;
 };
 
+// Words of a sentence (offsets into it) that a guard vetoed.
+struct VetoedSpan {
+  size_t begin;
+  size_t end;
+  const CompiledGuard* guard;
+};
+
 bool Targets(const GuardSpec& guard, const RuleSpec& rule) {
   for (const std::string& target : guard.targets) {
     if (target == "*") return true;
@@ -136,14 +143,16 @@ class RegexPraiseDetector : public PraiseDetector {
 
     Verdict criticism;
     Verdict vetoed;
+    std::vector<VetoedSpan> vetoed_spans;
     for (absl::string_view sentence : SplitSentences(message)) {
+      vetoed_spans.clear();
       for (int index : candidates) {
         const CompiledRule& rule = rules_[index];
         if (rule.kind == FeedbackKind::kCriticism &&
             criticism.kind != FeedbackKind::kNone) {
           continue;  // one criticism is enough; keep looking for praise
         }
-        Verdict judged = JudgeRule(rule, message, sentence);
+        Verdict judged = JudgeRule(rule, message, sentence, &vetoed_spans);
         if (judged.kind == FeedbackKind::kPraise) return judged;
         if (judged.kind == FeedbackKind::kCriticism) {
           criticism = std::move(judged);
@@ -160,9 +169,13 @@ class RegexPraiseDetector : public PraiseDetector {
   RegexPraiseDetector() = default;
 
   // Tries `rule` on `sentence` (a view into `message`): the first match that
-  // no guard vetoes decides; otherwise the first veto is reported.
+  // no guard vetoes decides; otherwise the first veto is reported. Words that
+  // an earlier (more specific) rule matched and a guard vetoed stay vetoed:
+  // in "I'm going to tell you you are doing a great job" the promise that
+  // vetoes "doing a great job" also covers the "great job" inside it.
   Verdict JudgeRule(const CompiledRule& rule, absl::string_view message,
-                    absl::string_view sentence) const {
+                    absl::string_view sentence,
+                    std::vector<VetoedSpan>* vetoed_spans) const {
     Verdict verdict;
     const re2::StringPiece text = Piece(sentence);
     const int groups = std::min(rule.regex->NumberOfCapturingGroups(), 1);
@@ -182,7 +195,14 @@ class RegexPraiseDetector : public PraiseDetector {
           (sentence.data() - message.data()) + core_end;
 
       const CompiledGuard* veto = nullptr;
-      for (int g : rule.guards) {
+      for (const VetoedSpan& span : *vetoed_spans) {
+        if (span.begin < core_end && core_begin < span.end) {
+          veto = span.guard;
+          break;
+        }
+      }
+      for (size_t i = 0; veto == nullptr && i < rule.guards.size(); ++i) {
+        const int g = rule.guards[i];
         const CompiledGuard& guard = guards_[g];
         absl::string_view scope;
         switch (guard.scope) {
@@ -195,6 +215,9 @@ class RegexPraiseDetector : public PraiseDetector {
           case GuardScope::kSentence:
             scope = sentence;
             break;
+          case GuardScope::kPreceding:
+            scope = message.substr(0, message_core_end - core.size());
+            break;
           case GuardScope::kRest:
             scope = message.substr(message_core_end);
             break;
@@ -204,7 +227,7 @@ class RegexPraiseDetector : public PraiseDetector {
         }
         if (RE2::PartialMatch(Piece(scope), *guard.regex)) {
           veto = &guard;
-          break;
+          vetoed_spans->push_back({core_begin, core_end, veto});
         }
       }
       if (veto == nullptr) {

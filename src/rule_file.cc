@@ -69,8 +69,15 @@ absl::StatusOr<std::string> ExpandPlaceholders(
   while (i < regex.size()) {
     char c = regex[i];
     if (c == '\\' && i + 1 < regex.size()) {
-      out.append(regex.substr(i, 2).data(), 2);
-      i += 2;
+      // \x{2019}, \p{Greek}: the braces belong to the escape.
+      size_t end = i + 2;
+      if (end < regex.size() && regex[end] == '{' &&
+          (regex[i + 1] == 'x' || regex[i + 1] == 'p' || regex[i + 1] == 'P')) {
+        size_t close = regex.find('}', end);
+        end = close == absl::string_view::npos ? regex.size() : close + 1;
+      }
+      out.append(regex.data() + i, end - i);
+      i = end;
       continue;
     }
     if (c == '{') {
@@ -159,10 +166,11 @@ absl::StatusOr<GuardScope> ParseScope(absl::string_view s, int line) {
   if (s == "after") return GuardScope::kAfter;
   if (s == "sentence") return GuardScope::kSentence;
   if (s == "rest") return GuardScope::kRest;
+  if (s == "preceding") return GuardScope::kPreceding;
   if (s == "message") return GuardScope::kMessage;
-  return LineError(line,
-                   absl::StrCat("unknown guard scope '", s,
-                                "' (before|after|sentence|rest|message)"));
+  return LineError(
+      line, absl::StrCat("unknown guard scope '", s,
+                         "' (before|after|sentence|preceding|rest|message)"));
 }
 
 }  // namespace
@@ -175,6 +183,8 @@ absl::string_view GuardScopeName(GuardScope scope) {
       return "after";
     case GuardScope::kSentence:
       return "sentence";
+    case GuardScope::kPreceding:
+      return "preceding";
     case GuardScope::kRest:
       return "rest";
     case GuardScope::kMessage:

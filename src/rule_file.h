@@ -16,11 +16,12 @@ namespace ftcapture {
 
 // Which text a guard looks at, relative to the words a rule matched.
 enum class GuardScope {
-  kBefore,    // the sentence up to the matched words
-  kAfter,     // the sentence after the matched words
-  kSentence,  // the whole sentence
-  kRest,      // the message after the matched words (later sentences too)
-  kMessage,   // the whole message
+  kBefore,     // the sentence up to the matched words
+  kAfter,      // the sentence after the matched words
+  kSentence,   // the whole sentence
+  kPreceding,  // the message up to the matched words
+  kRest,       // the message after the matched words (later sentences too)
+  kMessage,    // the whole message
 };
 
 absl::string_view GuardScopeName(GuardScope scope);
