@@ -149,10 +149,10 @@ absl::Status RunDetectEval(const PraiseDetector& detector, std::istream& tsv,
                                       : expected_praise != predicted_praise;
     if (miss) {
       // FP/FN are about praise; a kind mix-up that is not one is "kind".
-      absl::string_view miss = predicted_praise  ? "FP"
+      absl::string_view what = predicted_praise  ? "FP"
                                : expected_praise ? "FN"
                                                  : "kind";
-      absl::StrAppend(&misses, miss, "\tline ", example.line, "\texpected ",
+      absl::StrAppend(&misses, what, "\tline ", example.line, "\texpected ",
                       FeedbackKindName(example.label), "\tgot ",
                       FeedbackKindName(verdict.kind), "\t",
                       VerdictExplanation(verdict), "\t", example.message, "\n");
