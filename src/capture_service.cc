@@ -12,10 +12,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/synchronization/mutex.h"
 #include "src/env.h"
 #include "src/export_format.h"
 #include "src/markdown_import.h"
+#include "src/mutex.h"
 #include "src/praise_detector.h"
 #include "src/proto_time.h"
 #include "src/review_log.h"
@@ -166,7 +166,7 @@ class CaptureServiceImpl final : public CaptureService {
   std::atomic<int64_t> duplicate_turns_{0};
   std::atomic<int64_t> auto_turn_ids_{0};
 
-  mutable absl::Mutex examples_mu_;
+  mutable Mutex examples_mu_;
   std::vector<ExampleInfo> examples_ ABSL_GUARDED_BY(examples_mu_);
   absl::flat_hash_map<std::string, size_t> by_id_ ABSL_GUARDED_BY(examples_mu_);
   absl::flat_hash_map<std::string, std::string> credited_
@@ -215,7 +215,7 @@ absl::Status CaptureServiceImpl::Start() {
   absl::StatusOr<std::unique_ptr<ExampleStore>> store = ExampleStore::Open(
       env_, store_options,
       [this](uint64_t offset, const v1::Example& example) {
-        absl::MutexLock lock(&examples_mu_);
+        MutexLock lock(&examples_mu_);
         IndexExample(example, offset);
       },
       &report);
@@ -225,7 +225,7 @@ absl::Status CaptureServiceImpl::Start() {
 
   absl::StatusOr<std::unique_ptr<ReviewLog>> reviews = ReviewLog::Open(
       env_, options_.data_dir, [this](const v1::ReviewRecord& review) {
-        absl::MutexLock lock(&examples_mu_);
+        MutexLock lock(&examples_mu_);
         auto it = by_id_.find(review.example_id());
         if (it == by_id_.end()) return;
         ExampleInfo& info = examples_[it->second];
@@ -326,7 +326,7 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
   if (duplicate) {
     duplicate_turns_.fetch_add(1, std::memory_order_relaxed);
     response.set_duplicate(true);
-    absl::MutexLock lock(&examples_mu_);
+    MutexLock lock(&examples_mu_);
     auto it =
         by_feedback_turn_.find(ReplyKey(turn->session_id(), turn->turn_id()));
     if (it != by_feedback_turn_.end()) response.set_example_id(it->second);
@@ -387,7 +387,7 @@ absl::Status CaptureServiceImpl::CaptureReply(v1::Example example,
   const std::string reply_key =
       ReplyKey(example.session_id(), example.assistant_turn().turn_id());
   {
-    absl::MutexLock lock(&examples_mu_);
+    MutexLock lock(&examples_mu_);
     auto [it, claimed] = credited_.try_emplace(reply_key);
     if (!claimed) {
       *reason = it->second.empty()
@@ -405,7 +405,7 @@ absl::Status CaptureServiceImpl::CaptureReply(v1::Example example,
   example.set_status(v1::REVIEW_STATUS_PENDING);
 
   absl::StatusOr<uint64_t> offset = store_->Append(example);
-  absl::MutexLock lock(&examples_mu_);
+  MutexLock lock(&examples_mu_);
   if (!offset.ok()) {
     credited_.erase(reply_key);
     return offset.status();
@@ -437,7 +437,7 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordFeedback(
   if (!request.turn_id().empty() &&
       (reply == nullptr || reply->turn_id() != request.turn_id())) {
     // Not the latest reply: fine if it was credited already, else gone.
-    absl::MutexLock lock(&examples_mu_);
+    MutexLock lock(&examples_mu_);
     auto it = credited_.find(ReplyKey(request.session_id(), request.turn_id()));
     if (it != credited_.end() && !it->second.empty()) {
       response.set_not_captured_reason(
@@ -503,7 +503,7 @@ absl::StatusOr<v1::GetStatsResponse> CaptureServiceImpl::GetStats() {
 
   std::vector<ExampleInfo> recent;
   {
-    absl::MutexLock lock(&examples_mu_);
+    MutexLock lock(&examples_mu_);
     stats.set_examples_total(examples_.size());
     for (const ExampleInfo& info : examples_) {
       if (info.label == v1::LABEL_POSITIVE) {
@@ -572,7 +572,7 @@ absl::StatusOr<v1::ListExamplesResponse> CaptureServiceImpl::ListExamples(
   std::vector<ExampleInfo> page;
   v1::ListExamplesResponse response;
   {
-    absl::MutexLock lock(&examples_mu_);
+    MutexLock lock(&examples_mu_);
     if (start > examples_.size()) {
       return absl::InvalidArgumentError(
           absl::StrCat("page_token '", request.page_token(),
@@ -618,7 +618,7 @@ absl::StatusOr<v1::ReviewExampleResponse> CaptureServiceImpl::ReviewExample(
   }
   ExampleInfo info;
   {
-    absl::MutexLock lock(&examples_mu_);
+    MutexLock lock(&examples_mu_);
     auto it = by_id_.find(request.example_id());
     if (it == by_id_.end()) {
       return absl::NotFoundError(
@@ -634,7 +634,7 @@ absl::StatusOr<v1::ReviewExampleResponse> CaptureServiceImpl::ReviewExample(
   absl::Status logged = reviews_->Append(record);
   if (!logged.ok()) return logged;
   {
-    absl::MutexLock lock(&examples_mu_);
+    MutexLock lock(&examples_mu_);
     ExampleInfo& stored = examples_[by_id_[request.example_id()]];
     stored.status = record.status();
     stored.review_note = record.note();
@@ -653,7 +653,7 @@ absl::Status CaptureServiceImpl::ExportExamples(
     const std::function<bool(const v1::Example&)>& emit) {
   std::vector<ExampleInfo> selected;
   {
-    absl::MutexLock lock(&examples_mu_);
+    MutexLock lock(&examples_mu_);
     for (const ExampleInfo& info : examples_) {
       // Filter on what is in memory before reading anything from disk.
       v1::Example summary;
@@ -708,7 +708,7 @@ absl::StatusOr<v1::ImportExamplesResponse> CaptureServiceImpl::ImportExamples(
     {
       // Imports are rare and small: holding the lock across the append keeps
       // two imports of the same file from both storing an example.
-      absl::MutexLock lock(&examples_mu_);
+      MutexLock lock(&examples_mu_);
       if (by_id_.contains(example.id())) {
         response.set_already_present(response.already_present() + 1);
         response.add_example_ids(example.id());
