@@ -299,12 +299,26 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
   bool duplicate = false;
   TurnPtr credited_reply;
   TurnPtr credited_user;
+  // For a retried praise that is still the session's latest turn: the
+  // praise as first recorded.
+  TurnPtr retried_praise;
   absl::Status journaled;
   bool compact_journal = false;
   const int shard = sessions_.ShardOf(turn->session_id());
   sessions_.WithSession(turn->session_id(), now, [&](SessionWindow& window) {
     if (window.SeenRecently(turn->turn_id())) {
       duplicate = true;
+      // A crash after the praise reached the journal but before its example
+      // was durable leaves the praise "seen" with nothing captured; while
+      // nothing newer happened in the session, the window still says what
+      // it credited, so the retry can capture it (CaptureReply dedups).
+      if (verdict.kind != FeedbackKind::kNone &&
+          window.latest_user() != nullptr &&
+          window.latest_user()->turn_id() == turn->turn_id()) {
+        retried_praise = window.latest_user();
+        credited_reply = window.latest_assistant();
+        credited_user = window.answered_user();
+      }
       return;
     }
     if (verdict.kind != FeedbackKind::kNone) {
@@ -326,34 +340,49 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
   if (duplicate) {
     duplicate_turns_.fetch_add(1, std::memory_order_relaxed);
     response.set_duplicate(true);
-    MutexLock lock(&examples_mu_);
-    auto it =
-        by_feedback_turn_.find(ReplyKey(turn->session_id(), turn->turn_id()));
-    if (it != by_feedback_turn_.end()) response.set_example_id(it->second);
-    return response;
-  }
+    {
+      MutexLock lock(&examples_mu_);
+      auto it =
+          by_feedback_turn_.find(ReplyKey(turn->session_id(), turn->turn_id()));
+      if (it != by_feedback_turn_.end()) {
+        response.set_example_id(it->second);
+        return response;
+      }
+    }
+    if (retried_praise == nullptr || credited_reply == nullptr) {
+      return response;
+    }
+    // Capture what the first attempt should have (see above).
+    response.set_rule(verdict.rule);
+    response.set_praise(verdict.kind == FeedbackKind::kPraise);
+    response.set_verdict(verdict.kind == FeedbackKind::kPraise
+                             ? v1::VERDICT_PRAISE
+                             : v1::VERDICT_CRITICISM);
+    turn = std::make_shared<v1::Turn>(*retried_praise);
+  } else {
+    turns_seen_.fetch_add(1, std::memory_order_relaxed);
+    if (turn->role() == v1::ROLE_ASSISTANT) {
+      assistant_turns_.fetch_add(1, std::memory_order_relaxed);
+      return response;
+    }
+    user_turns_.fetch_add(1, std::memory_order_relaxed);
+    response.set_rule(verdict.rule);
+    response.set_veto(verdict.veto);
+    if (verdict.kind == FeedbackKind::kNone) return response;
 
-  turns_seen_.fetch_add(1, std::memory_order_relaxed);
-  if (turn->role() == v1::ROLE_ASSISTANT) {
-    assistant_turns_.fetch_add(1, std::memory_order_relaxed);
-    return response;
+    const bool praise = verdict.kind == FeedbackKind::kPraise;
+    response.set_praise(praise);
+    response.set_verdict(praise ? v1::VERDICT_PRAISE : v1::VERDICT_CRITICISM);
+    (praise ? praise_seen_ : criticism_seen_)
+        .fetch_add(1, std::memory_order_relaxed);
+    if (credited_reply == nullptr) {
+      praise_uncredited_.fetch_add(1, std::memory_order_relaxed);
+      response.set_not_captured_reason(
+          "no assistant reply in this session yet: nothing to credit");
+      return response;
+    }
   }
-  user_turns_.fetch_add(1, std::memory_order_relaxed);
-  response.set_rule(verdict.rule);
-  response.set_veto(verdict.veto);
-  if (verdict.kind == FeedbackKind::kNone) return response;
-
   const bool praise = verdict.kind == FeedbackKind::kPraise;
-  response.set_praise(praise);
-  response.set_verdict(praise ? v1::VERDICT_PRAISE : v1::VERDICT_CRITICISM);
-  (praise ? praise_seen_ : criticism_seen_)
-      .fetch_add(1, std::memory_order_relaxed);
-  if (credited_reply == nullptr) {
-    praise_uncredited_.fetch_add(1, std::memory_order_relaxed);
-    response.set_not_captured_reason(
-        "no assistant reply in this session yet: nothing to credit");
-    return response;
-  }
 
   v1::Example example;
   example.set_session_id(turn->session_id());
