@@ -238,7 +238,7 @@ absl::Status CaptureServiceImpl::Start() {
 
   if (options_.journal_sessions) {
     int64_t replayed = 0;
-    const absl::Time now = absl::Now();
+    const absl::Time now = env_->Now();
     absl::StatusOr<std::unique_ptr<SessionJournal>> journal =
         SessionJournal::Open(
             env_, options_.data_dir, sessions_.shard_count(),
@@ -281,7 +281,7 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
                                     options_.max_memories_per_turn);
   if (!valid.ok()) return valid;
 
-  const absl::Time now = absl::Now();
+  const absl::Time now = env_->Now();
   auto turn = std::make_shared<v1::Turn>(request_turn);
   if (!turn->has_time()) *turn->mutable_time() = ToProtoTime(now);
   if (turn->turn_id().empty()) {
@@ -312,9 +312,12 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
       // was durable leaves the praise "seen" with nothing captured; while
       // nothing newer happened in the session, the window still says what
       // it credited, so the retry can capture it (CaptureReply dedups).
+      // (A reply that came after the praise has the praise as its
+      // answered_user; then the window no longer shows what it credited.)
       if (verdict.kind != FeedbackKind::kNone &&
           window.latest_user() != nullptr &&
-          window.latest_user()->turn_id() == turn->turn_id()) {
+          window.latest_user()->turn_id() == turn->turn_id() &&
+          window.answered_user() != window.latest_user()) {
         retried_praise = window.latest_user();
         credited_reply = window.latest_assistant();
         credited_user = window.answered_user();
@@ -399,7 +402,16 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
   absl::Status captured =
       CaptureReply(std::move(example), &example_id, &reason);
   if (!captured.ok()) {
-    // Let a retry of this turn try again once storage works.
+    // A failed RecordTurn changes nothing the caller can see: undo the
+    // counts, and let a retry of this turn try again once storage works.
+    if (duplicate) {
+      duplicate_turns_.fetch_sub(1, std::memory_order_relaxed);
+    } else {
+      turns_seen_.fetch_sub(1, std::memory_order_relaxed);
+      user_turns_.fetch_sub(1, std::memory_order_relaxed);
+      (praise ? praise_seen_ : criticism_seen_)
+          .fetch_sub(1, std::memory_order_relaxed);
+    }
     sessions_.WithSession(turn->session_id(), now, [&](SessionWindow& window) {
       window.ForgetId(turn->turn_id());
     });
@@ -454,7 +466,7 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordFeedback(
         "feedback is over the limit of %d bytes (--max_turn_bytes)",
         options_.max_turn_bytes));
   }
-  const absl::Time now = absl::Now();
+  const absl::Time now = env_->Now();
   TurnPtr reply;
   TurnPtr answered;
   const bool known = sessions_.WithExistingSession(
