@@ -23,6 +23,25 @@
 #undef __SANITIZE_THREAD__
 #include <google/protobuf/map_field.h>
 #pragma pop_macro("__SANITIZE_THREAD__")
+
+// Debian's gRPC and Abseil are not built with TSan either, so TSan cannot
+// see the synchronization inside them (absl::Mutex and futexes) and reports
+// their hand-offs between threads as races. These suppressions cover only
+// reports whose innermost frame is in those libraries, or accesses made by
+// libc calls from them; our code, and our code racing with our code, stays
+// checked. Weak, and defined in every translation unit of a TSan build, so
+// every binary carries it without a TSAN_OPTIONS file.
+extern "C" __attribute__((weak)) const char* __tsan_default_suppressions() {
+  return "called_from_lib:libgrpc.so\n"
+         "called_from_lib:libgrpc++.so\n"
+         "called_from_lib:libgpr.so\n"
+         "called_from_lib:libabsl_synchronization.so\n"
+         "called_from_lib:libabsl_graphcycles_internal.so\n"
+         "race_top:libgrpc.so\n"
+         "race_top:libgrpc++.so\n"
+         "race_top:libgpr.so\n"
+         "race_top:libabsl_\n";
+}
 #endif
 
 #endif  // FTCAPTURE_CMAKE_TSAN_PRELUDE_H_

@@ -88,20 +88,19 @@ struct Counters {
 
 class Driver {
  public:
-  Driver(std::string addr_file, int ack_fd, Counters* counters)
+  Driver(std::string addr_file, int ack_fd, absl::Duration give_up_after,
+         Counters* counters)
       : addr_file_(std::move(addr_file)),
         ack_fd_(ack_fd),
+        give_up_after_(give_up_after),
         counters_(counters) {}
 
   // Runs sessions until the stop file appears (or max_sessions).
-  void Run(int thread) {
-    const std::string stop_file = absl::GetFlag(FLAGS_stop_file);
-    const int max_sessions = absl::GetFlag(FLAGS_max_sessions);
+  void Run(int thread, const std::string& prefix, const std::string& stop_file,
+           int max_sessions) {
     for (int n = 0; max_sessions == 0 || n < max_sessions; ++n) {
       if (!stop_file.empty() && access(stop_file.c_str(), F_OK) == 0) break;
-      RunSession(
-          absl::StrFormat("%s-t%d-s%d", absl::GetFlag(FLAGS_prefix), thread, n),
-          n);
+      RunSession(absl::StrFormat("%s-t%d-s%d", prefix, thread, n), n);
       counters_->sessions.fetch_add(1);
     }
   }
@@ -160,7 +159,7 @@ class Driver {
   v1::RecordTurnResponse Send(const v1::Turn& turn) {
     v1::RecordTurnRequest request;
     *request.mutable_turn() = turn;
-    const absl::Time give_up = absl::Now() + absl::GetFlag(FLAGS_give_up_after);
+    const absl::Time give_up = absl::Now() + give_up_after_;
     for (int attempt = 0;; ++attempt) {
       Connect(attempt > 0);
       grpc::ClientContext context;
@@ -201,6 +200,7 @@ class Driver {
 
   const std::string addr_file_;
   const int ack_fd_;
+  const absl::Duration give_up_after_;
   Counters* const counters_;
   std::string address_;
   std::unique_ptr<v1::CaptureService::Stub> stub_;
@@ -219,13 +219,18 @@ int Main() {
     std::perror(ack_log.c_str());
     return 2;
   }
+  // Flags are read here, before any thread starts.
+  const std::string prefix = absl::GetFlag(FLAGS_prefix);
+  const std::string stop_file = absl::GetFlag(FLAGS_stop_file);
+  const int max_sessions = absl::GetFlag(FLAGS_max_sessions);
+  const absl::Duration give_up_after = absl::GetFlag(FLAGS_give_up_after);
   Counters counters;
   std::vector<std::thread> threads;
   for (int t = 0; t < absl::GetFlag(FLAGS_threads); ++t) {
     threads.emplace_back([&, t] {
       // Each thread has its own channel, like independent backends.
-      Driver driver(addr_file, ack_fd, &counters);
-      driver.Run(t);
+      Driver driver(addr_file, ack_fd, give_up_after, &counters);
+      driver.Run(t, prefix, stop_file, max_sessions);
     });
   }
   for (std::thread& thread : threads) thread.join();
