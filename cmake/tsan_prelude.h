@@ -37,9 +37,16 @@ extern "C" __attribute__((weak)) const char* __tsan_default_suppressions() {
          "called_from_lib:libgpr.so\n"
          "called_from_lib:libabsl_synchronization.so\n"
          "called_from_lib:libabsl_graphcycles_internal.so\n"
+         // gRPC's internal threads copy through these (memcpy from them).
+         "called_from_lib:libabsl_status.so\n"
+         "called_from_lib:libabsl_cord.so\n"
+         "called_from_lib:libabsl_strings.so\n"
+         "called_from_lib:libabsl_time.so\n"
+         "called_from_lib:libupb.so\n"
          "race_top:libgrpc.so\n"
          "race_top:libgrpc++.so\n"
          "race_top:libgpr.so\n"
+         "race_top:libupb.so\n"
          "race_top:libabsl_\n";
 }
 #endif

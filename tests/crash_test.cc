@@ -68,12 +68,21 @@ std::string ReadFile(const std::string& path) {
   return buffer.str();
 }
 
-// Starts `argv` with stdout and stderr appended to `out_path` and `env`
-// added to the environment; -1 on error.
+// Starts `argv` with stdout and stderr appended to `out_path` and the
+// "NAME=value" entries of `env` replacing those of our environment; -1 on
+// error.
 pid_t Spawn(const std::vector<std::string>& argv, const std::string& out_path,
             const std::vector<std::string>& env = {}) {
   std::vector<char*> envp;
-  for (char** var = environ; *var != nullptr; ++var) envp.push_back(*var);
+  for (char** var = environ; *var != nullptr; ++var) {
+    const absl::string_view name =
+        absl::string_view(*var).substr(0, absl::string_view(*var).find('='));
+    const bool replaced =
+        std::any_of(env.begin(), env.end(), [&](const std::string& entry) {
+          return absl::StartsWith(entry, absl::StrCat(name, "="));
+        });
+    if (!replaced) envp.push_back(*var);
+  }
   for (const std::string& var : env) {
     envp.push_back(const_cast<char*>(var.c_str()));
   }
@@ -265,7 +274,9 @@ void ExpectNoSanitizerReports(const std::string& logs) {
 // reports off; the server, the code under test, keeps them on.
 std::vector<std::string> DriverEnv() {
 #ifdef FTCAPTURE_TSAN
-  return {"TSAN_OPTIONS=report_bugs=0"};
+  const char* options = std::getenv("TSAN_OPTIONS");
+  return {absl::StrCat("TSAN_OPTIONS=", options == nullptr ? "" : options,
+                       " report_bugs=0")};
 #else
   return {};
 #endif
