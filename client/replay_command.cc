@@ -164,7 +164,7 @@ class ReplayCommand : public Command {
       if (!turn.ok()) {
         return absl::InvalidArgumentError(
             absl::StrCat(path, ":", line_number, ": ", turn.status().message(),
-                         " (nothing was sent)"));
+                         "\nnothing was sent"));
       }
       line_numbers->push_back(line_number);
     }
