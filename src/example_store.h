@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -24,16 +25,32 @@ absl::StatusOr<SyncPolicy> ParseSyncPolicy(absl::string_view text);
 
 // File names under the data dir.
 inline constexpr char kDatasetFileName[] = "examples.tfrecord";
-inline constexpr char kMarkdownFileName[] = "fine_tuning_best_case_interchanges.md";
+inline constexpr char kMarkdownFileName[] =
+    "fine_tuning_best_case_interchanges.md";
 inline constexpr char kNegativeMarkdownFileName[] =
     "fine_tuning_negative_interchanges.md";
 
+inline constexpr char kLockFileName[] = "LOCK";
+
 // What Open() found and repaired.
 struct RecoveryReport {
-  int64_t records = 0;             // good records read
-  int64_t torn_tail_bytes = 0;     // cut off the end, kept in quarantine
-  int64_t corrupt_records = 0;     // bad records in the middle, kept aside
-  int64_t markdown_appended = 0;   // examples the Markdown was missing
+  int64_t records = 0;              // good records read
+  int64_t torn_tail_bytes = 0;      // cut off the end, kept in quarantine
+  int64_t corrupt_records = 0;      // bad records in the middle, kept aside
+  int64_t markdown_appended = 0;    // examples the Markdown was missing
+  int64_t corrupt_bytes = 0;        // bytes of the corrupt stretches
+  int64_t markdown_torn_bytes = 0;  // a half-written Markdown block, cut
+  // Files the cut or removed bytes were saved to (full paths).
+  std::vector<std::string> quarantine_files;
+  // One line per problem found and what was done about it.
+  std::vector<std::string> problems;
+  // True when anything was repaired.
+  bool repaired() const {
+    return torn_tail_bytes > 0 || corrupt_records > 0 ||
+           markdown_appended > 0 || markdown_torn_bytes > 0;
+  }
+  // One paragraph for the server log; says "CORRUPT" loudly when records
+  // in the middle were bad.
   std::string ToString() const;
 };
 
@@ -53,6 +70,10 @@ class ExampleStore {
 
   // Opens (creating) the files, verifies every record, repairs what a crash
   // left behind, and calls `visit` for each good record in file order.
+  // Offsets passed to `visit` are those of the repaired file (valid for
+  // ReadAt). `visit` runs before the repair is written, so when Open()
+  // fails, discard what it saw. `visit` and `report` may be null.
+  // Holds the data dir's LOCK file until the store is destroyed.
   static absl::StatusOr<std::unique_ptr<ExampleStore>> Open(
       Env* env, const Options& options, const Visitor& visit,
       RecoveryReport* report);
@@ -61,7 +82,10 @@ class ExampleStore {
 
   // Writes `example` to the dataset and then to the Markdown; returns its
   // record offset once it is as durable as the sync policy says. On error no
-  // partial record remains and the store stays usable.
+  // partial record remains and the store stays usable: ResourceExhausted
+  // when the disk is full, Unavailable on I/O errors, InvalidArgument when
+  // the example has no id. Thread-safe; concurrent calls are written (and,
+  // with kAlways, fsynced) together by one of them.
   virtual absl::StatusOr<uint64_t> Append(const v1::Example& example) = 0;
   virtual absl::StatusOr<v1::Example> ReadAt(uint64_t offset) const = 0;
 
@@ -69,6 +93,15 @@ class ExampleStore {
   virtual int64_t markdown_bytes() const = 0;
   virtual int64_t markdown_lines() const = 0;
 };
+
+// Regenerates the Markdown log(s) of `data_dir` from its dataset and
+// replaces them atomically (temp file, fsync, rename). Takes the data dir's
+// lock, so it fails with FailedPrecondition while a server uses the dir.
+// Reads past bad records without repairing the dataset (Open() does that).
+// `examples_written` (optional) receives how many blocks were written.
+absl::Status RebuildMarkdown(Env* env, const std::string& data_dir,
+                             bool negative_markdown,
+                             int64_t* examples_written = nullptr);
 
 }  // namespace ftcapture
 

@@ -22,6 +22,9 @@ struct Verdict {
   // empty when nothing was vetoed. When set, `kind` is kNone and `rule` names
   // the rule it vetoed.
   std::string veto;
+  // The words the deciding (or vetoed) rule matched, e.g. "good one"; empty
+  // when no rule matched.
+  std::string evidence;
 };
 
 // Judges whether a user message praises (or criticises) the reply just
@@ -29,14 +32,19 @@ struct Verdict {
 // safe to call from any number of threads at once.
 class PraiseDetector {
  public:
-  // `rules_text` is a rule file (see src/rules/README or the built-in
-  // default); `{persona}` in a rule stands for `persona`.
+  // The persona used when an empty one is given.
+  static constexpr absl::string_view kDefaultPersona = "Timmy";
+
+  // `rules_text` is a rule file (format: src/rules/README.md); `{persona}` in
+  // a rule stands for `persona` (kDefaultPersona when empty). A malformed
+  // file yields InvalidArgument naming the offending line.
   static absl::StatusOr<std::unique_ptr<PraiseDetector>> Create(
       absl::string_view rules_text, absl::string_view persona);
   // Reads the rule file at `path`; an empty path means the built-in rules.
   static absl::StatusOr<std::unique_ptr<PraiseDetector>> CreateFromFile(
       const std::string& path, absl::string_view persona);
-  // The built-in rule file, embedded in the binary.
+  // The built-in rule file (src/rules/default_rules.txt), embedded in the
+  // binary.
   static absl::string_view DefaultRules();
 
   virtual ~PraiseDetector() = default;

@@ -104,7 +104,7 @@ class CaptureServiceImplTest : public ::testing::Test {
     return stats;
   }
 
-  testing::TempDir dir_;
+  TempDir dir_;
   std::unique_ptr<CaptureService> service_;
   std::unique_ptr<CaptureServiceImpl> impl_;
   std::unique_ptr<grpc::Server> server_;
@@ -159,11 +159,23 @@ TEST_F(CaptureServiceImplTest, PraiseCapturesTheReplyWithItsOwnPrompt) {
 }
 
 TEST_F(CaptureServiceImplTest, RetriedPraiseCapturesNothingNew) {
-  ASSERT_THAT(CaptureOne("s1", "P"), Not(IsEmpty()));
+  const std::string id = CaptureOne("s1", "P");
+  ASSERT_THAT(id, Not(IsEmpty()));
+  // A backend retry of the same turn is acknowledged with the same answer.
   v1::RecordTurnResponse retry =
       RecordOk(UserTurn("s1", "u2", "Good one, Timmy!"));
   EXPECT_TRUE(retry.duplicate());
-  EXPECT_THAT(retry.example_id(), IsEmpty());
+  EXPECT_EQ(retry.example_id(), id);
+  EXPECT_EQ(Stats().examples_total(), 1);
+}
+
+TEST_F(CaptureServiceImplTest, PraisingTheSameReplyTwiceCapturesOnce) {
+  ASSERT_THAT(CaptureOne("s1", "P"), Not(IsEmpty()));
+  v1::RecordTurnResponse again = RecordOk(UserTurn("s1", "u3", "Well done!"));
+  EXPECT_TRUE(again.praise());
+  EXPECT_FALSE(again.duplicate());
+  EXPECT_THAT(again.example_id(), IsEmpty());
+  EXPECT_THAT(again.not_captured_reason(), Not(IsEmpty()));
   EXPECT_EQ(Stats().examples_total(), 1);
 }
 

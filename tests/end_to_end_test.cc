@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -26,11 +27,6 @@
 namespace ftcapture {
 namespace {
 
-using ::ftcapture::testing::ProcessResult;
-using ::ftcapture::testing::ReadFileOrEmpty;
-using ::ftcapture::testing::RunProcess;
-using ::ftcapture::testing::Subprocess;
-using ::ftcapture::testing::TempDir;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
@@ -38,6 +34,13 @@ using ::testing::Not;
 constexpr char kMarkdown[] = "fine_tuning_best_case_interchanges.md";
 constexpr char kDataset[] = "examples.tfrecord";
 const std::string kRule(80, '=');
+
+std::string ReadFileOrEmpty(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 // Non-overlapping occurrences of `needle` in `text`.
 int Count(absl::string_view text, absl::string_view needle) {
@@ -214,12 +217,16 @@ TEST_F(EndToEndTest, FourTurnConversationCapturesOneExampleInBothFiles) {
 }
 
 TEST_F(EndToEndTest, RetriedPraiseCapturesNothingNew) {
-  ASSERT_THAT(PushConversation("s1"), Not(IsEmpty()));
+  const std::string id = PushConversation("s1");
+  ASSERT_THAT(id, Not(IsEmpty()));
+  // The retry is acknowledged with the first answer and writes nothing.
+  const std::string md_before = Markdown();
   v1::RecordTurnResponse retry =
       Push({"--session=s1", "--turn_id=u2", "--role=user",
             "--text=Good one, Timmy! What about the lid?"});
   EXPECT_TRUE(retry.duplicate());
-  EXPECT_THAT(retry.example_id(), IsEmpty());
+  EXPECT_EQ(retry.example_id(), id);
+  EXPECT_EQ(Markdown(), md_before);
   EXPECT_EQ(Count(Markdown(), "Example Captured"), 1);
   EXPECT_EQ(Stats().examples_total(), 1);
 }
@@ -312,7 +319,8 @@ TEST_F(EndToEndTest, BadTurnIsRejectedWithInvalidArgument) {
 }
 
 TEST_F(EndToEndTest, SigtermStopsCleanlyAndARestartKeepsTheExamples) {
-  ASSERT_THAT(PushConversation("s1"), Not(IsEmpty()));
+  const std::string id = PushConversation("s1");
+  ASSERT_THAT(id, Not(IsEmpty()));
   EXPECT_EQ(StopServer(), 0) << ServerStderr();
 
   StartServer();
@@ -321,9 +329,58 @@ TEST_F(EndToEndTest, SigtermStopsCleanlyAndARestartKeepsTheExamples) {
   v1::RecordTurnResponse retry =
       Push({"--session=s1", "--turn_id=u2", "--role=user",
             "--text=Good one, Timmy! What about the lid?"});
-  EXPECT_THAT(retry.example_id(), IsEmpty());
+  EXPECT_TRUE(retry.example_id().empty() || retry.example_id() == id)
+      << retry.example_id();
+  EXPECT_EQ(Stats().examples_total(), 1);
   EXPECT_EQ(StopServer(), 0) << ServerStderr();
   EXPECT_EQ(Count(Markdown(), "Example Captured"), 1);
+}
+
+TEST_F(EndToEndTest, DatasetReadsBackWithAnIndependentReader) {
+  if (!HaveProgram("python3")) GTEST_SKIP() << "python3 is not on PATH";
+  const std::string id = PushConversation("kitchen");
+  ASSERT_THAT(id, Not(IsEmpty()));
+  Push({"--session=other", "--turn_id=u1", "--role=user", "--text=Hi"});
+  Push({"--session=other", "--turn_id=a1", "--role=assistant",
+        "--text=Reply with ``` and ```` inside", "--system_prompt=P-OTHER"});
+  ASSERT_THAT(Push({"--session=other", "--turn_id=u2", "--role=user",
+                    "--text=That was awesome"})
+                  .example_id(),
+              Not(IsEmpty()));
+  ASSERT_EQ(StopServer(), 0) << ServerStderr();
+
+  const std::string records = dir_.File("records");
+  auto read = RunProcess(
+      {"/usr/bin/env", "python3",
+       std::string(FTCAPTURE_SOURCE_DIR) + "/tests/tools/read_tfrecord.py",
+       DataDir() + "/" + kDataset, "--out-dir", records});
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->exit_code, 0) << read->err;
+  EXPECT_EQ(Count(read->out, "\n"), 2) << read->out;
+
+  // Each record is a whole ftcapture.v1.Example.
+  v1::Example first;
+  ASSERT_TRUE(
+      first.ParseFromString(ReadFileOrEmpty(records + "/record-00000.bin")));
+  EXPECT_EQ(first.id(), id);
+  EXPECT_EQ(first.assistant_turn().system_prompt(),
+            "PROMPT-A1: You are Timmy, a cheerful robot.");
+  v1::Example second;
+  ASSERT_TRUE(
+      second.ParseFromString(ReadFileOrEmpty(records + "/record-00001.bin")));
+  EXPECT_EQ(second.assistant_turn().text(), "Reply with ``` and ```` inside");
+
+  if (!HaveProgram("protoc")) return;
+  auto decoded =
+      RunProcess({"/usr/bin/env", "protoc", "--decode=ftcapture.v1.Example",
+                  std::string("-I") + FTCAPTURE_SOURCE_DIR + "/proto",
+                  "ftcapture/v1/capture.proto"},
+                 ReadFileOrEmpty(records + "/record-00000.bin"));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  ASSERT_EQ(decoded->exit_code, 0) << decoded->err;
+  EXPECT_THAT(decoded->out, HasSubstr(absl::StrCat("id: \"", id, "\"")));
+  EXPECT_THAT(decoded->out, HasSubstr("PROMPT-A1: You are Timmy"));
+  EXPECT_THAT(decoded->out, HasSubstr("MEMORY-1: the user collects kettles"));
 }
 
 TEST_F(EndToEndTest, StartupErrorsExitOneWithAMessage) {

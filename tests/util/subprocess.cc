@@ -14,7 +14,6 @@
 #include "absl/time/clock.h"
 
 namespace ftcapture {
-namespace testing {
 namespace {
 
 absl::Status ErrnoError(absl::string_view what) {
@@ -225,5 +224,4 @@ absl::StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv,
   return result;
 }
 
-}  // namespace testing
 }  // namespace ftcapture

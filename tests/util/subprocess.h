@@ -12,7 +12,6 @@
 #include "absl/time/time.h"
 
 namespace ftcapture {
-namespace testing {
 
 // A child process (fork + execv) whose stdout is a pipe read line by line
 // and whose stderr goes to a file. The destructor SIGKILLs and reaps a child
@@ -62,7 +61,6 @@ absl::StatusOr<ProcessResult> RunProcess(
     const std::vector<std::string>& argv, absl::string_view input = "",
     absl::Duration timeout = absl::Seconds(60));
 
-}  // namespace testing
 }  // namespace ftcapture
 
 #endif  // FTCAPTURE_TESTS_UTIL_SUBPROCESS_H_

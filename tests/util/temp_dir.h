@@ -1,13 +1,12 @@
+// A fresh directory under the test temp dir, removed when destroyed.
+
 #ifndef FTCAPTURE_TESTS_UTIL_TEMP_DIR_H_
 #define FTCAPTURE_TESTS_UTIL_TEMP_DIR_H_
 
 #include <string>
 
 namespace ftcapture {
-namespace testing {
 
-// A fresh directory under $TEST_TMPDIR (or /tmp), removed with everything in
-// it when the object goes away.
 class TempDir {
  public:
   TempDir();
@@ -16,17 +15,12 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
 
   const std::string& path() const { return path_; }
-  // path() + "/" + name.
-  std::string File(const std::string& name) const;
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
 
  private:
   std::string path_;
 };
 
-// The whole file, or "" when it cannot be read.
-std::string ReadFileOrEmpty(const std::string& path);
-
-}  // namespace testing
 }  // namespace ftcapture
 
 #endif  // FTCAPTURE_TESTS_UTIL_TEMP_DIR_H_

@@ -1,0 +1,306 @@
+#include "src/praise_detector.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "re2/re2.h"
+#include "re2/set.h"
+#include "src/rule_file.h"
+#include "src/sentence_splitter.h"
+
+namespace ftcapture {
+namespace internal {
+// Generated from src/rules/default_rules.txt by cmake/embed_rules.cmake.
+extern const char kDefaultRulesData[];
+extern const std::size_t kDefaultRulesSize;
+}  // namespace internal
+
+namespace {
+
+// How many matches of one rule in one sentence are tried when guards veto the
+// earlier ones ("not great, but that one was great").
+constexpr int kMaxMatchesPerRule = 8;
+
+re2::StringPiece Piece(absl::string_view s) {
+  return re2::StringPiece(s.data(), s.size());
+}
+
+RE2::Options MatchOptions() {
+  RE2::Options options;
+  options.set_case_sensitive(false);
+  options.set_log_errors(false);
+  return options;
+}
+
+struct CompiledRule {
+  FeedbackKind kind;
+  std::string name;
+  std::unique_ptr<RE2> regex;  // sentence mode; group 1 (if any) = the core
+  std::vector<int> guards;     // indices into guards_, in file order
+};
+
+struct CompiledGuard {
+  std::string name;
+  GuardScope scope;
+  std::unique_ptr<RE2> regex;
+};
+
+// Words of a sentence (offsets into it) that a guard vetoed.
+struct VetoedSpan {
+  size_t begin;
+  size_t end;
+  const CompiledGuard* guard;
+};
+
+bool Targets(const GuardSpec& guard, const RuleSpec& rule) {
+  for (const std::string& target : guard.targets) {
+    if (target == "*") return true;
+    if (target == "praise" && rule.kind == FeedbackKind::kPraise) return true;
+    if (target == "criticism" && rule.kind == FeedbackKind::kCriticism) {
+      return true;
+    }
+    if (absl::EndsWith(target, "*")) {
+      if (absl::StartsWith(rule.name, absl::string_view(target).substr(
+                                          0, target.size() - 1))) {
+        return true;
+      }
+    } else if (target == rule.name) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The RE2 detector. Invariants: rules_ and the prefilter set hold the same
+// rules at the same indices; the prefilter matches every message in which
+// some rule matches some sentence; everything is immutable after Create(), so
+// Detect() needs no lock.
+class RegexPraiseDetector : public PraiseDetector {
+ public:
+  static absl::StatusOr<std::unique_ptr<PraiseDetector>> Build(
+      const RuleFile& file) {
+    std::unique_ptr<RegexPraiseDetector> detector(new RegexPraiseDetector());
+    const RE2::Options options = MatchOptions();
+    for (const GuardSpec& spec : file.guards) {
+      CompiledGuard guard;
+      guard.name = spec.name;
+      guard.scope = spec.scope;
+      guard.regex = std::make_unique<RE2>(Piece(spec.regex), options);
+      if (!guard.regex->ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("rules line ", spec.line, ": guard '", spec.name,
+                         "': bad regex: ", guard.regex->error()));
+      }
+      detector->guards_.push_back(std::move(guard));
+    }
+    RE2::Options set_options = options;
+    set_options.set_max_mem(64 << 20);
+    detector->prefilter_ =
+        std::make_unique<RE2::Set>(set_options, RE2::UNANCHORED);
+    for (const RuleSpec& spec : file.rules) {
+      CompiledRule rule;
+      rule.kind = spec.kind;
+      rule.name = spec.name;
+      rule.regex = std::make_unique<RE2>(Piece(spec.sentence_regex), options);
+      if (!rule.regex->ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("rules line ", spec.line, ": rule '", spec.name,
+                         "': bad regex: ", rule.regex->error()));
+      }
+      std::string error;
+      if (detector->prefilter_->Add(Piece(spec.prefilter_regex), &error) < 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("rules line ", spec.line, ": rule '", spec.name,
+                         "': bad regex: ", error));
+      }
+      for (size_t g = 0; g < file.guards.size(); ++g) {
+        if (Targets(file.guards[g], spec)) rule.guards.push_back(g);
+      }
+      detector->rules_.push_back(std::move(rule));
+    }
+    if (!detector->prefilter_->Compile()) {
+      return absl::ResourceExhaustedError(
+          "rules: too many or too large rules to compile into one RE2::Set");
+    }
+    return std::unique_ptr<PraiseDetector>(std::move(detector));
+  }
+
+  Verdict Detect(absl::string_view message) const override {
+    Verdict verdict;
+    if (message.empty()) return verdict;
+    std::vector<int> candidates;
+    if (!prefilter_->Match(Piece(message), &candidates)) return verdict;
+    std::sort(candidates.begin(), candidates.end());
+
+    Verdict criticism;
+    Verdict vetoed;
+    std::vector<VetoedSpan> vetoed_spans;
+    for (absl::string_view sentence : SplitSentences(message)) {
+      vetoed_spans.clear();
+      for (int index : candidates) {
+        const CompiledRule& rule = rules_[index];
+        if (rule.kind == FeedbackKind::kCriticism &&
+            criticism.kind != FeedbackKind::kNone) {
+          continue;  // one criticism is enough; keep looking for praise
+        }
+        Verdict judged = JudgeRule(rule, message, sentence, &vetoed_spans);
+        if (judged.kind == FeedbackKind::kPraise) return judged;
+        if (judged.kind == FeedbackKind::kCriticism) {
+          criticism = std::move(judged);
+        } else if (!judged.veto.empty() && vetoed.veto.empty()) {
+          vetoed = std::move(judged);
+        }
+      }
+    }
+    if (criticism.kind != FeedbackKind::kNone) return criticism;
+    return vetoed;
+  }
+
+ private:
+  RegexPraiseDetector() = default;
+
+  // Tries `rule` on `sentence` (a view into `message`): the first match that
+  // no guard vetoes decides; otherwise the first veto is reported. Words that
+  // an earlier (more specific) rule matched and a guard vetoed stay vetoed:
+  // in "I'm going to tell you you are doing a great job" the promise that
+  // vetoes "doing a great job" also covers the "great job" inside it.
+  Verdict JudgeRule(const CompiledRule& rule, absl::string_view message,
+                    absl::string_view sentence,
+                    std::vector<VetoedSpan>* vetoed_spans) const {
+    Verdict verdict;
+    const re2::StringPiece text = Piece(sentence);
+    const int groups = std::min(rule.regex->NumberOfCapturingGroups(), 1);
+    re2::StringPiece match[2];
+    size_t pos = 0;
+    for (int attempt = 0; attempt < kMaxMatchesPerRule && pos <= text.size();
+         ++attempt) {
+      if (!rule.regex->Match(text, pos, text.size(), RE2::UNANCHORED, match,
+                             groups + 1)) {
+        break;
+      }
+      re2::StringPiece core = match[0];
+      if (groups == 1 && match[1].data() != nullptr) core = match[1];
+      const size_t core_begin = core.data() - sentence.data();
+      const size_t core_end = core_begin + core.size();
+      const size_t message_core_end =
+          (sentence.data() - message.data()) + core_end;
+
+      const CompiledGuard* veto = nullptr;
+      for (const VetoedSpan& span : *vetoed_spans) {
+        if (span.begin < core_end && core_begin < span.end) {
+          veto = span.guard;
+          break;
+        }
+      }
+      for (size_t i = 0; veto == nullptr && i < rule.guards.size(); ++i) {
+        const int g = rule.guards[i];
+        const CompiledGuard& guard = guards_[g];
+        absl::string_view scope;
+        switch (guard.scope) {
+          case GuardScope::kBefore:
+            scope = sentence.substr(0, core_begin);
+            break;
+          case GuardScope::kAfter:
+            scope = sentence.substr(core_end);
+            break;
+          case GuardScope::kSentence:
+            scope = sentence;
+            break;
+          case GuardScope::kPreceding:
+            scope = message.substr(0, message_core_end - core.size());
+            break;
+          case GuardScope::kRest:
+            scope = message.substr(message_core_end);
+            break;
+          case GuardScope::kMessage:
+            scope = message;
+            break;
+        }
+        if (RE2::PartialMatch(Piece(scope), *guard.regex)) {
+          veto = &guard;
+          vetoed_spans->push_back({core_begin, core_end, veto});
+        }
+      }
+      if (veto == nullptr) {
+        verdict.kind = rule.kind;
+        verdict.rule = rule.name;
+        verdict.veto.clear();
+        verdict.evidence = std::string(core.data(), core.size());
+        return verdict;
+      }
+      if (verdict.veto.empty()) {
+        verdict.rule = rule.name;
+        verdict.veto = veto->name;
+        verdict.evidence = std::string(core.data(), core.size());
+      }
+      // Look for a later match of the same rule in this sentence.
+      const size_t match_begin = match[0].data() - text.data();
+      pos = match_begin + 1;
+    }
+    return verdict;
+  }
+
+  std::vector<CompiledRule> rules_;
+  std::vector<CompiledGuard> guards_;
+  std::unique_ptr<RE2::Set> prefilter_;
+};
+
+}  // namespace
+
+absl::string_view FeedbackKindName(FeedbackKind kind) {
+  switch (kind) {
+    case FeedbackKind::kNone:
+      return "none";
+    case FeedbackKind::kPraise:
+      return "praise";
+    case FeedbackKind::kCriticism:
+      return "criticism";
+  }
+  return "none";
+}
+
+absl::StatusOr<std::unique_ptr<PraiseDetector>> PraiseDetector::Create(
+    absl::string_view rules_text, absl::string_view persona) {
+  absl::StatusOr<RuleFile> file = ParseRuleFile(rules_text, persona);
+  if (!file.ok()) return file.status();
+  return RegexPraiseDetector::Build(*file);
+}
+
+absl::StatusOr<std::unique_ptr<PraiseDetector>> PraiseDetector::CreateFromFile(
+    const std::string& path, absl::string_view persona) {
+  if (path.empty()) return Create(DefaultRules(), persona);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot open rule file '", path, "'"));
+  }
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  if (in.bad()) {
+    return absl::DataLossError(
+        absl::StrCat("cannot read rule file '", path, "'"));
+  }
+  absl::StatusOr<std::unique_ptr<PraiseDetector>> detector =
+      Create(contents.str(), persona);
+  if (!detector.ok()) {
+    return absl::Status(detector.status().code(),
+                        absl::StrCat(path, ": ", detector.status().message()));
+  }
+  return detector;
+}
+
+absl::string_view PraiseDetector::DefaultRules() {
+  return absl::string_view(internal::kDefaultRulesData,
+                           internal::kDefaultRulesSize);
+}
+
+}  // namespace ftcapture

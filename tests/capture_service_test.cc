@@ -1,0 +1,453 @@
+#include "src/capture_service.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "tests/util/temp_dir.h"
+
+namespace ftcapture {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+int CountOccurrences(const std::string& text, const std::string& needle) {
+  int count = 0;
+  for (size_t pos = text.find(needle); pos != std::string::npos;
+       pos = text.find(needle, pos + needle.size())) {
+    ++count;
+  }
+  return count;
+}
+
+v1::Turn User(const std::string& session, const std::string& id,
+              const std::string& text) {
+  v1::Turn turn;
+  turn.set_session_id(session);
+  turn.set_turn_id(id);
+  turn.set_role(v1::ROLE_USER);
+  turn.set_text(text);
+  return turn;
+}
+
+v1::Turn Assistant(const std::string& session, const std::string& id,
+                   const std::string& text, const std::string& prompt) {
+  v1::Turn turn;
+  turn.set_session_id(session);
+  turn.set_turn_id(id);
+  turn.set_role(v1::ROLE_ASSISTANT);
+  turn.set_text(text);
+  turn.set_system_prompt(prompt);
+  v1::Memory* memory = turn.add_memories();
+  memory->set_text("Dan's cat was a Maine Coon named Rufus.");
+  memory->set_category("pets");
+  memory->set_importance(7);
+  (*turn.mutable_metadata())["model"] = "timmy-7b";
+  return turn;
+}
+
+class CaptureServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  void Reopen() {
+    service_.reset();
+    CaptureService::Options options;
+    options.data_dir = dir_.path();
+    options.sync = SyncPolicy::kNone;
+    options.max_turn_bytes = 64 * 1024;
+    options.log = [this](const std::string& line) { log_.push_back(line); };
+    absl::StatusOr<std::unique_ptr<CaptureService>> service =
+        CaptureService::Open(options, nullptr);
+    ASSERT_TRUE(service.ok()) << service.status();
+    service_ = *std::move(service);
+  }
+
+  v1::RecordTurnResponse Record(const v1::Turn& turn) {
+    absl::StatusOr<v1::RecordTurnResponse> response =
+        service_->RecordTurn(turn);
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response.ok() ? *response : v1::RecordTurnResponse();
+  }
+
+  v1::GetStatsResponse Stats() {
+    absl::StatusOr<v1::GetStatsResponse> stats = service_->GetStats();
+    EXPECT_TRUE(stats.ok()) << stats.status();
+    return *stats;
+  }
+
+  std::vector<v1::Example> AllExamples() {
+    v1::ListExamplesRequest request;
+    request.set_page_size(1000);
+    absl::StatusOr<v1::ListExamplesResponse> response =
+        service_->ListExamples(request);
+    EXPECT_TRUE(response.ok()) << response.status();
+    return {response->examples().begin(), response->examples().end()};
+  }
+
+  std::string Markdown() {
+    return ReadFile(dir_.path() + "/fine_tuning_best_case_interchanges.md");
+  }
+
+  TempDir dir_;
+  std::vector<std::string> log_;
+  std::unique_ptr<CaptureService> service_;
+};
+
+TEST_F(CaptureServiceTest, PraiseCapturesTheReplyWithItsOwnPrompt) {
+  Record(User("s1", "u1", "What is this thing I'm holding?"));
+  Record(Assistant("s1", "a1", "A brass whistle, obviously.", "PROMPT-1"));
+  Record(User("s1", "u2", "And what did my cat look like?"));
+  Record(Assistant("s1", "a2", "A fluffy Maine Coon.", "PROMPT-2"));
+  v1::RecordTurnResponse praise = Record(User("s1", "u3", "Good one, Timmy!"));
+  EXPECT_TRUE(praise.praise());
+  EXPECT_EQ(praise.verdict(), v1::VERDICT_PRAISE);
+  EXPECT_FALSE(praise.rule().empty());
+  ASSERT_FALSE(praise.example_id().empty());
+  // The next reply's prompt must not leak into the example (the original's
+  // bug captured the prompt built for the praise turn).
+  Record(Assistant("s1", "a3", "I know.", "PROMPT-3"));
+
+  std::vector<v1::Example> examples = AllExamples();
+  ASSERT_EQ(examples.size(), 1);
+  const v1::Example& example = examples[0];
+  EXPECT_EQ(example.id(), praise.example_id());
+  EXPECT_EQ(example.session_id(), "s1");
+  EXPECT_EQ(example.user_turn().turn_id(), "u2");
+  EXPECT_EQ(example.user_turn().text(), "And what did my cat look like?");
+  EXPECT_EQ(example.assistant_turn().turn_id(), "a2");
+  EXPECT_EQ(example.assistant_turn().system_prompt(), "PROMPT-2");
+  ASSERT_EQ(example.assistant_turn().memories_size(), 1);
+  EXPECT_EQ(example.assistant_turn().memories(0).category(), "pets");
+  EXPECT_EQ(example.assistant_turn().metadata().at("model"), "timmy-7b");
+  EXPECT_EQ(example.praise_turn().turn_id(), "u3");
+  EXPECT_EQ(example.praise_text(), "Good one, Timmy!");
+  EXPECT_EQ(example.label(), v1::LABEL_POSITIVE);
+  EXPECT_EQ(example.source(), v1::SOURCE_IMPLICIT);
+  EXPECT_EQ(example.status(), v1::REVIEW_STATUS_PENDING);
+  EXPECT_TRUE(example.has_captured_at());
+  EXPECT_TRUE(example.praise_turn().has_time()) << "server time when unset";
+
+  const std::string markdown = Markdown();
+  EXPECT_EQ(CountOccurrences(markdown, "## Example Captured:"), 1);
+  EXPECT_NE(markdown.find("PROMPT-2"), std::string::npos);
+  EXPECT_EQ(markdown.find("PROMPT-3"), std::string::npos);
+}
+
+TEST_F(CaptureServiceTest, PraiseBecomesTheQuestionTheNextReplyAnswers) {
+  Record(User("s", "u1", "Name a tool."));
+  Record(Assistant("s", "a1", "A wrench.", "P1"));
+  Record(User("s", "u2", "Good one, Timmy. Now name a metal."));
+  Record(Assistant("s", "a2", "Brass.", "P2"));
+  v1::RecordTurnResponse second = Record(User("s", "u3", "Nice one!"));
+  ASSERT_FALSE(second.example_id().empty());
+  std::vector<v1::Example> examples = AllExamples();
+  ASSERT_EQ(examples.size(), 2);
+  EXPECT_EQ(examples[1].user_turn().text(),
+            "Good one, Timmy. Now name a metal.");
+  EXPECT_EQ(examples[1].assistant_turn().system_prompt(), "P2");
+}
+
+TEST_F(CaptureServiceTest, RetriedTurnIsAcknowledgedWithNoFurtherEffect) {
+  Record(User("s", "u1", "Hi"));
+  Record(Assistant("s", "a1", "Hello.", "P"));
+  v1::RecordTurnResponse first = Record(User("s", "u2", "Good one, Timmy"));
+  v1::RecordTurnResponse retry = Record(User("s", "u2", "Good one, Timmy"));
+  EXPECT_TRUE(retry.duplicate());
+  EXPECT_EQ(retry.example_id(), first.example_id());
+  // A retried assistant turn does not replace anything either.
+  EXPECT_TRUE(Record(Assistant("s", "a1", "Hello.", "P")).duplicate());
+  v1::GetStatsResponse stats = Stats();
+  EXPECT_EQ(stats.examples_total(), 1);
+  EXPECT_EQ(stats.praise_seen(), 1);
+  EXPECT_EQ(stats.turns_seen(), 3);
+  EXPECT_EQ(stats.duplicate_turns(), 2);
+}
+
+TEST_F(CaptureServiceTest, AReplyIsCreditedAtMostOnce) {
+  Record(User("s", "u1", "Hi"));
+  Record(Assistant("s", "a1", "Hello.", "P"));
+  v1::RecordTurnResponse first = Record(User("s", "u2", "Good one, Timmy"));
+  v1::RecordTurnResponse second = Record(User("s", "u3", "Well done!"));
+  EXPECT_TRUE(second.praise());
+  EXPECT_TRUE(second.example_id().empty());
+  EXPECT_NE(second.not_captured_reason().find(first.example_id()),
+            std::string::npos)
+      << second.not_captured_reason();
+  EXPECT_EQ(Stats().examples_total(), 1);
+}
+
+TEST_F(CaptureServiceTest, PraiseWithNothingToCreditIsCountedNotCaptured) {
+  v1::RecordTurnResponse response = Record(User("fresh", "u1", "Nice one!"));
+  EXPECT_TRUE(response.praise());
+  EXPECT_TRUE(response.example_id().empty());
+  EXPECT_FALSE(response.not_captured_reason().empty());
+  v1::GetStatsResponse stats = Stats();
+  EXPECT_EQ(stats.praise_uncredited(), 1);
+  EXPECT_EQ(stats.examples_total(), 0);
+  EXPECT_EQ(stats.dataset_bytes(), 0);
+}
+
+TEST_F(CaptureServiceTest, OrdinaryTurnsCaptureNothing) {
+  Record(User("s", "u1", "The weather is nice."));
+  Record(Assistant("s", "a1", "Sure.", "P"));
+  v1::RecordTurnResponse response = Record(User("s", "u2", "Tell me more."));
+  EXPECT_FALSE(response.praise());
+  EXPECT_EQ(response.verdict(), v1::VERDICT_NONE);
+  EXPECT_TRUE(response.example_id().empty());
+  v1::GetStatsResponse stats = Stats();
+  EXPECT_EQ(stats.turns_seen(), 3);
+  EXPECT_EQ(stats.user_turns_seen(), 2);
+  EXPECT_EQ(stats.assistant_turns_seen(), 1);
+  EXPECT_EQ(stats.dataset_bytes(), 0);
+  EXPECT_EQ(stats.markdown_bytes(), 0);
+}
+
+TEST_F(CaptureServiceTest, BadTurnsAreRejectedAndChangeNothing) {
+  v1::Turn no_session = User("", "u1", "Good one, Timmy");
+  EXPECT_EQ(service_->RecordTurn(no_session).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  v1::Turn no_role = User("s", "u1", "Good one, Timmy");
+  no_role.set_role(v1::ROLE_UNSPECIFIED);
+  EXPECT_EQ(service_->RecordTurn(no_role).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  v1::Turn huge = User("s", "u1", std::string(65 * 1024, 'x'));
+  absl::Status too_big = service_->RecordTurn(huge).status();
+  EXPECT_EQ(too_big.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(too_big.message().find("65536"), std::string::npos) << too_big;
+  EXPECT_NE(too_big.message().find("max_turn_bytes"), std::string::npos);
+  v1::GetStatsResponse stats = Stats();
+  EXPECT_EQ(stats.turns_seen(), 0);
+  EXPECT_EQ(stats.praise_seen(), 0);
+  EXPECT_EQ(stats.live_sessions(), 0);
+}
+
+TEST_F(CaptureServiceTest, CriticismIsANegativeExampleKeptOutOfTheMarkdown) {
+  Record(User("s", "u1", "Who made you?"));
+  Record(Assistant("s", "a1", "The Queen of England.", "P"));
+  v1::RecordTurnResponse response =
+      Record(User("s", "u2", "That was a hallucination."));
+  EXPECT_EQ(response.verdict(), v1::VERDICT_CRITICISM);
+  EXPECT_FALSE(response.praise());
+  ASSERT_FALSE(response.example_id().empty());
+  std::vector<v1::Example> examples = AllExamples();
+  ASSERT_EQ(examples.size(), 1);
+  EXPECT_EQ(examples[0].label(), v1::LABEL_NEGATIVE);
+  EXPECT_EQ(Markdown().find("Queen of England"), std::string::npos);
+  EXPECT_EQ(Stats().negative_examples(), 1);
+}
+
+TEST_F(CaptureServiceTest, ExplicitFeedbackCreditsTheLatestReply) {
+  Record(User("s", "u1", "Tell me a joke."));
+  Record(Assistant("s", "a1", "Your soldering.", "P"));
+  v1::RecordFeedbackRequest request;
+  request.set_session_id("s");
+  request.set_positive(true);
+  request.set_note("thumbs up from the web UI");
+  absl::StatusOr<v1::RecordFeedbackResponse> response =
+      service_->RecordFeedback(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_FALSE(response->example_id().empty());
+  std::vector<v1::Example> examples = AllExamples();
+  ASSERT_EQ(examples.size(), 1);
+  EXPECT_EQ(examples[0].source(), v1::SOURCE_EXPLICIT);
+  EXPECT_EQ(examples[0].assistant_turn().turn_id(), "a1");
+  EXPECT_EQ(examples[0].user_turn().turn_id(), "u1");
+
+  // Rating it again, or rating a turn that is not the latest reply.
+  absl::StatusOr<v1::RecordFeedbackResponse> again =
+      service_->RecordFeedback(request);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->example_id().empty());
+  request.set_turn_id("a0");
+  EXPECT_EQ(service_->RecordFeedback(request).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  request.set_session_id("unknown");
+  request.clear_turn_id();
+  EXPECT_EQ(service_->RecordFeedback(request).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(CaptureServiceTest, RestartRestoresExamplesDedupAndSessions) {
+  Record(User("s", "u1", "Hi"));
+  Record(Assistant("s", "a1", "Hello.", "P1"));
+  ASSERT_FALSE(Record(User("s", "u2", "Good one, Timmy")).example_id().empty());
+  Record(User("t", "v1", "What's my iguana called?"));
+  Record(Assistant("t", "b1", "Ziggy.", "PT"));
+  Reopen();
+
+  v1::GetStatsResponse stats = Stats();
+  EXPECT_EQ(stats.examples_total(), 1);
+  // The reply praised before the restart is not credited again...
+  v1::RecordTurnResponse again = Record(User("s", "u3", "Nice one!"));
+  EXPECT_TRUE(again.example_id().empty());
+  // ...a retry from before the restart is still a retry...
+  EXPECT_TRUE(Record(User("s", "u2", "Good one, Timmy")).duplicate());
+  // ...and a reply given before the restart can be praised after it.
+  v1::RecordTurnResponse praise = Record(User("t", "v2", "Good one, Timmy!"));
+  ASSERT_FALSE(praise.example_id().empty());
+  std::vector<v1::Example> examples = AllExamples();
+  ASSERT_EQ(examples.size(), 2);
+  EXPECT_EQ(examples[1].assistant_turn().system_prompt(), "PT");
+  EXPECT_EQ(examples[1].user_turn().text(), "What's my iguana called?");
+}
+
+TEST_F(CaptureServiceTest, ListExamplesPagesAndFilters) {
+  for (int i = 0; i < 7; ++i) {
+    const std::string s = absl::StrCat("s", i);
+    Record(User(s, "u1", "Hi"));
+    Record(Assistant(s, "a1", "Hello.", "P"));
+    Record(User(s, "u2", i % 2 == 0 ? "Good one, Timmy" : "Terrible answer."));
+  }
+  v1::ListExamplesRequest request;
+  request.set_page_size(3);
+  std::vector<std::string> ids;
+  for (int page = 0; page < 10; ++page) {
+    absl::StatusOr<v1::ListExamplesResponse> response =
+        service_->ListExamples(request);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->total_size(), 7);
+    for (const v1::Example& example : response->examples()) {
+      ids.push_back(example.id());
+    }
+    if (response->next_page_token().empty()) break;
+    request.set_page_token(response->next_page_token());
+  }
+  EXPECT_EQ(ids.size(), 7);
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 7);
+
+  v1::ListExamplesRequest positives;
+  positives.set_label(v1::LABEL_POSITIVE);
+  EXPECT_EQ(service_->ListExamples(positives)->examples_size(), 4);
+
+  v1::ListExamplesRequest bad;
+  bad.set_page_token("not-a-token");
+  EXPECT_EQ(service_->ListExamples(bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(CaptureServiceTest, ReviewsPersistAcrossRestarts) {
+  Record(User("s", "u1", "Hi"));
+  Record(Assistant("s", "a1", "Hello.", "P"));
+  const std::string id =
+      Record(User("s", "u2", "Good one, Timmy")).example_id();
+  v1::ReviewExampleRequest review;
+  review.set_example_id(id);
+  review.set_status(v1::REVIEW_STATUS_APPROVED);
+  review.set_note("keeps the voice");
+  absl::StatusOr<v1::ReviewExampleResponse> reviewed =
+      service_->ReviewExample(review);
+  ASSERT_TRUE(reviewed.ok()) << reviewed.status();
+  EXPECT_EQ(reviewed->example().status(), v1::REVIEW_STATUS_APPROVED);
+  Reopen();
+  v1::ListExamplesRequest approved;
+  approved.set_status(v1::REVIEW_STATUS_APPROVED);
+  absl::StatusOr<v1::ListExamplesResponse> listed =
+      service_->ListExamples(approved);
+  ASSERT_EQ(listed->examples_size(), 1);
+  EXPECT_EQ(listed->examples(0).review_note(), "keeps the voice");
+  EXPECT_EQ(Stats().approved_examples(), 1);
+
+  review.set_example_id("ex-missing");
+  EXPECT_EQ(service_->ReviewExample(review).status().code(),
+            absl::StatusCode::kNotFound);
+  review.set_example_id(id);
+  review.set_status(v1::REVIEW_STATUS_UNSPECIFIED);
+  EXPECT_EQ(service_->ReviewExample(review).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(CaptureServiceTest, ImportIsIdempotent) {
+  v1::ImportExamplesRequest request;
+  v1::Example* example = request.add_examples();
+  example->mutable_user_turn()->set_text("Say the word.");
+  example->mutable_assistant_turn()->set_text("Jack-o-leoh!");
+  example->mutable_assistant_turn()->set_system_prompt("You are Timmy.");
+  example->set_praise_text("amazing dude");
+  absl::StatusOr<v1::ImportExamplesResponse> first =
+      service_->ImportExamples(request);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->imported(), 1);
+  absl::StatusOr<v1::ImportExamplesResponse> second =
+      service_->ImportExamples(request);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->imported(), 0);
+  EXPECT_EQ(second->already_present(), 1);
+  std::vector<v1::Example> examples = AllExamples();
+  ASSERT_EQ(examples.size(), 1);
+  EXPECT_EQ(examples[0].source(), v1::SOURCE_IMPORTED);
+
+  v1::ImportExamplesRequest bad;
+  bad.add_examples()->set_praise_text("no reply");
+  EXPECT_EQ(service_->ImportExamples(bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(CaptureServiceTest, ExportFiltersByLabelAndTime) {
+  for (int i = 0; i < 4; ++i) {
+    const std::string s = absl::StrCat("s", i);
+    Record(User(s, "u1", "Hi"));
+    Record(Assistant(s, "a1", "Hello.", "P"));
+    Record(User(s, "u2", i < 3 ? "Good one, Timmy" : "Terrible answer."));
+  }
+  v1::ExportExamplesRequest request;
+  request.set_label(v1::LABEL_POSITIVE);
+  int emitted = 0;
+  ASSERT_TRUE(service_
+                  ->ExportExamples(request,
+                                   [&](const v1::Example& example) {
+                                     EXPECT_EQ(example.label(),
+                                               v1::LABEL_POSITIVE);
+                                     ++emitted;
+                                     return true;
+                                   })
+                  .ok());
+  EXPECT_EQ(emitted, 3);
+  request.mutable_since()->set_seconds(absl::ToUnixSeconds(absl::Now()) + 3600);
+  emitted = 0;
+  ASSERT_TRUE(service_
+                  ->ExportExamples(request,
+                                   [&](const v1::Example&) {
+                                     ++emitted;
+                                     return true;
+                                   })
+                  .ok());
+  EXPECT_EQ(emitted, 0);
+}
+
+TEST_F(CaptureServiceTest, ConcurrentSessionsCaptureEachPraiseOnce) {
+  constexpr int kThreads = 8;
+  constexpr int kSessionsPerThread = 25;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this, t] {
+      for (int i = 0; i < kSessionsPerThread; ++i) {
+        const std::string s = absl::StrCat("t", t, "-s", i);
+        ASSERT_TRUE(service_->RecordTurn(User(s, "u1", "Hi")).ok());
+        ASSERT_TRUE(
+            service_->RecordTurn(Assistant(s, "a1", "Hello.", "P")).ok());
+        ASSERT_TRUE(service_->RecordTurn(User(s, "u2", "Good one!")).ok());
+        ASSERT_TRUE(service_->RecordTurn(User(s, "u2", "Good one!")).ok());
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(Stats().examples_total(), kThreads * kSessionsPerThread);
+  Reopen();
+  EXPECT_EQ(Stats().examples_total(), kThreads * kSessionsPerThread);
+}
+
+}  // namespace
+}  // namespace ftcapture

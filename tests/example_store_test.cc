@@ -1,0 +1,551 @@
+#include "src/example_store.h"
+
+#include <errno.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "src/env.h"
+#include "src/markdown_format.h"
+#include "src/tfrecord_writer.h"
+#include "tests/util/fault_injection_env.h"
+#include "tests/util/temp_dir.h"
+
+namespace ftcapture {
+namespace {
+
+using ::testing::HasSubstr;
+
+v1::Example MakeExample(const std::string& id, bool positive = true) {
+  v1::Example e;
+  e.set_id(id);
+  e.mutable_captured_at()->set_seconds(1763596820);
+  e.set_session_id("session-" + id);
+  e.mutable_user_turn()->set_turn_id("u-" + id);
+  e.mutable_user_turn()->set_text("What is " + id + "?");
+  e.mutable_assistant_turn()->set_turn_id("a-" + id);
+  e.mutable_assistant_turn()->set_text("It is " + id + ". ```code```");
+  e.mutable_assistant_turn()->set_system_prompt("You are Timmy.");
+  e.set_praise_text(positive ? "Good one, Timmy!" : "That was wrong.");
+  e.set_rule(positive ? "good_one" : "wrong");
+  e.set_label(positive ? v1::LABEL_POSITIVE : v1::LABEL_NEGATIVE);
+  return e;
+}
+
+int CountOccurrences(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t p = text.find(needle); p != std::string::npos;
+       p = text.find(needle, p + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+class ExampleStoreTest : public ::testing::Test {
+ protected:
+  struct Opened {
+    std::unique_ptr<ExampleStore> store;
+    std::vector<std::pair<uint64_t, std::string>> visited;  // offset, id
+    RecoveryReport report;
+  };
+
+  absl::StatusOr<Opened> Open(SyncPolicy sync = SyncPolicy::kAlways,
+                              bool negative_markdown = false) {
+    Opened opened;
+    ExampleStore::Options options;
+    options.data_dir = dir_.path() + "/data";
+    options.sync = sync;
+    options.negative_markdown = negative_markdown;
+    auto store = ExampleStore::Open(
+        &env_, options,
+        [&opened](uint64_t offset, const v1::Example& e) {
+          opened.visited.emplace_back(offset, e.id());
+        },
+        &opened.report);
+    if (!store.ok()) return store.status();
+    opened.store = std::move(*store);
+    return opened;
+  }
+
+  std::string Path(const std::string& name) const {
+    return dir_.path() + "/data/" + name;
+  }
+  std::string Read(const std::string& name) {
+    std::string data;
+    EXPECT_TRUE(ReadFileToString(&env_, Path(name), &data).ok());
+    return data;
+  }
+  void Write(const std::string& name, const std::string& data) {
+    ASSERT_TRUE(WriteStringToFileAtomic(&env_, data, Path(name)).ok());
+  }
+  std::vector<std::string> Children() {
+    auto names = env_.GetChildren(dir_.path() + "/data");
+    EXPECT_TRUE(names.ok());
+    return names.ok() ? *names : std::vector<std::string>();
+  }
+  std::string QuarantineFile(const std::string& prefix) {
+    for (const std::string& name : Children()) {
+      if (absl::StartsWith(name, prefix)) return name;
+    }
+    return "";
+  }
+  static std::vector<std::string> Ids(const Opened& opened) {
+    std::vector<std::string> ids;
+    for (const auto& [offset, id] : opened.visited) ids.push_back(id);
+    return ids;
+  }
+
+  TempDir dir_;
+  FaultInjectionEnv env_;
+};
+
+TEST(SyncPolicyTest, Parses) {
+  EXPECT_EQ(*ParseSyncPolicy("always"), SyncPolicy::kAlways);
+  EXPECT_EQ(*ParseSyncPolicy("BATCH"), SyncPolicy::kBatch);
+  EXPECT_EQ(*ParseSyncPolicy("none"), SyncPolicy::kNone);
+  auto bad = ParseSyncPolicy("sometimes");
+  EXPECT_TRUE(absl::IsInvalidArgument(bad.status()));
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("sometimes"));
+}
+
+TEST_F(ExampleStoreTest, AppendReopenVisitAndReadAt) {
+  std::vector<uint64_t> offsets;
+  std::string expected_positive, expected_negative;
+  {
+    auto opened = Open(SyncPolicy::kAlways, /*negative_markdown=*/true);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    EXPECT_EQ(opened->report.records, 0);
+    EXPECT_FALSE(opened->report.repaired());
+    for (int i = 0; i < 5; ++i) {
+      const v1::Example e = MakeExample(absl::StrCat("e", i), i != 2);
+      auto offset = opened->store->Append(e);
+      ASSERT_TRUE(offset.ok()) << offset.status();
+      offsets.push_back(*offset);
+      (i != 2 ? expected_positive : expected_negative) +=
+          FormatExampleMarkdown(e);
+    }
+    for (int i = 0; i < 5; ++i) {
+      auto e = opened->store->ReadAt(offsets[i]);
+      ASSERT_TRUE(e.ok()) << e.status();
+      EXPECT_EQ(e->id(), absl::StrCat("e", i));
+    }
+    EXPECT_TRUE(absl::IsNotFound(
+        opened->store->ReadAt(opened->store->dataset_bytes()).status()));
+    EXPECT_EQ(opened->store->dataset_bytes(),
+              static_cast<int64_t>(Read(kDatasetFileName).size()));
+    const std::string md = Read(kMarkdownFileName);
+    EXPECT_EQ(opened->store->markdown_bytes(), static_cast<int64_t>(md.size()));
+    EXPECT_EQ(opened->store->markdown_lines(),
+              std::count(md.begin(), md.end(), '\n'));
+  }
+  EXPECT_EQ(Read(kMarkdownFileName), expected_positive);
+  EXPECT_EQ(Read(kNegativeMarkdownFileName), expected_negative);
+  EXPECT_EQ(CountOccurrences(Read(kMarkdownFileName), "Example Captured"), 4);
+
+  auto reopened = Open(SyncPolicy::kAlways, true);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ(reopened->report.records, 5);
+  EXPECT_FALSE(reopened->report.repaired()) << reopened->report.ToString();
+  ASSERT_EQ(reopened->visited.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(reopened->visited[i].first, offsets[i]);
+    EXPECT_EQ(reopened->visited[i].second, absl::StrCat("e", i));
+  }
+  EXPECT_THAT(reopened->report.ToString(), HasSubstr("nothing to repair"));
+}
+
+TEST_F(ExampleStoreTest, NegativesStayOutOfTheMarkdownUnlessAskedFor) {
+  {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    ASSERT_TRUE(opened->store->Append(MakeExample("neg", false)).ok());
+  }
+  EXPECT_EQ(Read(kMarkdownFileName), "");
+  EXPECT_FALSE(env_.FileExists(Path(kNegativeMarkdownFileName)));
+}
+
+TEST_F(ExampleStoreTest, RejectsAnExampleWithoutIdAndWritesNothing) {
+  auto opened = Open();
+  ASSERT_TRUE(opened.ok());
+  auto result = opened->store->Append(MakeExample(""));
+  EXPECT_TRUE(absl::IsInvalidArgument(result.status()));
+  EXPECT_EQ(opened->store->dataset_bytes(), 0);
+  EXPECT_EQ(Read(kDatasetFileName), "");
+}
+
+TEST_F(ExampleStoreTest, SecondOpenOfTheSameDirIsRefused) {
+  auto first = Open();
+  ASSERT_TRUE(first.ok());
+  auto second = Open();
+  EXPECT_TRUE(absl::IsFailedPrecondition(second.status())) << second.status();
+  first->store.reset();
+  EXPECT_TRUE(Open().ok());
+}
+
+TEST_F(ExampleStoreTest, TornTailAtEveryByteIsCutAndQuarantined) {
+  std::string good;
+  {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    for (const char* id : {"a", "b"}) {
+      ASSERT_TRUE(opened->store->Append(MakeExample(id)).ok());
+    }
+    good = Read(kDatasetFileName);
+  }
+  const std::string good_md = Read(kMarkdownFileName);
+  std::string last;
+  AppendTFRecord(MakeExample("c").SerializeAsString(), &last);
+  for (size_t cut = 1; cut < last.size(); ++cut) {
+    SCOPED_TRACE(absl::StrCat("torn after ", cut, " bytes"));
+    Write(kDatasetFileName, good + last.substr(0, cut));
+    for (const std::string& name : Children()) {
+      if (absl::StrContains(name, ".torn-")) {
+        ASSERT_TRUE(env_.RemoveFile(Path(name)).ok());
+      }
+    }
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    EXPECT_EQ(Ids(*opened), (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(opened->report.torn_tail_bytes, static_cast<int64_t>(cut));
+    EXPECT_EQ(opened->report.corrupt_records, 0);
+    EXPECT_EQ(Read(kDatasetFileName), good);
+    const std::string quarantine =
+        QuarantineFile(std::string(kDatasetFileName) + ".torn-");
+    ASSERT_FALSE(quarantine.empty());
+    EXPECT_EQ(Read(quarantine), last.substr(0, cut));
+    EXPECT_EQ(Read(kMarkdownFileName), good_md);
+  }
+  // And appending after the cut works.
+  auto opened = Open();
+  ASSERT_TRUE(opened.ok());
+  ASSERT_TRUE(opened->store->Append(MakeExample("c")).ok());
+  opened->store.reset();
+  auto reopened = Open();
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ(Ids(*reopened), (std::vector<std::string>{"a", "b", "c"}));
+}
+
+TEST_F(ExampleStoreTest, CorruptMiddleRecordIsReportedKeptAsideAndRemoved) {
+  std::vector<uint64_t> offsets;
+  {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    for (const char* id : {"a", "b", "c", "d"}) {
+      auto offset = opened->store->Append(MakeExample(id));
+      ASSERT_TRUE(offset.ok());
+      offsets.push_back(*offset);
+    }
+  }
+  std::string data = Read(kDatasetFileName);
+  const std::string bad_bytes =
+      data.substr(offsets[1], offsets[2] - offsets[1]);
+  data[offsets[1] + 20] ^= 0x40;  // inside b's payload
+  Write(kDatasetFileName, data);
+
+  auto opened = Open();
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ(Ids(*opened), (std::vector<std::string>{"a", "c", "d"}));
+  EXPECT_EQ(opened->report.corrupt_records, 1);
+  EXPECT_EQ(opened->report.corrupt_bytes,
+            static_cast<int64_t>(bad_bytes.size()));
+  EXPECT_THAT(opened->report.ToString(), HasSubstr("CORRUPT"));
+  const std::string quarantine =
+      QuarantineFile(std::string(kDatasetFileName) + ".corrupt-");
+  ASSERT_FALSE(quarantine.empty());
+  std::string kept = Read(quarantine);
+  kept[20] ^= 0x40;
+  EXPECT_EQ(kept, bad_bytes);
+  // The offsets handed to the visitor are valid in the rewritten file.
+  for (const auto& [offset, id] : opened->visited) {
+    auto e = opened->store->ReadAt(offset);
+    ASSERT_TRUE(e.ok()) << e.status();
+    EXPECT_EQ(e->id(), id);
+  }
+  ASSERT_TRUE(opened->store->Append(MakeExample("e")).ok());
+  opened->store.reset();
+
+  auto clean = Open();
+  ASSERT_TRUE(clean.ok());
+  EXPECT_FALSE(clean->report.repaired()) << clean->report.ToString();
+  EXPECT_EQ(Ids(*clean), (std::vector<std::string>{"a", "c", "d", "e"}));
+  EXPECT_FALSE(env_.FileExists(Path(std::string(kDatasetFileName) + ".tmp")));
+}
+
+TEST_F(ExampleStoreTest, MarkdownCatchesUpWhenItLagsOrIsMissing) {
+  {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    for (const char* id : {"a", "b", "c", "d"}) {
+      ASSERT_TRUE(opened->store->Append(MakeExample(id)).ok());
+    }
+  }
+  const std::string full = Read(kMarkdownFileName);
+  const std::string two_blocks = FormatExampleMarkdown(MakeExample("a")) +
+                                 FormatExampleMarkdown(MakeExample("b"));
+  ASSERT_TRUE(absl::StartsWith(full, two_blocks));
+
+  Write(kMarkdownFileName, two_blocks);  // a crash before c and d's blocks
+  {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    EXPECT_EQ(opened->report.markdown_appended, 2);
+    EXPECT_EQ(opened->store->markdown_bytes(),
+              static_cast<int64_t>(full.size()));
+    EXPECT_EQ(opened->store->markdown_lines(),
+              std::count(full.begin(), full.end(), '\n'));
+  }
+  EXPECT_EQ(Read(kMarkdownFileName), full);
+
+  ASSERT_TRUE(env_.RemoveFile(Path(kMarkdownFileName)).ok());
+  {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    EXPECT_EQ(opened->report.markdown_appended, 4);
+  }
+  EXPECT_EQ(Read(kMarkdownFileName), full);
+}
+
+TEST_F(ExampleStoreTest, TornMarkdownBlockIsCutQuarantinedAndRewritten) {
+  {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    for (const char* id : {"a", "b", "c"}) {
+      ASSERT_TRUE(opened->store->Append(MakeExample(id)).ok());
+    }
+  }
+  const std::string full = Read(kMarkdownFileName);
+  const size_t c_start =
+      full.size() - FormatExampleMarkdown(MakeExample("c")).size();
+  const std::string torn = full.substr(0, c_start + 150);
+  Write(kMarkdownFileName, torn);
+  {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    EXPECT_EQ(opened->report.markdown_torn_bytes, 150);
+    EXPECT_EQ(opened->report.markdown_appended, 1);
+  }
+  EXPECT_EQ(Read(kMarkdownFileName), full);
+  const std::string quarantine =
+      QuarantineFile(std::string(kMarkdownFileName) + ".torn-");
+  ASSERT_FALSE(quarantine.empty());
+  EXPECT_EQ(Read(quarantine), torn.substr(c_start));
+
+  // Only the final blank line lost: a separator is added, nothing cut.
+  Write(kMarkdownFileName, full.substr(0, full.size() - 1));
+  {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    EXPECT_EQ(opened->report.markdown_torn_bytes, 0);
+    ASSERT_TRUE(opened->store->Append(MakeExample("d")).ok());
+  }
+  EXPECT_EQ(Read(kMarkdownFileName),
+            full + FormatExampleMarkdown(MakeExample("d")));
+}
+
+TEST_F(ExampleStoreTest, RebuildMarkdownRegeneratesItFromTheDataset) {
+  std::string expected, expected_negative;
+  {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    for (int i = 0; i < 4; ++i) {
+      const v1::Example e = MakeExample(absl::StrCat("r", i), i % 2 == 0);
+      ASSERT_TRUE(opened->store->Append(e).ok());
+      (i % 2 == 0 ? expected : expected_negative) += FormatExampleMarkdown(e);
+    }
+    // Refused while a store holds the dir.
+    EXPECT_TRUE(absl::IsFailedPrecondition(
+        RebuildMarkdown(&env_, dir_.path() + "/data", false)));
+  }
+  Write(kMarkdownFileName, "garbage that is not ours\n");
+  int64_t written = 0;
+  ASSERT_TRUE(
+      RebuildMarkdown(&env_, dir_.path() + "/data", true, &written).ok());
+  EXPECT_EQ(written, 4);
+  EXPECT_EQ(Read(kMarkdownFileName), expected);
+  EXPECT_EQ(Read(kNegativeMarkdownFileName), expected_negative);
+  EXPECT_FALSE(env_.FileExists(Path(std::string(kMarkdownFileName) + ".tmp")));
+  EXPECT_TRUE(absl::IsNotFound(
+      RebuildMarkdown(&env_, dir_.path() + "/nowhere", false)));
+}
+
+// The files hold exactly what the store acknowledged.
+void ExpectFilesMatchStore(Env* env, ExampleStore* store,
+                           const std::string& dataset_path,
+                           const std::string& markdown_path) {
+  std::string data, md;
+  ASSERT_TRUE(ReadFileToString(env, dataset_path, &data).ok());
+  ASSERT_TRUE(ReadFileToString(env, markdown_path, &md).ok());
+  EXPECT_EQ(static_cast<int64_t>(data.size()), store->dataset_bytes());
+  EXPECT_EQ(static_cast<int64_t>(md.size()), store->markdown_bytes());
+}
+
+TEST_F(ExampleStoreTest, InjectedFaultsLeaveNoPartialRecordAndHeal) {
+  struct Fault {
+    std::string name;
+    std::function<void(FaultInjectionEnv*)> inject;
+    absl::StatusCode code;
+    std::string message;
+  };
+  const std::vector<Fault> faults = {
+      {"ENOSPC on the dataset",
+       [](FaultInjectionEnv* e) { e->FailWrites(kDatasetFileName, ENOSPC); },
+       absl::StatusCode::kResourceExhausted, "disk full"},
+      {"short write then ENOSPC",
+       [](FaultInjectionEnv* e) {
+         e->FailWrites(kDatasetFileName, ENOSPC, 30);
+       },
+       absl::StatusCode::kResourceExhausted, "No space left on device"},
+      {"short write then EIO",
+       [](FaultInjectionEnv* e) { e->FailWrites(kDatasetFileName, EIO, 7); },
+       absl::StatusCode::kUnavailable, "Input/output error"},
+      {"fsync fails",
+       [](FaultInjectionEnv* e) { e->FailSyncs(kDatasetFileName, EIO); },
+       absl::StatusCode::kUnavailable, "fsync"},
+      {"Markdown disk full after the dataset was written",
+       [](FaultInjectionEnv* e) {
+         e->FailWrites(kMarkdownFileName, ENOSPC, 5);
+       },
+       absl::StatusCode::kResourceExhausted, kMarkdownFileName},
+      {"short write and the rollback truncate fails too",
+       [](FaultInjectionEnv* e) {
+         e->FailWrites(kDatasetFileName, EIO, 40);
+         e->FailTruncates(kDatasetFileName, EIO);
+       },
+       absl::StatusCode::kUnavailable, "write"},
+  };
+  std::vector<std::string> acked;
+  auto opened = Open();
+  ASSERT_TRUE(opened.ok());
+  ExampleStore* store = opened->store.get();
+  ASSERT_TRUE(store->Append(MakeExample("first")).ok());
+  acked.push_back("first");
+  for (const Fault& fault : faults) {
+    SCOPED_TRACE(fault.name);
+    const int64_t size_before = store->dataset_bytes();
+    fault.inject(&env_);
+    auto result = store->Append(MakeExample("never-" + fault.name));
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().code(), fault.code) << result.status();
+    EXPECT_THAT(std::string(result.status().message()),
+                HasSubstr(fault.message));
+    EXPECT_EQ(store->dataset_bytes(), size_before);
+    // When even the rollback failed, the tail is cut by the next append.
+    if (fault.name.find("truncate fails") == std::string::npos) {
+      ExpectFilesMatchStore(&env_, store, Path(kDatasetFileName),
+                            Path(kMarkdownFileName));
+    }
+    env_.Heal();
+    const std::string id = absl::StrCat("after-heal-", acked.size());
+    ASSERT_TRUE(store->Append(MakeExample(id)).ok());
+    acked.push_back(id);
+    ExpectFilesMatchStore(&env_, store, Path(kDatasetFileName),
+                          Path(kMarkdownFileName));
+  }
+  opened->store.reset();
+  auto reopened = Open();
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_FALSE(reopened->report.repaired()) << reopened->report.ToString();
+  EXPECT_EQ(Ids(*reopened), acked);
+  const std::string md = Read(kMarkdownFileName);
+  EXPECT_EQ(CountOccurrences(md, "Example Captured"),
+            static_cast<int>(acked.size()));
+  EXPECT_EQ(md.find("never-"), std::string::npos);
+}
+
+TEST_F(ExampleStoreTest, ConcurrentAppendsShareFsyncsAndAllLandOnce) {
+  env_.SetSyncDelay(absl::Milliseconds(2));  // a slow disk
+  constexpr int kThreads = 8, kPerThread = 25;
+  std::vector<std::vector<uint64_t>> offsets(kThreads);
+  {
+    auto opened = Open(SyncPolicy::kAlways);
+    ASSERT_TRUE(opened.ok());
+    const int64_t syncs_before = env_.sync_count(kDatasetFileName);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kPerThread; ++i) {
+          auto offset =
+              opened->store->Append(MakeExample(absl::StrCat("t", t, "-", i)));
+          ASSERT_TRUE(offset.ok()) << offset.status();
+          offsets[t].push_back(*offset);
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    const int64_t syncs = env_.sync_count(kDatasetFileName) - syncs_before;
+    EXPECT_GE(syncs, 1);
+    EXPECT_LT(syncs, kThreads * kPerThread) << "no group commit";
+    for (int t = 0; t < kThreads; ++t) {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto e = opened->store->ReadAt(offsets[t][i]);
+        ASSERT_TRUE(e.ok());
+        EXPECT_EQ(e->id(), absl::StrCat("t", t, "-", i));
+      }
+    }
+  }
+  auto reopened = Open();
+  ASSERT_TRUE(reopened.ok());
+  absl::flat_hash_map<std::string, int> seen;
+  for (const std::string& id : Ids(*reopened)) seen[id]++;
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kThreads * kPerThread));
+  for (const auto& [id, count] : seen) EXPECT_EQ(count, 1) << id;
+  EXPECT_EQ(CountOccurrences(Read(kMarkdownFileName), "Example Captured"),
+            kThreads * kPerThread);
+  EXPECT_EQ(reopened->report.markdown_appended, 0);
+}
+
+TEST_F(ExampleStoreTest, BatchAndNoneDoNotSyncOnTheAppendPath) {
+  for (SyncPolicy policy : {SyncPolicy::kBatch, SyncPolicy::kNone}) {
+    TempDir dir;
+    ExampleStore::Options options;
+    options.data_dir = dir.path();
+    options.sync = policy;
+    auto store = ExampleStore::Open(&env_, options, nullptr, nullptr);
+    ASSERT_TRUE(store.ok());
+    // An append that waited for fsync would fail; these must not.
+    env_.FailSyncs(dir.path(), EIO);
+    const int64_t syncs_before = env_.sync_count(dir.path());
+    for (int i = 0; i < 20; ++i) {
+      auto offset = (*store)->Append(MakeExample(absl::StrCat("b", i)));
+      ASSERT_TRUE(offset.ok()) << offset.status();
+    }
+    if (policy == SyncPolicy::kNone) {
+      EXPECT_EQ(env_.sync_count(dir.path()), syncs_before);
+    }
+    env_.Heal();
+    store->reset();
+    int records = 0;
+    auto reopened = ExampleStore::Open(
+        &env_, options, [&](uint64_t, const v1::Example&) { ++records; },
+        nullptr);
+    ASSERT_TRUE(reopened.ok());
+    EXPECT_EQ(records, 20);
+  }
+}
+
+TEST_F(ExampleStoreTest, ReportToStringSaysWhatWasFound) {
+  RecoveryReport report;
+  report.records = 7;
+  report.torn_tail_bytes = 12;
+  report.corrupt_records = 1;
+  report.corrupt_bytes = 99;
+  report.problems.push_back("detail line");
+  report.quarantine_files.push_back("/x/examples.tfrecord.torn-1");
+  const std::string text = report.ToString();
+  EXPECT_THAT(text, HasSubstr("7 good records"));
+  EXPECT_THAT(text, HasSubstr("CORRUPT: 1"));
+  EXPECT_THAT(text, HasSubstr("torn tail of 12 bytes"));
+  EXPECT_THAT(text, HasSubstr("detail line"));
+  EXPECT_THAT(text, HasSubstr("examples.tfrecord.torn-1"));
+}
+
+}  // namespace
+}  // namespace ftcapture

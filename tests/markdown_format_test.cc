@@ -1,0 +1,235 @@
+#include "src/markdown_format.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+
+namespace ftcapture {
+namespace {
+
+v1::Example Fixture() {
+  v1::Example e;
+  e.set_id("ex-1");
+  e.mutable_captured_at()->set_seconds(1763596820);  // 2025-11-20T00:00:20Z
+  e.mutable_captured_at()->set_nanos(192958000);
+  e.set_session_id("s1");
+  v1::Turn* user = e.mutable_user_turn();
+  user->set_turn_id("u1");
+  user->set_role(v1::ROLE_USER);
+  user->set_text("What is this whistle?");
+  v1::Turn* assistant = e.mutable_assistant_turn();
+  assistant->set_turn_id("a1");
+  assistant->set_role(v1::ROLE_ASSISTANT);
+  assistant->set_text("A brass train whistle.");
+  assistant->set_system_prompt("You are Timmy.");
+  (*assistant->mutable_metadata())["model"] = "m1";
+  v1::Memory* memory = assistant->add_memories();
+  memory->set_text("Dan likes trains");
+  memory->set_category("preference");
+  memory->set_importance(4);
+  memory->mutable_created_at()->set_seconds(1761998400);  // 2025-11-01T12Z
+  v1::Turn* praise = e.mutable_praise_turn();
+  praise->set_turn_id("u2");
+  praise->set_role(v1::ROLE_USER);
+  praise->set_text("Good one, Timmy!");
+  e.set_praise_text("Good one, Timmy!");
+  e.set_rule("good_one");
+  e.set_label(v1::LABEL_POSITIVE);
+  e.set_source(v1::SOURCE_IMPLICIT);
+  return e;
+}
+
+TEST(MarkdownFormatTest, LayoutIsByteExact) {
+  const std::string rule(80, '=');
+  const std::string expected =
+      absl::StrCat("\n", rule, "\n",
+                   "## Example Captured: 2025-11-20T00:00:20.192958Z\n"
+                   "**Praise:** Good one, Timmy!\n",
+                   rule, "\n",
+                   "\n"
+                   "### User Message (n-3):\n"
+                   "```\n"
+                   "What is this whistle?\n"
+                   "```\n"
+                   "\n"
+                   "### System Prompt with Memories (n-2):\n"
+                   "```\n"
+                   "You are Timmy.\n"
+                   "\n"
+                   "Memories:\n"
+                   "\xE2\x80\xA2 [preference, importance 4, created "
+                   "2025-11-01T12:00:00.000000Z] Dan likes trains\n"
+                   "```\n"
+                   "\n"
+                   "### Assistant Response (n-1):\n"
+                   "```\n"
+                   "A brass train whistle.\n"
+                   "```\n"
+                   "\n"
+                   "### Metadata:\n"
+                   "```json\n"
+                   "{\n"
+                   "  \"example_id\": \"ex-1\",\n"
+                   "  \"session_id\": \"s1\",\n"
+                   "  \"user_turn_id\": \"u1\",\n"
+                   "  \"assistant_turn_id\": \"a1\",\n"
+                   "  \"praise_turn_id\": \"u2\",\n"
+                   "  \"rule\": \"good_one\",\n"
+                   "  \"label\": \"LABEL_POSITIVE\",\n"
+                   "  \"source\": \"SOURCE_IMPLICIT\",\n"
+                   "  \"captured_at\": \"2025-11-20T00:00:20.192958Z\",\n"
+                   "  \"assistant_metadata\": {\n"
+                   "    \"model\": \"m1\"\n"
+                   "  }\n"
+                   "}\n"
+                   "```\n"
+                   "\n");
+  EXPECT_EQ(FormatExampleMarkdown(Fixture()), expected);
+}
+
+TEST(MarkdownFormatTest, FenceIsLongerThanAnyBacktickRunInside) {
+  EXPECT_EQ(MarkdownFenceFor("plain"), "```");
+  EXPECT_EQ(MarkdownFenceFor("a ` b `` c"), "```");
+  EXPECT_EQ(MarkdownFenceFor("```"), "````");
+  EXPECT_EQ(MarkdownFenceFor("```\ncode\n```` and ``````"), "```````");
+
+  v1::Example e = Fixture();
+  e.mutable_assistant_turn()->set_text(
+      "Here:\n```\nint x;\n```\nand\n````\nnested\n````\n``````");
+  e.mutable_user_turn()->set_text("```");
+  const std::string md = FormatExampleMarkdown(e);
+  EXPECT_NE(md.find("### Assistant Response (n-1):\n```````\nHere:\n"),
+            std::string::npos);
+  EXPECT_NE(md.find("\n``````\n```````\n\n### Metadata:"), std::string::npos);
+  EXPECT_NE(md.find("### User Message (n-3):\n````\n```\n````\n"),
+            std::string::npos);
+  // The content did not end a block early: the scanner sees one complete
+  // example.
+  ExampleMarkdownScanner scanner;
+  scanner.Feed(md);
+  scanner.Finish();
+  EXPECT_TRUE(scanner.example_ids().contains("ex-1"));
+  EXPECT_EQ(scanner.complete_bytes(), md.size());
+  EXPECT_FALSE(scanner.torn_tail());
+}
+
+TEST(MarkdownFormatTest, MultiLinePraiseStaysOnTheHeaderLine) {
+  v1::Example e = Fixture();
+  e.set_praise_text("Good one,\nTimmy!\r\nReally.");
+  const std::string md = FormatExampleMarkdown(e);
+  EXPECT_NE(md.find("\n**Praise:** Good one, Timmy! Really.\n" +
+                    std::string(80, '=') + "\n"),
+            std::string::npos);
+}
+
+TEST(MarkdownFormatTest, MemoriesListOnlyWhatIsSet) {
+  v1::Example e = Fixture();
+  v1::Turn* assistant = e.mutable_assistant_turn();
+  assistant->clear_system_prompt();
+  assistant->clear_memories();
+  assistant->add_memories()->set_text("bare memory");
+  const std::string md = FormatExampleMarkdown(e);
+  EXPECT_NE(md.find("(n-2):\n```\nMemories:\n\xE2\x80\xA2 [importance 0] "
+                    "bare memory\n```\n"),
+            std::string::npos);
+
+  assistant->clear_memories();
+  assistant->set_system_prompt("Only a prompt.");
+  EXPECT_NE(FormatExampleMarkdown(e).find("(n-2):\n```\nOnly a prompt.\n```\n"),
+            std::string::npos);
+}
+
+TEST(MarkdownFormatTest, JsonEscapesEverythingThatNeedsIt) {
+  std::string out;
+  AppendJsonString(std::string("a\"b\\c\nd\te\x01\x7f", 11), &out);
+  EXPECT_EQ(out, "\"a\\\"b\\\\c\\nd\\te\\u0001\\u007f\"");
+  out.clear();
+  AppendJsonString("caf\xC3\xA9 \xE2\x80\xA2 ok", &out);
+  EXPECT_EQ(out, "\"caf\xC3\xA9 \xE2\x80\xA2 ok\"");  // valid UTF-8 kept
+  out.clear();
+  AppendJsonString("bad \xC3 and \xFF", &out);
+  EXPECT_EQ(out, "\"bad \\ufffd and \\ufffd\"");
+}
+
+TEST(MarkdownFormatTest, MetadataMapsAreSortedAndEscaped) {
+  v1::Example e = Fixture();
+  (*e.mutable_metadata())["z"] = "last";
+  (*e.mutable_metadata())["a\"key"] = "line\nbreak";
+  const std::string md = FormatExampleMarkdown(e);
+  EXPECT_NE(md.find("  \"metadata\": {\n"
+                    "    \"a\\\"key\": \"line\\nbreak\",\n"
+                    "    \"z\": \"last\"\n"
+                    "  },\n"),
+            std::string::npos);
+}
+
+std::string ThreeBlocks(std::string* last_id) {
+  std::string md;
+  for (int i = 0; i < 3; ++i) {
+    v1::Example e = Fixture();
+    e.set_id(absl::StrCat("id \"", i, "\"\n"));  // ids needing escapes
+    md += FormatExampleMarkdown(e);
+    *last_id = e.id();
+  }
+  return md;
+}
+
+TEST(MarkdownScannerTest, FindsIdsLinesAndBytesWhateverTheChunking) {
+  std::string last_id;
+  const std::string md = ThreeBlocks(&last_id);
+  for (size_t chunk = 1; chunk <= 64; chunk += 7) {
+    ExampleMarkdownScanner scanner;
+    for (size_t i = 0; i < md.size(); i += chunk) {
+      scanner.Feed(absl::string_view(md).substr(i, chunk));
+    }
+    scanner.Finish();
+    EXPECT_EQ(scanner.example_ids().size(), 3u);
+    EXPECT_TRUE(scanner.example_ids().contains(last_id));
+    EXPECT_EQ(scanner.bytes(), md.size());
+    EXPECT_EQ(scanner.lines(),
+              static_cast<uint64_t>(std::count(md.begin(), md.end(), '\n')));
+    EXPECT_EQ(scanner.complete_bytes(), md.size());
+    EXPECT_FALSE(scanner.torn_tail());
+  }
+}
+
+TEST(MarkdownScannerTest, TornLastBlockAtEveryByte) {
+  std::string last_id;
+  const std::string md = ThreeBlocks(&last_id);
+  const size_t last_start =
+      md.rfind("\n" + std::string(80, '=') + "\n## Example Captured:");
+  for (size_t cut = last_start; cut < md.size(); ++cut) {
+    SCOPED_TRACE(absl::StrCat("cut at ", cut));
+    ExampleMarkdownScanner scanner;
+    scanner.Feed(md.substr(0, cut));
+    scanner.Finish();
+    if (cut == md.size() - 1) {
+      // Only the final blank line is missing: the block is complete.
+      EXPECT_EQ(scanner.example_ids().size(), 3u);
+      EXPECT_EQ(scanner.complete_bytes(), cut);
+      EXPECT_TRUE(scanner.missing_final_blank());
+      EXPECT_FALSE(scanner.torn_tail());
+      continue;
+    }
+    EXPECT_EQ(scanner.example_ids().size(), 2u);
+    EXPECT_FALSE(scanner.example_ids().contains(last_id));
+    EXPECT_EQ(scanner.complete_bytes(), last_start);
+    // A lone blank line is harmless; anything more is a torn block.
+    EXPECT_EQ(scanner.torn_tail(), cut > last_start + 1);
+  }
+}
+
+TEST(MarkdownScannerTest, HandWrittenTextAfterTheLastBlockIsNotTorn) {
+  std::string last_id;
+  const std::string md = ThreeBlocks(&last_id) + "Some notes by hand.\n";
+  ExampleMarkdownScanner scanner;
+  scanner.Feed(md);
+  scanner.Finish();
+  EXPECT_EQ(scanner.example_ids().size(), 3u);
+  EXPECT_FALSE(scanner.torn_tail());
+}
+
+}  // namespace
+}  // namespace ftcapture

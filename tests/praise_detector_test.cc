@@ -1,0 +1,416 @@
+#include "src/praise_detector.h"
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace ftcapture {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+std::unique_ptr<PraiseDetector> DefaultDetector(absl::string_view persona) {
+  absl::StatusOr<std::unique_ptr<PraiseDetector>> detector =
+      PraiseDetector::Create(PraiseDetector::DefaultRules(), persona);
+  EXPECT_TRUE(detector.ok()) << detector.status();
+  return detector.ok() ? std::move(*detector) : nullptr;
+}
+
+struct CorpusLine {
+  int line;
+  FeedbackKind label;
+  std::string category;
+  std::string message;
+};
+
+std::vector<CorpusLine> ReadCorpus() {
+  const std::string path =
+      std::string(FTCAPTURE_SOURCE_DIR) + "/tests/data/praise_corpus.tsv";
+  std::ifstream in(path);
+  EXPECT_TRUE(in) << "cannot open " << path;
+  std::vector<CorpusLine> corpus;
+  std::string text;
+  int line_no = 0;
+  while (std::getline(in, text)) {
+    ++line_no;
+    if (text.empty() || text[0] == '#') continue;
+    std::vector<std::string> fields =
+        absl::StrSplit(text, absl::MaxSplits('\t', 2));
+    EXPECT_EQ(fields.size(), 3u) << "line " << line_no;
+    if (fields.size() != 3) continue;
+    int label = 0;
+    EXPECT_TRUE(absl::SimpleAtoi(fields[0], &label)) << "line " << line_no;
+    corpus.push_back({line_no,
+                      label == 1    ? FeedbackKind::kPraise
+                      : label == -1 ? FeedbackKind::kCriticism
+                                    : FeedbackKind::kNone,
+                      fields[1], fields[2]});
+  }
+  return corpus;
+}
+
+// --- the project's corpus ----------------------------------------------------
+
+TEST(PraiseDetectorCorpusTest, EveryLabeledLineGetsItsKind) {
+  std::unique_ptr<PraiseDetector> detector = DefaultDetector("Timmy");
+  ASSERT_NE(detector, nullptr);
+  std::vector<CorpusLine> corpus = ReadCorpus();
+  ASSERT_GE(corpus.size(), 150u);
+  for (const CorpusLine& example : corpus) {
+    const Verdict verdict = detector->Detect(example.message);
+    EXPECT_EQ(FeedbackKindName(verdict.kind), FeedbackKindName(example.label))
+        << "line " << example.line << " (" << example.category << "): \""
+        << example.message << "\" rule=" << verdict.rule
+        << " veto=" << verdict.veto << " evidence=" << verdict.evidence;
+  }
+}
+
+TEST(PraiseDetectorCorpusTest, CoversEveryCategoryOfTheIssue) {
+  std::map<std::string, int> per_category;
+  for (const CorpusLine& example : ReadCorpus())
+    ++per_category[example.category];
+  for (const char* category :
+       {"praise", "mixed", "negated", "mentioned", "asked", "wished", "other",
+        "frustrated", "criticism", "neutral"}) {
+    EXPECT_GE(per_category[category], 8) << category;
+  }
+}
+
+TEST(PraiseDetectorCorpusTest, VetoedLinesNameTheirGuard) {
+  std::unique_ptr<PraiseDetector> detector = DefaultDetector("Timmy");
+  ASSERT_NE(detector, nullptr);
+  // Categories where a praise word is present but must be vetoed.
+  const std::set<std::string> guarded = {"negated", "mentioned", "wished"};
+  for (const CorpusLine& example : ReadCorpus()) {
+    if (!guarded.count(example.category)) continue;
+    const Verdict verdict = detector->Detect(example.message);
+    if (verdict.kind != FeedbackKind::kNone || verdict.veto.empty()) continue;
+    EXPECT_FALSE(verdict.rule.empty()) << example.message;
+    EXPECT_FALSE(verdict.evidence.empty()) << example.message;
+  }
+}
+
+// --- explanations ------------------------------------------------------------
+
+TEST(PraiseDetectorTest, PraiseNamesRuleAndEvidence) {
+  std::unique_ptr<PraiseDetector> detector = DefaultDetector("Timmy");
+  ASSERT_NE(detector, nullptr);
+  const Verdict verdict = detector->Detect("That was an excellent response.");
+  EXPECT_EQ(verdict.kind, FeedbackKind::kPraise);
+  EXPECT_FALSE(verdict.rule.empty());
+  EXPECT_TRUE(verdict.veto.empty());
+  EXPECT_THAT(absl::AsciiStrToLower(verdict.evidence), HasSubstr("excellent"));
+}
+
+struct VetoCase {
+  const char* message;
+  const char* guard;
+};
+
+class PraiseDetectorVetoTest : public ::testing::TestWithParam<VetoCase> {};
+
+TEST_P(PraiseDetectorVetoTest, NamesTheGuardAndTheVetoedRule) {
+  std::unique_ptr<PraiseDetector> detector = DefaultDetector("Timmy");
+  ASSERT_NE(detector, nullptr);
+  const Verdict verdict = detector->Detect(GetParam().message);
+  EXPECT_EQ(verdict.kind, FeedbackKind::kNone);
+  EXPECT_EQ(verdict.veto, GetParam().guard);
+  EXPECT_FALSE(verdict.rule.empty());
+  EXPECT_FALSE(verdict.evidence.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Guards, PraiseDetectorVetoTest,
+    ::testing::Values(
+        VetoCase{"That was not a good one.", "negation"},
+        VetoCase{"I don't love that answer.", "negation"},
+        VetoCase{"Was that a good response?", "question"},
+        VetoCase{"She told me good job at work.", "mention"},
+        VetoCase{"The sticker reads 'great job' in gold.", "quotation"},
+        VetoCase{"Make it a good one, Timmy.", "wish"},
+        VetoCase{"My wife did a great job on the garden.", "other_subject"},
+        VetoCase{"Great. Now the camera is frozen.", "sarcasm"},
+        VetoCase{"I saw a film yesterday and it was great.", "narrated"}));
+
+TEST(PraiseDetectorTest, NothingMatchedLeavesEveryFieldEmpty) {
+  std::unique_ptr<PraiseDetector> detector = DefaultDetector("Timmy");
+  ASSERT_NE(detector, nullptr);
+  for (absl::string_view message :
+       {"", "Tell me about the radiator.", "The weather is great."}) {
+    const Verdict verdict = detector->Detect(message);
+    EXPECT_EQ(verdict.kind, FeedbackKind::kNone) << message;
+    EXPECT_EQ(verdict.rule, "") << message;
+    EXPECT_EQ(verdict.veto, "") << message;
+    EXPECT_EQ(verdict.evidence, "") << message;
+  }
+}
+
+TEST(PraiseDetectorTest, PraiseWinsOverCriticismAndOverAnEarlierVeto) {
+  std::unique_ptr<PraiseDetector> detector = DefaultDetector("Timmy");
+  ASSERT_NE(detector, nullptr);
+  EXPECT_EQ(detector->Detect("Great answer. It was far too long though.").kind,
+            FeedbackKind::kPraise);
+  EXPECT_EQ(
+      detector->Detect("Not great at first, but that was a great answer.").kind,
+      FeedbackKind::kPraise);
+  const Verdict criticism = detector->Detect("That was a terrible response.");
+  EXPECT_EQ(criticism.kind, FeedbackKind::kCriticism);
+  EXPECT_FALSE(criticism.rule.empty());
+}
+
+TEST(PraiseDetectorTest, CaseAndCurlyApostrophesDoNotMatter) {
+  std::unique_ptr<PraiseDetector> detector = DefaultDetector("Timmy");
+  ASSERT_NE(detector, nullptr);
+  EXPECT_EQ(detector->Detect("GOOD ONE, TIMMY").kind, FeedbackKind::kPraise);
+  EXPECT_EQ(detector->Detect("That\xE2\x80\x99s perfect.").kind,
+            FeedbackKind::kPraise);
+  EXPECT_EQ(detector->Detect("I don\xE2\x80\x99t love that answer.").kind,
+            FeedbackKind::kNone);
+}
+
+TEST(FeedbackKindNameTest, NamesEachKind) {
+  EXPECT_EQ(FeedbackKindName(FeedbackKind::kNone), "none");
+  EXPECT_EQ(FeedbackKindName(FeedbackKind::kPraise), "praise");
+  EXPECT_EQ(FeedbackKindName(FeedbackKind::kCriticism), "criticism");
+}
+
+// --- persona ----------------------------------------------------------------
+
+TEST(PraiseDetectorPersonaTest, PersonaReplacesThePlaceholder) {
+  std::unique_ptr<PraiseDetector> rex = DefaultDetector("Rex");
+  ASSERT_NE(rex, nullptr);
+  EXPECT_EQ(rex->Detect("Good Rex!").kind, FeedbackKind::kPraise);
+  EXPECT_EQ(rex->Detect("Good Timmy!").kind, FeedbackKind::kNone);
+  std::unique_ptr<PraiseDetector> timmy = DefaultDetector("Timmy");
+  ASSERT_NE(timmy, nullptr);
+  EXPECT_EQ(timmy->Detect("Good Rex!").kind, FeedbackKind::kNone);
+}
+
+TEST(PraiseDetectorPersonaTest, EmptyPersonaMeansTimmy) {
+  std::unique_ptr<PraiseDetector> detector = DefaultDetector("");
+  ASSERT_NE(detector, nullptr);
+  EXPECT_EQ(detector->Detect("Good Timmy.").kind, FeedbackKind::kPraise);
+}
+
+TEST(PraiseDetectorPersonaTest, PersonaIsQuotedAndSpacesAreFlexible) {
+  std::unique_ptr<PraiseDetector> detector = DefaultDetector("R2.D2 Unit");
+  ASSERT_NE(detector, nullptr);
+  EXPECT_EQ(detector->Detect("Good R2.D2   unit!").kind, FeedbackKind::kPraise);
+  EXPECT_EQ(detector->Detect("Good R2xD2 Unit!").kind, FeedbackKind::kNone);
+}
+
+TEST(PraiseDetectorPersonaTest, CustomRuleFileUsesPersona) {
+  const std::string rules =
+      "# ftcapture-rules v1\n"
+      "praise thanks_persona (thanks,?\\s+{persona})\n";
+  absl::StatusOr<std::unique_ptr<PraiseDetector>> detector =
+      PraiseDetector::Create(rules, "Ada");
+  ASSERT_TRUE(detector.ok()) << detector.status();
+  EXPECT_EQ((*detector)->Detect("Thanks, Ada").rule, "thanks_persona");
+  EXPECT_EQ((*detector)->Detect("Thanks, Bob").kind, FeedbackKind::kNone);
+}
+
+// --- custom rule files
+// ---------------------------------------------------------
+
+TEST(PraiseDetectorRulesTest, GuardsVetoOnlyTheirTargetsAndScope) {
+  const std::string rules =
+      "# ftcapture-rules v1\n"
+      "define GOOD (?:good|fine)\n"
+      "praise    word_good   \\b({GOOD})\\b\n"
+      "praise    word_great  \\b(great)\\b\n"
+      "criticism word_bad    \\b(bad)\\b\n"
+      "guard     neg_before  before  word_good  \\bnot\\s+$\n"
+      "guard     q_after     after   word_*     ^[^.]*\\?\n"
+      "guard     later_ugh   rest    criticism  \\bugh\\b\n";
+  absl::StatusOr<std::unique_ptr<PraiseDetector>> made =
+      PraiseDetector::Create(rules, "Timmy");
+  ASSERT_TRUE(made.ok()) << made.status();
+  const PraiseDetector& detector = **made;
+
+  Verdict verdict = detector.Detect("not good");
+  EXPECT_EQ(verdict.kind, FeedbackKind::kNone);
+  EXPECT_EQ(verdict.rule, "word_good");
+  EXPECT_EQ(verdict.veto, "neg_before");
+  EXPECT_EQ(verdict.evidence, "good");
+
+  EXPECT_EQ(detector.Detect("not great").kind, FeedbackKind::kPraise);
+  EXPECT_EQ(detector.Detect("fine?").veto, "q_after");
+  EXPECT_EQ(detector.Detect("bad").kind, FeedbackKind::kCriticism);
+  EXPECT_EQ(detector.Detect("bad. ugh").veto, "later_ugh");
+  // A later match of the same rule in the sentence is still tried.
+  EXPECT_EQ(detector.Detect("not good, but good").kind, FeedbackKind::kPraise);
+}
+
+TEST(PraiseDetectorRulesTest, StartAndEndAreSentenceBoundaries) {
+  const std::string rules =
+      "# ftcapture-rules v1\n"
+      "praise whole_sentence {start}(bravo)[.!]*{end}\n";
+  absl::StatusOr<std::unique_ptr<PraiseDetector>> made =
+      PraiseDetector::Create(rules, "Timmy");
+  ASSERT_TRUE(made.ok()) << made.status();
+  EXPECT_EQ((*made)->Detect("Bravo!").kind, FeedbackKind::kPraise);
+  EXPECT_EQ((*made)->Detect("We are done. Bravo! Next one.").kind,
+            FeedbackKind::kPraise);
+  EXPECT_EQ((*made)->Detect("line one\nbravo").kind, FeedbackKind::kPraise);
+  EXPECT_EQ((*made)->Detect("He shouted bravo at the band.").kind,
+            FeedbackKind::kNone);
+}
+
+struct BadRules {
+  const char* text;
+  const char* message_part;
+};
+
+class PraiseDetectorBadRulesTest : public ::testing::TestWithParam<BadRules> {};
+
+TEST_P(PraiseDetectorBadRulesTest, InvalidArgumentNamingTheProblem) {
+  absl::StatusOr<std::unique_ptr<PraiseDetector>> made =
+      PraiseDetector::Create(GetParam().text, "Timmy");
+  ASSERT_FALSE(made.ok());
+  EXPECT_EQ(made.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(made.status().message()),
+              HasSubstr(GetParam().message_part));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Errors, PraiseDetectorBadRulesTest,
+    ::testing::Values(
+        BadRules{
+            "# ftcapture-rules v1\n\npraise ok good\npraise broken (good\n",
+            "rules line 4: rule 'broken': bad regex"},
+        BadRules{"# ftcapture-rules v1\npraise ok good\n"
+                 "guard g before * (unclosed\n",
+                 "rules line 3: guard 'g': bad regex"},
+        BadRules{"praise ok good\n", "rules line 1: a rule file must start"},
+        BadRules{"# ftcapture-rules v2\npraise ok good\n",
+                 "unsupported rule file version"},
+        BadRules{"", "empty rule file"},
+        BadRules{"# ftcapture-rules v1\n# only comments\n",
+                 "no praise or criticism rule"},
+        BadRules{"# ftcapture-rules v1\napplaud ok good\n",
+                 "rules line 2: unknown directive 'applaud'"},
+        BadRules{"# ftcapture-rules v1\npraise ok good\npraise ok fine\n",
+                 "rules line 3: 'ok' used twice"},
+        BadRules{"# ftcapture-rules v1\npraise bad-name good\n",
+                 "rules line 2: 'praise' needs a name"},
+        BadRules{"# ftcapture-rules v1\npraise ok good {NOPE}\n",
+                 "rules line 2: unknown placeholder {NOPE}"},
+        BadRules{"# ftcapture-rules v1\npraise ok ^good$\n",
+                 "rules line 2: bare '^'"},
+        BadRules{"# ftcapture-rules v1\npraise ok\n",
+                 "rules line 2: rule without a regex"},
+        BadRules{"# ftcapture-rules v1\npraise ok good\n"
+                 "guard g sideways * x\n",
+                 "rules line 3: unknown guard scope 'sideways'"},
+        BadRules{"# ftcapture-rules v1\npraise ok good\n"
+                 "guard g before typo_rule x\n",
+                 "rules line 3: guard 'g' targets 'typo_rule'"},
+        BadRules{"# ftcapture-rules v1\ndefine persona x\npraise ok good\n",
+                 "rules line 2: {persona} is built in"}));
+
+TEST(PraiseDetectorRulesTest, AnchorsInsideClassesAndEscapesAreFine) {
+  const std::string rules =
+      "# ftcapture-rules v1\n"
+      "praise caret_class ([^x]ood\\$\\^)\n"
+      "praise repeat (w{2,3}ow)\n";
+  absl::StatusOr<std::unique_ptr<PraiseDetector>> made =
+      PraiseDetector::Create(rules, "Timmy");
+  ASSERT_TRUE(made.ok()) << made.status();
+  EXPECT_EQ((*made)->Detect("good$^").rule, "caret_class");
+  EXPECT_EQ((*made)->Detect("wwwow").rule, "repeat");
+}
+
+// --- files -------------------------------------------------------------------
+
+TEST(PraiseDetectorFileTest, DefaultRulesAreAVersionedRuleFile) {
+  EXPECT_THAT(std::string(PraiseDetector::DefaultRules()),
+              StartsWith("# ftcapture-rules v1\n"));
+  absl::StatusOr<std::unique_ptr<PraiseDetector>> made =
+      PraiseDetector::CreateFromFile("", "Timmy");
+  ASSERT_TRUE(made.ok()) << made.status();
+  EXPECT_EQ((*made)->Detect("Good one, Timmy!").kind, FeedbackKind::kPraise);
+}
+
+TEST(PraiseDetectorFileTest, ReadsARuleFileAndReportsMissingOnes) {
+  const std::string path = ::testing::TempDir() + "/ftcapture_rules_test.txt";
+  {
+    std::ofstream out(path);
+    out << "# ftcapture-rules v1\npraise kudos (kudos)\n";
+  }
+  absl::StatusOr<std::unique_ptr<PraiseDetector>> made =
+      PraiseDetector::CreateFromFile(path, "Timmy");
+  ASSERT_TRUE(made.ok()) << made.status();
+  EXPECT_EQ((*made)->Detect("Kudos!").rule, "kudos");
+  EXPECT_EQ((*made)->Detect("Good one, Timmy!").kind, FeedbackKind::kNone);
+
+  {
+    std::ofstream out(path);
+    out << "# ftcapture-rules v1\npraise kudos (kudos\n";
+  }
+  made = PraiseDetector::CreateFromFile(path, "Timmy");
+  ASSERT_FALSE(made.ok());
+  EXPECT_EQ(made.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(made.status().message()), HasSubstr(path));
+  EXPECT_THAT(std::string(made.status().message()), HasSubstr("line 2"));
+  std::remove(path.c_str());
+
+  made = PraiseDetector::CreateFromFile(path + ".missing", "Timmy");
+  ASSERT_FALSE(made.ok());
+  EXPECT_EQ(made.status().code(), absl::StatusCode::kNotFound);
+}
+
+// --- concurrency
+// ---------------------------------------------------------------
+
+TEST(PraiseDetectorThreadTest, ConcurrentDetectAgreesWithSequential) {
+  std::unique_ptr<PraiseDetector> detector = DefaultDetector("Timmy");
+  ASSERT_NE(detector, nullptr);
+  std::vector<std::string> messages;
+  for (const CorpusLine& example : ReadCorpus()) {
+    messages.push_back(example.message);
+  }
+  std::vector<std::string> expected;
+  for (const std::string& message : messages) {
+    const Verdict verdict = detector->Detect(message);
+    expected.push_back(absl::StrCat(FeedbackKindName(verdict.kind), "/",
+                                    verdict.rule, "/", verdict.veto));
+  }
+  std::vector<std::vector<std::string>> got(4);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < got.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 5; ++round) {
+        got[t].clear();
+        for (const std::string& message : messages) {
+          const Verdict verdict = detector->Detect(message);
+          got[t].push_back(absl::StrCat(FeedbackKindName(verdict.kind), "/",
+                                        verdict.rule, "/", verdict.veto));
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (const std::vector<std::string>& result : got) {
+    EXPECT_EQ(result, expected);
+  }
+}
+
+}  // namespace
+}  // namespace ftcapture
