@@ -2,6 +2,8 @@
 // data dir, driven by the built ftcapture CLI, checked through both files it
 // writes and through an independent TFRecord reader.
 
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <stdlib.h>
 
@@ -17,6 +19,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "ftcapture/v1/capture.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
@@ -381,6 +385,47 @@ TEST_F(EndToEndTest, DatasetReadsBackWithAnIndependentReader) {
   EXPECT_THAT(decoded->out, HasSubstr(absl::StrCat("id: \"", id, "\"")));
   EXPECT_THAT(decoded->out, HasSubstr("PROMPT-A1: You are Timmy"));
   EXPECT_THAT(decoded->out, HasSubstr("MEMORY-1: the user collects kettles"));
+}
+
+// Calls `method` with the serialized `request` through a generic stub, so
+// services whose protos this build lacks (health, reflection) can be probed.
+absl::StatusOr<std::string> CallRaw(const std::string& address,
+                                    const std::string& method,
+                                    const std::string& request) {
+  grpc::GenericStub stub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  grpc::CompletionQueue queue;
+  grpc::Slice slice(request);
+  grpc::ByteBuffer request_buffer(&slice, 1);
+  auto call = stub.PrepareUnaryCall(&context, method, request_buffer, &queue);
+  call->StartCall();
+  grpc::ByteBuffer response;
+  grpc::Status status;
+  call->Finish(&response, &status, reinterpret_cast<void*>(1));
+  void* tag;
+  bool ok;
+  if (!queue.Next(&tag, &ok) || !ok) return absl::UnknownError("no answer");
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        status.error_message());
+  }
+  std::vector<grpc::Slice> slices;
+  if (!response.Dump(&slices).ok()) return absl::UnknownError("bad response");
+  std::string bytes;
+  for (const grpc::Slice& s : slices) {
+    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  return bytes;
+}
+
+TEST_F(EndToEndTest, StandardHealthServiceSaysServing) {
+  // HealthCheckRequest{service: ""} is empty; HealthCheckResponse{status:
+  // SERVING} is field 1 = 1.
+  auto response = CallRaw(address_, "/grpc.health.v1.Health/Check", "");
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(*response, std::string("\x08\x01", 2));
 }
 
 TEST_F(EndToEndTest, StartupErrorsExitOneWithAMessage) {
