@@ -1,7 +1,6 @@
 #include "src/sentence_splitter.h"
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/strip.h"
 #include "re2/re2.h"
 
@@ -35,14 +34,10 @@ std::vector<absl::string_view> SplitSentences(absl::string_view text) {
     const size_t match_begin = match.data() - text.data();
     const size_t match_end = match_begin + match.size();
     // The terminators stay with the sentence; the whitespace after them
-    // (all of a line-break boundary) does not.
+    // does not (a line-break boundary is all whitespace, so nothing stays).
     const absl::string_view terminator = absl::StripTrailingAsciiWhitespace(
         absl::string_view(match.data(), match.size()));
-    const size_t sentence_end = absl::StartsWith(terminator, "\n") ||
-                                        terminator.empty() ||
-                                        absl::ascii_isspace(terminator.front())
-                                    ? match_begin
-                                    : match_begin + terminator.size();
+    const size_t sentence_end = match_begin + terminator.size();
     AddTrimmed(text.substr(pos, sentence_end - pos), &sentences);
     pos = match_end;  // every boundary is non-empty, so this advances
   }
