@@ -171,6 +171,9 @@ int Run(int argc, char** argv) {
                         2 * options->max_turn_bytes + (int64_t{1} << 20));
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(std::min<int64_t>(max_message, INT32_MAX)));
+  // gRPC sets SO_REUSEPORT by default, which would let a second server on
+  // the same port start and silently take half the traffic.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&grpc_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || selected_port == 0) {

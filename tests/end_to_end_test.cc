@@ -453,6 +453,14 @@ TEST_F(EndToEndTest, StartupErrorsExitOneWithAMessage) {
   ASSERT_TRUE(bad_sync.ok());
   EXPECT_EQ(bad_sync->exit_code, 1);
   EXPECT_THAT(bad_sync->err, HasSubstr("--sync"));
+
+  // The fixture's server holds its port; a second one must not share it.
+  auto busy = RunProcess({FTCAPTURE_SERVER_BIN, "--listen=" + address_,
+                          "--data_dir=" + dir_.File("d4")},
+                         "", absl::Seconds(20));
+  ASSERT_TRUE(busy.ok());
+  EXPECT_EQ(busy->exit_code, 1);
+  EXPECT_THAT(busy->err, HasSubstr("cannot listen"));
 }
 
 }  // namespace
