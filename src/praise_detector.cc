@@ -41,11 +41,17 @@ RE2::Options MatchOptions() {
   return options;
 }
 
+constexpr int kScopeCount = static_cast<int>(GuardScope::kMessage) + 1;
+
 struct CompiledRule {
   FeedbackKind kind;
   std::string name;
   std::unique_ptr<RE2> regex;  // sentence mode; group 1 (if any) = the core
-  std::vector<int> guards;     // indices into guards_, in file order
+  // Per scope: the guards that target this rule (indices into guards_, in
+  // file order) and all of them as one alternation, so that the common case,
+  // no veto, costs one match per scope.
+  std::vector<int> guards[kScopeCount];
+  std::unique_ptr<RE2> any_guard[kScopeCount];
 };
 
 struct CompiledGuard {
@@ -58,7 +64,7 @@ struct CompiledGuard {
 struct VetoedSpan {
   size_t begin;
   size_t end;
-  const CompiledGuard* guard;
+  int guard;
 };
 
 bool Targets(const GuardSpec& guard, const RuleSpec& rule) {
@@ -80,50 +86,69 @@ bool Targets(const GuardSpec& guard, const RuleSpec& rule) {
   return false;
 }
 
+absl::Status BadRegex(const char* what, const std::string& name, int line,
+                      absl::string_view error) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "rules line ", line, ": ", what, " '", name, "': bad regex: ", error));
+}
+
 // The RE2 detector. Invariants: rules_ and the prefilter set hold the same
-// rules at the same indices; the prefilter matches every message in which
-// some rule matches some sentence; everything is immutable after Create(), so
-// Detect() needs no lock.
+// rules at the same indices; any_rule_ matches exactly the messages the
+// prefilter set matches; the prefilter matches every message in which some
+// rule matches some sentence; everything is immutable after Create(), so
+// Detect() needs no lock (RE2 and RE2::Set are safe for concurrent use).
 class RegexPraiseDetector : public PraiseDetector {
  public:
   static absl::StatusOr<std::unique_ptr<PraiseDetector>> Build(
       const RuleFile& file) {
     std::unique_ptr<RegexPraiseDetector> detector(new RegexPraiseDetector());
     const RE2::Options options = MatchOptions();
+    RE2::Options big_options = options;
+    big_options.set_max_mem(64 << 20);
+
     for (const GuardSpec& spec : file.guards) {
-      CompiledGuard guard;
-      guard.name = spec.name;
-      guard.scope = spec.scope;
-      guard.regex = std::make_unique<RE2>(Piece(spec.regex), options);
-      if (!guard.regex->ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("rules line ", spec.line, ": guard '", spec.name,
-                         "': bad regex: ", guard.regex->error()));
+      auto regex = std::make_unique<RE2>(Piece(spec.regex), options);
+      if (!regex->ok()) {
+        return BadRegex("guard", spec.name, spec.line, regex->error());
       }
-      detector->guards_.push_back(std::move(guard));
+      detector->guards_.push_back({spec.name, spec.scope, std::move(regex)});
     }
-    RE2::Options set_options = options;
-    set_options.set_max_mem(64 << 20);
+
     detector->prefilter_ =
-        std::make_unique<RE2::Set>(set_options, RE2::UNANCHORED);
+        std::make_unique<RE2::Set>(big_options, RE2::UNANCHORED);
+    std::string any_rule;
     for (const RuleSpec& spec : file.rules) {
       CompiledRule rule;
       rule.kind = spec.kind;
       rule.name = spec.name;
       rule.regex = std::make_unique<RE2>(Piece(spec.sentence_regex), options);
       if (!rule.regex->ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("rules line ", spec.line, ": rule '", spec.name,
-                         "': bad regex: ", rule.regex->error()));
+        return BadRegex("rule", spec.name, spec.line, rule.regex->error());
       }
       std::string error;
       if (detector->prefilter_->Add(Piece(spec.prefilter_regex), &error) < 0) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("rules line ", spec.line, ": rule '", spec.name,
-                         "': bad regex: ", error));
+        return BadRegex("rule", spec.name, spec.line, error);
       }
+      absl::StrAppend(&any_rule, any_rule.empty() ? "" : "|",
+                      "(?:", spec.prefilter_regex, ")");
+      std::string alternation[kScopeCount];
       for (size_t g = 0; g < file.guards.size(); ++g) {
-        if (Targets(file.guards[g], spec)) rule.guards.push_back(g);
+        if (!Targets(file.guards[g], spec)) continue;
+        const int scope = static_cast<int>(file.guards[g].scope);
+        rule.guards[scope].push_back(g);
+        absl::StrAppend(&alternation[scope],
+                        alternation[scope].empty() ? "" : "|",
+                        "(?:", file.guards[g].regex, ")");
+      }
+      for (int scope = 0; scope < kScopeCount; ++scope) {
+        if (rule.guards[scope].empty()) continue;
+        rule.any_guard[scope] =
+            std::make_unique<RE2>(Piece(alternation[scope]), big_options);
+        if (!rule.any_guard[scope]->ok()) {
+          return absl::ResourceExhaustedError(
+              absl::StrCat("rules line ", spec.line, ": the guards of rule '",
+                           spec.name, "' are too large to compile together"));
+        }
       }
       detector->rules_.push_back(std::move(rule));
     }
@@ -131,14 +156,30 @@ class RegexPraiseDetector : public PraiseDetector {
       return absl::ResourceExhaustedError(
           "rules: too many or too large rules to compile into one RE2::Set");
     }
+    // One alternation rejects faster than the set: it may stop at the first
+    // match and has less per-call overhead.
+    detector->any_rule_ = std::make_unique<RE2>(Piece(any_rule), big_options);
+    if (!detector->any_rule_->ok()) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "rules: too large to compile: ", detector->any_rule_->error()));
+    }
     return std::unique_ptr<PraiseDetector>(std::move(detector));
   }
 
   Verdict Detect(absl::string_view message) const override {
     Verdict verdict;
     if (message.empty()) return verdict;
+    // Almost every message stops here.
+    if (!RE2::PartialMatch(Piece(message), *any_rule_)) return verdict;
     std::vector<int> candidates;
-    if (!prefilter_->Match(Piece(message), &candidates)) return verdict;
+    RE2::Set::ErrorInfo error;
+    if (!prefilter_->Match(Piece(message), &candidates, &error)) {
+      if (error.kind == RE2::Set::kNoError) return verdict;
+      // The set's DFA ran out of memory (huge rule files, long messages):
+      // slower but never wrong, try every rule.
+      candidates.resize(rules_.size());
+      for (size_t i = 0; i < rules_.size(); ++i) candidates[i] = i;
+    }
     std::sort(candidates.begin(), candidates.end());
 
     Verdict criticism;
@@ -168,6 +209,50 @@ class RegexPraiseDetector : public PraiseDetector {
  private:
   RegexPraiseDetector() = default;
 
+  // The first guard (in file order) that targets `rule` and matches its
+  // scope around the core at [core_begin, core_end) of `sentence`; -1 if
+  // none.
+  int FirstVeto(const CompiledRule& rule, absl::string_view message,
+                absl::string_view sentence, size_t core_begin,
+                size_t core_end) const {
+    const size_t sentence_offset = sentence.data() - message.data();
+    int first = -1;
+    for (int s = 0; s < kScopeCount; ++s) {
+      if (rule.any_guard[s] == nullptr) continue;
+      absl::string_view text;
+      switch (static_cast<GuardScope>(s)) {
+        case GuardScope::kBefore:
+          text = sentence.substr(0, core_begin);
+          break;
+        case GuardScope::kAfter:
+          text = sentence.substr(core_end);
+          break;
+        case GuardScope::kSentence:
+          text = sentence;
+          break;
+        case GuardScope::kPreceding:
+          text = message.substr(0, sentence_offset + core_begin);
+          break;
+        case GuardScope::kRest:
+          text = message.substr(sentence_offset + core_end);
+          break;
+        case GuardScope::kMessage:
+          text = message;
+          break;
+      }
+      if (!RE2::PartialMatch(Piece(text), *rule.any_guard[s])) continue;
+      // Rare: find which guard it was.
+      for (int g : rule.guards[s]) {
+        if (first >= 0 && g > first) break;
+        if (RE2::PartialMatch(Piece(text), *guards_[g].regex)) {
+          first = g;
+          break;
+        }
+      }
+    }
+    return first;
+  }
+
   // Tries `rule` on `sentence` (a view into `message`): the first match that
   // no guard vetoes decides; otherwise the first veto is reported. Words that
   // an earlier (more specific) rule matched and a guard vetoed stay vetoed:
@@ -191,46 +276,19 @@ class RegexPraiseDetector : public PraiseDetector {
       if (groups == 1 && match[1].data() != nullptr) core = match[1];
       const size_t core_begin = core.data() - sentence.data();
       const size_t core_end = core_begin + core.size();
-      const size_t message_core_end =
-          (sentence.data() - message.data()) + core_end;
 
-      const CompiledGuard* veto = nullptr;
+      int veto = -1;
       for (const VetoedSpan& span : *vetoed_spans) {
         if (span.begin < core_end && core_begin < span.end) {
           veto = span.guard;
           break;
         }
       }
-      for (size_t i = 0; veto == nullptr && i < rule.guards.size(); ++i) {
-        const int g = rule.guards[i];
-        const CompiledGuard& guard = guards_[g];
-        absl::string_view scope;
-        switch (guard.scope) {
-          case GuardScope::kBefore:
-            scope = sentence.substr(0, core_begin);
-            break;
-          case GuardScope::kAfter:
-            scope = sentence.substr(core_end);
-            break;
-          case GuardScope::kSentence:
-            scope = sentence;
-            break;
-          case GuardScope::kPreceding:
-            scope = message.substr(0, message_core_end - core.size());
-            break;
-          case GuardScope::kRest:
-            scope = message.substr(message_core_end);
-            break;
-          case GuardScope::kMessage:
-            scope = message;
-            break;
-        }
-        if (RE2::PartialMatch(Piece(scope), *guard.regex)) {
-          veto = &guard;
-          vetoed_spans->push_back({core_begin, core_end, veto});
-        }
+      if (veto < 0) {
+        veto = FirstVeto(rule, message, sentence, core_begin, core_end);
+        if (veto >= 0) vetoed_spans->push_back({core_begin, core_end, veto});
       }
-      if (veto == nullptr) {
+      if (veto < 0) {
         verdict.kind = rule.kind;
         verdict.rule = rule.name;
         verdict.veto.clear();
@@ -239,7 +297,7 @@ class RegexPraiseDetector : public PraiseDetector {
       }
       if (verdict.veto.empty()) {
         verdict.rule = rule.name;
-        verdict.veto = veto->name;
+        verdict.veto = guards_[veto].name;
         verdict.evidence = std::string(core.data(), core.size());
       }
       // Look for a later match of the same rule in this sentence.
@@ -252,6 +310,7 @@ class RegexPraiseDetector : public PraiseDetector {
   std::vector<CompiledRule> rules_;
   std::vector<CompiledGuard> guards_;
   std::unique_ptr<RE2::Set> prefilter_;
+  std::unique_ptr<RE2> any_rule_;
 };
 
 }  // namespace

@@ -19,25 +19,16 @@ absl::StatusOr<std::unique_ptr<ReviewLog>> ReviewLog::Open(
   const std::string path = JoinPath(data_dir, kReviewLogFileName);
   uint64_t good_size = 0;
   if (env->FileExists(path)) {
+    absl::StatusOr<uint64_t> read =
+        ReadTFRecordFile(env, path, [&](absl::string_view data) {
+          v1::ReviewRecord record;
+          if (record.ParseFromArray(data.data(), data.size())) replay(record);
+        });
+    if (!read.ok()) return read.status();
+    good_size = *read;
+    // A torn tail is a review that was never acknowledged.
     absl::StatusOr<uint64_t> size = env->GetFileSize(path);
     if (!size.ok()) return size.status();
-    absl::StatusOr<std::unique_ptr<RandomAccessFile>> file =
-        env->NewRandomAccessFile(path);
-    if (!file.ok()) return file.status();
-    TFRecordReader reader(file->get(), *size);
-    TFRecordEntry entry;
-    while (true) {
-      absl::Status status = reader.Next(&entry);
-      if (!status.ok()) return status;
-      if (entry.kind == TFRecordEntry::Kind::kEnd ||
-          entry.kind == TFRecordEntry::Kind::kTornTail) {
-        break;
-      }
-      good_size = entry.offset + entry.length;
-      if (entry.kind != TFRecordEntry::Kind::kRecord) continue;
-      v1::ReviewRecord record;
-      if (record.ParseFromString(entry.data)) replay(record);
-    }
     if (good_size < *size) {
       absl::Status status = env->TruncateFile(path, good_size);
       if (!status.ok()) return status;

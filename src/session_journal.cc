@@ -56,30 +56,18 @@ absl::StatusOr<std::unique_ptr<SessionJournal>> SessionJournal::Open(
 absl::Status SessionJournal::ReplayFile(const std::string& path,
                                         absl::Time expire_before,
                                         const Replay& replay) {
-  absl::StatusOr<uint64_t> size = env_->GetFileSize(path);
-  if (!size.ok()) return size.status();
-  absl::StatusOr<std::unique_ptr<RandomAccessFile>> file =
-      env_->NewRandomAccessFile(path);
-  if (!file.ok()) return file.status();
-  TFRecordReader reader(file->get(), *size);
-  TFRecordEntry entry;
-  while (true) {
-    absl::Status status = reader.Next(&entry);
-    if (!status.ok()) return status;
-    if (entry.kind == TFRecordEntry::Kind::kEnd ||
-        entry.kind == TFRecordEntry::Kind::kTornTail) {
-      // A torn tail is the turn being written when the process died; it was
-      // never acknowledged. Compaction rewrites the file without it.
-      return absl::OkStatus();
-    }
-    if (entry.kind != TFRecordEntry::Kind::kRecord) continue;
-    v1::SessionJournalEntry journaled;
-    if (!journaled.ParseFromString(entry.data)) continue;
-    const absl::Time received_at = FromProtoTime(journaled.received_at());
-    if (received_at < expire_before) continue;
-    replay(std::make_shared<v1::Turn>(std::move(*journaled.mutable_turn())),
-           received_at);
-  }
+  // A torn tail is the turn being written when the process died; it was
+  // never acknowledged. Compaction after replay rewrites the file without it.
+  absl::StatusOr<uint64_t> read =
+      ReadTFRecordFile(env_, path, [&](absl::string_view data) {
+        v1::SessionJournalEntry journaled;
+        if (!journaled.ParseFromArray(data.data(), data.size())) return;
+        const absl::Time received_at = FromProtoTime(journaled.received_at());
+        if (received_at < expire_before) return;
+        replay(std::make_shared<v1::Turn>(std::move(*journaled.mutable_turn())),
+               received_at);
+      });
+  return read.status();
 }
 
 absl::Status SessionJournal::Append(int shard, const v1::Turn& turn,

@@ -169,6 +169,29 @@ absl::Status TFRecordReader::Next(TFRecordEntry* entry) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<uint64_t> ReadTFRecordFile(
+    Env* env, absl::string_view path,
+    absl::FunctionRef<void(absl::string_view data)> fn) {
+  absl::StatusOr<uint64_t> size = env->GetFileSize(path);
+  if (!size.ok()) return size.status();
+  absl::StatusOr<std::unique_ptr<RandomAccessFile>> file =
+      env->NewRandomAccessFile(path);
+  if (!file.ok()) return file.status();
+  TFRecordReader reader(file->get(), *size);
+  TFRecordEntry entry;
+  uint64_t good_size = 0;
+  while (true) {
+    absl::Status status = reader.Next(&entry);
+    if (!status.ok()) return status;
+    if (entry.kind == TFRecordEntry::Kind::kEnd ||
+        entry.kind == TFRecordEntry::Kind::kTornTail) {
+      return good_size;
+    }
+    good_size = entry.offset + entry.length;
+    if (entry.kind == TFRecordEntry::Kind::kRecord) fn(entry.data);
+  }
+}
+
 absl::StatusOr<std::string> ReadTFRecordAt(const RandomAccessFile& file,
                                            uint64_t offset) {
   char header[kTFRecordHeaderSize];

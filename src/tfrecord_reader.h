@@ -21,12 +21,14 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace ftcapture {
 
+class Env;
 class RandomAccessFile;
 
 struct TFRecordEntry {
@@ -67,6 +69,14 @@ class TFRecordReader {
   std::string buffer_;
   uint64_t buffer_offset_ = 0;
 };
+
+// Reads the whole file at `path` in order, calling `fn` with the data of
+// each good record; corrupt stretches are skipped and a torn tail ends the
+// read. Returns how many leading bytes read back clean (all but a torn
+// tail), so a caller can cut the tail off before appending again.
+absl::StatusOr<uint64_t> ReadTFRecordFile(
+    Env* env, absl::string_view path,
+    absl::FunctionRef<void(absl::string_view data)> fn);
 
 // Reads the one record at `offset` (as returned by a writer or a reader).
 // DataLoss when it does not verify.

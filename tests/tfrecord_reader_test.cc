@@ -186,5 +186,30 @@ TEST_F(TFRecordReaderTest, StartsAtAGivenOffset) {
   EXPECT_EQ(entry.kind, Kind::kEnd);
 }
 
+TEST_F(TFRecordReaderTest, ReadFileSkipsCorruptionAndStopsAtATornTail) {
+  std::vector<uint64_t> offsets;
+  std::string contents = Frame(Payloads(), &offsets);
+  contents[offsets[1] + 3] ^= 0x40;  // the empty record's length CRC
+  const uint64_t clean_size = contents.size();
+  contents += Frame({"torn away"}).substr(0, 9);
+  const std::string path = dir_.File("data.tfrecord");
+  ASSERT_TRUE(WriteStringToFileAtomic(env_, contents, path).ok());
+
+  std::vector<std::string> read;
+  absl::StatusOr<uint64_t> good_size = ReadTFRecordFile(
+      env_, path, [&](absl::string_view data) { read.emplace_back(data); });
+  ASSERT_TRUE(good_size.ok()) << good_size.status();
+  EXPECT_EQ(*good_size, clean_size);
+  std::vector<std::string> expected = Payloads();
+  expected.erase(expected.begin() + 1);
+  EXPECT_EQ(read, expected);
+
+  EXPECT_EQ(
+      ReadTFRecordFile(env_, dir_.File("missing"), [](absl::string_view) {})
+          .status()
+          .code(),
+      absl::StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace ftcapture

@@ -1,0 +1,41 @@
+#ifndef FTCAPTURE_CLIENT_COMMAND_H_
+#define FTCAPTURE_CLIENT_COMMAND_H_
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "client/flag_set.h"
+
+namespace ftcapture {
+
+// What a command runs with: the global flags, its positional arguments and
+// where to write.
+struct CommandContext {
+  std::string server;             // --server, host:port
+  std::vector<std::string> args;  // positional arguments after the command
+  std::ostream* out = nullptr;    // results (stdout)
+  std::ostream* err = nullptr;    // progress and diagnostics (stderr)
+  bool err_is_tty = false;        // progress may be redrawn in place
+};
+
+// One `ftcapture <name>` subcommand. DefineFlags() binds the command's flags
+// to its members before the command line is parsed; Run() is then called
+// once. A non-OK status is printed by main and exits non-zero.
+class Command {
+ public:
+  virtual ~Command() = default;
+
+  virtual const char* name() const = 0;
+  // What follows the name in usage, e.g. "FILE" or "[--json]".
+  virtual const char* synopsis() const = 0;
+  // One line for the command list.
+  virtual const char* summary() const = 0;
+  virtual void DefineFlags(FlagSet* /*flags*/) {}
+  virtual absl::Status Run(const CommandContext& context) = 0;
+};
+
+}  // namespace ftcapture
+
+#endif  // FTCAPTURE_CLIENT_COMMAND_H_

@@ -1,0 +1,136 @@
+// `ftcapture list`: ListExamples, one line per example or JSON lines.
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "client/commands.h"
+#include "client/display.h"
+#include "client/proto_json.h"
+#include "client/rpc.h"
+
+namespace ftcapture {
+namespace {
+
+class ListCommand : public Command {
+ public:
+  const char* name() const override { return "list"; }
+  const char* synopsis() const override {
+    return "[--page_size=N] [--page_token=T] [--status=pending|approved|"
+           "rejected] [--label=positive|negative] [--all] [--json]";
+  }
+  const char* summary() const override {
+    return "list captured examples (ListExamples)";
+  }
+
+  void DefineFlags(FlagSet* flags) override {
+    flags->Int("page_size", &page_size_,
+               "examples per page (server default 50, at most 1000)");
+    flags->String("page_token", &page_token_,
+                  "continue from a previous page's next_page_token");
+    flags->Custom(
+        "status", "pending|approved|rejected",
+        [this](absl::string_view text) {
+          std::string lower = absl::AsciiStrToLower(text);
+          if (lower == "pending") {
+            request_.set_status(v1::REVIEW_STATUS_PENDING);
+          } else if (lower == "approved") {
+            request_.set_status(v1::REVIEW_STATUS_APPROVED);
+          } else if (lower == "rejected") {
+            request_.set_status(v1::REVIEW_STATUS_REJECTED);
+          } else {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "--status: '", text, "' is not pending, approved or rejected"));
+          }
+          return absl::OkStatus();
+        },
+        "only examples in this review state");
+    flags->Custom(
+        "label", "positive|negative",
+        [this](absl::string_view text) {
+          std::string lower = absl::AsciiStrToLower(text);
+          if (lower == "positive") {
+            request_.set_label(v1::LABEL_POSITIVE);
+          } else if (lower == "negative") {
+            request_.set_label(v1::LABEL_NEGATIVE);
+          } else {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "--label: '", text, "' is not positive or negative"));
+          }
+          return absl::OkStatus();
+        },
+        "only praised (positive) or criticised (negative) examples");
+    flags->Bool("all", &all_, "follow next_page_token to the last page");
+    flags->Bool("json", &json_,
+                "one Example per line in protobuf JSON instead of a table");
+  }
+
+  absl::Status Run(const CommandContext& context) override {
+    if (!context.args.empty()) {
+      return absl::InvalidArgumentError("list takes no arguments");
+    }
+    if (page_size_ < 0 || page_size_ > 1000) {
+      return absl::InvalidArgumentError("--page_size must be in 0..1000");
+    }
+    request_.set_page_size(static_cast<int32_t>(page_size_));
+    request_.set_page_token(page_token_);
+    auto stub = NewCaptureStub(context.server);
+    int64_t shown = 0;
+    if (!json_) {
+      *context.out << absl::StrFormat("%-24s %-20s %-8s %-8s %-16s %s\n", "ID",
+                                      "CAPTURED", "LABEL", "STATUS", "SESSION",
+                                      "PRAISE");
+    }
+    while (true) {
+      auto rpc = NewUnaryContext();
+      v1::ListExamplesResponse page;
+      grpc::Status status = stub->ListExamples(rpc.get(), request_, &page);
+      if (!status.ok()) return RpcError("ListExamples", context.server, status);
+      for (const v1::Example& e : page.examples()) {
+        ++shown;
+        if (json_) {
+          *context.out << ToJson(e) << "\n";
+        } else {
+          *context.out << absl::StrFormat(
+              "%-24s %-20s %-8s %-8s %-16s %s\n", e.id(),
+              TimestampText(e.captured_at()), LabelName(e.label()),
+              ReviewStatusName(e.status()), e.session_id(),
+              OneLine(e.praise_text(), 60));
+        }
+      }
+      if (page.next_page_token().empty()) {
+        if (!json_) {
+          *context.out << absl::StrFormat("%d of %d examples\n", shown,
+                                          page.total_size());
+        }
+        return absl::OkStatus();
+      }
+      if (!all_) {
+        std::ostream& note = json_ ? *context.err : *context.out;
+        note << absl::StrFormat(
+            "%d of %d examples; next page: --page_token=%s\n", shown,
+            page.total_size(), page.next_page_token());
+        return absl::OkStatus();
+      }
+      request_.set_page_token(page.next_page_token());
+    }
+  }
+
+ private:
+  v1::ListExamplesRequest request_;
+  int64_t page_size_ = 0;
+  std::string page_token_;
+  bool all_ = false;
+  bool json_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> NewListCommand() {
+  return std::make_unique<ListCommand>();
+}
+
+}  // namespace ftcapture

@@ -1,0 +1,36 @@
+#include "client/proto_json.h"
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace ftcapture {
+
+std::string ToJson(const google::protobuf::Message& message, bool pretty,
+                   bool with_defaults) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = pretty;
+  options.always_print_primitive_fields = with_defaults;
+  std::string json;
+  // Printing a valid message cannot fail.
+  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  if (!json.empty() && json.back() == '\n') json.pop_back();
+  return json;
+}
+
+absl::StatusOr<v1::Turn> ParseTurnJson(absl::string_view json) {
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  v1::Turn turn;
+  auto status = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), &turn, options);
+  if (status.ok()) return turn;
+  v1::RecordTurnRequest request;
+  auto as_request = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), &request,
+      options);
+  if (as_request.ok() && request.has_turn()) return request.turn();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "not a Turn in protobuf JSON: ", status.message().as_string()));
+}
+
+}  // namespace ftcapture

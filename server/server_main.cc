@@ -1,0 +1,206 @@
+// ftcapture-server: the gRPC front of CaptureService.
+//
+// Prints "ftcapture-server listening on <addr> data_dir=<dir>" on stdout once
+// it serves (tests wait for that line), shuts down cleanly on SIGINT/SIGTERM
+// with exit code 0, and exits 1 with a message on stderr when it cannot
+// start.
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "server/capture_service_impl.h"
+#include "src/capture_service.h"
+#include "src/example_store.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "Address to serve on, host:port; port 0 picks a free port.");
+ABSL_FLAG(std::string, data_dir, "./data",
+          "Directory of examples.tfrecord and the Markdown log; created if "
+          "missing.");
+ABSL_FLAG(std::string, persona, "Timmy",
+          "The assistant's name, substituted for {persona} in praise rules.");
+ABSL_FLAG(std::string, praise_rules, "",
+          "Praise rule file; empty means the built-in rules.");
+ABSL_FLAG(int64_t, max_turn_bytes, int64_t{1} << 20,
+          "Largest turn accepted (text, prompt, memories and metadata); "
+          "bigger turns get INVALID_ARGUMENT.");
+ABSL_FLAG(std::string, sync, "always",
+          "When captured examples reach the disk: always (fsync before "
+          "acknowledging, shared by concurrent captures), batch (fsync in "
+          "the background) or none (left to the OS).");
+ABSL_FLAG(int64_t, max_sessions, 100000,
+          "Session windows kept in memory; the least recently used are "
+          "evicted beyond this.");
+ABSL_FLAG(absl::Duration, session_ttl, absl::Hours(24),
+          "Session windows idle for longer are forgotten.");
+ABSL_FLAG(int32_t, max_memories, 256,
+          "Most memories accepted with one assistant turn.");
+ABSL_FLAG(bool, negative_markdown, false,
+          "Also write criticised exchanges to "
+          "fine_tuning_negative_interchanges.md.");
+ABSL_FLAG(bool, journal_sessions, true,
+          "Journal session windows under --data_dir so a restart keeps them.");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
+          "On SIGINT/SIGTERM, how long in-flight calls may take to finish.");
+
+namespace ftcapture {
+namespace {
+
+constexpr char kProgram[] = "ftcapture-server";
+// gRPC's own default limit; raised only when --max_turn_bytes needs it.
+constexpr int kDefaultMaxMessageBytes = 4 << 20;
+
+absl::StatusOr<CaptureService::Options> OptionsFromFlags() {
+  CaptureService::Options options;
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.persona = absl::GetFlag(FLAGS_persona);
+  options.praise_rules_path = absl::GetFlag(FLAGS_praise_rules);
+  options.max_turn_bytes = absl::GetFlag(FLAGS_max_turn_bytes);
+  options.max_memories_per_turn = absl::GetFlag(FLAGS_max_memories);
+  options.negative_markdown = absl::GetFlag(FLAGS_negative_markdown);
+  options.max_sessions = absl::GetFlag(FLAGS_max_sessions);
+  options.session_ttl = absl::GetFlag(FLAGS_session_ttl);
+  options.journal_sessions = absl::GetFlag(FLAGS_journal_sessions);
+
+  if (options.data_dir.empty()) {
+    return absl::InvalidArgumentError("--data_dir must not be empty");
+  }
+  if (options.persona.empty()) {
+    return absl::InvalidArgumentError("--persona must not be empty");
+  }
+  if (options.max_turn_bytes <= 0 || options.max_turn_bytes > (1 << 30)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_turn_bytes must be in 1..1073741824, got ",
+                     options.max_turn_bytes));
+  }
+  if (options.max_memories_per_turn < 0) {
+    return absl::InvalidArgumentError("--max_memories must not be negative");
+  }
+  if (options.max_sessions <= 0) {
+    return absl::InvalidArgumentError("--max_sessions must be positive");
+  }
+  if (options.session_ttl <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--session_ttl must be positive");
+  }
+  absl::StatusOr<SyncPolicy> sync = ParseSyncPolicy(absl::GetFlag(FLAGS_sync));
+  if (!sync.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--sync: ", sync.status().message()));
+  }
+  options.sync = *sync;
+  return options;
+}
+
+// "127.0.0.1:0" + 43117 -> "127.0.0.1:43117".
+std::string WithPort(const std::string& address, int port) {
+  size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return absl::StrCat(address, ":", port);
+  return absl::StrCat(address.substr(0, colon + 1), port);
+}
+
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "%s: %s\n", kProgram,
+               std::string(status.message()).c_str());
+  return 1;
+}
+
+int Run(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Captures praised chatbot exchanges as fine-tuning examples.\n"
+      "Usage: ftcapture-server [--listen=HOST:PORT] [--data_dir=DIR] ...");
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  if (rest.size() > 1) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("unexpected argument '", rest[1],
+                     "' (flags take the form --name=value)")));
+  }
+
+  // SIGINT/SIGTERM are taken synchronously by sigwait() below. They are
+  // blocked before any thread exists so every thread inherits the mask and
+  // none of them is interrupted by the signal.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  absl::StatusOr<CaptureService::Options> options = OptionsFromFlags();
+  if (!options.ok()) return Fail(options.status());
+
+  absl::StatusOr<std::unique_ptr<CaptureService>> service =
+      CaptureService::Open(*options, /*env=*/nullptr);
+  if (!service.ok()) {
+    return Fail(
+        absl::Status(service.status().code(),
+                     absl::StrCat("cannot open data dir '", options->data_dir,
+                                  "': ", service.status().message())));
+  }
+
+  CaptureServiceImpl grpc_service(service->get());
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  int selected_port = 0;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(),
+                           &selected_port);
+  // Room for a turn at the limit plus the rest of the request, so an
+  // oversized turn reaches the service and gets its INVALID_ARGUMENT.
+  const int64_t max_message =
+      std::max<int64_t>(kDefaultMaxMessageBytes,
+                        2 * options->max_turn_bytes + (int64_t{1} << 20));
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(std::min<int64_t>(max_message, INT32_MAX)));
+  // gRPC sets SO_REUSEPORT by default, which would let a second server on
+  // the same port start and silently take half the traffic.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.RegisterService(&grpc_service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || selected_port == 0) {
+    return Fail(absl::UnavailableError(absl::StrCat(
+        "cannot listen on '", listen, "' (address in use or not valid?)")));
+  }
+
+  std::printf("%s listening on %s data_dir=%s\n", kProgram,
+              WithPort(listen, selected_port).c_str(),
+              options->data_dir.c_str());
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  while (sigwait(&stop_signals, &signal_number) != 0) {
+  }
+  std::fprintf(stderr, "%s: %s received, shutting down\n", kProgram,
+               strsignal(signal_number));
+  server->Shutdown(
+      absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_shutdown_grace)));
+  server->Wait();
+  server.reset();
+  service->reset();  // flushes and closes the files
+  std::fprintf(stderr, "%s: stopped\n", kProgram);
+  return 0;
+}
+
+}  // namespace
+}  // namespace ftcapture
+
+int main(int argc, char** argv) { return ftcapture::Run(argc, argv); }
