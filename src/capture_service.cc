@@ -12,10 +12,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/synchronization/mutex.h"
 #include "src/env.h"
 #include "src/export_format.h"
 #include "src/markdown_import.h"
+#include "src/mutex.h"
 #include "src/praise_detector.h"
 #include "src/proto_time.h"
 #include "src/review_log.h"
@@ -166,7 +166,7 @@ class CaptureServiceImpl final : public CaptureService {
   std::atomic<int64_t> duplicate_turns_{0};
   std::atomic<int64_t> auto_turn_ids_{0};
 
-  mutable absl::Mutex examples_mu_;
+  mutable Mutex examples_mu_;
   std::vector<ExampleInfo> examples_ ABSL_GUARDED_BY(examples_mu_);
   absl::flat_hash_map<std::string, size_t> by_id_ ABSL_GUARDED_BY(examples_mu_);
   absl::flat_hash_map<std::string, std::string> credited_
@@ -215,7 +215,7 @@ absl::Status CaptureServiceImpl::Start() {
   absl::StatusOr<std::unique_ptr<ExampleStore>> store = ExampleStore::Open(
       env_, store_options,
       [this](uint64_t offset, const v1::Example& example) {
-        absl::MutexLock lock(&examples_mu_);
+        MutexLock lock(&examples_mu_);
         IndexExample(example, offset);
       },
       &report);
@@ -225,7 +225,7 @@ absl::Status CaptureServiceImpl::Start() {
 
   absl::StatusOr<std::unique_ptr<ReviewLog>> reviews = ReviewLog::Open(
       env_, options_.data_dir, [this](const v1::ReviewRecord& review) {
-        absl::MutexLock lock(&examples_mu_);
+        MutexLock lock(&examples_mu_);
         auto it = by_id_.find(review.example_id());
         if (it == by_id_.end()) return;
         ExampleInfo& info = examples_[it->second];
@@ -238,7 +238,7 @@ absl::Status CaptureServiceImpl::Start() {
 
   if (options_.journal_sessions) {
     int64_t replayed = 0;
-    const absl::Time now = absl::Now();
+    const absl::Time now = env_->Now();
     absl::StatusOr<std::unique_ptr<SessionJournal>> journal =
         SessionJournal::Open(
             env_, options_.data_dir, sessions_.shard_count(),
@@ -281,7 +281,7 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
                                     options_.max_memories_per_turn);
   if (!valid.ok()) return valid;
 
-  const absl::Time now = absl::Now();
+  const absl::Time now = env_->Now();
   auto turn = std::make_shared<v1::Turn>(request_turn);
   if (!turn->has_time()) *turn->mutable_time() = ToProtoTime(now);
   if (turn->turn_id().empty()) {
@@ -299,12 +299,29 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
   bool duplicate = false;
   TurnPtr credited_reply;
   TurnPtr credited_user;
+  // For a retried praise that is still the session's latest turn: the
+  // praise as first recorded.
+  TurnPtr retried_praise;
   absl::Status journaled;
   bool compact_journal = false;
   const int shard = sessions_.ShardOf(turn->session_id());
   sessions_.WithSession(turn->session_id(), now, [&](SessionWindow& window) {
     if (window.SeenRecently(turn->turn_id())) {
       duplicate = true;
+      // A crash after the praise reached the journal but before its example
+      // was durable leaves the praise "seen" with nothing captured; while
+      // nothing newer happened in the session, the window still says what
+      // it credited, so the retry can capture it (CaptureReply dedups).
+      // (A reply that came after the praise has the praise as its
+      // answered_user; then the window no longer shows what it credited.)
+      if (verdict.kind != FeedbackKind::kNone &&
+          window.latest_user() != nullptr &&
+          window.latest_user()->turn_id() == turn->turn_id() &&
+          window.answered_user() != window.latest_user()) {
+        retried_praise = window.latest_user();
+        credited_reply = window.latest_assistant();
+        credited_user = window.answered_user();
+      }
       return;
     }
     if (verdict.kind != FeedbackKind::kNone) {
@@ -326,34 +343,49 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
   if (duplicate) {
     duplicate_turns_.fetch_add(1, std::memory_order_relaxed);
     response.set_duplicate(true);
-    absl::MutexLock lock(&examples_mu_);
-    auto it =
-        by_feedback_turn_.find(ReplyKey(turn->session_id(), turn->turn_id()));
-    if (it != by_feedback_turn_.end()) response.set_example_id(it->second);
-    return response;
-  }
+    {
+      MutexLock lock(&examples_mu_);
+      auto it =
+          by_feedback_turn_.find(ReplyKey(turn->session_id(), turn->turn_id()));
+      if (it != by_feedback_turn_.end()) {
+        response.set_example_id(it->second);
+        return response;
+      }
+    }
+    if (retried_praise == nullptr || credited_reply == nullptr) {
+      return response;
+    }
+    // Capture what the first attempt should have (see above).
+    response.set_rule(verdict.rule);
+    response.set_praise(verdict.kind == FeedbackKind::kPraise);
+    response.set_verdict(verdict.kind == FeedbackKind::kPraise
+                             ? v1::VERDICT_PRAISE
+                             : v1::VERDICT_CRITICISM);
+    turn = std::make_shared<v1::Turn>(*retried_praise);
+  } else {
+    turns_seen_.fetch_add(1, std::memory_order_relaxed);
+    if (turn->role() == v1::ROLE_ASSISTANT) {
+      assistant_turns_.fetch_add(1, std::memory_order_relaxed);
+      return response;
+    }
+    user_turns_.fetch_add(1, std::memory_order_relaxed);
+    response.set_rule(verdict.rule);
+    response.set_veto(verdict.veto);
+    if (verdict.kind == FeedbackKind::kNone) return response;
 
-  turns_seen_.fetch_add(1, std::memory_order_relaxed);
-  if (turn->role() == v1::ROLE_ASSISTANT) {
-    assistant_turns_.fetch_add(1, std::memory_order_relaxed);
-    return response;
+    const bool praise = verdict.kind == FeedbackKind::kPraise;
+    response.set_praise(praise);
+    response.set_verdict(praise ? v1::VERDICT_PRAISE : v1::VERDICT_CRITICISM);
+    (praise ? praise_seen_ : criticism_seen_)
+        .fetch_add(1, std::memory_order_relaxed);
+    if (credited_reply == nullptr) {
+      praise_uncredited_.fetch_add(1, std::memory_order_relaxed);
+      response.set_not_captured_reason(
+          "no assistant reply in this session yet: nothing to credit");
+      return response;
+    }
   }
-  user_turns_.fetch_add(1, std::memory_order_relaxed);
-  response.set_rule(verdict.rule);
-  response.set_veto(verdict.veto);
-  if (verdict.kind == FeedbackKind::kNone) return response;
-
   const bool praise = verdict.kind == FeedbackKind::kPraise;
-  response.set_praise(praise);
-  response.set_verdict(praise ? v1::VERDICT_PRAISE : v1::VERDICT_CRITICISM);
-  (praise ? praise_seen_ : criticism_seen_)
-      .fetch_add(1, std::memory_order_relaxed);
-  if (credited_reply == nullptr) {
-    praise_uncredited_.fetch_add(1, std::memory_order_relaxed);
-    response.set_not_captured_reason(
-        "no assistant reply in this session yet: nothing to credit");
-    return response;
-  }
 
   v1::Example example;
   example.set_session_id(turn->session_id());
@@ -370,7 +402,16 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
   absl::Status captured =
       CaptureReply(std::move(example), &example_id, &reason);
   if (!captured.ok()) {
-    // Let a retry of this turn try again once storage works.
+    // A failed RecordTurn changes nothing the caller can see: undo the
+    // counts, and let a retry of this turn try again once storage works.
+    if (duplicate) {
+      duplicate_turns_.fetch_sub(1, std::memory_order_relaxed);
+    } else {
+      turns_seen_.fetch_sub(1, std::memory_order_relaxed);
+      user_turns_.fetch_sub(1, std::memory_order_relaxed);
+      (praise ? praise_seen_ : criticism_seen_)
+          .fetch_sub(1, std::memory_order_relaxed);
+    }
     sessions_.WithSession(turn->session_id(), now, [&](SessionWindow& window) {
       window.ForgetId(turn->turn_id());
     });
@@ -387,7 +428,7 @@ absl::Status CaptureServiceImpl::CaptureReply(v1::Example example,
   const std::string reply_key =
       ReplyKey(example.session_id(), example.assistant_turn().turn_id());
   {
-    absl::MutexLock lock(&examples_mu_);
+    MutexLock lock(&examples_mu_);
     auto [it, claimed] = credited_.try_emplace(reply_key);
     if (!claimed) {
       *reason = it->second.empty()
@@ -405,7 +446,7 @@ absl::Status CaptureServiceImpl::CaptureReply(v1::Example example,
   example.set_status(v1::REVIEW_STATUS_PENDING);
 
   absl::StatusOr<uint64_t> offset = store_->Append(example);
-  absl::MutexLock lock(&examples_mu_);
+  MutexLock lock(&examples_mu_);
   if (!offset.ok()) {
     credited_.erase(reply_key);
     return offset.status();
@@ -425,7 +466,7 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordFeedback(
         "feedback is over the limit of %d bytes (--max_turn_bytes)",
         options_.max_turn_bytes));
   }
-  const absl::Time now = absl::Now();
+  const absl::Time now = env_->Now();
   TurnPtr reply;
   TurnPtr answered;
   const bool known = sessions_.WithExistingSession(
@@ -437,7 +478,7 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordFeedback(
   if (!request.turn_id().empty() &&
       (reply == nullptr || reply->turn_id() != request.turn_id())) {
     // Not the latest reply: fine if it was credited already, else gone.
-    absl::MutexLock lock(&examples_mu_);
+    MutexLock lock(&examples_mu_);
     auto it = credited_.find(ReplyKey(request.session_id(), request.turn_id()));
     if (it != credited_.end() && !it->second.empty()) {
       response.set_not_captured_reason(
@@ -503,7 +544,7 @@ absl::StatusOr<v1::GetStatsResponse> CaptureServiceImpl::GetStats() {
 
   std::vector<ExampleInfo> recent;
   {
-    absl::MutexLock lock(&examples_mu_);
+    MutexLock lock(&examples_mu_);
     stats.set_examples_total(examples_.size());
     for (const ExampleInfo& info : examples_) {
       if (info.label == v1::LABEL_POSITIVE) {
@@ -572,7 +613,7 @@ absl::StatusOr<v1::ListExamplesResponse> CaptureServiceImpl::ListExamples(
   std::vector<ExampleInfo> page;
   v1::ListExamplesResponse response;
   {
-    absl::MutexLock lock(&examples_mu_);
+    MutexLock lock(&examples_mu_);
     if (start > examples_.size()) {
       return absl::InvalidArgumentError(
           absl::StrCat("page_token '", request.page_token(),
@@ -618,7 +659,7 @@ absl::StatusOr<v1::ReviewExampleResponse> CaptureServiceImpl::ReviewExample(
   }
   ExampleInfo info;
   {
-    absl::MutexLock lock(&examples_mu_);
+    MutexLock lock(&examples_mu_);
     auto it = by_id_.find(request.example_id());
     if (it == by_id_.end()) {
       return absl::NotFoundError(
@@ -634,7 +675,7 @@ absl::StatusOr<v1::ReviewExampleResponse> CaptureServiceImpl::ReviewExample(
   absl::Status logged = reviews_->Append(record);
   if (!logged.ok()) return logged;
   {
-    absl::MutexLock lock(&examples_mu_);
+    MutexLock lock(&examples_mu_);
     ExampleInfo& stored = examples_[by_id_[request.example_id()]];
     stored.status = record.status();
     stored.review_note = record.note();
@@ -653,7 +694,7 @@ absl::Status CaptureServiceImpl::ExportExamples(
     const std::function<bool(const v1::Example&)>& emit) {
   std::vector<ExampleInfo> selected;
   {
-    absl::MutexLock lock(&examples_mu_);
+    MutexLock lock(&examples_mu_);
     for (const ExampleInfo& info : examples_) {
       // Filter on what is in memory before reading anything from disk.
       v1::Example summary;
@@ -708,7 +749,7 @@ absl::StatusOr<v1::ImportExamplesResponse> CaptureServiceImpl::ImportExamples(
     {
       // Imports are rare and small: holding the lock across the append keeps
       // two imports of the same file from both storing an example.
-      absl::MutexLock lock(&examples_mu_);
+      MutexLock lock(&examples_mu_);
       if (by_id_.contains(example.id())) {
         response.set_already_present(response.already_present() + 1);
         response.add_example_ids(example.id());

@@ -12,10 +12,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "src/env.h"
 #include "src/markdown_format.h"
+#include "src/mutex.h"
 #include "src/tfrecord_reader.h"
 #include "src/tfrecord_writer.h"
 
@@ -248,9 +248,10 @@ class ExampleStoreImpl : public ExampleStore {
 
   ~ExampleStoreImpl() override {
     {
-      absl::MutexLock l(&mu_);
+      MutexLock l(&mu_);
       shutting_down_ = true;
     }
+    shutdown_cv_.Signal();
     if (syncer_.joinable()) syncer_.join();
     if (dataset_ != nullptr && options_.sync != SyncPolicy::kNone) {
       dataset_->Sync().IgnoreError();
@@ -274,7 +275,7 @@ class ExampleStoreImpl : public ExampleStore {
     bool done = false;
     absl::Status status;
     uint64_t offset = 0;
-    absl::CondVar cv;
+    CondVar cv;
   };
   struct MarkdownFile {
     std::string path;
@@ -301,12 +302,13 @@ class ExampleStoreImpl : public ExampleStore {
   std::unique_ptr<FileLock> lock_;
   std::unique_ptr<RandomAccessFile> dataset_reader_;
 
-  absl::Mutex mu_;
+  Mutex mu_;
   std::deque<Writer*> writers_ ABSL_GUARDED_BY(mu_);
   // Shared with the kBatch syncer, which syncs a copy outside `mu_`.
   std::shared_ptr<WritableFile> dataset_ ABSL_GUARDED_BY(mu_);
   uint64_t unsynced_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  CondVar shutdown_cv_;  // wakes the kBatch syncer when shutting down
   std::thread syncer_;
 
   uint64_t dataset_size_ = 0;   // leader-only
@@ -418,7 +420,7 @@ absl::Status ExampleStoreImpl::Init(const Visitor& visit,
   auto appender = env_->NewAppendableFile(dataset_path_);
   if (!appender.ok()) return appender.status();
   {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     dataset_ = std::move(*appender);
   }
 
@@ -543,7 +545,7 @@ absl::Status ExampleStoreImpl::RestoreSize(
 absl::Status ExampleStoreImpl::RestoreDataset() {
   std::unique_ptr<WritableFile> file;
   absl::Status s = RestoreSize(dataset_path_, dataset_size_, &file);
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   dataset_ = std::move(file);  // null on failure: the next leader retries
   return s;
 }
@@ -593,7 +595,7 @@ absl::Status ExampleStoreImpl::WriteBatch(const std::vector<Writer*>& batch,
   }
   std::shared_ptr<WritableFile> dataset;
   {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     dataset = dataset_;
   }
   const uint64_t old_markdown_sizes[2] = {markdown_[0].size, markdown_[1].size};
@@ -624,7 +626,9 @@ absl::Status ExampleStoreImpl::WriteBatch(const std::vector<Writer*>& batch,
 void ExampleStoreImpl::SyncLoop() {
   mu_.Lock();
   while (!shutting_down_) {
-    mu_.AwaitWithTimeout(absl::Condition(&shutting_down_), kBatchSyncInterval);
+    // Sleeps one interval, cut short by shutdown (a spurious wake-up only
+    // makes this round early, which is harmless).
+    shutdown_cv_.WaitWithTimeout(&mu_, kBatchSyncInterval);
     if (shutting_down_ || unsynced_bytes_ == 0 || dataset_ == nullptr) continue;
     std::shared_ptr<WritableFile> file = dataset_;
     const uint64_t syncing = unsynced_bytes_;

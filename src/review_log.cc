@@ -44,7 +44,7 @@ absl::StatusOr<std::unique_ptr<ReviewLog>> ReviewLog::Open(
 absl::Status ReviewLog::Append(const v1::ReviewRecord& record) {
   std::string framed;
   AppendTFRecord(record.SerializeAsString(), &framed);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   absl::Status status = file_->Append(framed);
   if (status.ok()) status = file_->Sync();
   if (status.ok()) {

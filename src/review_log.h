@@ -8,8 +8,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "ftcapture/v1/storage.pb.h"
+#include "src/mutex.h"
 
 namespace ftcapture {
 
@@ -39,7 +39,7 @@ class ReviewLog {
 
   Env* const env_;
   const std::string path_;
-  absl::Mutex mu_;
+  Mutex mu_;
   std::unique_ptr<WritableFile> file_ ABSL_GUARDED_BY(mu_);
   uint64_t size_ ABSL_GUARDED_BY(mu_);
 };

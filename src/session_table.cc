@@ -36,7 +36,7 @@ void SessionTable::EvictLocked(Shard& shard, absl::Time now) {
 void SessionTable::WithSession(absl::string_view session_id, absl::Time now,
                                absl::FunctionRef<void(SessionWindow&)> fn) {
   Shard& shard = ShardFor(session_id);
-  absl::MutexLock lock(&shard.mu);
+  MutexLock lock(&shard.mu);
   auto it = shard.index.find(session_id);
   if (it != shard.index.end() && now - it->second->last_used > ttl_) {
     // Expired: forget what it held, as if it had been swept.
@@ -60,7 +60,7 @@ bool SessionTable::WithExistingSession(
     absl::string_view session_id, absl::Time now,
     absl::FunctionRef<void(SessionWindow&)> fn) {
   Shard& shard = ShardFor(session_id);
-  absl::MutexLock lock(&shard.mu);
+  MutexLock lock(&shard.mu);
   auto it = shard.index.find(session_id);
   if (it == shard.index.end() || now - it->second->last_used > ttl_) {
     return false;
@@ -93,7 +93,7 @@ void SessionTable::ForEachInShard(
         fn,
     absl::FunctionRef<void()> done) {
   Shard& shard = *shards_[shard_index];
-  absl::MutexLock lock(&shard.mu);
+  MutexLock lock(&shard.mu);
   // Oldest first, so replaying a snapshot in order keeps the LRU order.
   for (auto it = shard.lru.rbegin(); it != shard.lru.rend(); ++it) {
     fn(it->session_id, it->last_used, it->window);

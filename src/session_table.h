@@ -11,8 +11,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "src/mutex.h"
 #include "src/session_window.h"
 
 namespace ftcapture {
@@ -78,7 +78,7 @@ class SessionTable {
   // Front is most recently used.
   using LruList = std::list<Entry>;
   struct Shard {
-    absl::Mutex mu;
+    Mutex mu;
     LruList lru ABSL_GUARDED_BY(mu);
     absl::flat_hash_map<absl::string_view, LruList::iterator> index
         ABSL_GUARDED_BY(mu);

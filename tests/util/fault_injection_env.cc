@@ -45,29 +45,29 @@ bool Matches(const std::string& path, const std::string& part) {
 
 void FaultInjectionEnv::FailWrites(const std::string& path_part,
                                    int error_number, uint64_t budget) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   write_rules_.push_back({path_part, error_number, budget});
 }
 
 void FaultInjectionEnv::FailSyncs(const std::string& path_part,
                                   int error_number) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   sync_rules_.push_back({path_part, error_number, 0});
 }
 
 void FaultInjectionEnv::FailTruncates(const std::string& path_part,
                                       int error_number) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   truncate_rules_.push_back({path_part, error_number, 0});
 }
 
 void FaultInjectionEnv::SetSyncDelay(absl::Duration delay) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   sync_delay_ = delay;
 }
 
 void FaultInjectionEnv::Heal() {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   write_rules_.clear();
   sync_rules_.clear();
   truncate_rules_.clear();
@@ -84,18 +84,18 @@ int64_t FaultInjectionEnv::Sum(
 }
 
 int64_t FaultInjectionEnv::sync_count(const std::string& path_part) const {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   return Sum(syncs_, path_part);
 }
 
 int64_t FaultInjectionEnv::append_count(const std::string& path_part) const {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   return Sum(appends_, path_part);
 }
 
 uint64_t FaultInjectionEnv::AllowWrite(const std::string& path, uint64_t n,
                                        int* error_number) {
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   appends_[path]++;
   *error_number = 0;
   uint64_t allowed = n;
@@ -122,11 +122,11 @@ uint64_t FaultInjectionEnv::AllowWrite(const std::string& path, uint64_t n,
 int FaultInjectionEnv::SyncError(const std::string& path) {
   absl::Duration delay;
   {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     delay = sync_delay_;
   }
   if (delay > absl::ZeroDuration()) absl::SleepFor(delay);
-  absl::MutexLock l(&mu_);
+  MutexLock l(&mu_);
   syncs_[path]++;
   for (const Rule& rule : sync_rules_) {
     if (Matches(path, rule.path_part)) return rule.error_number;
@@ -155,7 +155,7 @@ FaultInjectionEnv::NewAppendableFile(absl::string_view path) {
 absl::Status FaultInjectionEnv::TruncateFile(absl::string_view path,
                                              uint64_t size) {
   {
-    absl::MutexLock l(&mu_);
+    MutexLock l(&mu_);
     const std::string p(path);
     for (const Rule& rule : truncate_rules_) {
       if (Matches(p, rule.path_part)) {

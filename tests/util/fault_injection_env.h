@@ -14,9 +14,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "src/env.h"
+#include "src/mutex.h"
 
 namespace ftcapture {
 
@@ -69,7 +69,7 @@ class FaultInjectionEnv : public EnvWrapper {
       absl::StatusOr<std::unique_ptr<WritableFile>> file,
       absl::string_view path);
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::vector<Rule> write_rules_ ABSL_GUARDED_BY(mu_);
   std::vector<Rule> sync_rules_ ABSL_GUARDED_BY(mu_);
   std::vector<Rule> truncate_rules_ ABSL_GUARDED_BY(mu_);
