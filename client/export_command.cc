@@ -206,7 +206,7 @@ class ExportCommand : public Command {
     v1::Example example;
     int64_t received = 0, skipped = 0;
     absl::Status write_status;
-    absl::Time next_progress = absl::Now() + kProgressInterval;
+    absl::Time next_progress = absl::Now();  // draw the bar at once
     while (reader->Read(&example)) {
       ++received;
       absl::StatusOr<std::string> line = FormatExportLine(format_, example);
@@ -243,18 +243,19 @@ class ExportCommand : public Command {
     std::string skipped_note = skipped == 0
                                    ? ""
                                    : absl::StrFormat(
-                                         " (%d negative examples left out: %s "
-                                         "holds positives only)",
-                                         skipped, ExportFormatName(format_));
+                                         " (%s left out: %s holds positives "
+                                         "only)",
+                                         Examples(skipped, "negative example"),
+                                         ExportFormatName(format_));
     if (split) {
       summary << absl::StrFormat(
-          "exported %d examples: %d to %s (train), %d to %s (test)%s\n",
-          train->lines() + test->lines(), train->lines(), train_path,
+          "exported %s: %d to %s (train), %d to %s (test)%s\n",
+          Examples(train->lines() + test->lines()), train->lines(), train_path,
           test->lines(), test_path, skipped_note);
     } else {
-      summary << absl::StrFormat("exported %d examples to %s%s\n",
-                                 train->lines(), out_ == "-" ? "stdout" : out_,
-                                 skipped_note);
+      summary << absl::StrFormat("exported %s to %s%s\n",
+                                 Examples(train->lines()),
+                                 out_ == "-" ? "stdout" : out_, skipped_note);
     }
     return absl::OkStatus();
   }

@@ -60,8 +60,9 @@ class RebuildMarkdownCommand : public Command {
     if (!status.ok()) return status;
     *context.out << absl::StrFormat(
         "rebuilt %s/%s%s from %d examples\n", data_dir_, kMarkdownFileName,
-        negative_markdown_ ? absl::StrCat(" and ", kNegativeMarkdownFileName)
-                           : "",
+        negative_markdown_
+            ? absl::StrCat(" and ", data_dir_, "/", kNegativeMarkdownFileName)
+            : "",
         written);
     return absl::OkStatus();
   }
