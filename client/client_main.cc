@@ -119,6 +119,7 @@ int Main(int argc, char** argv) {
               << "\n(see 'ftcapture help " << name << "')\n";
     return 2;
   }
+  context.in = &std::cin;
   context.out = &std::cout;
   context.err = &std::cerr;
   context.err_is_tty = isatty(STDERR_FILENO) != 0;

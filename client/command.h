@@ -1,6 +1,7 @@
 #ifndef FTCAPTURE_CLIENT_COMMAND_H_
 #define FTCAPTURE_CLIENT_COMMAND_H_
 
+#include <istream>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@ namespace ftcapture {
 struct CommandContext {
   std::string server;             // --server, host:port
   std::vector<std::string> args;  // positional arguments after the command
+  std::istream* in = nullptr;     // input (stdin)
   std::ostream* out = nullptr;    // results (stdout)
   std::ostream* err = nullptr;    // progress and diagnostics (stderr)
   bool err_is_tty = false;        // progress may be redrawn in place

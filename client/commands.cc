@@ -8,6 +8,13 @@ std::vector<std::unique_ptr<Command>> AllCommands() {
   commands.push_back(NewReplayCommand());
   commands.push_back(NewStatsCommand());
   commands.push_back(NewListCommand());
+  commands.push_back(NewFeedbackCommand());
+  commands.push_back(NewReviewCommand());
+  commands.push_back(NewExportCommand());
+  commands.push_back(NewImportMarkdownCommand());
+  commands.push_back(NewStatusCommand());
+  commands.push_back(NewRebuildMarkdownCommand());
+  commands.push_back(NewDetectCommand());
   return commands;
 }
 

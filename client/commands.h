@@ -17,6 +17,13 @@ std::unique_ptr<Command> NewPushCommand();
 std::unique_ptr<Command> NewReplayCommand();
 std::unique_ptr<Command> NewStatsCommand();
 std::unique_ptr<Command> NewListCommand();
+std::unique_ptr<Command> NewFeedbackCommand();
+std::unique_ptr<Command> NewReviewCommand();
+std::unique_ptr<Command> NewExportCommand();
+std::unique_ptr<Command> NewImportMarkdownCommand();
+std::unique_ptr<Command> NewStatusCommand();
+std::unique_ptr<Command> NewRebuildMarkdownCommand();
+std::unique_ptr<Command> NewDetectCommand();
 
 // Every command, in the order `ftcapture help` lists them.
 std::vector<std::unique_ptr<Command>> AllCommands();

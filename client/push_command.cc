@@ -1,10 +1,6 @@
 // `ftcapture push`: records one turn with RecordTurn and prints the
 // response as JSON.
 
-#include <fstream>
-#include <iostream>
-#include <iterator>
-#include <sstream>
 #include <string>
 #include <utility>
 
@@ -16,6 +12,7 @@
 #include "client/commands.h"
 #include "client/proto_json.h"
 #include "client/rpc.h"
+#include "client/text_file.h"
 
 namespace ftcapture {
 namespace {
@@ -44,19 +41,6 @@ absl::Status ParseMetadata(
     (*out)[std::string(kv.first)] = std::string(kv.second);
   }
   return absl::OkStatus();
-}
-
-// The contents of `path`, or of stdin for "-".
-absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
-  if (path == "-") {
-    return std::string(std::istreambuf_iterator<char>(std::cin),
-                       std::istreambuf_iterator<char>());
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 class PushCommand : public Command {

@@ -6,11 +6,18 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "ftcapture/v1/export.pb.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/type_resolver.h"
+#include "google/protobuf/util/type_resolver_util.h"
 #include "src/stable_hash.h"
 
 namespace ftcapture {
 namespace {
+
+constexpr char kTypeUrlPrefix[] = "type.googleapis.com";
 
 absl::StatusOr<std::string> ToJsonLine(const google::protobuf::Message& message,
                                        bool preserve_proto_field_names) {
@@ -20,9 +27,27 @@ absl::StatusOr<std::string> ToJsonLine(const google::protobuf::Message& message,
   // shape, not protobuf's "default means absent".
   options.always_print_primitive_fields = true;
   options.preserve_proto_field_names = preserve_proto_field_names;
+  // MessageToJsonString prints map entries (Example.metadata) in the order
+  // of a serialization that is not deterministic, so the same example could
+  // export differently run to run. A deterministic serialization (map keys
+  // sorted) printed from the wire keeps every export byte-identical.
+  std::string binary;
+  {
+    google::protobuf::io::StringOutputStream stream(&binary);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    if (!message.SerializeToCodedStream(&coded)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot serialize ", message.GetTypeName()));
+    }
+  }
+  static google::protobuf::util::TypeResolver* const resolver =
+      google::protobuf::util::NewTypeResolverForDescriptorPool(
+          kTypeUrlPrefix, google::protobuf::DescriptorPool::generated_pool());
   std::string json;
-  auto status =
-      google::protobuf::util::MessageToJsonString(message, &json, options);
+  auto status = google::protobuf::util::BinaryToJsonString(
+      resolver, absl::StrCat(kTypeUrlPrefix, "/", message.GetTypeName()),
+      binary, &json, options);
   if (!status.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("cannot print ", message.GetTypeName(),

@@ -105,6 +105,27 @@ TEST(FormatExportLineTest, FullJsonlRoundTripsEveryField) {
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(back, e));
 }
 
+TEST(FormatExportLineTest, FullJsonlPrintsMetadataSortedSoExportsRepeat) {
+  // The same metadata built in opposite orders (so the maps iterate
+  // differently) must print the same line, keys in order.
+  v1::Example forward = Fixture(), backward = Fixture();
+  constexpr int kKeys = 40;
+  for (int i = 0; i < kKeys; ++i) {
+    (*forward.mutable_metadata())[absl::StrCat("k", 100 + i)] = "v";
+    (*backward.mutable_metadata())[absl::StrCat("k", 100 + kKeys - 1 - i)] =
+        "v";
+  }
+  const std::string line = Line(ExportFormat::kFullJsonl, forward);
+  EXPECT_EQ(Line(ExportFormat::kFullJsonl, backward), line);
+  size_t previous = 0;
+  for (int i = 0; i < kKeys; ++i) {
+    size_t at = line.find(absl::StrCat("\"k", 100 + i, "\":"));
+    ASSERT_NE(at, std::string::npos) << i;
+    EXPECT_GT(at, previous) << "key k" << 100 + i << " out of order";
+    previous = at;
+  }
+}
+
 TEST(FormatExportLineTest, EveryFormatIsOneLine) {
   v1::Example e = Fixture();
   e.mutable_user_turn()->set_text("line one\nline two\r\n\u2028end");

@@ -1,0 +1,307 @@
+// `ftcapture export`: streams the examples that pass the filters
+// (ExportExamples) and writes them as JSON lines in a fine-tuning format,
+// optionally split into train and test files.
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "client/atomic_output_file.h"
+#include "client/commands.h"
+#include "client/rpc.h"
+#include "src/export_format.h"
+#include "src/proto_time.h"
+
+namespace ftcapture {
+namespace {
+
+constexpr absl::Duration kProgressInterval = absl::Milliseconds(100);
+constexpr int kProgressBarWidth = 30;
+
+// Where one output's lines go: a file written atomically, or stdout.
+class LineSink {
+ public:
+  explicit LineSink(std::ostream* stream) : stream_(stream) {}
+  explicit LineSink(std::unique_ptr<AtomicOutputFile> file)
+      : file_(std::move(file)) {}
+
+  absl::Status Write(absl::string_view line) {
+    ++lines_;
+    if (file_ != nullptr) {
+      absl::Status status = file_->Append(line);
+      if (status.ok()) status = file_->Append("\n");
+      return status;
+    }
+    *stream_ << line << '\n';
+    if (!stream_->good()) return absl::DataLossError("cannot write to stdout");
+    return absl::OkStatus();
+  }
+
+  absl::Status Commit() {
+    if (file_ != nullptr) return file_->Commit();
+    stream_->flush();
+    if (!stream_->good()) return absl::DataLossError("cannot write to stdout");
+    return absl::OkStatus();
+  }
+
+  int64_t lines() const { return lines_; }
+
+ private:
+  std::ostream* stream_ = nullptr;
+  std::unique_ptr<AtomicOutputFile> file_;
+  int64_t lines_ = 0;
+};
+
+absl::StatusOr<std::unique_ptr<LineSink>> OpenSink(
+    const std::string& path, std::ostream* stdout_stream) {
+  if (path == "-") return std::make_unique<LineSink>(stdout_stream);
+  auto file = AtomicOutputFile::Create(path);
+  if (!file.ok()) return file.status();
+  return std::make_unique<LineSink>(*std::move(file));
+}
+
+// "[#########.....................]  30% 123/410 examples", or without a
+// bar when the total is unknown (0).
+std::string ProgressLine(int64_t received, int64_t total) {
+  if (total <= 0) return absl::StrFormat("export: %d examples", received);
+  const int64_t shown = std::min(received, total);
+  const int filled = static_cast<int>(shown * kProgressBarWidth / total);
+  return absl::StrFormat(
+      "[%s%s] %3d%% %d/%d examples", std::string(filled, '#'),
+      std::string(kProgressBarWidth - filled, '.'),
+      static_cast<int>(shown * 100 / total), received, total);
+}
+
+// "1 example", "2 examples".
+std::string Examples(int64_t n, absl::string_view noun = "example") {
+  return absl::StrCat(n, " ", noun, n == 1 ? "" : "s");
+}
+
+class ExportCommand : public Command {
+ public:
+  const char* name() const override { return "export"; }
+  const char* synopsis() const override {
+    return "--format=openai-chat|trl-kto|full-jsonl --out=FILE|- "
+           "[--since=TIME] [--until=TIME] [--status=pending|approved|rejected] "
+           "[--label=positive|negative] [--split=0.9 [--seed=N]]";
+  }
+  const char* summary() const override {
+    return "write the dataset as JSON lines for fine-tuning (ExportExamples)";
+  }
+
+  void DefineFlags(FlagSet* flags) override {
+    flags->Custom(
+        "format", "FORMAT",
+        [this](absl::string_view text) {
+          absl::StatusOr<ExportFormat> format = ParseExportFormat(text);
+          if (!format.ok()) return format.status();
+          format_ = *format;
+          return absl::OkStatus();
+        },
+        "openai-chat: {\"messages\":[system,user,assistant]}, positive "
+        "examples only; trl-kto: {\"prompt\",\"completion\",\"label\"}, every "
+        "example; full-jsonl: the whole Example in protobuf JSON");
+    flags->String("out", &out_,
+                  "output file, replaced only once complete; '-' = stdout",
+                  "FILE");
+    flags->Custom(
+        "since", "TIME",
+        [this](absl::string_view text) {
+          return SetTime(text, "--since", request_.mutable_since());
+        },
+        "only examples captured at or after TIME (RFC 3339, or a UTC date "
+        "YYYY-MM-DD)");
+    flags->Custom(
+        "until", "TIME",
+        [this](absl::string_view text) {
+          return SetTime(text, "--until", request_.mutable_until());
+        },
+        "only examples captured before TIME");
+    flags->Custom(
+        "status", "STATUS",
+        [this](absl::string_view text) {
+          absl::StatusOr<v1::ReviewStatus> status = ParseReviewStatusFlag(text);
+          if (!status.ok()) return Prefixed("--status", status.status());
+          request_.set_status(*status);
+          return absl::OkStatus();
+        },
+        "only examples in this review state");
+    flags->Custom(
+        "label", "LABEL",
+        [this](absl::string_view text) {
+          absl::StatusOr<v1::Label> label = ParseLabelFlag(text);
+          if (!label.ok()) return Prefixed("--label", label.status());
+          request_.set_label(*label);
+          return absl::OkStatus();
+        },
+        "only praised (positive) or criticised (negative) examples");
+    flags->Double("split", &split_,
+                  "fraction (0..1) of examples for FILE.train.EXT, the rest "
+                  "in FILE.test.EXT; decided by a hash of the example id");
+    flags->Int("seed", &seed_, "seed of the --split hash");
+    flags_ = flags;
+  }
+
+  absl::Status Run(const CommandContext& context) override {
+    if (!context.args.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "export takes no arguments, got '", context.args[0], "'"));
+    }
+    if (!flags_->IsSet("format")) {
+      return absl::InvalidArgumentError(
+          "--format is required: openai-chat, trl-kto or full-jsonl");
+    }
+    if (out_.empty()) {
+      return absl::InvalidArgumentError(
+          "--out is required (a file, or - for stdout)");
+    }
+    const bool split = flags_->IsSet("split");
+    if (split && !(split_ > 0 && split_ < 1)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--split must be between 0 and 1, got ", split_));
+    }
+    if (split && out_ == "-") {
+      return absl::InvalidArgumentError(
+          "--split writes two files; give --out a file name, not -");
+    }
+    if (flags_->IsSet("seed") && !split) {
+      return absl::InvalidArgumentError("--seed only applies with --split");
+    }
+    if (request_.has_since() && request_.has_until() &&
+        FromProtoTime(request_.until()) <= FromProtoTime(request_.since())) {
+      return absl::InvalidArgumentError("--until must be after --since");
+    }
+
+    // Outputs first: a path that cannot be written fails before the export.
+    std::unique_ptr<LineSink> train, test;
+    std::string train_path = out_, test_path;
+    if (split) std::tie(train_path, test_path) = SplitOutputPaths(out_);
+    absl::StatusOr<std::unique_ptr<LineSink>> sink =
+        OpenSink(train_path, context.out);
+    if (!sink.ok()) return sink.status();
+    train = *std::move(sink);
+    if (split) {
+      sink = OpenSink(test_path, context.out);
+      if (!sink.ok()) return sink.status();
+      test = *std::move(sink);
+    }
+
+    auto stub = NewCaptureStub(context.server);
+    const int64_t total = context.err_is_tty ? ExpectedTotal(*stub) : 0;
+    const ExportSplitter splitter(split ? split_ : 1.0,
+                                  static_cast<uint64_t>(seed_));
+
+    grpc::ClientContext rpc;
+    std::unique_ptr<grpc::ClientReader<v1::Example>> reader =
+        stub->ExportExamples(&rpc, request_);
+    v1::Example example;
+    int64_t received = 0, skipped = 0;
+    absl::Status write_status;
+    absl::Time next_progress = absl::Now();  // draw the bar at once
+    while (reader->Read(&example)) {
+      ++received;
+      absl::StatusOr<std::string> line = FormatExportLine(format_, example);
+      if (!line.ok()) {
+        write_status = absl::Status(line.status().code(),
+                                    absl::StrCat("example ", example.id(), ": ",
+                                                 line.status().message()));
+        break;
+      }
+      if (line->empty()) {
+        ++skipped;  // not in this format (openai-chat: not positive)
+      } else {
+        LineSink* to = splitter.IsTrain(example) ? train.get() : test.get();
+        write_status = to->Write(*line);
+        if (!write_status.ok()) break;
+      }
+      if (context.err_is_tty && absl::Now() >= next_progress) {
+        *context.err << "\r" << ProgressLine(received, total) << std::flush;
+        next_progress = absl::Now() + kProgressInterval;
+      }
+    }
+    if (!write_status.ok()) rpc.TryCancel();
+    grpc::Status status = reader->Finish();
+    if (context.err_is_tty) *context.err << "\r\033[K" << std::flush;
+    // On any failure the sinks are dropped uncommitted: no file is replaced.
+    if (!write_status.ok()) return write_status;
+    if (!status.ok()) return RpcError("ExportExamples", context.server, status);
+    absl::Status committed = train->Commit();
+    if (committed.ok() && test != nullptr) committed = test->Commit();
+    if (!committed.ok()) return committed;
+
+    // The summary goes to stderr when stdout carries the data.
+    std::ostream& summary = out_ == "-" ? *context.err : *context.out;
+    std::string skipped_note = skipped == 0
+                                   ? ""
+                                   : absl::StrFormat(
+                                         " (%s left out: %s holds positives "
+                                         "only)",
+                                         Examples(skipped, "negative example"),
+                                         ExportFormatName(format_));
+    if (split) {
+      summary << absl::StrFormat(
+          "exported %s: %d to %s (train), %d to %s (test)%s\n",
+          Examples(train->lines() + test->lines()), train->lines(), train_path,
+          test->lines(), test_path, skipped_note);
+    } else {
+      summary << absl::StrFormat("exported %s to %s%s\n",
+                                 Examples(train->lines()),
+                                 out_ == "-" ? "stdout" : out_, skipped_note);
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  static absl::Status Prefixed(absl::string_view flag,
+                               const absl::Status& status) {
+    return absl::Status(status.code(),
+                        absl::StrCat(flag, ": ", status.message()));
+  }
+
+  static absl::Status SetTime(absl::string_view text, absl::string_view flag,
+                              google::protobuf::Timestamp* out) {
+    absl::StatusOr<absl::Time> time = ParseTimeFlag(text);
+    if (!time.ok()) return Prefixed(flag, time.status());
+    *out = ToProtoTime(*time);
+    return absl::OkStatus();
+  }
+
+  // How many examples the export will stream, for the progress bar: the
+  // ListExamples total under the same status and label filters. Unknown (0)
+  // with a time filter, which ListExamples cannot apply, or on any error.
+  int64_t ExpectedTotal(v1::CaptureService::Stub& stub) const {
+    if (request_.has_since() || request_.has_until()) return 0;
+    v1::ListExamplesRequest list;
+    list.set_page_size(1);
+    list.set_status(request_.status());
+    list.set_label(request_.label());
+    v1::ListExamplesResponse page;
+    auto rpc = NewUnaryContext();
+    if (!stub.ListExamples(rpc.get(), list, &page).ok()) return 0;
+    return page.total_size();
+  }
+
+  ExportFormat format_ = ExportFormat::kFullJsonl;
+  std::string out_;
+  v1::ExportExamplesRequest request_;
+  double split_ = 0;
+  int64_t seed_ = 0;
+  const FlagSet* flags_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> NewExportCommand() {
+  return std::make_unique<ExportCommand>();
+}
+
+}  // namespace ftcapture

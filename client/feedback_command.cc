@@ -1,0 +1,79 @@
+// `ftcapture feedback --session=S [--turn_id=A] --up|--down [--note=TEXT]`:
+// explicit thumbs up/down for an assistant reply (RecordFeedback), captured
+// like implicit praise or criticism with source explicit.
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "client/commands.h"
+#include "client/rpc.h"
+
+namespace ftcapture {
+namespace {
+
+class FeedbackCommand : public Command {
+ public:
+  const char* name() const override { return "feedback"; }
+  const char* synopsis() const override {
+    return "--session=ID [--turn_id=ID] --up|--down [--note=TEXT]";
+  }
+  const char* summary() const override {
+    return "thumbs up/down for a reply: captures it as a positive or "
+           "negative example (RecordFeedback)";
+  }
+
+  void DefineFlags(FlagSet* flags) override {
+    flags->String("session", &session_, "session id", "ID");
+    flags->String("turn_id", &turn_id_,
+                  "the assistant turn rated; empty = the session's latest "
+                  "reply",
+                  "ID");
+    flags->Bool("up", &up_, "the reply was good: a positive example");
+    flags->Bool("down", &down_, "the reply was bad: a negative example");
+    flags->String("note", &note_, "why, stored as the example's praise text",
+                  "TEXT");
+  }
+
+  absl::Status Run(const CommandContext& context) override {
+    if (!context.args.empty()) {
+      return absl::InvalidArgumentError("feedback takes no arguments");
+    }
+    if (session_.empty()) {
+      return absl::InvalidArgumentError("--session is required");
+    }
+    if (up_ == down_) {
+      return absl::InvalidArgumentError("give exactly one of --up or --down");
+    }
+    v1::RecordFeedbackRequest request;
+    request.set_session_id(session_);
+    request.set_turn_id(turn_id_);
+    request.set_positive(up_);
+    request.set_note(note_);
+    v1::RecordFeedbackResponse response;
+    auto stub = NewCaptureStub(context.server);
+    auto rpc = NewUnaryContext();
+    grpc::Status status = stub->RecordFeedback(rpc.get(), request, &response);
+    if (!status.ok()) return RpcError("RecordFeedback", context.server, status);
+    if (!response.example_id().empty()) {
+      *context.out << "captured " << response.example_id() << " ("
+                   << (up_ ? "positive" : "negative") << ")\n";
+    } else {
+      *context.out << "not captured: " << response.not_captured_reason()
+                   << "\n";
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::string session_, turn_id_, note_;
+  bool up_ = false;
+  bool down_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> NewFeedbackCommand() {
+  return std::make_unique<FeedbackCommand>();
+}
+
+}  // namespace ftcapture
