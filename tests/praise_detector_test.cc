@@ -146,7 +146,17 @@ INSTANTIATE_TEST_SUITE_P(
         VetoCase{"Make it a good one, Timmy.", "wish"},
         VetoCase{"My wife did a great job on the garden.", "other_subject"},
         VetoCase{"Great. Now the camera is frozen.", "sarcasm"},
-        VetoCase{"I saw a film yesterday and it was great.", "narrated"}));
+        VetoCase{"I saw a film yesterday and it was great.", "narrated"},
+        VetoCase{"that wasnt a good answer", "negation"},
+        VetoCase{"The review said the answer was excellent.", "reported"},
+        VetoCase{"Good job interview today.", "compound"},
+        VetoCase{"Well that's just great.", "flat_sarcasm"},
+        VetoCase{"Great! The mic works.", "news_next"},
+        VetoCase{"Great, see you tomorrow.", "news"},
+        VetoCase{"Yeah, great job, genius.", "sarcastic_address"},
+        VetoCase{"Great answer, but wrong.", "retracted"},
+        VetoCase{"The appointment is on 10/10.", "date"},
+        VetoCase{"Great \xF0\x9F\x99\x84", "sarcasm_emoji"}));
 
 TEST(PraiseDetectorTest, NothingMatchedLeavesEveryFieldEmpty) {
   std::unique_ptr<PraiseDetector> detector = DefaultDetector("Timmy");
