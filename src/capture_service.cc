@@ -243,9 +243,10 @@ absl::Status CaptureServiceImpl::Start() {
         SessionJournal::Open(
             env_, options_.data_dir, sessions_.shard_count(),
             now - options_.session_ttl,
-            [this, &replayed](TurnPtr turn, absl::Time received_at) {
+            [this, &replayed](absl::string_view session_id, TurnPtr turn,
+                              absl::Time received_at) {
               ++replayed;
-              sessions_.WithSession(turn->session_id(), received_at,
+              sessions_.WithSession(session_id, received_at,
                                     [&](SessionWindow& window) {
                                       window.Apply(std::move(turn));
                                     });
@@ -264,14 +265,14 @@ absl::Status CaptureServiceImpl::Start() {
 }
 
 absl::Status CaptureServiceImpl::CompactJournalShard(int shard) {
-  std::vector<v1::SessionJournalEntry> entries;
+  std::string snapshot;
   absl::Status status;
   sessions_.ForEachInShard(
       shard,
       [&](absl::string_view, absl::Time last_used, const SessionWindow& w) {
-        SessionJournal::SnapshotWindow(w, last_used, &entries);
+        SessionJournal::SnapshotWindow(w, last_used, &snapshot);
       },
-      [&] { status = journal_->CompactShard(shard, entries); });
+      [&] { status = journal_->CompactShard(shard, snapshot); });
   return status;
 }
 
@@ -282,17 +283,21 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
   if (!valid.ok()) return valid;
 
   const absl::Time now = env_->Now();
-  auto turn = std::make_shared<v1::Turn>(request_turn);
-  if (!turn->has_time()) *turn->mutable_time() = ToProtoTime(now);
-  if (turn->turn_id().empty()) {
-    turn->set_turn_id(absl::StrFormat(
-        "auto-%d-%d", absl::ToUnixMicros(now),
-        auto_turn_ids_.fetch_add(1, std::memory_order_relaxed)));
+  std::string auto_turn_id;
+  if (request_turn.turn_id().empty()) {
+    auto_turn_id =
+        absl::StrFormat("auto-%d-%d", absl::ToUnixMicros(now),
+                        auto_turn_ids_.fetch_add(1, std::memory_order_relaxed));
   }
+  // The one copy of the turn: what the window keeps and the journal writes.
+  TurnPtr turn = StoredTurn::FromTurn(request_turn, now, auto_turn_id);
+  const std::string& session_id = request_turn.session_id();
 
   v1::RecordTurnResponse response;
   Verdict verdict;
-  if (turn->role() == v1::ROLE_USER) verdict = detector_->Detect(turn->text());
+  if (turn->role() == v1::ROLE_USER) {
+    verdict = detector_->Detect(request_turn.text());
+  }
 
   // Under the session's lock: retry check, what the turn credits, and the
   // window update, so concurrent turns of one session see a single order.
@@ -304,8 +309,8 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
   TurnPtr retried_praise;
   absl::Status journaled;
   bool compact_journal = false;
-  const int shard = sessions_.ShardOf(turn->session_id());
-  sessions_.WithSession(turn->session_id(), now, [&](SessionWindow& window) {
+  const int shard = sessions_.ShardOf(session_id);
+  sessions_.WithSession(session_id, now, [&](SessionWindow& window) {
     if (window.SeenRecently(turn->turn_id())) {
       duplicate = true;
       // A crash after the praise reached the journal but before its example
@@ -345,8 +350,7 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
     response.set_duplicate(true);
     {
       MutexLock lock(&examples_mu_);
-      auto it =
-          by_feedback_turn_.find(ReplyKey(turn->session_id(), turn->turn_id()));
+      auto it = by_feedback_turn_.find(ReplyKey(session_id, turn->turn_id()));
       if (it != by_feedback_turn_.end()) {
         response.set_example_id(it->second);
         return response;
@@ -361,7 +365,7 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
     response.set_verdict(verdict.kind == FeedbackKind::kPraise
                              ? v1::VERDICT_PRAISE
                              : v1::VERDICT_CRITICISM);
-    turn = std::make_shared<v1::Turn>(*retried_praise);
+    turn = retried_praise;
   } else {
     turns_seen_.fetch_add(1, std::memory_order_relaxed);
     if (turn->role() == v1::ROLE_ASSISTANT) {
@@ -388,13 +392,15 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
   const bool praise = verdict.kind == FeedbackKind::kPraise;
 
   v1::Example example;
-  example.set_session_id(turn->session_id());
-  if (credited_user != nullptr) *example.mutable_user_turn() = *credited_user;
-  *example.mutable_assistant_turn() = *credited_reply;
-  *example.mutable_praise_turn() = *turn;
-  example.set_praise_text(turn->text());
+  example.set_session_id(session_id);
+  if (credited_user != nullptr) {
+    credited_user->ParseInto(example.mutable_user_turn());
+  }
+  credited_reply->ParseInto(example.mutable_assistant_turn());
+  turn->ParseInto(example.mutable_praise_turn());
+  example.set_praise_text(example.praise_turn().text());
   example.set_rule(verdict.rule);
-  *example.mutable_metadata() = turn->metadata();
+  *example.mutable_metadata() = example.praise_turn().metadata();
   example.set_label(praise ? v1::LABEL_POSITIVE : v1::LABEL_NEGATIVE);
   example.set_source(v1::SOURCE_IMPLICIT);
   std::string example_id;
@@ -412,7 +418,7 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
       (praise ? praise_seen_ : criticism_seen_)
           .fetch_sub(1, std::memory_order_relaxed);
     }
-    sessions_.WithSession(turn->session_id(), now, [&](SessionWindow& window) {
+    sessions_.WithSession(session_id, now, [&](SessionWindow& window) {
       window.ForgetId(turn->turn_id());
     });
     return captured;
@@ -497,8 +503,8 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordFeedback(
 
   v1::Example example;
   example.set_session_id(request.session_id());
-  if (answered != nullptr) *example.mutable_user_turn() = *answered;
-  *example.mutable_assistant_turn() = *reply;
+  if (answered != nullptr) answered->ParseInto(example.mutable_user_turn());
+  reply->ParseInto(example.mutable_assistant_turn());
   example.set_praise_text(request.note());
   example.set_rule(request.positive() ? "explicit:thumbs-up"
                                       : "explicit:thumbs-down");

@@ -8,6 +8,7 @@
 #include "src/proto_time.h"
 #include "src/tfrecord_reader.h"
 #include "src/tfrecord_writer.h"
+#include "src/wire_format.h"
 
 namespace ftcapture {
 namespace {
@@ -64,25 +65,33 @@ absl::Status SessionJournal::ReplayFile(const std::string& path,
         if (!journaled.ParseFromArray(data.data(), data.size())) return;
         const absl::Time received_at = FromProtoTime(journaled.received_at());
         if (received_at < expire_before) return;
-        replay(std::make_shared<v1::Turn>(std::move(*journaled.mutable_turn())),
-               received_at);
+        replay(journaled.turn().session_id(),
+               StoredTurn::FromTurn(journaled.turn()), received_at);
       });
   return read.status();
 }
 
-absl::Status SessionJournal::Append(int shard, const v1::Turn& turn,
+void SessionJournal::AppendEntry(const StoredTurn& turn, absl::Time received_at,
+                                 std::string* out) {
+  // A v1::SessionJournalEntry spliced from the turn's stored bytes, framed
+  // in place: the turn is not copied through a proto again.
+  const size_t start = out->size();
+  out->resize(start + kTFRecordHeaderSize);
+  AppendLengthDelimited(v1::SessionJournalEntry::kTurnFieldNumber, turn.bytes(),
+                        out);
+  AppendLengthDelimited(v1::SessionJournalEntry::kReceivedAtFieldNumber,
+                        ToProtoTime(received_at).SerializeAsString(), out);
+  FrameTFRecordInPlace(start, out);
+}
+
+absl::Status SessionJournal::Append(int shard, const StoredTurn& turn,
                                     absl::Time received_at) {
-  v1::SessionJournalEntry entry;
-  *entry.mutable_turn() = turn;
-  *entry.mutable_received_at() = ToProtoTime(received_at);
-  const std::string payload = entry.SerializeAsString();
-  std::string framed;
-  framed.reserve(TFRecordFramedSize(payload.size()));
-  AppendTFRecord(payload, &framed);
   ShardFile& file = shards_[shard];
-  absl::Status status = file.file->Append(framed);
+  file.scratch.clear();
+  AppendEntry(turn, received_at, &file.scratch);
+  absl::Status status = file.file->Append(file.scratch);
   if (status.ok()) {
-    file.bytes += framed.size();
+    file.bytes += file.scratch.size();
     return status;
   }
   // Cut a partial record so later appends stay readable.
@@ -99,12 +108,8 @@ bool SessionJournal::ShouldCompact(int shard) const {
          std::max(kMinCompactBytes, kCompactGrowthFactor * file.snapshot_bytes);
 }
 
-absl::Status SessionJournal::CompactShard(
-    int shard, const std::vector<v1::SessionJournalEntry>& entries) {
-  std::string framed;
-  for (const v1::SessionJournalEntry& entry : entries) {
-    AppendTFRecord(entry.SerializeAsString(), &framed);
-  }
+absl::Status SessionJournal::CompactShard(int shard,
+                                          const std::string& framed) {
   const std::string path = ShardPath(shard);
   const std::string tmp = path + ".tmp";
   {
@@ -131,20 +136,19 @@ absl::Status SessionJournal::CompactShard(
   return absl::OkStatus();
 }
 
-void SessionJournal::SnapshotWindow(
-    const SessionWindow& window, absl::Time last_used,
-    std::vector<v1::SessionJournalEntry>* entries) {
-  auto add = [&](const TurnPtr& turn) {
-    if (turn == nullptr) return;
-    v1::SessionJournalEntry& entry = entries->emplace_back();
-    *entry.mutable_turn() = *turn;
-    *entry.mutable_received_at() = ToProtoTime(last_used);
-  };
+void SessionJournal::SnapshotWindow(const SessionWindow& window,
+                                    absl::Time last_used,
+                                    std::string* snapshot) {
   // Replaying answered user -> reply -> newest user rebuilds the window.
-  add(window.answered_user());
-  add(window.latest_assistant());
-  if (window.latest_user() != window.answered_user()) {
-    add(window.latest_user());
+  if (window.answered_user() != nullptr) {
+    AppendEntry(*window.answered_user(), last_used, snapshot);
+  }
+  if (window.latest_assistant() != nullptr) {
+    AppendEntry(*window.latest_assistant(), last_used, snapshot);
+  }
+  if (window.latest_user() != nullptr &&
+      window.latest_user() != window.answered_user()) {
+    AppendEntry(*window.latest_user(), last_used, snapshot);
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "ftcapture/v1/storage.pb.h"
 #include "src/session_window.h"
@@ -30,7 +31,8 @@ class WritableFile;
 // times that snapshot.
 class SessionJournal {
  public:
-  using Replay = std::function<void(TurnPtr turn, absl::Time received_at)>;
+  using Replay = std::function<void(absl::string_view session_id, TurnPtr turn,
+                                    absl::Time received_at)>;
 
   // Replays every journaled entry received after `expire_before`, in order
   // per file, then empties the files: call CompactShard() for every shard
@@ -41,26 +43,33 @@ class SessionJournal {
   ~SessionJournal();
 
   // Appends one turn to `shard`'s file. Requires: the shard's lock held.
-  absl::Status Append(int shard, const v1::Turn& turn, absl::Time received_at);
+  absl::Status Append(int shard, const StoredTurn& turn,
+                      absl::Time received_at);
 
   // True once `shard`'s file has grown enough to be worth compacting.
   // Requires: the shard's lock held.
   bool ShouldCompact(int shard) const;
 
-  // Replaces `shard`'s file with `entries` (a snapshot of its windows).
+  // Replaces `shard`'s file with `snapshot` (framed entries from
+  // SnapshotWindow for each of its windows).
   // Requires: the shard's lock held throughout, so no Append interleaves.
-  absl::Status CompactShard(
-      int shard, const std::vector<v1::SessionJournalEntry>& entries);
+  absl::Status CompactShard(int shard, const std::string& snapshot);
 
-  // The entries that rebuild `window` when replayed in order.
+  // Appends to `*snapshot` the framed entries that rebuild `window` when
+  // replayed in order.
   static void SnapshotWindow(const SessionWindow& window, absl::Time last_used,
-                             std::vector<v1::SessionJournalEntry>* entries);
+                             std::string* snapshot);
+
+  // Appends to `*out` the framed journal entry of `turn`.
+  static void AppendEntry(const StoredTurn& turn, absl::Time received_at,
+                          std::string* out);
 
  private:
   struct ShardFile {
     std::unique_ptr<WritableFile> file;
     uint64_t bytes = 0;
     uint64_t snapshot_bytes = 0;
+    std::string scratch;  // the entry being appended, reused
   };
 
   SessionJournal(Env* env, std::string dir) : env_(env), dir_(std::move(dir)) {}

@@ -40,10 +40,10 @@ void SessionWindow::ForgetId(absl::string_view turn_id) {
 
 int64_t SessionWindow::ApproximateBytes() const {
   int64_t bytes = sizeof(*this);
-  if (latest_user_) bytes += latest_user_->SpaceUsedLong();
-  if (latest_assistant_) bytes += latest_assistant_->SpaceUsedLong();
+  if (latest_user_) bytes += latest_user_->SpaceUsed();
+  if (latest_assistant_) bytes += latest_assistant_->SpaceUsed();
   if (answered_user_ && answered_user_ != latest_user_) {
-    bytes += answered_user_->SpaceUsedLong();
+    bytes += answered_user_->SpaceUsed();
   }
   return bytes;
 }

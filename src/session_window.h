@@ -8,10 +8,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "ftcapture/v1/capture.pb.h"
+#include "src/stored_turn.h"
 
 namespace ftcapture {
-
-using TurnPtr = std::shared_ptr<const v1::Turn>;
 
 // What one session keeps in memory: just enough to credit the latest reply.
 //

@@ -27,6 +27,21 @@ void AppendTFRecord(absl::string_view data, std::string* dest) {
   PutFixed32(dest, crc32c::Mask(crc32c::Value(data)));
 }
 
+void FrameTFRecordInPlace(size_t start, std::string* dest) {
+  const uint64_t n = dest->size() - start - kTFRecordHeaderSize;
+  char* header = &(*dest)[start];
+  for (int i = 0; i < 8; ++i) {
+    header[i] = static_cast<char>((n >> (8 * i)) & 0xff);
+  }
+  const uint32_t length_crc =
+      crc32c::Mask(crc32c::Value(absl::string_view(header, 8)));
+  for (int i = 0; i < 4; ++i) {
+    header[8 + i] = static_cast<char>((length_crc >> (8 * i)) & 0xff);
+  }
+  const absl::string_view data(dest->data() + start + kTFRecordHeaderSize, n);
+  PutFixed32(dest, crc32c::Mask(crc32c::Value(data)));
+}
+
 absl::Status TFRecordWriter::AddRecord(absl::string_view data) {
   scratch_.clear();
   AppendTFRecord(data, &scratch_);

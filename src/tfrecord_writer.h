@@ -31,6 +31,12 @@ inline uint64_t TFRecordFramedSize(uint64_t data_size) {
 // several records into one write).
 void AppendTFRecord(absl::string_view data, std::string* dest);
 
+// Frames, in place, the record whose data is everything in `*dest` after
+// kTFRecordHeaderSize bytes reserved at `start`: fills that header in and
+// appends the footer. Lets a writer build the data straight into its output
+// buffer instead of copying it there.
+void FrameTFRecordInPlace(size_t start, std::string* dest);
+
 // Writes framed records to a WritableFile it does not own. Each record is
 // handed to the file in a single Append() so a failure never interleaves
 // two records. Not thread-safe.

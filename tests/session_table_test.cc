@@ -11,11 +11,11 @@ namespace ftcapture {
 namespace {
 
 TurnPtr UserTurn(const std::string& session, const std::string& id) {
-  auto turn = std::make_shared<v1::Turn>();
-  turn->set_session_id(session);
-  turn->set_turn_id(id);
-  turn->set_role(v1::ROLE_USER);
-  return turn;
+  v1::Turn turn;
+  turn.set_session_id(session);
+  turn.set_turn_id(id);
+  turn.set_role(v1::ROLE_USER);
+  return StoredTurn::FromTurn(turn);
 }
 
 const absl::Time kStart = absl::FromUnixSeconds(1700000000);

@@ -9,12 +9,12 @@ namespace {
 
 TurnPtr MakeTurn(v1::Role role, const std::string& id,
                  const std::string& text) {
-  auto turn = std::make_shared<v1::Turn>();
-  turn->set_session_id("s");
-  turn->set_turn_id(id);
-  turn->set_role(role);
-  turn->set_text(text);
-  return turn;
+  v1::Turn turn;
+  turn.set_session_id("s");
+  turn.set_turn_id(id);
+  turn.set_role(role);
+  turn.set_text(text);
+  return StoredTurn::FromTurn(turn);
 }
 
 TEST(SessionWindowTest, ReplyRemembersTheUserTurnItAnswered) {
