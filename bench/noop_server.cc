@@ -3,8 +3,9 @@
 // (bench/run.sh). It is built like the real server, so the ratio is honest:
 // the same synchronous gRPC API, reflection and health service on, the same
 // message size limit and channel arguments, and the same ready line on
-// stdout. StreamTurns answers every request with an empty response, as the
-// real one answers each with its verdict.
+// stdout, the same process tuning (server/process_tuning.h). StreamTurns
+// answers every request with an empty response, as the real one answers each
+// with its verdict.
 //
 //   ftcapture-noop-server [--listen=127.0.0.1:0]
 
@@ -22,6 +23,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "ftcapture/v1/capture.grpc.pb.h"
+#include "server/process_tuning.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0",
           "host:port to serve on; port 0 picks a free port");
@@ -81,6 +83,7 @@ class NoopCaptureService final : public v1::CaptureService::Service {
 };
 
 int Run(int argc, char** argv) {
+  TuneProcessForServing();
   absl::ParseCommandLine(argc, argv);
   sigset_t stop_signals;
   sigemptyset(&stop_signals);

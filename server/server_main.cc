@@ -29,6 +29,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "server/capture_service_impl.h"
+#include "server/process_tuning.h"
 #include "src/capture_service.h"
 #include "src/example_store.h"
 
@@ -125,6 +126,7 @@ int Fail(const absl::Status& status) {
 }
 
 int Run(int argc, char** argv) {
+  TuneProcessForServing();
   absl::SetProgramUsageMessage(
       "Captures praised chatbot exchanges as fine-tuning examples.\n"
       "Usage: ftcapture-server [--listen=HOST:PORT] [--data_dir=DIR] ...");
