@@ -102,7 +102,11 @@ class ReplayCommand : public Command {
       const int64_t line_number =
           counts.responses < total ? line_numbers[counts.responses] : -1;
       ++counts.responses;
-      if (!response.example_id().empty()) ++counts.examples;
+      // A duplicate (a turn the session already saw) echoes the example_id
+      // it captured the first time; it captured nothing now.
+      if (!response.example_id().empty() && !response.duplicate()) {
+        ++counts.examples;
+      }
       if (response.praise()) ++counts.praise;
       if (response.duplicate()) ++counts.duplicates;
       if (response.error_code() != 0) {

@@ -303,6 +303,19 @@ TEST_F(EndToEndTest, ReplayStreamsAJsonlFileOfTurns) {
   EXPECT_EQ(Stats().examples_total(), kSessions);
   EXPECT_EQ(Count(Markdown(), "Example Captured"), kSessions);
 
+  // Replaying the same file again (a retry after a failed run) captures
+  // nothing: the duplicates carry their example_id but are not counted as
+  // captured.
+  ProcessResult again = Cli({"replay", path});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out,
+              HasSubstr(absl::StrCat(": 0 examples captured, 0 praise seen, ",
+                                     3 * kSessions, " duplicates")));
+  EXPECT_THAT(again.err,
+              HasSubstr(absl::StrCat("replay: ", 3 * kSessions, "/",
+                                     3 * kSessions, " turns, 0 examples")));
+  EXPECT_EQ(Stats().examples_total(), kSessions);
+
   // A bad line is named and nothing is sent.
   std::ofstream(path) << jsonl << "{\"sessionId\": \"x\", \"role\": 7x}\n";
   ProcessResult bad = Cli({"replay", path});
