@@ -257,12 +257,21 @@ std::string RenderStatusMarkdown(const v1::GetStatsResponse& stats,
                   WithThousands(stats.markdown_bytes()), " bytes), ",
                   WithThousands(stats.markdown_lines()), " lines |\n");
   if (total > 0) {
+    // The Markdown log holds the positive examples only (criticised ones go
+    // to their own file, if anywhere), so its size is shared among those.
+    const int64_t in_markdown = stats.positive_examples();
+    absl::StrAppend(&out, "| Average per example | ");
+    if (in_markdown > 0) {
+      absl::StrAppend(
+          &out,
+          FormatBytes(static_cast<double>(stats.markdown_bytes()) /
+                      in_markdown),
+          absl::StrFormat(
+              " and %.1f lines of Markdown (per positive example); ",
+              static_cast<double>(stats.markdown_lines()) / in_markdown));
+    }
     absl::StrAppend(
-        &out, "| Average per example | ",
-        FormatBytes(static_cast<double>(stats.markdown_bytes()) / total),
-        absl::StrFormat(" and %.1f lines of Markdown; ",
-                        static_cast<double>(stats.markdown_lines()) / total),
-        FormatBytes(static_cast<double>(stats.dataset_bytes()) / total),
+        &out, FormatBytes(static_cast<double>(stats.dataset_bytes()) / total),
         " of dataset |\n");
   }
   absl::StrAppend(&out, "| Review | ", WithThousands(stats.pending_examples()),

@@ -74,12 +74,39 @@ TEST(RenderStatusMarkdownTest, TotalsSizesAndRates) {
   EXPECT_THAT(page, HasSubstr("| Imported | 10 |"));
   EXPECT_THAT(page, HasSubstr("123.5 kB (123,456 bytes)"));
   EXPECT_THAT(page, HasSubstr("59.3 kB (59,332 bytes), 1,128 lines"));
-  // 59332 / 40 bytes and 1128 / 40 lines per example.
-  EXPECT_THAT(page, HasSubstr("1.5 kB and 28.2 lines of Markdown"));
+  // The Markdown holds the 38 positives: 59332 / 38 bytes and 1128 / 38
+  // lines each; the dataset all 40: 123456 / 40 bytes.
+  EXPECT_THAT(page, HasSubstr("| Average per example | 1.6 kB and 29.7 lines "
+                              "of Markdown (per positive example); 3.1 kB of "
+                              "dataset |"));
   EXPECT_THAT(page, HasSubstr("30 pending, 7 approved, 3 rejected"));
   // (40 - 10 imported) / 120 user turns.
   EXPECT_THAT(page, HasSubstr("| Capture rate | 25.0% (30 captured"));
   EXPECT_THAT(page, HasSubstr("**10.0 examples per week**"));
+}
+
+TEST(RenderStatusMarkdownTest, MarkdownAverageLeavesOutNegatives) {
+  // Two positives in the Markdown (1 MB each), two negatives not in it.
+  v1::GetStatsResponse stats = HealthyStats();
+  stats.set_examples_total(4);
+  stats.set_positive_examples(2);
+  stats.set_negative_examples(2);
+  stats.set_imported_examples(0);
+  stats.set_markdown_bytes(2000000);
+  stats.set_markdown_lines(80);
+  stats.set_dataset_bytes(4000000);
+  std::string page = RenderStatusMarkdown(stats, kNow);
+  EXPECT_THAT(page, HasSubstr("| Average per example | 1.00 MB and 40.0 lines "
+                              "of Markdown (per positive example); 1.00 MB of "
+                              "dataset |"));
+
+  // Only negatives: no Markdown average to give.
+  stats.set_positive_examples(0);
+  stats.set_negative_examples(4);
+  stats.set_markdown_bytes(0);
+  stats.set_markdown_lines(0);
+  page = RenderStatusMarkdown(stats, kNow);
+  EXPECT_THAT(page, HasSubstr("| Average per example | 1.00 MB of dataset |"));
 }
 
 TEST(RenderStatusMarkdownTest, MilestonePercentagesAndEstimatedDates) {
