@@ -183,6 +183,11 @@ int Run(int argc, char** argv) {
         "cannot listen on '", listen, "' (address in use or not valid?)")));
   }
 
+  // The default health service knows only "" until told; probes that name
+  // the service (grpc_health_probe -service=...) would get NOT_FOUND.
+  server->GetHealthCheckService()->SetServingStatus(
+      v1::CaptureService::service_full_name(), true);
+
   std::printf("%s listening on %s data_dir=%s\n", kProgram,
               WithPort(listen, selected_port).c_str(),
               options->data_dir.c_str());

@@ -439,6 +439,16 @@ TEST_F(EndToEndTest, StandardHealthServiceSaysServing) {
   auto response = CallRaw(address_, "/grpc.health.v1.Health/Check", "");
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(*response, std::string("\x08\x01", 2));
+
+  // The service by name too (grpc_health_probe -service=..., Kubernetes
+  // gRPC probes with a service): field 1, "ftcapture.v1.CaptureService".
+  const std::string name = "ftcapture.v1.CaptureService";
+  auto by_name = CallRaw(
+      address_, "/grpc.health.v1.Health/Check",
+      absl::StrCat(std::string(1, '\x0a'),
+                   std::string(1, static_cast<char>(name.size())), name));
+  ASSERT_TRUE(by_name.ok()) << by_name.status();
+  EXPECT_EQ(*by_name, std::string("\x08\x01", 2));
 }
 
 TEST_F(EndToEndTest, StartupErrorsExitOneWithAMessage) {
