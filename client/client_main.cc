@@ -126,6 +126,11 @@ int Main(int argc, char** argv) {
 
   absl::Status status = command->Run(context);
   std::cout.flush();
+  if (IsUsageError(status)) {
+    std::cerr << "ftcapture " << name << ": " << status.message()
+              << "\n(see 'ftcapture help " << name << "')\n";
+    return 2;
+  }
   if (!status.ok()) {
     std::cerr << "ftcapture " << name << ": " << status.message() << "\n";
     return 1;

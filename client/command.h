@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/string_view.h"
 #include "client/flag_set.h"
 
 namespace ftcapture {
@@ -37,6 +39,19 @@ class Command {
   virtual void DefineFlags(FlagSet* /*flags*/) {}
   virtual absl::Status Run(const CommandContext& context) = 0;
 };
+
+// A mistake in how a command was called (its arguments, a missing or
+// conflicting flag) rather than a failure of the command: main prints it
+// with a pointer to the command's help and exits 2, as for a bad flag.
+inline constexpr absl::string_view kUsageErrorPayload = "ftcapture/usage";
+inline absl::Status UsageError(absl::string_view message) {
+  absl::Status status = absl::InvalidArgumentError(message);
+  status.SetPayload(kUsageErrorPayload, absl::Cord("1"));
+  return status;
+}
+inline bool IsUsageError(const absl::Status& status) {
+  return status.GetPayload(kUsageErrorPayload).has_value();
+}
 
 }  // namespace ftcapture
 

@@ -42,7 +42,7 @@ class DetectCommand : public Command {
 
   absl::Status Run(const CommandContext& context) override {
     if (!context.args.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
+      return UsageError(absl::StrCat(
           "detect reads messages from stdin and takes no arguments, got '",
           context.args[0], "' (did you mean --eval=", context.args[0], "?)"));
     }

@@ -153,32 +153,31 @@ class ExportCommand : public Command {
 
   absl::Status Run(const CommandContext& context) override {
     if (!context.args.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "export takes no arguments, got '", context.args[0], "'"));
+      return UsageError(absl::StrCat("export takes no arguments, got '",
+                                     context.args[0], "'"));
     }
     if (!flags_->IsSet("format")) {
-      return absl::InvalidArgumentError(
+      return UsageError(
           "--format is required: openai-chat, trl-kto or full-jsonl");
     }
     if (out_.empty()) {
-      return absl::InvalidArgumentError(
-          "--out is required (a file, or - for stdout)");
+      return UsageError("--out is required (a file, or - for stdout)");
     }
     const bool split = flags_->IsSet("split");
     if (split && !(split_ > 0 && split_ < 1)) {
-      return absl::InvalidArgumentError(
+      return UsageError(
           absl::StrCat("--split must be between 0 and 1, got ", split_));
     }
     if (split && out_ == "-") {
-      return absl::InvalidArgumentError(
+      return UsageError(
           "--split writes two files; give --out a file name, not -");
     }
     if (flags_->IsSet("seed") && !split) {
-      return absl::InvalidArgumentError("--seed only applies with --split");
+      return UsageError("--seed only applies with --split");
     }
     if (request_.has_since() && request_.has_until() &&
         FromProtoTime(request_.until()) <= FromProtoTime(request_.since())) {
-      return absl::InvalidArgumentError("--until must be after --since");
+      return UsageError("--until must be after --since");
     }
 
     // Outputs first: a path that cannot be written fails before the export.

@@ -36,13 +36,13 @@ class FeedbackCommand : public Command {
 
   absl::Status Run(const CommandContext& context) override {
     if (!context.args.empty()) {
-      return absl::InvalidArgumentError("feedback takes no arguments");
+      return UsageError("feedback takes no arguments");
     }
     if (session_.empty()) {
-      return absl::InvalidArgumentError("--session is required");
+      return UsageError("--session is required");
     }
     if (up_ == down_) {
-      return absl::InvalidArgumentError("give exactly one of --up or --down");
+      return UsageError("give exactly one of --up or --down");
     }
     v1::RecordFeedbackRequest request;
     request.set_session_id(session_);

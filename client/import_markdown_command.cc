@@ -41,7 +41,7 @@ class ImportMarkdownCommand : public Command {
 
   absl::Status Run(const CommandContext& context) override {
     if (context.args.size() != 1) {
-      return absl::InvalidArgumentError(
+      return UsageError(
           "import-markdown takes one FILE (e.g. "
           "fine_tuning_best_case_interchanges.md; '-' = stdin)");
     }

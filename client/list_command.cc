@@ -70,10 +70,10 @@ class ListCommand : public Command {
 
   absl::Status Run(const CommandContext& context) override {
     if (!context.args.empty()) {
-      return absl::InvalidArgumentError("list takes no arguments");
+      return UsageError("list takes no arguments");
     }
     if (page_size_ < 0 || page_size_ > 1000) {
-      return absl::InvalidArgumentError("--page_size must be in 0..1000");
+      return UsageError("--page_size must be in 0..1000");
     }
     request_.set_page_size(static_cast<int32_t>(page_size_));
     request_.set_page_token(page_token_);

@@ -77,7 +77,7 @@ class PushCommand : public Command {
 
   absl::Status Run(const CommandContext& context) override {
     if (!context.args.empty()) {
-      return absl::InvalidArgumentError(
+      return UsageError(
           absl::StrCat("push takes no arguments, got '", context.args[0], "'"));
     }
     absl::StatusOr<v1::Turn> turn = BuildTurn();
@@ -106,7 +106,7 @@ class PushCommand : public Command {
       turn = *std::move(parsed);
     } else if (!flags_->IsSet("session") && !flags_->IsSet("role") &&
                !flags_->IsSet("text") && !flags_->IsSet("text_file")) {
-      return absl::InvalidArgumentError(
+      return UsageError(
           "push needs a turn: --session, --turn_id, --role and --text, or "
           "--json");
     }

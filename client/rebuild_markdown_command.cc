@@ -36,12 +36,12 @@ class RebuildMarkdownCommand : public Command {
 
   absl::Status Run(const CommandContext& context) override {
     if (!context.args.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
+      return UsageError(absl::StrCat(
           "rebuild-markdown takes no arguments, got '", context.args[0],
           "' (did you mean --data_dir=", context.args[0], "?)"));
     }
     if (data_dir_.empty()) {
-      return absl::InvalidArgumentError("--data_dir must not be empty");
+      return UsageError("--data_dir must not be empty");
     }
     if (!Env::Default()->FileExists(data_dir_)) {
       return absl::NotFoundError(

@@ -69,7 +69,7 @@ class ReplayCommand : public Command {
 
   absl::Status Run(const CommandContext& context) override {
     if (context.args.size() != 1) {
-      return absl::InvalidArgumentError("replay takes exactly one FILE");
+      return UsageError("replay takes exactly one FILE");
     }
     const std::string& path = context.args[0];
     std::vector<int64_t> line_numbers;

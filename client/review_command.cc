@@ -31,12 +31,10 @@ class ReviewCommand : public Command {
 
   absl::Status Run(const CommandContext& context) override {
     if (context.args.size() != 1) {
-      return absl::InvalidArgumentError(
-          "review takes one example ID (see 'ftcapture list')");
+      return UsageError("review takes one example ID (see 'ftcapture list')");
     }
     if (approve_ + reject_ + pending_ != 1) {
-      return absl::InvalidArgumentError(
-          "give exactly one of --approve, --reject or --pending");
+      return UsageError("give exactly one of --approve, --reject or --pending");
     }
     v1::ReviewExampleRequest request;
     request.set_example_id(context.args[0]);

@@ -25,7 +25,7 @@ class StatsCommand : public Command {
 
   absl::Status Run(const CommandContext& context) override {
     if (!context.args.empty()) {
-      return absl::InvalidArgumentError("stats takes no arguments");
+      return UsageError("stats takes no arguments");
     }
     auto stub = NewCaptureStub(context.server);
     auto rpc = NewUnaryContext();

@@ -34,7 +34,7 @@ class StatusCommand : public Command {
 
   absl::Status Run(const CommandContext& context) override {
     if (!context.args.empty()) {
-      return absl::InvalidArgumentError("status takes no arguments");
+      return UsageError("status takes no arguments");
     }
     auto stub = NewCaptureStub(context.server);
     auto rpc = NewUnaryContext();

@@ -621,6 +621,40 @@ TEST_F(CliToolsTest, FeedbackUpAndDownCreateExplicitExamples) {
 // --- help
 // ------------------------------------------------------------------------
 
+// README: exit status 1 when the command failed, 2 for a usage error. A
+// wrong call is caught before any server is contacted (none runs here).
+TEST(CliUsageTest, UsageErrorsExitTwoAndPointToTheHelp) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {"review", "some-id"},
+           {"review", "some-id", "--approve", "--reject"},
+           {"review", "--approve"},
+           {"export", "--format=trl-kto"},
+           {"export", "--format=trl-kto", "--out=x.jsonl", "--split=1.5"},
+           {"export", "--format=trl-kto", "--out=-", "--split=0.9"},
+           {"feedback", "--up"},
+           {"import-markdown"},
+           {"replay"},
+           {"stats", "extra"},
+           {"status", "extra"},
+           {"list", "--page_size=5000"},
+           {"push"},
+       }) {
+    std::vector<std::string> argv = {"--server=127.0.0.1:1"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ProcessResult result = RunClient(argv);
+    EXPECT_EQ(result.exit_code, 2) << absl::StrJoin(args, " ") << result.err;
+    EXPECT_THAT(result.err,
+                HasSubstr(absl::StrCat("(see 'ftcapture help ", args[0], "')")))
+        << absl::StrJoin(args, " ");
+  }
+  // A well-formed call that fails (no server there) is a failure: 1.
+  ProcessResult failed =
+      RunClient({"--server=127.0.0.1:1", "review", "some-id", "--approve"});
+  EXPECT_EQ(failed.exit_code, 1) << failed.err;
+  EXPECT_THAT(failed.err, Not(HasSubstr("ftcapture help")));
+}
+
 TEST_F(CliToolsTest, EveryToolHasHelp) {
   for (const char* command : {"detect", "export", "import-markdown", "review",
                               "status", "rebuild-markdown", "feedback"}) {
