@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdio>
 #include <map>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "src/env.h"
+#include "src/example_summary.h"
 #include "src/export_format.h"
 #include "src/markdown_import.h"
 #include "src/mutex.h"
@@ -31,6 +33,8 @@ constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 1000;
 constexpr int kRecentExamples = 5;
 constexpr size_t kMaxIdBytes = 256;
+// In CaptureServiceImpl::credited_: a capture of the reply is under way.
+constexpr int64_t kCapturing = -1;
 
 // A reply is identified by its session and its turn id.
 std::string ReplyKey(absl::string_view session_id, absl::string_view turn_id) {
@@ -100,15 +104,17 @@ bool Matches(const ExampleInfo& info, v1::ReviewStatus status,
 // once, across threads and restarts.
 class CaptureServiceImpl final : public CaptureService {
  public:
-  CaptureServiceImpl(const Options& options, Env* env,
-                     std::unique_ptr<PraiseDetector> detector)
+  CaptureServiceImpl(const Options& options, Env* env)
       : options_(options),
         env_(env),
-        detector_(std::move(detector)),
         sessions_(options.max_sessions, options.session_ttl),
         started_at_(absl::Now()) {}
 
   absl::Status Start();
+  // Before the first RecordTurn.
+  void set_detector(std::unique_ptr<PraiseDetector> detector) {
+    detector_ = std::move(detector);
+  }
 
   absl::StatusOr<v1::RecordTurnResponse> RecordTurn(
       const v1::Turn& turn) override;
@@ -135,7 +141,7 @@ class CaptureServiceImpl final : public CaptureService {
   }
 
   // Remembers a stored example (recovery or a fresh append).
-  void IndexExample(const v1::Example& example, uint64_t offset)
+  void IndexExample(const ExampleSummaryView& example, uint64_t offset)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(examples_mu_);
 
   // Stores `example` unless its reply was credited already; fills
@@ -150,7 +156,7 @@ class CaptureServiceImpl final : public CaptureService {
 
   const Options options_;
   Env* const env_;
-  const std::unique_ptr<PraiseDetector> detector_;
+  std::unique_ptr<PraiseDetector> detector_;  // set once, before serving
   std::unique_ptr<ExampleStore> store_;
   std::unique_ptr<ReviewLog> reviews_;
   std::unique_ptr<SessionJournal> journal_;
@@ -168,37 +174,51 @@ class CaptureServiceImpl final : public CaptureService {
 
   mutable Mutex examples_mu_;
   std::vector<ExampleInfo> examples_ ABSL_GUARDED_BY(examples_mu_);
-  absl::flat_hash_map<std::string, size_t> by_id_ ABSL_GUARDED_BY(examples_mu_);
-  absl::flat_hash_map<std::string, std::string> credited_
+  absl::flat_hash_map<std::string, int64_t> by_id_
+      ABSL_GUARDED_BY(examples_mu_);
+  // Reply key -> index of its example in examples_, or kCapturing.
+  absl::flat_hash_map<std::string, int64_t> credited_
       ABSL_GUARDED_BY(examples_mu_);
   // Reply key of a praise turn -> the example it captured, for retries.
-  absl::flat_hash_map<std::string, std::string> by_feedback_turn_
+  absl::flat_hash_map<std::string, int64_t> by_feedback_turn_
       ABSL_GUARDED_BY(examples_mu_);
   std::map<std::string, int64_t> per_day_ ABSL_GUARDED_BY(examples_mu_);
+  // The day IndexExample counted last, [day_start_, day_end_), and its entry
+  // of per_day_ (std::map entries stay put).
+  absl::Time day_start_ ABSL_GUARDED_BY(examples_mu_) = absl::InfiniteFuture();
+  absl::Time day_end_ ABSL_GUARDED_BY(examples_mu_) = absl::InfinitePast();
+  int64_t* day_count_ ABSL_GUARDED_BY(examples_mu_) = nullptr;
 };
 
-void CaptureServiceImpl::IndexExample(const v1::Example& example,
+void CaptureServiceImpl::IndexExample(const ExampleSummaryView& example,
                                       uint64_t offset) {
   ExampleInfo info;
-  info.id = example.id();
+  info.id = std::string(example.id);
   info.offset = offset;
-  info.captured_at = FromProtoTime(example.captured_at());
-  info.label = example.label();
-  info.source = example.source();
-  info.status = example.status() == v1::REVIEW_STATUS_UNSPECIFIED
+  info.captured_at = example.captured_at;
+  info.label = example.label;
+  info.source = example.source;
+  info.status = example.status == v1::REVIEW_STATUS_UNSPECIFIED
                     ? v1::REVIEW_STATUS_PENDING
-                    : example.status();
-  by_id_[info.id] = examples_.size();
-  if (example.source() != v1::SOURCE_IMPORTED) {
-    credited_[ReplyKey(example.session_id(),
-                       example.assistant_turn().turn_id())] = example.id();
-    if (example.has_praise_turn()) {
-      by_feedback_turn_[ReplyKey(example.session_id(),
-                                 example.praise_turn().turn_id())] =
-          example.id();
+                    : example.status;
+  const int64_t index = static_cast<int64_t>(examples_.size());
+  by_id_[info.id] = index;
+  if (example.source != v1::SOURCE_IMPORTED) {
+    credited_[ReplyKey(example.session_id, example.assistant_turn_id)] = index;
+    if (example.has_praise_turn) {
+      by_feedback_turn_[ReplyKey(example.session_id, example.praise_turn_id)] =
+          index;
     }
   }
-  ++per_day_[UtcDate(info.captured_at)];
+  // Examples come mostly in time order: format a day once, not per example.
+  if (info.captured_at < day_start_ || info.captured_at >= day_end_) {
+    day_start_ = absl::FromUnixSeconds(
+        absl::ToUnixSeconds(info.captured_at) / 86400 * 86400 -
+        (absl::ToUnixSeconds(info.captured_at) % 86400 < 0 ? 86400 : 0));
+    day_end_ = day_start_ + absl::Hours(24);
+    day_count_ = &per_day_[UtcDate(info.captured_at)];
+  }
+  ++*day_count_;
   examples_.push_back(std::move(info));
 }
 
@@ -211,17 +231,33 @@ absl::Status CaptureServiceImpl::Start() {
   store_options.sync = options_.sync;
   store_options.negative_markdown = options_.negative_markdown;
   RecoveryReport report;
-  std::vector<std::pair<uint64_t, v1::Example>> recovered;
+  // Sized for the dataset up front (a typical example is a few KB), so a
+  // large one is not rehashed over and over while it is read back.
+  const std::string dataset_path =
+      JoinPath(options_.data_dir, kDatasetFileName);
+  if (env_->FileExists(dataset_path)) {
+    absl::StatusOr<uint64_t> bytes = env_->GetFileSize(dataset_path);
+    if (bytes.ok()) {
+      const size_t expected =
+          static_cast<size_t>(std::min<uint64_t>(*bytes / 4096, 50000000));
+      MutexLock lock(&examples_mu_);
+      examples_.reserve(expected);
+      by_id_.reserve(expected);
+      credited_.reserve(expected);
+      by_feedback_turn_.reserve(expected);
+    }
+  }
   absl::StatusOr<std::unique_ptr<ExampleStore>> store = ExampleStore::Open(
       env_, store_options,
-      [this](uint64_t offset, const v1::Example& example) {
+      [this](uint64_t offset, const ExampleSummaryView& example) {
         MutexLock lock(&examples_mu_);
         IndexExample(example, offset);
       },
       &report);
   if (!store.ok()) return store.status();
   store_ = *std::move(store);
-  Log(absl::StrCat("dataset: ", report.ToString()));
+  Log(absl::StrCat("dataset: ", report.ToString(), " (",
+                   absl::FormatDuration(absl::Now() - started_at_), ")"));
 
   absl::StatusOr<std::unique_ptr<ReviewLog>> reviews = ReviewLog::Open(
       env_, options_.data_dir, [this](const v1::ReviewRecord& review) {
@@ -258,8 +294,9 @@ absl::Status CaptureServiceImpl::Start() {
       status = CompactJournalShard(shard);
       if (!status.ok()) return status;
     }
-    Log(absl::StrFormat("sessions: %d journaled turns replayed, %d live",
-                        replayed, sessions_.size()));
+    Log(absl::StrFormat("sessions: %d journaled turns replayed, %d live (%s)",
+                        replayed, sessions_.size(),
+                        absl::FormatDuration(absl::Now() - started_at_)));
   }
   return absl::OkStatus();
 }
@@ -352,7 +389,7 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
       MutexLock lock(&examples_mu_);
       auto it = by_feedback_turn_.find(ReplyKey(session_id, turn->turn_id()));
       if (it != by_feedback_turn_.end()) {
-        response.set_example_id(it->second);
+        response.set_example_id(examples_[it->second].id);
         return response;
       }
     }
@@ -435,14 +472,14 @@ absl::Status CaptureServiceImpl::CaptureReply(v1::Example example,
       ReplyKey(example.session_id(), example.assistant_turn().turn_id());
   {
     MutexLock lock(&examples_mu_);
-    auto [it, claimed] = credited_.try_emplace(reply_key);
+    auto [it, claimed] = credited_.try_emplace(reply_key, kCapturing);
     if (!claimed) {
-      *reason = it->second.empty()
+      *reason = it->second == kCapturing
                     ? absl::StrCat("reply ", example.assistant_turn().turn_id(),
                                    " is being captured by another request")
                     : absl::StrCat("reply ", example.assistant_turn().turn_id(),
                                    " was already credited (example ",
-                                   it->second, ")");
+                                   examples_[it->second].id, ")");
       return absl::OkStatus();
     }
   }
@@ -457,7 +494,7 @@ absl::Status CaptureServiceImpl::CaptureReply(v1::Example example,
     credited_.erase(reply_key);
     return offset.status();
   }
-  IndexExample(example, *offset);
+  IndexExample(ViewOf(SummarizeExample(example)), *offset);
   *response_id = example.id();
   return absl::OkStatus();
 }
@@ -486,10 +523,10 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordFeedback(
     // Not the latest reply: fine if it was credited already, else gone.
     MutexLock lock(&examples_mu_);
     auto it = credited_.find(ReplyKey(request.session_id(), request.turn_id()));
-    if (it != credited_.end() && !it->second.empty()) {
-      response.set_not_captured_reason(
-          absl::StrCat("reply ", request.turn_id(),
-                       " was already credited (example ", it->second, ")"));
+    if (it != credited_.end() && it->second != kCapturing) {
+      response.set_not_captured_reason(absl::StrCat(
+          "reply ", request.turn_id(), " was already credited (example ",
+          examples_[it->second].id, ")"));
       return response;
     }
     return absl::FailedPreconditionError(absl::StrCat(
@@ -763,7 +800,7 @@ absl::StatusOr<v1::ImportExamplesResponse> CaptureServiceImpl::ImportExamples(
       }
       absl::StatusOr<uint64_t> offset = store_->Append(example);
       if (!offset.ok()) return offset.status();
-      IndexExample(example, *offset);
+      IndexExample(ViewOf(SummarizeExample(example)), *offset);
     }
     response.set_imported(response.imported() + 1);
     response.add_example_ids(example.id());
@@ -782,14 +819,19 @@ absl::StatusOr<std::unique_ptr<CaptureService>> CaptureService::Open(
     return absl::InvalidArgumentError(
         "max_turn_bytes, max_sessions and session_ttl must be positive");
   }
-  absl::StatusOr<std::unique_ptr<PraiseDetector>> detector =
-      PraiseDetector::CreateFromFile(options.praise_rules_path,
-                                     options.persona);
-  if (!detector.ok()) return detector.status();
-  auto service =
-      absl::make_unique<CaptureServiceImpl>(options, env, *std::move(detector));
+  // Compiling the rules and reading the data dir take similar time on a
+  // large dataset; they are independent, so they run side by side.
+  absl::StatusOr<std::unique_ptr<PraiseDetector>> detector;
+  std::thread compile([&] {
+    detector = PraiseDetector::CreateFromFile(options.praise_rules_path,
+                                              options.persona);
+  });
+  auto service = absl::make_unique<CaptureServiceImpl>(options, env);
   absl::Status started = service->Start();
+  compile.join();
+  if (!detector.ok()) return detector.status();
   if (!started.ok()) return started;
+  service->set_detector(*std::move(detector));
   return service;
 }
 

@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <utility>
 
@@ -120,6 +122,48 @@ class PosixRandomAccessFile : public RandomAccessFile {
   const int fd_;
 };
 
+// A whole file mapped read-only (see Env::NewMappedFile).
+class PosixMappedFile : public RandomAccessFile {
+ public:
+  PosixMappedFile(const char* base, uint64_t size) : base_(base), size_(size) {}
+  ~PosixMappedFile() override {
+    if (size_ > 0) ::munmap(const_cast<char*>(base_), size_);
+  }
+
+  absl::Status Read(uint64_t offset, size_t n, absl::string_view* result,
+                    char* /*scratch*/) const override {
+    ReleaseBefore(offset);
+    if (offset >= size_) {
+      *result = absl::string_view();
+    } else {
+      *result = absl::string_view(base_ + offset,
+                                  std::min<uint64_t>(n, size_ - offset));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  // A one-pass reader is done with what lies well behind it: unmapping
+  // those pages keeps its RSS small (the data stays in the page cache, and
+  // a view into it, if still used, is faulted back in).
+  void ReleaseBefore(uint64_t offset) const {
+    constexpr uint64_t kKeep = 64 << 20;
+    constexpr uint64_t kStep = 64 << 20;
+    if (offset < kKeep) return;
+    const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    const uint64_t until = (offset - kKeep) / page * page;
+    uint64_t released = released_.load(std::memory_order_relaxed);
+    if (until < released + kStep) return;
+    if (!released_.compare_exchange_strong(released, until)) return;
+    ::madvise(const_cast<char*>(base_) + released, until - released,
+              MADV_DONTNEED);
+  }
+
+  const char* const base_;
+  const uint64_t size_;
+  mutable std::atomic<uint64_t> released_{0};
+};
+
 class PosixWritableFile : public WritableFile {
  public:
   PosixWritableFile(std::string path, int fd)
@@ -194,6 +238,32 @@ class PosixEnv : public Env {
     if (fd < 0) return ErrnoToStatus(errno, "open", p);
     return std::unique_ptr<RandomAccessFile>(
         new PosixRandomAccessFile(std::move(p), fd));
+  }
+
+  absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewMappedFile(
+      absl::string_view path) override {
+    std::string p(path);
+    const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoToStatus(errno, "open", p);
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      const int error = errno;
+      ::close(fd);
+      return ErrnoToStatus(error, "stat", p);
+    }
+    const uint64_t size = static_cast<uint64_t>(st.st_size);
+    void* base = nullptr;
+    if (size > 0) {
+      base = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+      if (base == MAP_FAILED) {
+        ::close(fd);
+        return NewRandomAccessFile(path);  // e.g. no address space left
+      }
+      ::madvise(base, size, MADV_SEQUENTIAL);
+    }
+    ::close(fd);  // the mapping keeps the file
+    return std::unique_ptr<RandomAccessFile>(
+        new PosixMappedFile(static_cast<const char*>(base), size));
   }
 
   absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(

@@ -81,6 +81,15 @@ class Env {
   // Creates or truncates `path`.
   virtual absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(
       absl::string_view path) = 0;
+  // For one pass over a large file: like NewRandomAccessFile, but Read()
+  // may return views into the file mapped in memory (`scratch` unused),
+  // valid while the returned object lives, so reading copies nothing. Reads
+  // past the size the file had when opened return nothing; the file must
+  // not shrink meanwhile. Default: NewRandomAccessFile.
+  virtual absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewMappedFile(
+      absl::string_view path) {
+    return NewRandomAccessFile(path);
+  }
   // Creates `path` if missing and appends to its end (O_APPEND, so appends
   // land at the end even after TruncateFile()).
   virtual absl::StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(
@@ -122,6 +131,10 @@ class EnvWrapper : public Env {
   absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
       absl::string_view path) override {
     return target_->NewRandomAccessFile(path);
+  }
+  absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewMappedFile(
+      absl::string_view path) override {
+    return target_->NewMappedFile(path);
   }
   absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(
       absl::string_view path) override {

@@ -13,9 +13,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "src/crc32c.h"
 #include "src/env.h"
+#include "src/example_summary.h"
 #include "src/markdown_format.h"
 #include "src/mutex.h"
+#include "src/ordered_handoff.h"
 #include "src/tfrecord_reader.h"
 #include "src/tfrecord_writer.h"
 
@@ -67,9 +70,7 @@ constexpr uint64_t kMaxBatchBytes = 4 << 20;
 constexpr size_t kChunkBytes = 1 << 20;
 constexpr absl::Duration kBatchSyncInterval = absl::Milliseconds(5);
 
-bool IsNegative(const v1::Example& example) {
-  return example.label() == v1::LABEL_NEGATIVE;
-}
+bool IsNegative(v1::Label label) { return label == v1::LABEL_NEGATIVE; }
 
 uint64_t CountNewlines(absl::string_view text) {
   return static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n'));
@@ -116,21 +117,36 @@ struct ByteRange {
 
 // What a Markdown file holds once its torn tail (if any) is cut.
 struct MarkdownState {
+  // Ids of the blocks scanned (all of them, or those past `from` below).
   absl::flat_hash_set<std::string> ids;
   uint64_t bytes = 0;
   uint64_t lines = 0;
   bool needs_blank = false;  // ends right after a fence; add "\n" first
+  // True when only the part past a state recorded in the index was scanned:
+  // the blocks before it are those of the records the index covers.
+  bool from_index = false;
 };
 
-absl::StatusOr<MarkdownState> RecoverMarkdown(Env* env, const std::string& path,
-                                              int64_t unix_now,
-                                              RecoveryReport* report) {
+// Scans `path` from `from` (0, or the end of a block as recorded in the
+// index, whose line count and blank state `from_lines` and
+// `from_needs_blank` are), cutting a half-written block off its end.
+absl::StatusOr<MarkdownState> RecoverMarkdown(
+    Env* env, const std::string& path, uint64_t from, uint64_t from_lines,
+    bool from_needs_blank, int64_t unix_now, RecoveryReport* report) {
   MarkdownState state;
+  state.bytes = from;
+  state.lines = from_lines;
+  state.needs_blank = from_needs_blank;
+  state.from_index = from > 0;
   if (!env->FileExists(path)) return state;
   ExampleMarkdownScanner scanner;
   {
     auto file = env->NewSequentialFile(path);
     if (!file.ok()) return file.status();
+    if (from > 0) {
+      absl::Status s = (*file)->Skip(from);
+      if (!s.ok()) return s;
+    }
     std::string scratch(kChunkBytes, '\0');
     while (true) {
       absl::string_view chunk;
@@ -142,12 +158,12 @@ absl::StatusOr<MarkdownState> RecoverMarkdown(Env* env, const std::string& path,
     scanner.Finish();
   }
   state.ids = scanner.example_ids();
-  state.bytes = scanner.bytes();
-  state.lines = scanner.lines();
-  state.needs_blank = scanner.missing_final_blank();
+  state.bytes = from + scanner.bytes();
+  state.lines = from_lines + scanner.lines();
+  if (scanner.bytes() > 0) state.needs_blank = scanner.missing_final_blank();
   if (scanner.torn_tail()) {
-    const uint64_t keep = scanner.complete_bytes();
-    const uint64_t cut = scanner.bytes() - keep;
+    const uint64_t keep = from + scanner.complete_bytes();
+    const uint64_t cut = state.bytes - keep;
     const std::string quarantine =
         UniqueName(env, absl::StrCat(path, ".torn-", unix_now));
     auto source = env->NewRandomAccessFile(path);
@@ -162,10 +178,95 @@ absl::StatusOr<MarkdownState> RecoverMarkdown(Env* env, const std::string& path,
         path, ": half-written example block of ", cut, " bytes at offset ",
         keep, " cut off, saved to ", quarantine));
     state.bytes = keep;
-    state.lines = scanner.complete_lines();
-    state.needs_blank = keep > 0 && !scanner.last_block_has_blank();
+    state.lines = from_lines + scanner.complete_lines();
+    state.needs_blank = scanner.complete_bytes() > 0
+                            ? !scanner.last_block_has_blank()
+                            : from_needs_blank;
   }
   return state;
+}
+
+// The masked CRC32C of the last (up to) kMarkdownTailBytes of a Markdown
+// log of `size` bytes whose end is `tail`: what the index records to tell
+// later that the log was not changed since.
+constexpr size_t kMarkdownTailBytes = 64;
+
+uint32_t TailCrc(absl::string_view tail) {
+  if (tail.size() > kMarkdownTailBytes) {
+    tail = tail.substr(tail.size() - kMarkdownTailBytes);
+  }
+  return crc32c::Mask(crc32c::Value(tail));
+}
+
+// The last (up to) kMarkdownTailBytes of the first `size` bytes of `path`.
+absl::StatusOr<std::string> ReadTail(Env* env, const std::string& path,
+                                     uint64_t size) {
+  if (size == 0) return std::string();
+  auto file = env->NewRandomAccessFile(path);
+  if (!file.ok()) return file.status();
+  const uint64_t n = std::min<uint64_t>(size, kMarkdownTailBytes);
+  std::string scratch(n, '\0');
+  absl::string_view got;
+  absl::Status s = (*file)->Read(size - n, n, &got, scratch.data());
+  if (!s.ok()) return s;
+  return std::string(got);
+}
+
+// examples.index as read at start: its bytes, the entries of its clean
+// prefix, and the Markdown state of its last entry (when that entry is a
+// state marker, as every batch ends with one).
+struct LoadedIndex {
+  struct Span {
+    uint64_t pos;   // of the entry's payload in `bytes`
+    uint64_t size;  // of the payload
+    uint64_t end;   // where the framed entry ends in the file
+  };
+  std::string bytes;
+  std::vector<Span> entries;
+  bool has_markdown_state = false;
+  v1::ExampleIndexEntry last;  // parsed when has_markdown_state
+};
+
+absl::StatusOr<LoadedIndex> LoadIndex(Env* env, const std::string& path) {
+  LoadedIndex index;
+  if (!env->FileExists(path)) return index;
+  auto size = env->GetFileSize(path);
+  if (!size.ok()) return size.status();
+  auto file = env->NewRandomAccessFile(path);
+  if (!file.ok()) return file.status();
+  index.bytes.resize(*size);
+  absl::string_view got;
+  absl::Status s = (*file)->Read(0, *size, &got, index.bytes.data());
+  if (!s.ok()) return s;
+  if (got.data() != index.bytes.data()) {
+    std::copy(got.begin(), got.end(), index.bytes.begin());
+  }
+  index.bytes.resize(got.size());
+  ScanTFRecords(index.bytes, [&](uint64_t offset, absl::string_view data) {
+    const uint64_t pos =
+        static_cast<uint64_t>(data.data() - index.bytes.data());
+    index.entries.push_back(
+        {pos, data.size(), offset + TFRecordFramedSize(data.size())});
+  });
+  if (!index.entries.empty()) {
+    const LoadedIndex::Span& last = index.entries.back();
+    index.has_markdown_state =
+        index.last.ParseFromArray(index.bytes.data() + last.pos,
+                                  static_cast<int>(last.size)) &&
+        index.last.length() == 0 && index.last.markdown_size() == 2;
+  }
+  return index;
+}
+
+// Frames one index entry for a record onto `*out`.
+void AppendIndexEntry(uint64_t offset, uint64_t length, uint32_t masked_crc,
+                      v1::ExampleSummary summary, std::string* out) {
+  v1::ExampleIndexEntry entry;
+  entry.set_offset(offset);
+  entry.set_length(length);
+  entry.set_masked_crc(masked_crc);
+  *entry.mutable_summary() = std::move(summary);
+  AppendTFRecord(entry.SerializeAsString(), out);
 }
 
 // Removes the corrupt stretches and the torn tail from the dataset, after
@@ -242,6 +343,7 @@ class ExampleStoreImpl : public ExampleStore {
   ExampleStoreImpl(Env* env, Options options)
       : env_(env), options_(std::move(options)) {
     dataset_path_ = JoinPath(options_.data_dir, kDatasetFileName);
+    index_path_ = JoinPath(options_.data_dir, kIndexFileName);
     markdown_[0].path = JoinPath(options_.data_dir, kMarkdownFileName);
     markdown_[1].path = JoinPath(options_.data_dir, kNegativeMarkdownFileName);
   }
@@ -269,8 +371,9 @@ class ExampleStoreImpl : public ExampleStore {
 
  private:
   struct Writer {
-    std::string record;    // the serialized example
-    std::string markdown;  // its block, or empty when it has no Markdown
+    std::string record;          // the serialized example
+    v1::ExampleSummary summary;  // for the index
+    std::string markdown;        // its block, or empty when it has no Markdown
     int markdown_index = 0;
     bool done = false;
     absl::Status status;
@@ -285,6 +388,7 @@ class ExampleStoreImpl : public ExampleStore {
     uint64_t lines = 0;                  // leader-only
     bool dirty = false;                  // leader-only
     bool needs_blank = false;            // leader-only
+    std::string tail;  // leader-only: its last bytes (for the index)
   };
 
   absl::Status WriteBatch(const std::vector<Writer*>& batch, bool sync);
@@ -295,10 +399,18 @@ class ExampleStoreImpl : public ExampleStore {
   void RollBack(uint64_t dataset_size, const uint64_t markdown_sizes[2]);
   void PublishSizes();
   void SyncLoop();
+  // Frames onto `*out` an index entry that records the Markdown logs'
+  // current state. Leader-only.
+  void AppendMarkdownStateEntry(std::string* out) const;
+  // Stops keeping the index after a write to it failed: the next start
+  // rebuilds it. Leader-only.
+  void DropIndex();
 
   Env* const env_;
   const Options options_;
   std::string dataset_path_;
+  std::string index_path_;
+  std::unique_ptr<WritableFile> index_file_;  // leader-only; null if dropped
   std::unique_ptr<FileLock> lock_;
   std::unique_ptr<RandomAccessFile> dataset_reader_;
 
@@ -339,10 +451,38 @@ absl::Status ExampleStoreImpl::Init(const Visitor& visit,
 
   markdown_[0].enabled = true;
   markdown_[1].enabled = options_.negative_markdown;
+
+  // The index: summaries of records already read once, and where the
+  // Markdown logs stood after its last batch.
+  auto index = LoadIndex(env_, index_path_);
+  if (!index.ok()) return index.status();
+
+  // A Markdown log is scanned only past the recorded state when its bytes
+  // there are unchanged; else all of it.
   MarkdownState md_state[2];
   for (int i = 0; i < 2; ++i) {
-    if (!markdown_[i].enabled) continue;
-    auto state = RecoverMarkdown(env_, markdown_[i].path, unix_now, report);
+    MarkdownFile& md = markdown_[i];
+    if (!md.enabled) continue;
+    uint64_t from = 0, from_lines = 0;
+    bool from_blank = false;
+    if (index->has_markdown_state && index->last.markdown(i).enabled()) {
+      const v1::MarkdownState& recorded = index->last.markdown(i);
+      auto size = env_->FileExists(md.path)
+                      ? env_->GetFileSize(md.path)
+                      : absl::StatusOr<uint64_t>(uint64_t{0});
+      if (!size.ok()) return size.status();
+      if (recorded.bytes() > 0 && *size >= recorded.bytes()) {
+        auto tail = ReadTail(env_, md.path, recorded.bytes());
+        if (!tail.ok()) return tail.status();
+        if (TailCrc(*tail) == recorded.tail_crc()) {
+          from = recorded.bytes();
+          from_lines = recorded.lines();
+          from_blank = recorded.needs_blank();
+        }
+      }
+    }
+    auto state = RecoverMarkdown(env_, md.path, from, from_lines, from_blank,
+                                 unix_now, report);
     if (!state.ok()) return state.status();
     md_state[i] = std::move(*state);
   }
@@ -361,22 +501,68 @@ absl::Status ExampleStoreImpl::Init(const Visitor& visit,
   bool has_torn = false;
   uint64_t dropped = 0;  // bytes removed before the current record
   std::vector<uint64_t> missing[2];
+  // The index is used while its entries match the records one for one; the
+  // file keeps that prefix and gets entries for every record after it.
+  size_t next_entry = 0;
+  bool index_matches = true;
+  uint64_t index_keep = 0;
+  std::string new_entries;
   {
-    auto file = env_->NewRandomAccessFile(dataset_path_);
+    auto file = env_->NewMappedFile(dataset_path_);
     if (!file.ok()) return file.status();
     TFRecordReader reader(file->get(), *file_size);
+    reader.set_copy_data(false);
     TFRecordEntry entry;
-    v1::Example example;
+    IndexEntryView indexed;
+    ExampleSummaryView summary;
+    // `visit` (the caller indexing each example) runs on a second core
+    // while this thread reads and verifies the next records. The summaries'
+    // views point into the index bytes and the mapped dataset, both kept
+    // until the visits are done.
+    using Visit = std::pair<uint64_t, ExampleSummaryView>;
+    std::unique_ptr<OrderedHandoff<Visit>> visits;
+    if (visit) {
+      visits = std::make_unique<OrderedHandoff<Visit>>(
+          [&visit](Visit& item) { visit(item.first, item.second); });
+    }
     while (true) {
       s = reader.Next(&entry);
       if (!s.ok()) return s;
       if (entry.kind == TFRecordEntry::Kind::kEnd) break;
-      if (entry.kind == TFRecordEntry::Kind::kRecord &&
-          !example.ParseFromString(entry.data)) {
+      bool covered = false;
+      if (entry.kind == TFRecordEntry::Kind::kRecord && index_matches &&
+          next_entry < index->entries.size()) {
+        // Skip the Markdown state markers between batches.
+        while (next_entry < index->entries.size()) {
+          const LoadedIndex::Span& span = index->entries[next_entry];
+          if (!ParseIndexEntry(
+                  absl::string_view(index->bytes).substr(span.pos, span.size),
+                  &indexed)) {
+            indexed.length = ~uint64_t{0};  // matches no record
+            break;
+          }
+          if (indexed.length != 0) break;
+          ++next_entry;
+        }
+        covered = next_entry < index->entries.size() &&
+                  indexed.offset == entry.offset &&
+                  indexed.length == entry.length &&
+                  indexed.masked_crc == entry.masked_crc;
+        if (covered) {
+          summary = indexed.summary;
+          index_keep = index->entries[next_entry++].end;
+        } else {
+          index_matches = false;
+        }
+      }
+      if (entry.kind == TFRecordEntry::Kind::kRecord && !covered &&
+          !SummarizeExampleRecord(entry.view, &summary)) {
         entry.kind = TFRecordEntry::Kind::kCorrupt;
         entry.reason = "CRCs verify but the data is not an Example";
       }
       if (entry.kind == TFRecordEntry::Kind::kCorrupt) {
+        // Records after it move: their index entries no longer hold.
+        index_matches = false;
         corrupt.push_back({entry.offset, entry.length});
         dropped += entry.length;
         report->corrupt_records++;
@@ -398,13 +584,22 @@ absl::Status ExampleStoreImpl::Init(const Visitor& visit,
       }
       const uint64_t offset = entry.offset - dropped;
       report->records++;
-      if (visit) visit(offset, example);
-      const int index = IsNegative(example) ? 1 : 0;
-      if (markdown_[index].enabled && !example.id().empty() &&
-          md_state[index].ids.insert(example.id()).second) {
-        missing[index].push_back(offset);
+      if (!covered) {
+        AppendIndexEntry(offset, entry.length, entry.masked_crc,
+                         ToProto(summary), &new_entries);
       }
+      // A record the index covers has its block before the recorded state
+      // of a log scanned from there.
+      const int index_of_log = IsNegative(summary.label) ? 1 : 0;
+      MarkdownState& log = md_state[index_of_log];
+      if (markdown_[index_of_log].enabled && !summary.id.empty() &&
+          !(covered && log.from_index) &&
+          log.ids.insert(std::string(summary.id)).second) {
+        missing[index_of_log].push_back(offset);
+      }
+      if (visits != nullptr) visits->Push({offset, summary});
     }
+    if (visits != nullptr) visits->Finish();
   }
   if (!corrupt.empty() || has_torn) {
     s = RepairDataset(env_, dataset_path_, *file_size, corrupt,
@@ -413,6 +608,54 @@ absl::Status ExampleStoreImpl::Init(const Visitor& visit,
   }
   dataset_size_ = *file_size - dropped - (has_torn ? torn.length : 0);
   dataset_bytes_.store(static_cast<int64_t>(dataset_size_));
+
+  // The Markdown state the index recorded covers its record entries; when
+  // some of them no longer matched a record (a corrupt record, a changed
+  // dataset), which blocks the log holds is no longer known: scan the logs
+  // scanned from that state again in full and check every record (rare).
+  bool index_unmatched = false;
+  for (size_t i = next_entry; i < index->entries.size() && !index_unmatched;
+       ++i) {
+    IndexEntryView entry;
+    const LoadedIndex::Span& span = index->entries[i];
+    index_unmatched =
+        !ParseIndexEntry(
+            absl::string_view(index->bytes).substr(span.pos, span.size),
+            &entry) ||
+        entry.length != 0;
+  }
+  if (index_unmatched && (md_state[0].from_index || md_state[1].from_index)) {
+    bool rescan[2];
+    for (int i = 0; i < 2; ++i) {
+      rescan[i] = md_state[i].from_index;
+      if (!rescan[i]) continue;
+      auto state = RecoverMarkdown(env_, markdown_[i].path, 0, 0, false,
+                                   unix_now, report);
+      if (!state.ok()) return state.status();
+      md_state[i] = std::move(*state);
+      missing[i].clear();
+    }
+    auto file = env_->NewRandomAccessFile(dataset_path_);
+    if (!file.ok()) return file.status();
+    TFRecordReader reader(file->get(), dataset_size_);
+    reader.set_copy_data(false);
+    TFRecordEntry entry;
+    ExampleSummaryView summary;
+    while (true) {
+      s = reader.Next(&entry);
+      if (!s.ok()) return s;
+      if (entry.kind == TFRecordEntry::Kind::kEnd) break;
+      if (entry.kind != TFRecordEntry::Kind::kRecord ||
+          !SummarizeExampleRecord(entry.view, &summary)) {
+        continue;  // repaired above; nothing of the kind is left
+      }
+      const int log = IsNegative(summary.label) ? 1 : 0;
+      if (rescan[log] && !summary.id.empty() &&
+          md_state[log].ids.insert(std::string(summary.id)).second) {
+        missing[log].push_back(entry.offset);
+      }
+    }
+  }
 
   auto reader = env_->NewRandomAccessFile(dataset_path_);
   if (!reader.ok()) return reader.status();
@@ -460,11 +703,39 @@ absl::Status ExampleStoreImpl::Init(const Visitor& visit,
     }
     s = flush();
     if (!s.ok()) return s;
+    auto tail = ReadTail(env_, md.path, md.size);
+    if (!tail.ok()) return tail.status();
+    md.tail = *std::move(tail);
   }
   if (report->markdown_appended > 0) {
     report->problems.push_back(
         absl::StrCat("Markdown was missing ", report->markdown_appended,
                      " example(s) of the dataset; appended them"));
+  }
+
+  // The index keeps its matching prefix and gets the rest and a marker of
+  // the Markdown state. It is a cache: failing to write it costs the next
+  // start time, never data, so errors here only drop it.
+  bool keep_index = true;
+  if (index->bytes.size() > index_keep) {
+    if (index_keep == 0) {
+      if (env_->FileExists(index_path_)) {
+        env_->RemoveFile(index_path_).IgnoreError();
+      }
+    } else if (!env_->TruncateFile(index_path_, index_keep).ok()) {
+      env_->RemoveFile(index_path_).IgnoreError();
+      keep_index = false;  // the whole index is rebuilt next time
+    }
+  }
+  index.value().bytes.clear();
+  index.value().bytes.shrink_to_fit();
+  if (keep_index) {
+    auto index_file = env_->NewAppendableFile(index_path_);
+    if (index_file.ok()) {
+      index_file_ = std::move(*index_file);
+      AppendMarkdownStateEntry(&new_entries);
+      if (!index_file_->Append(new_entries).ok()) DropIndex();
+    }
   }
   PublishSizes();
 
@@ -489,7 +760,8 @@ absl::StatusOr<uint64_t> ExampleStoreImpl::Append(const v1::Example& example) {
     return absl::InvalidArgumentError(
         absl::StrCat("example ", example.id(), " does not serialize"));
   }
-  w.markdown_index = IsNegative(example) ? 1 : 0;
+  w.summary = SummarizeExample(example);
+  w.markdown_index = IsNegative(example.label()) ? 1 : 0;
   if (markdown_[w.markdown_index].enabled) {
     w.markdown = FormatExampleMarkdown(example);
   }
@@ -616,11 +888,57 @@ absl::Status ExampleStoreImpl::WriteBatch(const std::vector<Writer*>& batch,
   }
   dataset_size_ += records.size();
   for (int i = 0; i < 2; ++i) {
-    markdown_[i].size += blocks[i].size();
-    markdown_[i].lines += CountNewlines(blocks[i]);
+    MarkdownFile& md = markdown_[i];
+    md.size += blocks[i].size();
+    md.lines += CountNewlines(blocks[i]);
+    md.tail.append(
+        blocks[i],
+        blocks[i].size() - std::min(blocks[i].size(), kMarkdownTailBytes),
+        std::string::npos);
+    if (md.tail.size() > kMarkdownTailBytes) {
+      md.tail.erase(0, md.tail.size() - kMarkdownTailBytes);
+    }
   }
   PublishSizes();
+
+  // The index after the Markdown: an entry there promises its block is in.
+  if (index_file_ != nullptr) {
+    std::string entries;
+    for (const Writer* w : batch) {
+      const uint64_t length = TFRecordFramedSize(w->record.size());
+      const size_t end = w->offset - old_dataset_size + length;
+      uint32_t masked_crc = 0;
+      for (int i = 3; i >= 0; --i) {
+        masked_crc =
+            (masked_crc << 8) |
+            static_cast<uint8_t>(records[end - kTFRecordFooterSize + i]);
+      }
+      AppendIndexEntry(w->offset, length, masked_crc, w->summary, &entries);
+    }
+    AppendMarkdownStateEntry(&entries);
+    if (!index_file_->Append(entries).ok()) DropIndex();
+  }
   return absl::OkStatus();
+}
+
+void ExampleStoreImpl::AppendMarkdownStateEntry(std::string* out) const {
+  v1::ExampleIndexEntry entry;
+  entry.set_offset(dataset_size_);
+  for (const MarkdownFile& md : markdown_) {
+    v1::MarkdownState* state = entry.add_markdown();
+    state->set_enabled(md.enabled);
+    if (!md.enabled) continue;
+    state->set_bytes(md.size);
+    state->set_lines(md.lines);
+    state->set_needs_blank(md.needs_blank);
+    state->set_tail_crc(TailCrc(md.tail));
+  }
+  AppendTFRecord(entry.SerializeAsString(), out);
+}
+
+void ExampleStoreImpl::DropIndex() {
+  index_file_.reset();
+  env_->RemoveFile(index_path_).IgnoreError();
 }
 
 void ExampleStoreImpl::SyncLoop() {
@@ -729,7 +1047,7 @@ absl::Status RebuildMarkdown(Env* env, const std::string& data_dir,
         !example.ParseFromString(entry.data)) {
       continue;  // Open() reports and repairs these.
     }
-    const int i = IsNegative(example) ? 1 : 0;
+    const int i = IsNegative(example.label()) ? 1 : 0;
     if (!enabled[i]) continue;
     pending[i].append(FormatExampleMarkdown(example));
     if (examples_written != nullptr) ++*examples_written;
@@ -750,6 +1068,12 @@ absl::Status RebuildMarkdown(Env* env, const std::string& data_dir,
     if (!enabled[i]) continue;
     absl::Status s = env->RenameFile(absl::StrCat(paths[i], ".tmp"), paths[i]);
     if (!s.ok()) return fail(s);
+  }
+  // The index recorded the old logs' state; the next start rebuilds it.
+  const std::string index_path = JoinPath(data_dir, kIndexFileName);
+  if (env->FileExists(index_path)) {
+    absl::Status s = env->RemoveFile(index_path);
+    if (!s.ok()) return s;
   }
   return env->SyncDir(data_dir);
 }

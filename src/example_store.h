@@ -11,6 +11,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "ftcapture/v1/capture.pb.h"
+#include "ftcapture/v1/storage.pb.h"
+#include "src/example_summary.h"
 
 namespace ftcapture {
 
@@ -31,6 +33,9 @@ inline constexpr char kNegativeMarkdownFileName[] =
     "fine_tuning_negative_interchanges.md";
 
 inline constexpr char kLockFileName[] = "LOCK";
+// A cache of the records' summaries and the Markdown logs' state, so a
+// restart need not parse every example again (see ExampleIndexEntry).
+inline constexpr char kIndexFileName[] = "examples.index";
 
 // What Open() found and repaired.
 struct RecoveryReport {
@@ -65,11 +70,17 @@ class ExampleStore {
     // Also write negative examples to kNegativeMarkdownFileName.
     bool negative_markdown = false;
   };
+  // `summary` views bytes that live only during the call.
   using Visitor =
-      std::function<void(uint64_t offset, const v1::Example& example)>;
+      std::function<void(uint64_t offset, const ExampleSummaryView& summary)>;
 
-  // Opens (creating) the files, verifies every record, repairs what a crash
-  // left behind, and calls `visit` for each good record in file order.
+  // Opens (creating) the files, verifies every record's CRCs, repairs what
+  // a crash left behind, and calls `visit` with the summary of each good
+  // record in file order. Summaries come from examples.index where it still
+  // matches the record (same offset, length and CRC) and are read from the
+  // record otherwise; likewise the Markdown logs are scanned only past the
+  // state the index recorded, when their bytes there are unchanged.
+  // `visit` runs on a thread of its own, one record at a time, in order.
   // Offsets passed to `visit` are those of the repaired file (valid for
   // ReadAt). `visit` runs before the repair is written, so when Open()
   // fails, discard what it saw. `visit` and `report` may be null.

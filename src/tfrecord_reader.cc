@@ -44,25 +44,23 @@ TFRecordReader::TFRecordReader(const RandomAccessFile* file, uint64_t file_size,
 absl::Status TFRecordReader::Fetch(uint64_t pos, uint64_t n,
                                    absl::string_view* view) {
   n = std::min(n, file_size_ - std::min(pos, file_size_));
-  if (pos >= buffer_offset_ && pos + n <= buffer_offset_ + buffer_.size()) {
-    *view = absl::string_view(buffer_).substr(pos - buffer_offset_, n);
+  if (pos >= window_offset_ && pos + n <= window_offset_ + window_.size()) {
+    *view = window_.substr(pos - window_offset_, n);
     return absl::OkStatus();
   }
   const uint64_t want =
       std::min(std::max(n, kReadAhead), file_size_ - std::min(pos, file_size_));
-  buffer_.resize(want);
+  if (buffer_.size() < want) buffer_.resize(want);
   absl::string_view got;
   absl::Status s = file_->Read(pos, want, &got, buffer_.data());
   if (!s.ok()) {
-    buffer_.clear();
+    window_ = absl::string_view();
     return s;
   }
-  if (got.data() != buffer_.data())
-    std::copy(got.begin(), got.end(), &buffer_[0]);
-  buffer_.resize(got.size());
-  buffer_offset_ = pos;
-  *view =
-      absl::string_view(buffer_).substr(0, std::min<uint64_t>(n, got.size()));
+  // `got` is in buffer_, or (a mapped file) in the file's own memory.
+  window_ = got;
+  window_offset_ = pos;
+  *view = window_.substr(0, std::min<uint64_t>(n, got.size()));
   return absl::OkStatus();
 }
 
@@ -107,6 +105,7 @@ absl::Status TFRecordReader::ProbeAt(uint64_t pos, Probe* probe,
 
 absl::Status TFRecordReader::Next(TFRecordEntry* entry) {
   entry->data.clear();
+  entry->view = absl::string_view();
   entry->reason.clear();
   entry->offset = offset_;
   entry->length = 0;
@@ -125,7 +124,10 @@ absl::Status TFRecordReader::Next(TFRecordEntry* entry) {
     if (!s.ok()) return s;
     entry->kind = TFRecordEntry::Kind::kRecord;
     entry->length = TFRecordFramedSize(length);
-    entry->data.assign(record.data() + kTFRecordHeaderSize, length);
+    entry->view = record.substr(kTFRecordHeaderSize, length);
+    if (copy_data_) entry->data.assign(entry->view.data(), length);
+    entry->masked_crc =
+        DecodeFixed32(record.data() + kTFRecordHeaderSize + length);
     offset_ += entry->length;
     return absl::OkStatus();
   }
@@ -226,6 +228,27 @@ absl::StatusOr<std::string> ReadTFRecordAt(const RandomAccessFile& file,
   }
   data.resize(length);
   return data;
+}
+
+uint64_t ScanTFRecords(
+    absl::string_view bytes,
+    absl::FunctionRef<void(uint64_t offset, absl::string_view data)> fn) {
+  uint64_t pos = 0;
+  while (bytes.size() - pos >= kTFRecordHeaderSize + kTFRecordFooterSize) {
+    const char* header = bytes.data() + pos;
+    if (!HeaderVerifies(header)) break;
+    const uint64_t length = DecodeFixed64(header);
+    if (length >
+        bytes.size() - pos - kTFRecordHeaderSize - kTFRecordFooterSize) {
+      break;
+    }
+    const absl::string_view data =
+        bytes.substr(pos + kTFRecordHeaderSize, length);
+    if (!DataVerifies(data, data.data() + length)) break;
+    fn(pos, data);
+    pos += TFRecordFramedSize(length);
+  }
+  return pos;
 }
 
 }  // namespace ftcapture

@@ -36,8 +36,11 @@ struct TFRecordEntry {
   Kind kind = Kind::kEnd;
   uint64_t offset = 0;  // where the entry starts in the file
   uint64_t length = 0;  // bytes it spans (framed size for a record)
-  std::string data;     // kRecord: the payload
-  std::string reason;   // kCorrupt / kTornTail: what was wrong
+  std::string data;     // kRecord: the payload (unless set_copy_data(false))
+  // kRecord: the payload, valid until the next Next() on the reader.
+  absl::string_view view;
+  uint32_t masked_crc = 0;  // kRecord: the payload's CRC as stored
+  std::string reason;       // kCorrupt / kTornTail: what was wrong
 };
 
 // Reads the records of one file sequentially, with read-ahead. Not
@@ -56,6 +59,10 @@ class TFRecordReader {
   // Where the next entry starts.
   uint64_t offset() const { return offset_; }
 
+  // When false, records are only handed out as `view`, saving a copy of
+  // every payload.
+  void set_copy_data(bool copy) { copy_data_ = copy; }
+
  private:
   enum class Probe { kGood, kBadHeader, kBadData, kIncomplete };
   // Checks the record at `pos`; on kGood/kBadData sets `*data_length`.
@@ -66,8 +73,10 @@ class TFRecordReader {
   const RandomAccessFile* const file_;
   const uint64_t file_size_;
   uint64_t offset_;
-  std::string buffer_;
-  uint64_t buffer_offset_ = 0;
+  std::string buffer_;        // scratch for reads
+  absl::string_view window_;  // what was read last, at window_offset_
+  uint64_t window_offset_ = 0;
+  bool copy_data_ = true;
 };
 
 // Reads the whole file at `path` in order, calling `fn` with the data of
@@ -77,6 +86,13 @@ class TFRecordReader {
 absl::StatusOr<uint64_t> ReadTFRecordFile(
     Env* env, absl::string_view path,
     absl::FunctionRef<void(absl::string_view data)> fn);
+
+// Walks the records framed in `bytes` from its start, calling `fn(offset,
+// data)` for each one that verifies, and stops at the first that does not.
+// Returns the length of that clean prefix.
+uint64_t ScanTFRecords(
+    absl::string_view bytes,
+    absl::FunctionRef<void(uint64_t offset, absl::string_view data)> fn);
 
 // Reads the one record at `offset` (as returned by a writer or a reader).
 // DataLoss when it does not verify.

@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "src/env.h"
 #include "src/markdown_format.h"
+#include "src/tfrecord_reader.h"
 #include "src/tfrecord_writer.h"
 #include "tests/util/fault_injection_env.h"
 #include "tests/util/temp_dir.h"
@@ -66,8 +67,8 @@ class ExampleStoreTest : public ::testing::Test {
     options.negative_markdown = negative_markdown;
     auto store = ExampleStore::Open(
         &env_, options,
-        [&opened](uint64_t offset, const v1::Example& e) {
-          opened.visited.emplace_back(offset, e.id());
+        [&opened](uint64_t offset, const ExampleSummaryView& e) {
+          opened.visited.emplace_back(offset, std::string(e.id));
         },
         &opened.report);
     if (!store.ok()) return store.status();
@@ -524,11 +525,188 @@ TEST_F(ExampleStoreTest, BatchAndNoneDoNotSyncOnTheAppendPath) {
     store->reset();
     int records = 0;
     auto reopened = ExampleStore::Open(
-        &env_, options, [&](uint64_t, const v1::Example&) { ++records; },
+        &env_, options, [&](uint64_t, const ExampleSummaryView&) { ++records; },
         nullptr);
     ASSERT_TRUE(reopened.ok());
     EXPECT_EQ(records, 20);
   }
+}
+
+// The index entries (record entries and state markers) of examples.index.
+std::vector<v1::ExampleIndexEntry> IndexEntries(const std::string& bytes,
+                                                uint64_t* clean = nullptr) {
+  std::vector<v1::ExampleIndexEntry> entries;
+  const uint64_t n =
+      ScanTFRecords(bytes, [&](uint64_t, absl::string_view data) {
+        entries.emplace_back().ParseFromArray(data.data(),
+                                              static_cast<int>(data.size()));
+      });
+  if (clean != nullptr) *clean = n;
+  return entries;
+}
+
+std::string FrameIndex(const std::vector<v1::ExampleIndexEntry>& entries) {
+  std::string bytes;
+  for (const v1::ExampleIndexEntry& entry : entries) {
+    AppendTFRecord(entry.SerializeAsString(), &bytes);
+  }
+  return bytes;
+}
+
+TEST_F(ExampleStoreTest, IndexHoldsEveryRecordAndTheMarkdownState) {
+  {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    for (const char* id : {"a", "b", "c"}) {
+      ASSERT_TRUE(opened->store->Append(MakeExample(id)).ok());
+    }
+  }
+  std::vector<v1::ExampleIndexEntry> records;
+  for (const v1::ExampleIndexEntry& entry :
+       IndexEntries(Read(kIndexFileName))) {
+    if (entry.length() > 0) records.push_back(entry);
+  }
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[1].summary().id(), "b");
+  EXPECT_EQ(records[1].summary().session_id(), "session-b");
+  EXPECT_EQ(records[1].summary().assistant_turn_id(), "a-b");
+  EXPECT_EQ(records[1].offset(), records[0].offset() + records[0].length());
+  const v1::ExampleIndexEntry last = IndexEntries(Read(kIndexFileName)).back();
+  EXPECT_EQ(last.length(), 0u);
+  ASSERT_EQ(last.markdown_size(), 2);
+  EXPECT_EQ(last.markdown(0).bytes(), Read(kMarkdownFileName).size());
+  EXPECT_FALSE(last.markdown(1).enabled());
+}
+
+TEST_F(ExampleStoreTest, IndexServesSummariesOnlyWhileItMatchesTheRecord) {
+  {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    for (const char* id : {"a", "b", "c"}) {
+      ASSERT_TRUE(opened->store->Append(MakeExample(id)).ok());
+    }
+  }
+  // An index entry whose record is unchanged is taken as it is: the cache
+  // is what a restart reads instead of the record.
+  std::vector<v1::ExampleIndexEntry> entries =
+      IndexEntries(Read(kIndexFileName));
+  auto b = std::find_if(entries.begin(), entries.end(),
+                        [](const auto& e) { return e.summary().id() == "b"; });
+  ASSERT_NE(b, entries.end());
+  b->mutable_summary()->set_id("cached-b");
+  Write(kIndexFileName, FrameIndex(entries));
+  {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    EXPECT_THAT(Ids(*opened), ::testing::ElementsAre("a", "cached-b", "c"));
+  }
+  // One that does not match its record (another CRC) is not, nor is any
+  // entry after it; the index is rewritten from the records.
+  b->mutable_summary()->set_id("b");
+  b->set_masked_crc(b->masked_crc() ^ 1);
+  const size_t c_index = (b - entries.begin()) + 2;  // after b's marker
+  ASSERT_LT(c_index, entries.size());
+  entries[c_index].mutable_summary()->set_id("cached-c");
+  Write(kIndexFileName, FrameIndex(entries));
+  {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    EXPECT_THAT(Ids(*opened), ::testing::ElementsAre("a", "b", "c"));
+    EXPECT_FALSE(opened->report.repaired());
+  }
+  {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    EXPECT_THAT(Ids(*opened), ::testing::ElementsAre("a", "b", "c"));
+  }
+  int records = 0;
+  for (const auto& entry : IndexEntries(Read(kIndexFileName))) {
+    records += entry.length() > 0;
+  }
+  EXPECT_EQ(records, 3);
+}
+
+TEST_F(ExampleStoreTest, CrashBeforeTheIndexWasWrittenIsCaughtUp) {
+  std::string index_after_b;
+  {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    ASSERT_TRUE(opened->store->Append(MakeExample("a")).ok());
+    ASSERT_TRUE(opened->store->Append(MakeExample("b")).ok());
+    index_after_b = Read(kIndexFileName);
+    ASSERT_TRUE(opened->store->Append(MakeExample("c")).ok());
+  }
+  const std::string full = Read(kMarkdownFileName);
+
+  // c reached the dataset and the Markdown, not the index.
+  Write(kIndexFileName, index_after_b);
+  {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    EXPECT_THAT(Ids(*opened), ::testing::ElementsAre("a", "b", "c"));
+    EXPECT_EQ(opened->report.markdown_appended, 0);
+    EXPECT_EQ(opened->store->markdown_lines(),
+              std::count(full.begin(), full.end(), '\n'));
+  }
+  EXPECT_EQ(Read(kMarkdownFileName), full);
+
+  // c reached only the dataset: its block is written now.
+  Write(kIndexFileName, index_after_b);
+  Write(kMarkdownFileName,
+        full.substr(
+            0, full.size() - FormatExampleMarkdown(MakeExample("c")).size()));
+  {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    EXPECT_THAT(Ids(*opened), ::testing::ElementsAre("a", "b", "c"));
+    EXPECT_EQ(opened->report.markdown_appended, 1);
+    EXPECT_EQ(opened->store->markdown_bytes(),
+              static_cast<int64_t>(full.size()));
+  }
+  EXPECT_EQ(Read(kMarkdownFileName), full);
+}
+
+TEST_F(ExampleStoreTest, TornIndexIsCutAndCompleted) {
+  {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    for (const char* id : {"a", "b", "c"}) {
+      ASSERT_TRUE(opened->store->Append(MakeExample(id)).ok());
+    }
+  }
+  const std::string index = Read(kIndexFileName);
+  for (size_t cut : {size_t{1}, size_t{30}, index.size() / 2}) {
+    Write(kIndexFileName, index.substr(0, index.size() - cut));
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    EXPECT_THAT(Ids(*opened), ::testing::ElementsAre("a", "b", "c"));
+    EXPECT_EQ(opened->report.markdown_appended, 0);
+    EXPECT_FALSE(opened->report.repaired());
+    opened->store.reset();
+    uint64_t clean = 0;
+    const std::string rebuilt = Read(kIndexFileName);
+    int records = 0;
+    for (const auto& entry : IndexEntries(rebuilt, &clean)) {
+      records += entry.length() > 0;
+    }
+    EXPECT_EQ(clean, rebuilt.size());
+    EXPECT_EQ(records, 3);
+  }
+}
+
+TEST_F(ExampleStoreTest, RebuildMarkdownDropsTheIndex) {
+  {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    ASSERT_TRUE(opened->store->Append(MakeExample("a")).ok());
+  }
+  ASSERT_TRUE(env_.FileExists(Path(kIndexFileName)));
+  ASSERT_TRUE(RebuildMarkdown(&env_, dir_.path() + "/data", false).ok());
+  EXPECT_FALSE(env_.FileExists(Path(kIndexFileName)));
+  auto opened = Open();
+  ASSERT_TRUE(opened.ok());
+  EXPECT_THAT(Ids(*opened), ::testing::ElementsAre("a"));
+  EXPECT_TRUE(env_.FileExists(Path(kIndexFileName)));
 }
 
 TEST_F(ExampleStoreTest, ReportToStringSaysWhatWasFound) {
