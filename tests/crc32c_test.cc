@@ -31,6 +31,26 @@ TEST(Crc32cTest, PortableAndAcceleratedAgreeOnEveryLengthAndAlignment) {
   }
 }
 
+// Long inputs take the three-stream paths (3 x 1024 and 3 x 128 bytes);
+// every mix of them and of the single-stream tail must agree too.
+TEST(Crc32cTest, ThreeStreamPathsAgreeWithPortable) {
+  std::mt19937 rng(11);
+  std::string data(20000, '\0');
+  for (char& c : data) c = static_cast<char>(rng());
+  for (size_t start : {0, 3, 8}) {
+    for (size_t n = 300; start + n <= data.size(); n += 131) {
+      ASSERT_EQ(crc32c::Extend(0x12345678, data.data() + start, n),
+                crc32c::ExtendPortable(0x12345678, data.data() + start, n))
+          << "start " << start << " length " << n;
+    }
+  }
+  for (size_t n : {383, 384, 385, 3071, 3072, 3073, 3456, 6144, 6528}) {
+    ASSERT_EQ(crc32c::Extend(0, data.data(), n),
+              crc32c::ExtendPortable(0, data.data(), n))
+        << "length " << n;
+  }
+}
+
 TEST(Crc32cTest, ExtendEqualsValueOfConcatenation) {
   const std::string a = "hello ", b = "world, this is a longer tail";
   EXPECT_EQ(crc32c::Extend(crc32c::Value(a), b), crc32c::Value(a + b));
