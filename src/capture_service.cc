@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/memory/memory.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -39,6 +40,35 @@ constexpr int64_t kCapturing = -1;
 // A reply is identified by its session and its turn id.
 std::string ReplyKey(absl::string_view session_id, absl::string_view turn_id) {
   return absl::StrCat(session_id, "\x1f", turn_id);
+}
+
+// What the in-memory maps key examples and replies by: a 128-bit
+// fingerprint from two unrelated 64-bit hashes instead of the strings, so a
+// million examples cost no key allocations and read back fast at start. A
+// false match between two of n keys has probability about n^2 / 2^129
+// (1e-27 for a million): never, in practice, unlike a 64-bit hash alone.
+struct Fingerprint {
+  uint64_t a = 0;
+  uint64_t b = 0;
+  bool operator==(const Fingerprint& other) const {
+    return a == other.a && b == other.b;
+  }
+  template <typename H>
+  friend H AbslHashValue(H h, const Fingerprint& f) {
+    return H::combine(std::move(h), f.a);
+  }
+};
+
+Fingerprint IdFingerprint(absl::string_view id) {
+  return {absl::Hash<absl::string_view>()(id),
+          StableHash64(id, 0x6a09e667f3bcc909ull)};
+}
+
+Fingerprint ReplyFingerprint(absl::string_view session_id,
+                             absl::string_view turn_id) {
+  return {absl::Hash<std::pair<absl::string_view, absl::string_view>>()(
+              {session_id, turn_id}),
+          StableHash64(turn_id, StableHash64(session_id) + session_id.size())};
 }
 
 // Stable across restarts, so the same reply always gets the same id.
@@ -174,13 +204,13 @@ class CaptureServiceImpl final : public CaptureService {
 
   mutable Mutex examples_mu_;
   std::vector<ExampleInfo> examples_ ABSL_GUARDED_BY(examples_mu_);
-  absl::flat_hash_map<std::string, int64_t> by_id_
+  absl::flat_hash_map<Fingerprint, int64_t> by_id_
       ABSL_GUARDED_BY(examples_mu_);
   // Reply key -> index of its example in examples_, or kCapturing.
-  absl::flat_hash_map<std::string, int64_t> credited_
+  absl::flat_hash_map<Fingerprint, int64_t> credited_
       ABSL_GUARDED_BY(examples_mu_);
   // Reply key of a praise turn -> the example it captured, for retries.
-  absl::flat_hash_map<std::string, int64_t> by_feedback_turn_
+  absl::flat_hash_map<Fingerprint, int64_t> by_feedback_turn_
       ABSL_GUARDED_BY(examples_mu_);
   std::map<std::string, int64_t> per_day_ ABSL_GUARDED_BY(examples_mu_);
   // The day IndexExample counted last, [day_start_, day_end_), and its entry
@@ -202,12 +232,13 @@ void CaptureServiceImpl::IndexExample(const ExampleSummaryView& example,
                     ? v1::REVIEW_STATUS_PENDING
                     : example.status;
   const int64_t index = static_cast<int64_t>(examples_.size());
-  by_id_[info.id] = index;
+  by_id_[IdFingerprint(info.id)] = index;
   if (example.source != v1::SOURCE_IMPORTED) {
-    credited_[ReplyKey(example.session_id, example.assistant_turn_id)] = index;
+    credited_[ReplyFingerprint(example.session_id, example.assistant_turn_id)] =
+        index;
     if (example.has_praise_turn) {
-      by_feedback_turn_[ReplyKey(example.session_id, example.praise_turn_id)] =
-          index;
+      by_feedback_turn_[ReplyFingerprint(example.session_id,
+                                         example.praise_turn_id)] = index;
     }
   }
   // Examples come mostly in time order: format a day once, not per example.
@@ -262,7 +293,7 @@ absl::Status CaptureServiceImpl::Start() {
   absl::StatusOr<std::unique_ptr<ReviewLog>> reviews = ReviewLog::Open(
       env_, options_.data_dir, [this](const v1::ReviewRecord& review) {
         MutexLock lock(&examples_mu_);
-        auto it = by_id_.find(review.example_id());
+        auto it = by_id_.find(IdFingerprint(review.example_id()));
         if (it == by_id_.end()) return;
         ExampleInfo& info = examples_[it->second];
         info.status = review.status();
@@ -387,7 +418,8 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
     response.set_duplicate(true);
     {
       MutexLock lock(&examples_mu_);
-      auto it = by_feedback_turn_.find(ReplyKey(session_id, turn->turn_id()));
+      auto it =
+          by_feedback_turn_.find(ReplyFingerprint(session_id, turn->turn_id()));
       if (it != by_feedback_turn_.end()) {
         response.set_example_id(examples_[it->second].id);
         return response;
@@ -468,8 +500,8 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
 absl::Status CaptureServiceImpl::CaptureReply(v1::Example example,
                                               std::string* response_id,
                                               std::string* reason) {
-  const std::string reply_key =
-      ReplyKey(example.session_id(), example.assistant_turn().turn_id());
+  const Fingerprint reply_key = ReplyFingerprint(
+      example.session_id(), example.assistant_turn().turn_id());
   {
     MutexLock lock(&examples_mu_);
     auto [it, claimed] = credited_.try_emplace(reply_key, kCapturing);
@@ -522,7 +554,8 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordFeedback(
       (reply == nullptr || reply->turn_id() != request.turn_id())) {
     // Not the latest reply: fine if it was credited already, else gone.
     MutexLock lock(&examples_mu_);
-    auto it = credited_.find(ReplyKey(request.session_id(), request.turn_id()));
+    auto it = credited_.find(
+        ReplyFingerprint(request.session_id(), request.turn_id()));
     if (it != credited_.end() && it->second != kCapturing) {
       response.set_not_captured_reason(absl::StrCat(
           "reply ", request.turn_id(), " was already credited (example ",
@@ -703,7 +736,7 @@ absl::StatusOr<v1::ReviewExampleResponse> CaptureServiceImpl::ReviewExample(
   ExampleInfo info;
   {
     MutexLock lock(&examples_mu_);
-    auto it = by_id_.find(request.example_id());
+    auto it = by_id_.find(IdFingerprint(request.example_id()));
     if (it == by_id_.end()) {
       return absl::NotFoundError(
           absl::StrCat("no example with id '", request.example_id(), "'"));
@@ -719,7 +752,8 @@ absl::StatusOr<v1::ReviewExampleResponse> CaptureServiceImpl::ReviewExample(
   if (!logged.ok()) return logged;
   {
     MutexLock lock(&examples_mu_);
-    ExampleInfo& stored = examples_[by_id_[request.example_id()]];
+    ExampleInfo& stored =
+        examples_[by_id_[IdFingerprint(request.example_id())]];
     stored.status = record.status();
     stored.review_note = record.note();
     stored.reviewed_at = FromProtoTime(record.reviewed_at());
@@ -793,7 +827,7 @@ absl::StatusOr<v1::ImportExamplesResponse> CaptureServiceImpl::ImportExamples(
       // Imports are rare and small: holding the lock across the append keeps
       // two imports of the same file from both storing an example.
       MutexLock lock(&examples_mu_);
-      if (by_id_.contains(example.id())) {
+      if (by_id_.contains(IdFingerprint(example.id()))) {
         response.set_already_present(response.already_present() + 1);
         response.add_example_ids(example.id());
         continue;
