@@ -6,11 +6,13 @@
 //   ./build/bench/detector_bench --benchmark_min_time=2
 
 #include <cstddef>
+#include <cstdlib>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "bench/turn_mix.h"
 #include "benchmark/benchmark.h"
 #include "src/praise_detector.h"
 
@@ -97,7 +99,10 @@ std::vector<std::string> MessageMix(size_t count) {
 void RunOver(benchmark::State& state,
              const std::vector<std::string>& messages) {
   absl::StatusOr<std::unique_ptr<PraiseDetector>> detector =
-      PraiseDetector::CreateFromFile("", "Timmy");
+      PraiseDetector::CreateFromFile(getenv("FTCAPTURE_BENCH_RULES")
+                                         ? getenv("FTCAPTURE_BENCH_RULES")
+                                         : "",
+                                     "Timmy");
   if (!detector.ok()) {
     state.SkipWithError(std::string(detector.status().message()).c_str());
     return;
@@ -129,6 +134,25 @@ void BM_DetectChatMix(benchmark::State& state) {
   RunOver(state, *kMix);
 }
 BENCHMARK(BM_DetectChatMix);
+
+// The user turns the server benchmark sends (bench/turn_mix.h): random
+// plain words, 40-300 bytes, 2% praise. Less template-like than the chat
+// mix, so the regexes' DFA meets many more states.
+void BM_DetectLoadMix(benchmark::State& state) {
+  static const std::vector<std::string>* const kMix = [] {
+    auto* texts = new std::vector<std::string>();
+    bench::TurnMix mix(1);
+    v1::Turn turn;
+    bool praise = false;
+    for (int i = 0; i < 10000; ++i) {
+      mix.MakeUserTurn("s", "t", &turn, &praise);
+      texts->push_back(turn.text());
+    }
+    return texts;
+  }();
+  RunOver(state, *kMix);
+}
+BENCHMARK(BM_DetectLoadMix)->Threads(1)->Threads(2)->Threads(16);
 
 // Only messages that carry praise: the slow path (sentence splitting, rules,
 // guards), for reference.

@@ -27,7 +27,7 @@ constexpr const char* kWords[] = {
     "my",      "your",    "our",     "this",     "that",    "these",
     "is",      "was",     "are",     "were",     "has",     "have",
     "do",      "does",    "did",     "make",     "take",    "bring",
-    "how",     "why",     "what",    "who",      "long",    "deep",
+    "how",     "why",     "what",    "who",      "wide",    "deep",
     "often",   "much",    "many",    "small",    "large",   "old"};
 constexpr int kWordCount = sizeof(kWords) / sizeof(kWords[0]);
 

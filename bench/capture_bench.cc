@@ -1,0 +1,118 @@
+// The library's cost per turn, without gRPC: CaptureService::RecordTurn on
+// the server benchmark's turn mix (bench/turn_mix.h) over 10 000 sessions,
+// with and without the session journal, and from several threads at once.
+// Compare with what ftcapture-server spends per turn over the no-op server
+// (docs/benchmarks.md): the difference is what the library's work costs the
+// server beyond its own instructions (cache misses, allocation, scheduling).
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "bench/turn_mix.h"
+#include "benchmark/benchmark.h"
+#include "src/capture_service.h"
+
+namespace ftcapture {
+namespace {
+
+constexpr int kSessions = 10000;
+
+// Shared by the threads of BM_RecordTurnThreads, made and destroyed around
+// each run by Setup/Teardown.
+CaptureService* g_service = nullptr;
+std::string* g_dir = nullptr;
+
+void SetUpSharedService(const benchmark::State&) {
+  char dir_template[] = "/tmp/ftcapture-capture-bench-XXXXXX";
+  g_dir = new std::string(mkdtemp(dir_template));
+  CaptureService::Options options;
+  options.data_dir = *g_dir;
+  options.sync = SyncPolicy::kNone;
+  options.log = [](const std::string&) {};
+  auto service = CaptureService::Open(options, nullptr);
+  if (!service.ok()) std::abort();
+  g_service = service->release();
+}
+
+void TearDownSharedService(const benchmark::State&) {
+  delete g_service;
+  g_service = nullptr;
+  std::system(absl::StrCat("rm -rf '", *g_dir, "'").c_str());
+  delete g_dir;
+}
+
+void BM_RecordTurnThreads(benchmark::State& state) {
+  bench::TurnMix mix(state.thread_index() + 1);
+  const int sessions = kSessions / state.threads();
+  std::vector<v1::Turn> turns(2 * sessions);
+  for (int i = 0; i < sessions; ++i) {
+    bool praise = false;
+    const std::string session =
+        absl::StrFormat("s%d-%05d", state.thread_index(), i);
+    mix.MakeUserTurn(session, "", &turns[2 * i], &praise);
+    mix.MakeAssistantTurn(session, "", &turns[2 * i + 1]);
+  }
+  int64_t next = 0;
+  for (auto _ : state) {
+    v1::Turn& turn = turns[next % turns.size()];
+    turn.set_turn_id(absl::StrCat("t", next++));
+    auto response = g_service->RecordTurn(turn);
+    benchmark::DoNotOptimize(response);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RecordTurnThreads)
+    ->Setup(SetUpSharedService)
+    ->Teardown(TearDownSharedService)
+    ->Threads(1)
+    ->Threads(2)
+    ->Threads(8)
+    ->UseRealTime();
+
+void BM_RecordTurn(benchmark::State& state) {
+  const bool journal = state.range(0) != 0;
+  char dir_template[] = "/tmp/ftcapture-capture-bench-XXXXXX";
+  const std::string dir = mkdtemp(dir_template);
+  CaptureService::Options options;
+  options.data_dir = dir;
+  options.sync = SyncPolicy::kNone;
+  options.journal_sessions = journal;
+  options.log = [](const std::string&) {};
+  auto service = CaptureService::Open(options, nullptr);
+  if (!service.ok()) {
+    state.SkipWithError(std::string(service.status().message()).c_str());
+    return;
+  }
+  // Pre-made turns, so the loop times RecordTurn alone.
+  bench::TurnMix mix(1);
+  std::vector<v1::Turn> turns(2 * kSessions);
+  for (int i = 0; i < kSessions; ++i) {
+    bool praise = false;
+    const std::string session = absl::StrFormat("s%05d", i);
+    mix.MakeUserTurn(session, "", &turns[2 * i], &praise);
+    mix.MakeAssistantTurn(session, "", &turns[2 * i + 1]);
+  }
+  int64_t next = 0;
+  int64_t bytes = 0;
+  for (auto _ : state) {
+    v1::Turn& turn = turns[next % turns.size()];
+    turn.set_turn_id(absl::StrCat("t", next++));
+    bytes += turn.ByteSizeLong();
+    auto response = (*service)->RecordTurn(turn);
+    benchmark::DoNotOptimize(response);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(bytes);
+  service->reset();
+  std::system(absl::StrCat("rm -rf '", dir, "'").c_str());
+}
+BENCHMARK(BM_RecordTurn)->Arg(1)->Arg(0)->ArgName("journal");
+
+}  // namespace
+}  // namespace ftcapture
+
+BENCHMARK_MAIN();
