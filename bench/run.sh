@@ -177,7 +177,8 @@ echo
 echo "capture (--sync=always, $(field "$line" samples) sequential captures):" \
      "p50 $(field "$line" capture_p50_us) us, p99 $(field "$line" capture_p99_us) us;" \
      "bare append+fdatasync p50 $(field "$line" fsync_p50_us) us," \
-     "p99 $(field "$line" fsync_p99_us) us"
+     "p99 $(field "$line" fsync_p99_us) us; a turn that captures nothing:" \
+     "p50 $(field "$line" plain_rpc_p50_us) us, p99 $(field "$line" plain_rpc_p99_us) us"
 echo "peak RSS at $sessions live sessions: ${rss_ratio_max}x (window bytes + 30 MB), worst run"
 
 if [ "$quick" = 0 ]; then
