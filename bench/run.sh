@@ -209,10 +209,12 @@ if [ "$quick" = 0 ]; then
   done
   echo "restart with 1 000 000 examples ($(du -sh "$dataset" | cut -f1)):" \
        "ready in$times s (median $(median "$times") s), peak RSS $((peak / 1024)) MB"
-  detect="$("$BUILD_DIR/bench/detector_bench" --benchmark_filter=BM_DetectChatMix \
-    --benchmark_min_time=2 2>/dev/null | awk '/BM_DetectChatMix/ {
-      for (i = 1; i <= NF; ++i) if ($i ~ /B\/s$/) print $(i - 1), $i }')"
-  echo "detect on the chat mix, one core: $detect"
+  detect="$("$BUILD_DIR/bench/detector_bench" \
+    --benchmark_filter='BM_DetectChatMix|BM_DetectLoadMix/threads:1$' \
+    --benchmark_min_time=2 2>/dev/null |
+    sed -n 's/^\(BM_[A-Za-z]*\).*bytes_per_second=\([0-9.]*[kMG]\/s\).*/\1 \2/p' |
+    tr '\n' ' ')"
+  echo "detect, one core: $detect"
 fi
 echo
 echo "unary_ratio=$unary_ratio stream_ratio=$stream_ratio" \
