@@ -6,7 +6,8 @@
 namespace ftcapture {
 namespace {
 
-const absl::Time kNow = absl::FromUnixSeconds(1790000000) + absl::Microseconds(5);
+const absl::Time kNow =
+    absl::FromUnixSeconds(1790000000) + absl::Microseconds(5);
 
 v1::Turn Reply() {
   v1::Turn turn;
