@@ -243,9 +243,9 @@ void CaptureServiceImpl::IndexExample(const ExampleSummaryView& example,
   }
   // Examples come mostly in time order: format a day once, not per example.
   if (info.captured_at < day_start_ || info.captured_at >= day_end_) {
-    day_start_ = absl::FromUnixSeconds(
-        absl::ToUnixSeconds(info.captured_at) / 86400 * 86400 -
-        (absl::ToUnixSeconds(info.captured_at) % 86400 < 0 ? 86400 : 0));
+    day_start_ =
+        absl::UnixEpoch() +
+        absl::Floor(info.captured_at - absl::UnixEpoch(), absl::Hours(24));
     day_end_ = day_start_ + absl::Hours(24);
     day_count_ = &per_day_[UtcDate(info.captured_at)];
   }
@@ -526,7 +526,7 @@ absl::Status CaptureServiceImpl::CaptureReply(v1::Example example,
     credited_.erase(reply_key);
     return offset.status();
   }
-  IndexExample(ViewOf(SummarizeExample(example)), *offset);
+  IndexExample(SummaryOf(example), *offset);
   *response_id = example.id();
   return absl::OkStatus();
 }
@@ -834,7 +834,7 @@ absl::StatusOr<v1::ImportExamplesResponse> CaptureServiceImpl::ImportExamples(
       }
       absl::StatusOr<uint64_t> offset = store_->Append(example);
       if (!offset.ok()) return offset.status();
-      IndexExample(ViewOf(SummarizeExample(example)), *offset);
+      IndexExample(SummaryOf(example), *offset);
     }
     response.set_imported(response.imported() + 1);
     response.add_example_ids(example.id());

@@ -373,6 +373,7 @@ class ExampleStoreImpl : public ExampleStore {
   struct Writer {
     std::string record;          // the serialized example
     v1::ExampleSummary summary;  // for the index
+    uint32_t masked_crc = 0;     // of the framed record, for the index
     std::string markdown;        // its block, or empty when it has no Markdown
     int markdown_index = 0;
     bool done = false;
@@ -855,7 +856,7 @@ absl::Status ExampleStoreImpl::WriteBatch(const std::vector<Writer*>& batch,
   std::string blocks[2];
   for (Writer* w : batch) {
     w->offset = dataset_size_ + records.size();
-    AppendTFRecord(w->record, &records);
+    w->masked_crc = AppendTFRecord(w->record, &records);
     if (!w->markdown.empty()) {
       MarkdownFile& md = markdown_[w->markdown_index];
       if (md.needs_blank) {
@@ -905,15 +906,8 @@ absl::Status ExampleStoreImpl::WriteBatch(const std::vector<Writer*>& batch,
   if (index_file_ != nullptr) {
     std::string entries;
     for (const Writer* w : batch) {
-      const uint64_t length = TFRecordFramedSize(w->record.size());
-      const size_t end = w->offset - old_dataset_size + length;
-      uint32_t masked_crc = 0;
-      for (int i = 3; i >= 0; --i) {
-        masked_crc =
-            (masked_crc << 8) |
-            static_cast<uint8_t>(records[end - kTFRecordFooterSize + i]);
-      }
-      AppendIndexEntry(w->offset, length, masked_crc, w->summary, &entries);
+      AppendIndexEntry(w->offset, TFRecordFramedSize(w->record.size()),
+                       w->masked_crc, w->summary, &entries);
     }
     AppendMarkdownStateEntry(&entries);
     if (!index_file_->Append(entries).ok()) DropIndex();

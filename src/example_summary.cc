@@ -82,55 +82,83 @@ bool ReadTurnId(absl::string_view turn, absl::string_view* turn_id) {
   return in.Done();
 }
 
-// A serialized v1::ExampleSummary.
-bool ReadSummary(absl::string_view data, ExampleSummaryView* summary) {
-  using S = v1::ExampleSummary;
+// Where a message keeps what a summary needs; 0 where it has no such field.
+// An ExampleSummary holds the turn ids itself, an Example inside its turns.
+struct SummaryFields {
+  int id, captured_at, session_id;
+  int assistant_turn_id, praise_turn_id, has_praise_turn;  // ExampleSummary
+  int assistant_turn, praise_turn;                         // Example
+  int label, source, status;
+};
+
+constexpr SummaryFields kExampleFields = {
+    v1::Example::kIdFieldNumber,
+    v1::Example::kCapturedAtFieldNumber,
+    v1::Example::kSessionIdFieldNumber,
+    0,
+    0,
+    0,
+    v1::Example::kAssistantTurnFieldNumber,
+    v1::Example::kPraiseTurnFieldNumber,
+    v1::Example::kLabelFieldNumber,
+    v1::Example::kSourceFieldNumber,
+    v1::Example::kStatusFieldNumber};
+
+constexpr SummaryFields kSummaryFields = {
+    v1::ExampleSummary::kIdFieldNumber,
+    v1::ExampleSummary::kCapturedAtFieldNumber,
+    v1::ExampleSummary::kSessionIdFieldNumber,
+    v1::ExampleSummary::kAssistantTurnIdFieldNumber,
+    v1::ExampleSummary::kPraiseTurnIdFieldNumber,
+    v1::ExampleSummary::kHasPraiseTurnFieldNumber,
+    0,
+    0,
+    v1::ExampleSummary::kLabelFieldNumber,
+    v1::ExampleSummary::kSourceFieldNumber,
+    v1::ExampleSummary::kStatusFieldNumber};
+
+// Reads the summary out of a serialized message laid out as `f` says,
+// skipping every other field unread.
+bool ReadSummaryFields(absl::string_view data, const SummaryFields& f,
+                       ExampleSummaryView* summary) {
   FieldReader in(data);
   while (uint32_t tag = in.Next()) {
     const int field = Field(tag);
     bool ok = true;
-    absl::string_view bytes;
-    uint64_t value = 0;
-    if (Type(tag) == kLengthDelimited &&
-        field != S::kHasPraiseTurnFieldNumber &&
-        field <= S::kPraiseTurnIdFieldNumber) {
-      ok = in.Bytes(&bytes);
-      switch (field) {
-        case S::kIdFieldNumber:
-          summary->id = bytes;
-          break;
-        case S::kCapturedAtFieldNumber:
-          ok = ok && ReadTime(bytes, &summary->captured_at);
-          break;
-        case S::kSessionIdFieldNumber:
-          summary->session_id = bytes;
-          break;
-        case S::kAssistantTurnIdFieldNumber:
-          summary->assistant_turn_id = bytes;
-          break;
-        case S::kPraiseTurnIdFieldNumber:
-          summary->praise_turn_id = bytes;
-          break;
+    if (Type(tag) == kLengthDelimited) {
+      absl::string_view bytes;
+      if (field == f.id) {
+        ok = in.Bytes(&summary->id);
+      } else if (field == f.session_id) {
+        ok = in.Bytes(&summary->session_id);
+      } else if (field == f.assistant_turn_id) {
+        ok = in.Bytes(&summary->assistant_turn_id);
+      } else if (field == f.praise_turn_id) {
+        ok = in.Bytes(&summary->praise_turn_id);
+      } else if (field == f.captured_at) {
+        ok = in.Bytes(&bytes) && ReadTime(bytes, &summary->captured_at);
+      } else if (field == f.assistant_turn) {
+        ok = in.Bytes(&bytes) && ReadTurnId(bytes, &summary->assistant_turn_id);
+      } else if (field == f.praise_turn) {
+        summary->has_praise_turn = true;
+        ok = in.Bytes(&bytes) && ReadTurnId(bytes, &summary->praise_turn_id);
+      } else {
+        ok = in.Skip(tag);
       }
-    } else if (Type(tag) == kVarint && field >= S::kHasPraiseTurnFieldNumber &&
-               field != S::kPraiseTurnIdFieldNumber) {
+    } else if (Type(tag) == kVarint &&
+               (field == f.has_praise_turn || field == f.label ||
+                field == f.source || field == f.status)) {
+      uint64_t value = 0;
       ok = in.Varint(&value);
       const int number = static_cast<int>(value);
-      switch (field) {
-        case S::kHasPraiseTurnFieldNumber:
-          summary->has_praise_turn = value != 0;
-          break;
-        case S::kLabelFieldNumber:
-          summary->label = static_cast<v1::Label>(number);
-          break;
-        case S::kSourceFieldNumber:
-          summary->source = static_cast<v1::Source>(number);
-          break;
-        case S::kStatusFieldNumber:
-          summary->status = static_cast<v1::ReviewStatus>(number);
-          break;
-        default:
-          break;
+      if (field == f.has_praise_turn) {
+        summary->has_praise_turn = value != 0;
+      } else if (field == f.label) {
+        summary->label = static_cast<v1::Label>(number);
+      } else if (field == f.source) {
+        summary->source = static_cast<v1::Source>(number);
+      } else {
+        summary->status = static_cast<v1::ReviewStatus>(number);
       }
     } else {
       ok = in.Skip(tag);
@@ -142,18 +170,22 @@ bool ReadSummary(absl::string_view data, ExampleSummaryView* summary) {
 
 }  // namespace
 
+ExampleSummaryView SummaryOf(const v1::Example& example) {
+  ExampleSummaryView view;
+  view.id = example.id();
+  view.session_id = example.session_id();
+  view.assistant_turn_id = example.assistant_turn().turn_id();
+  view.has_praise_turn = example.has_praise_turn();
+  view.praise_turn_id = example.praise_turn().turn_id();
+  view.captured_at = FromProtoTime(example.captured_at());
+  view.label = example.label();
+  view.source = example.source();
+  view.status = example.status();
+  return view;
+}
+
 v1::ExampleSummary SummarizeExample(const v1::Example& example) {
-  v1::ExampleSummary summary;
-  summary.set_id(example.id());
-  *summary.mutable_captured_at() = example.captured_at();
-  summary.set_session_id(example.session_id());
-  summary.set_assistant_turn_id(example.assistant_turn().turn_id());
-  summary.set_has_praise_turn(example.has_praise_turn());
-  summary.set_praise_turn_id(example.praise_turn().turn_id());
-  summary.set_label(example.label());
-  summary.set_source(example.source());
-  summary.set_status(example.status());
-  return summary;
+  return ToProto(SummaryOf(example));
 }
 
 ExampleSummaryView ViewOf(const v1::ExampleSummary& summary) {
@@ -186,56 +218,8 @@ v1::ExampleSummary ToProto(const ExampleSummaryView& view) {
 
 bool SummarizeExampleRecord(absl::string_view data,
                             ExampleSummaryView* summary) {
-  using E = v1::Example;
   *summary = ExampleSummaryView();
-  FieldReader in(data);
-  while (uint32_t tag = in.Next()) {
-    const int field = Field(tag);
-    bool ok = true;
-    absl::string_view bytes;
-    uint64_t value = 0;
-    if (Type(tag) == kLengthDelimited &&
-        (field == E::kIdFieldNumber || field == E::kSessionIdFieldNumber ||
-         field == E::kCapturedAtFieldNumber ||
-         field == E::kAssistantTurnFieldNumber ||
-         field == E::kPraiseTurnFieldNumber)) {
-      ok = in.Bytes(&bytes);
-      switch (field) {
-        case E::kIdFieldNumber:
-          summary->id = bytes;
-          break;
-        case E::kSessionIdFieldNumber:
-          summary->session_id = bytes;
-          break;
-        case E::kCapturedAtFieldNumber:
-          ok = ok && ReadTime(bytes, &summary->captured_at);
-          break;
-        case E::kAssistantTurnFieldNumber:
-          ok = ok && ReadTurnId(bytes, &summary->assistant_turn_id);
-          break;
-        case E::kPraiseTurnFieldNumber:
-          summary->has_praise_turn = true;
-          ok = ok && ReadTurnId(bytes, &summary->praise_turn_id);
-          break;
-      }
-    } else if (Type(tag) == kVarint && (field == E::kLabelFieldNumber ||
-                                        field == E::kSourceFieldNumber ||
-                                        field == E::kStatusFieldNumber)) {
-      ok = in.Varint(&value);
-      const int number = static_cast<int>(value);
-      if (field == E::kLabelFieldNumber) {
-        summary->label = static_cast<v1::Label>(number);
-      } else if (field == E::kSourceFieldNumber) {
-        summary->source = static_cast<v1::Source>(number);
-      } else {
-        summary->status = static_cast<v1::ReviewStatus>(number);
-      }
-    } else {
-      ok = in.Skip(tag);
-    }
-    if (!ok) return false;
-  }
-  return in.Done();
+  return ReadSummaryFields(data, kExampleFields, summary);
 }
 
 bool ParseIndexEntry(absl::string_view data, IndexEntryView* entry) {
@@ -254,7 +238,8 @@ bool ParseIndexEntry(absl::string_view data, IndexEntryView* entry) {
     } else if (field == I::kSummaryFieldNumber &&
                Type(tag) == kLengthDelimited) {
       absl::string_view bytes;
-      ok = in.Bytes(&bytes) && ReadSummary(bytes, &entry->summary);
+      ok = in.Bytes(&bytes) &&
+           ReadSummaryFields(bytes, kSummaryFields, &entry->summary);
     } else {
       ok = in.Skip(tag);
     }

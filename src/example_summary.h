@@ -26,7 +26,10 @@ struct ExampleSummaryView {
   v1::ReviewStatus status = v1::REVIEW_STATUS_UNSPECIFIED;
 };
 
-// The summary of a whole example, as a proto (for examples.index).
+// Views into `example`, which must outlive the result.
+ExampleSummaryView SummaryOf(const v1::Example& example);
+// The summary of a whole example, as a proto (for examples.index):
+// ToProto(SummaryOf(example)).
 v1::ExampleSummary SummarizeExample(const v1::Example& example);
 // Views into `summary`, which must outlive the result.
 ExampleSummaryView ViewOf(const v1::ExampleSummary& summary);

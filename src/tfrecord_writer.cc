@@ -14,20 +14,15 @@ void PutFixed32(std::string* dest, uint32_t v) {
 
 }  // namespace
 
-void AppendTFRecord(absl::string_view data, std::string* dest) {
-  char length[8];
-  const uint64_t n = data.size();
-  for (int i = 0; i < 8; ++i) {
-    length[i] = static_cast<char>((n >> (8 * i)) & 0xff);
-  }
-  dest->reserve(dest->size() + TFRecordFramedSize(n));
-  dest->append(length, 8);
-  PutFixed32(dest, crc32c::Mask(crc32c::Value(absl::string_view(length, 8))));
+uint32_t AppendTFRecord(absl::string_view data, std::string* dest) {
+  const size_t start = dest->size();
+  dest->reserve(start + TFRecordFramedSize(data.size()));
+  dest->resize(start + kTFRecordHeaderSize);
   dest->append(data.data(), data.size());
-  PutFixed32(dest, crc32c::Mask(crc32c::Value(data)));
+  return FrameTFRecordInPlace(start, dest);
 }
 
-void FrameTFRecordInPlace(size_t start, std::string* dest) {
+uint32_t FrameTFRecordInPlace(size_t start, std::string* dest) {
   const uint64_t n = dest->size() - start - kTFRecordHeaderSize;
   char* header = &(*dest)[start];
   for (int i = 0; i < 8; ++i) {
@@ -38,8 +33,10 @@ void FrameTFRecordInPlace(size_t start, std::string* dest) {
   for (int i = 0; i < 4; ++i) {
     header[8 + i] = static_cast<char>((length_crc >> (8 * i)) & 0xff);
   }
-  const absl::string_view data(dest->data() + start + kTFRecordHeaderSize, n);
-  PutFixed32(dest, crc32c::Mask(crc32c::Value(data)));
+  const uint32_t data_crc = crc32c::Mask(crc32c::Value(
+      absl::string_view(dest->data() + start + kTFRecordHeaderSize, n)));
+  PutFixed32(dest, data_crc);
+  return data_crc;
 }
 
 absl::Status TFRecordWriter::AddRecord(absl::string_view data) {

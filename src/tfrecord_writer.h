@@ -28,14 +28,15 @@ inline uint64_t TFRecordFramedSize(uint64_t data_size) {
 }
 
 // Appends the framed record for `data` to `*dest` (for writers that batch
-// several records into one write).
-void AppendTFRecord(absl::string_view data, std::string* dest);
+// several records into one write). Returns the record's masked data CRC, as
+// framed.
+uint32_t AppendTFRecord(absl::string_view data, std::string* dest);
 
 // Frames, in place, the record whose data is everything in `*dest` after
 // kTFRecordHeaderSize bytes reserved at `start`: fills that header in and
 // appends the footer. Lets a writer build the data straight into its output
-// buffer instead of copying it there.
-void FrameTFRecordInPlace(size_t start, std::string* dest);
+// buffer instead of copying it there. Returns the masked data CRC.
+uint32_t FrameTFRecordInPlace(size_t start, std::string* dest);
 
 // Writes framed records to a WritableFile it does not own. Each record is
 // handed to the file in a single Append() so a failure never interleaves
