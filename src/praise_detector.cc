@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -49,9 +50,10 @@ struct CompiledRule {
   std::unique_ptr<RE2> regex;  // sentence mode; group 1 (if any) = the core
   // Per scope: the guards that target this rule (indices into guards_, in
   // file order) and all of them as one alternation, so that the common case,
-  // no veto, costs one match per scope.
+  // no veto, costs one match per scope. Rules with the same guards share the
+  // alternation.
   std::vector<int> guards[kScopeCount];
-  std::unique_ptr<RE2> any_guard[kScopeCount];
+  std::shared_ptr<const RE2> any_guard[kScopeCount];
 };
 
 struct CompiledGuard {
@@ -117,6 +119,8 @@ class RegexPraiseDetector : public PraiseDetector {
     detector->prefilter_ =
         std::make_unique<RE2::Set>(big_options, RE2::UNANCHORED);
     std::string any_rule;
+    // Guard alternations by text: most rules have the same guards.
+    absl::flat_hash_map<std::string, std::shared_ptr<const RE2>> alternations;
     for (const RuleSpec& spec : file.rules) {
       CompiledRule rule;
       rule.kind = spec.kind;
@@ -142,13 +146,17 @@ class RegexPraiseDetector : public PraiseDetector {
       }
       for (int scope = 0; scope < kScopeCount; ++scope) {
         if (rule.guards[scope].empty()) continue;
-        rule.any_guard[scope] =
-            std::make_unique<RE2>(Piece(alternation[scope]), big_options);
-        if (!rule.any_guard[scope]->ok()) {
+        std::shared_ptr<const RE2>& shared = alternations[alternation[scope]];
+        if (shared == nullptr) {
+          shared = std::make_shared<const RE2>(Piece(alternation[scope]),
+                                               big_options);
+        }
+        if (!shared->ok()) {
           return absl::ResourceExhaustedError(
               absl::StrCat("rules line ", spec.line, ": the guards of rule '",
                            spec.name, "' are too large to compile together"));
         }
+        rule.any_guard[scope] = shared;
       }
       detector->rules_.push_back(std::move(rule));
     }
