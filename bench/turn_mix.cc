@@ -102,24 +102,24 @@ void TurnMix::MakeUserTurn(const std::string& session_id,
                            const std::string& turn_id, v1::Turn* turn,
                            bool* is_praise) {
   *is_praise = praise_(rng_);
-  if (*is_praise) {
-    MakePraiseTurn(session_id, turn_id, turn);
-    return;
-  }
-  turn->Clear();
-  turn->set_session_id(session_id);
-  turn->set_turn_id(turn_id);
-  turn->set_role(v1::ROLE_USER);
-  turn->set_text(user_texts_[rng_() % user_texts_.size()]);
+  FillUserTurn(session_id, turn_id, *is_praise ? praise_texts_ : user_texts_,
+               turn);
 }
 
 void TurnMix::MakePraiseTurn(const std::string& session_id,
                              const std::string& turn_id, v1::Turn* turn) {
+  FillUserTurn(session_id, turn_id, praise_texts_, turn);
+}
+
+void TurnMix::FillUserTurn(const std::string& session_id,
+                           const std::string& turn_id,
+                           const std::vector<std::string>& texts,
+                           v1::Turn* turn) {
   turn->Clear();
   turn->set_session_id(session_id);
   turn->set_turn_id(turn_id);
   turn->set_role(v1::ROLE_USER);
-  turn->set_text(praise_texts_[rng_() % praise_texts_.size()]);
+  turn->set_text(texts[rng_() % texts.size()]);
 }
 
 void TurnMix::MakeAssistantTurn(const std::string& session_id,

@@ -35,6 +35,10 @@ class TurnMix {
                          const std::string& turn_id, v1::Turn* turn);
 
  private:
+  // A user turn whose text is drawn from `texts`.
+  void FillUserTurn(const std::string& session_id, const std::string& turn_id,
+                    const std::vector<std::string>& texts, v1::Turn* turn);
+
   std::mt19937_64 rng_;
   std::bernoulli_distribution praise_;
   std::vector<std::string> user_texts_;

@@ -23,6 +23,16 @@ struct Replayed {
   absl::Time received_at;
 };
 
+v1::Turn User(const std::string& session, const std::string& id,
+              const std::string& text) {
+  v1::Turn turn;
+  turn.set_session_id(session);
+  turn.set_turn_id(id);
+  turn.set_role(v1::ROLE_USER);
+  turn.set_text(text);
+  return turn;
+}
+
 v1::Turn Reply(const std::string& session, const std::string& id) {
   v1::Turn turn;
   turn.set_session_id(session);
@@ -60,11 +70,7 @@ TEST(SessionJournalTest, ReplaysAppendedTurnsInOrderWithTheirTimes) {
     auto journal = OpenJournal(Env::Default(), dir.path(), &replayed);
     ASSERT_TRUE(journal.ok()) << journal.status();
     EXPECT_TRUE(replayed.empty());
-    v1::Turn user;
-    user.set_session_id("s1");
-    user.set_turn_id("u1");
-    user.set_role(v1::ROLE_USER);
-    user.set_text("Why does my kettle whistle?");
+    const v1::Turn user = User("s1", "u1", "Why does my kettle whistle?");
     ASSERT_TRUE((*journal)
                     ->Append(1, *StoredTurn::FromTurn(user, kNow, ""), kNow)
                     .ok());
@@ -141,11 +147,7 @@ TEST(SessionJournalTest, SnapshotRebuildsTheWindowAfterCompaction) {
   {
     auto journal = OpenJournal(Env::Default(), dir.path(), &replayed);
     ASSERT_TRUE(journal.ok());
-    v1::Turn user;
-    user.set_session_id("s");
-    user.set_turn_id("u1");
-    user.set_role(v1::ROLE_USER);
-    user.set_text("Question?");
+    v1::Turn user = User("s", "u1", "Question?");
     for (const TurnPtr& turn :
          {StoredTurn::FromTurn(user), StoredTurn::FromTurn(Reply("s", "a1"))}) {
       window.Apply(turn);
