@@ -57,13 +57,16 @@ std::string PersonaRegex(absl::string_view persona) {
   return absl::StrCat("(?:", absl::StrJoin(words, "\\s+"), ")");
 }
 
+constexpr absl::string_view kPrefilterMark = "{prefilter}";
+
 // Expands {name} placeholders: macros and {persona} now, {start} and {end}
-// kept for the per-mode substitution. Braces that do not hold an identifier
-// (counted repetition such as {2,3}) are left alone.
+// kept for the per-mode substitution. {prefilter} is kept when
+// `allow_prefilter_mark` (rules), an error elsewhere. Braces that do not hold
+// an identifier (counted repetition such as {2,3}) are left alone.
 absl::StatusOr<std::string> ExpandPlaceholders(
     absl::string_view regex,
     const absl::flat_hash_map<std::string, std::string>& macros,
-    const std::string& persona_regex, int line) {
+    const std::string& persona_regex, bool allow_prefilter_mark, int line) {
   std::string out;
   size_t i = 0;
   while (i < regex.size()) {
@@ -89,6 +92,13 @@ absl::StatusOr<std::string> ExpandPlaceholders(
             out += persona_regex;
           } else if (name == "start" || name == "end") {
             absl::StrAppend(&out, "{", name, "}");
+          } else if (name == "prefilter") {
+            if (!allow_prefilter_mark) {
+              return LineError(line,
+                               "{prefilter} belongs in a praise or criticism "
+                               "rule, not in a define or a guard");
+            }
+            absl::StrAppend(&out, kPrefilterMark);
           } else {
             auto it = macros.find(std::string(name));
             if (it == macros.end()) {
@@ -137,6 +147,60 @@ absl::Status CheckNoBareAnchors(absl::string_view regex, int line) {
     }
   }
   return absl::OkStatus();
+}
+
+// Where a rule's {prefilter} mark is: npos when it has none. The mark must
+// stand at most once, outside every group, in a regex without a top-level
+// '|': only there is the rest of the rule a sound prefilter (every match of
+// the rule contains a match of the rest).
+absl::StatusOr<size_t> FindPrefilterMark(absl::string_view regex, int line) {
+  size_t mark = absl::string_view::npos;
+  bool top_level_alternation = false;
+  int depth = 0;
+  bool in_class = false;
+  for (size_t i = 0; i < regex.size(); ++i) {
+    char c = regex[i];
+    if (c == '\\') {
+      ++i;
+      continue;
+    }
+    if (in_class) {
+      if (c == ']') in_class = false;
+      continue;
+    }
+    if (c == '[') {
+      in_class = true;
+      if (i + 1 < regex.size() && regex[i + 1] == '^') ++i;
+      if (i + 1 < regex.size() && regex[i + 1] == ']') ++i;
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')') {
+      --depth;
+    } else if (c == '|' && depth == 0) {
+      top_level_alternation = true;
+    } else if (absl::StartsWith(regex.substr(i), kPrefilterMark)) {
+      if (mark != absl::string_view::npos) {
+        return LineError(line, "{prefilter} more than once in a rule");
+      }
+      if (depth != 0) {
+        return LineError(line,
+                         "{prefilter} inside a group; it must stand "
+                         "at the top level of the rule");
+      }
+      mark = i;
+      i += kPrefilterMark.size() - 1;
+    }
+  }
+  if (mark == absl::string_view::npos) return mark;
+  if (top_level_alternation) {
+    return LineError(line,
+                     "{prefilter} in a rule with a top-level '|'; "
+                     "wrap the alternatives in (?:...) first");
+  }
+  if (mark + kPrefilterMark.size() == regex.size()) {
+    return LineError(line, "nothing after {prefilter}");
+  }
+  return mark;
 }
 
 std::string ReplaceBoundaries(absl::string_view regex, absl::string_view start,
@@ -245,7 +309,8 @@ absl::StatusOr<RuleFile> ParseRuleFile(absl::string_view text,
         return LineError(line_no, absl::StrCat("'", name, "' defined twice"));
       }
       absl::StatusOr<std::string> expanded =
-          ExpandPlaceholders(regex, macros, persona_regex, line_no);
+          ExpandPlaceholders(regex, macros, persona_regex,
+                             /*allow_prefilter_mark=*/false, line_no);
       if (!expanded.ok()) return expanded.status();
       macros[std::string(name)] = absl::StrCat("(?:", *expanded, ")");
       continue;
@@ -278,7 +343,8 @@ absl::StatusOr<RuleFile> ParseRuleFile(absl::string_view text,
       absl::string_view regex = absl::StripAsciiWhitespace(rest);
       if (regex.empty()) return LineError(line_no, "guard without a regex");
       absl::StatusOr<std::string> expanded =
-          ExpandPlaceholders(regex, macros, persona_regex, line_no);
+          ExpandPlaceholders(regex, macros, persona_regex,
+                             /*allow_prefilter_mark=*/false, line_no);
       if (!expanded.ok()) return expanded.status();
       // A guard sees a plain piece of text: its boundaries are ^ and $.
       guard.regex = ReplaceBoundaries(*expanded, "^", "$");
@@ -294,13 +360,22 @@ absl::StatusOr<RuleFile> ParseRuleFile(absl::string_view text,
     absl::string_view regex = absl::StripAsciiWhitespace(rest);
     if (regex.empty()) return LineError(line_no, "rule without a regex");
     absl::StatusOr<std::string> expanded =
-        ExpandPlaceholders(regex, macros, persona_regex, line_no);
+        ExpandPlaceholders(regex, macros, persona_regex,
+                           /*allow_prefilter_mark=*/true, line_no);
     if (!expanded.ok()) return expanded.status();
     absl::Status anchors = CheckNoBareAnchors(*expanded, line_no);
     if (!anchors.ok()) return anchors;
-    rule.sentence_regex = ReplaceBoundaries(*expanded, "^", "$");
+    absl::StatusOr<size_t> mark = FindPrefilterMark(*expanded, line_no);
+    if (!mark.ok()) return mark.status();
+    std::string whole = *expanded;
+    absl::string_view screened = whole;
+    if (*mark != absl::string_view::npos) {
+      whole.erase(*mark, kPrefilterMark.size());
+      screened = absl::string_view(whole).substr(*mark);
+    }
+    rule.sentence_regex = ReplaceBoundaries(whole, "^", "$");
     rule.prefilter_regex =
-        ReplaceBoundaries(*expanded, kPrefilterStart, kPrefilterEnd);
+        ReplaceBoundaries(screened, kPrefilterStart, kPrefilterEnd);
     file.rules.push_back(std::move(rule));
   }
 

@@ -35,7 +35,8 @@ struct RuleSpec {
   // Matched against one sentence: {start} -> ^, {end} -> $.
   std::string sentence_regex;
   // Matched against the whole message as a cheap prefilter: every sentence
-  // match is also a match of this regex somewhere in the message.
+  // match is also a match of this regex somewhere in the message. It is the
+  // rule from its {prefilter} mark on, or the whole rule.
   std::string prefilter_regex;
 };
 

@@ -283,6 +283,46 @@ TEST(PraiseDetectorRulesTest, StartAndEndAreSentenceBoundaries) {
             FeedbackKind::kNone);
 }
 
+TEST(PraiseDetectorRulesTest, PrefilterMarkLeavesVerdictsAlone) {
+  // The same rule with and without {prefilter}: the mark only narrows what
+  // the whole-message prefilter looks for, never what a sentence must hold.
+  const std::string body =
+      "criticism made_up \\b(?:you|it)\\W+(?:\\w+\\W+){0,3}?MARK"
+      "(made\\s+(?:that|it)\\s+up)\n";
+  std::string marked = "# ftcapture-rules v1\n" + body;
+  marked.replace(marked.find("MARK"), 4, "{prefilter}");
+  std::string plain = "# ftcapture-rules v1\n" + body;
+  plain.erase(plain.find("MARK"), 4);
+  absl::StatusOr<std::unique_ptr<PraiseDetector>> with_mark =
+      PraiseDetector::Create(marked, "Timmy");
+  absl::StatusOr<std::unique_ptr<PraiseDetector>> without_mark =
+      PraiseDetector::Create(plain, "Timmy");
+  ASSERT_TRUE(with_mark.ok()) << with_mark.status();
+  ASSERT_TRUE(without_mark.ok()) << without_mark.status();
+
+  for (const char* message : {
+           "You totally made that up.",
+           "I think it just made it up",
+           "I made that up.",               // no subject the rule wants
+           "It rained. Then made that up",  // the subject is a sentence back
+           "you said five more words then made that up",  // gap too long
+           "made it up",
+       }) {
+    SCOPED_TRACE(message);
+    Verdict marked_verdict = (*with_mark)->Detect(message);
+    Verdict plain_verdict = (*without_mark)->Detect(message);
+    EXPECT_EQ(marked_verdict.kind, plain_verdict.kind);
+    EXPECT_EQ(marked_verdict.evidence, plain_verdict.evidence);
+  }
+  EXPECT_EQ((*with_mark)->Detect("You totally made that up.").kind,
+            FeedbackKind::kCriticism);
+  EXPECT_EQ((*with_mark)->Detect("You totally made that up.").evidence,
+            "made that up");
+  EXPECT_EQ((*with_mark)->Detect("I made that up.").kind, FeedbackKind::kNone);
+  EXPECT_EQ((*with_mark)->Detect("It rained. Then made that up").kind,
+            FeedbackKind::kNone);
+}
+
 struct BadRules {
   const char* text;
   const char* message_part;

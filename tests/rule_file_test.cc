@@ -1,0 +1,87 @@
+#include "src/rule_file.h"
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace ftcapture {
+namespace {
+
+using ::testing::HasSubstr;
+
+absl::StatusOr<RuleFile> Parse(const std::string& body) {
+  return ParseRuleFile("# ftcapture-rules v1\n" + body, "Timmy");
+}
+
+TEST(RuleFileTest, WithoutPrefilterMarkThePrefilterIsTheWholeRule) {
+  absl::StatusOr<RuleFile> file = Parse("praise ok \\byou\\s+(rock){end}\n");
+  ASSERT_TRUE(file.ok()) << file.status();
+  ASSERT_EQ(file->rules.size(), 1u);
+  EXPECT_EQ(file->rules[0].sentence_regex, "\\byou\\s+(rock)$");
+  EXPECT_EQ(file->rules[0].prefilter_regex, "\\byou\\s+(rock)(?:$|\\s)");
+}
+
+TEST(RuleFileTest, PrefilterMarkCutsOnlyThePrefilter) {
+  absl::StatusOr<RuleFile> file = Parse(
+      "define SUBJ (?:you|it)\n"
+      "criticism made_up {start}{SUBJ}\\s+(?:\\w+\\s+){0,3}{prefilter}"
+      "(made\\s+\\w+\\s+up){end}\n");
+  ASSERT_TRUE(file.ok()) << file.status();
+  ASSERT_EQ(file->rules.size(), 1u);
+  // The sentence still needs the subject; the message prefilter does not.
+  EXPECT_EQ(file->rules[0].sentence_regex,
+            "^(?:(?:you|it))\\s+(?:\\w+\\s+){0,3}(made\\s+\\w+\\s+up)$");
+  EXPECT_EQ(file->rules[0].prefilter_regex, "(made\\s+\\w+\\s+up)(?:$|\\s)");
+}
+
+struct BadMark {
+  const char* body;
+  const char* message_part;
+};
+
+class RuleFileBadMarkTest : public ::testing::TestWithParam<BadMark> {};
+
+TEST_P(RuleFileBadMarkTest, InvalidArgumentNamingTheLine) {
+  absl::StatusOr<RuleFile> file = Parse(GetParam().body);
+  ASSERT_FALSE(file.ok());
+  EXPECT_EQ(file.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(file.status().message()),
+              HasSubstr(GetParam().message_part));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Errors, RuleFileBadMarkTest,
+    ::testing::Values(
+        // A cut inside a group would leave an unbalanced regex.
+        BadMark{"praise p (?:you{prefilter}\\s+rock)\n",
+                "rules line 2: {prefilter} inside a group"},
+        // With a top-level '|' the rest covers only the last alternative.
+        BadMark{"praise p wow|you{prefilter}\\s+rock\n",
+                "rules line 2: {prefilter} in a rule with a top-level '|'"},
+        BadMark{"praise p a{prefilter}b{prefilter}c\n",
+                "rules line 2: {prefilter} more than once"},
+        // An empty prefilter would pass every message.
+        BadMark{"praise p you\\s+rock{prefilter}\n",
+                "rules line 2: nothing after {prefilter}"},
+        BadMark{"define D a{prefilter}b\npraise p {D}\n",
+                "rules line 2: {prefilter} belongs in a praise or criticism"},
+        BadMark{"praise p rock\nguard g before * x{prefilter}y\n",
+                "rules line 3: {prefilter} belongs in a praise or criticism"}));
+
+TEST(RuleFileTest, MarkInAClassOrEscapedIsLiteralText) {
+  absl::StatusOr<RuleFile> file = Parse(
+      "praise in_class x[{prefilter}]\n"
+      "praise escaped  y\\{prefilter}\n");
+  ASSERT_TRUE(file.ok()) << file.status();
+  ASSERT_EQ(file->rules.size(), 2u);
+  EXPECT_EQ(file->rules[0].sentence_regex, "x[{prefilter}]");
+  EXPECT_EQ(file->rules[0].prefilter_regex, "x[{prefilter}]");
+  EXPECT_EQ(file->rules[1].sentence_regex, "y\\{prefilter}");
+  EXPECT_EQ(file->rules[1].prefilter_regex, "y\\{prefilter}");
+}
+
+}  // namespace
+}  // namespace ftcapture
