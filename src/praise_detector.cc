@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -15,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "re2/re2.h"
 #include "re2/set.h"
+#include "src/core_split.h"
 #include "src/rule_file.h"
 #include "src/sentence_splitter.h"
 
@@ -44,10 +46,20 @@ RE2::Options MatchOptions() {
 
 constexpr int kScopeCount = static_cast<int>(GuardScope::kMessage) + 1;
 
+// A rule cut around its core (src/core_split.h), each part compiled on its
+// own; a part that can only match the empty string is left null.
+struct CoreParts {
+  std::unique_ptr<RE2> before;          // anchored at the match's start
+  std::unique_ptr<RE2> core_and_after;  // must then reach the match's end
+  std::unique_ptr<RE2> core;            // anchored at the core's start
+  std::unique_ptr<RE2> after;           // must then reach the match's end
+};
+
 struct CompiledRule {
   FeedbackKind kind;
   std::string name;
   std::unique_ptr<RE2> regex;  // sentence mode; group 1 (if any) = the core
+  std::unique_ptr<CoreParts> parts;  // null: RE2 finds group 1 itself
   // Per scope: the guards that target this rule (indices into guards_, in
   // file order) and all of them as one alternation, so that the common case,
   // no veto, costs one match per scope. Rules with the same guards share the
@@ -86,6 +98,31 @@ bool Targets(const GuardSpec& guard, const RuleSpec& rule) {
     }
   }
   return false;
+}
+
+// The parts of `sentence_regex` around its core, or null when it does not
+// split (or a part does not compile on its own: RE2 then finds the group).
+std::unique_ptr<CoreParts> CompileCoreParts(absl::string_view sentence_regex,
+                                            const RE2::Options& options) {
+  std::optional<CoreSplit> split = SplitAtCore(sentence_regex);
+  if (!split.has_value()) return nullptr;
+  auto parts = std::make_unique<CoreParts>();
+  auto compile = [&](const std::string& regex, std::unique_ptr<RE2>* out) {
+    *out = std::make_unique<RE2>(Piece(regex), options);
+    return (*out)->ok();
+  };
+  if (!MatchesOnlyEmpty(split->before) &&
+      !(compile(split->before, &parts->before) &&
+        compile(absl::StrCat("(?:", split->core, ")(?:", split->after, ")"),
+                &parts->core_and_after))) {
+    return nullptr;
+  }
+  if (!MatchesOnlyEmpty(split->after) &&
+      !(compile(split->core, &parts->core) &&
+        compile(split->after, &parts->after))) {
+    return nullptr;
+  }
+  return parts;
 }
 
 absl::Status BadRegex(const char* what, const std::string& name, int line,
@@ -129,6 +166,7 @@ class RegexPraiseDetector : public PraiseDetector {
       if (!rule.regex->ok()) {
         return BadRegex("rule", spec.name, spec.line, rule.regex->error());
       }
+      rule.parts = CompileCoreParts(spec.sentence_regex, options);
       std::string error;
       if (detector->prefilter_->Add(Piece(spec.prefilter_regex), &error) < 0) {
         return BadRegex("rule", spec.name, spec.line, error);
@@ -261,6 +299,67 @@ class RegexPraiseDetector : public PraiseDetector {
     return first;
   }
 
+  // The first match of `rule` in `text` at or after `pos`, and its core
+  // (group 1, or the whole match without one).
+  bool NextMatch(const CompiledRule& rule, const re2::StringPiece& text,
+                 size_t pos, re2::StringPiece* match,
+                 re2::StringPiece* core) const {
+    if (rule.parts != nullptr) {
+      if (!rule.regex->Match(text, pos, text.size(), RE2::UNANCHORED, match,
+                             1)) {
+        return false;
+      }
+      if (CoreByParts(*rule.parts, text, *match, core)) return true;
+    }
+    re2::StringPiece groups[2];
+    const int wanted = std::min(rule.regex->NumberOfCapturingGroups(), 1) + 1;
+    if (!rule.regex->Match(text, pos, text.size(), RE2::UNANCHORED, groups,
+                           wanted)) {
+      return false;
+    }
+    *match = groups[0];
+    *core = wanted == 2 && groups[1].data() != nullptr ? groups[1] : groups[0];
+    return true;
+  }
+
+  // Group 1 of `match` from DFA runs of the rule's parts, which is what RE2's
+  // leftmost-first choice gives (src/core_split.h): the first parse of the
+  // part before the core, if the rest can follow it; then the first parse of
+  // the core, if the part after it can follow. False when the rest cannot
+  // follow a first parse; the caller then asks RE2 for the group.
+  static bool CoreByParts(const CoreParts& parts, const re2::StringPiece& text,
+                          const re2::StringPiece& match,
+                          re2::StringPiece* core) {
+    const size_t begin = match.data() - text.data();
+    const size_t end = begin + match.size();
+    size_t core_begin = begin;
+    size_t core_end = end;
+    re2::StringPiece part;
+    if (parts.before != nullptr) {
+      if (!parts.before->Match(text, begin, end, RE2::ANCHOR_START, &part, 1)) {
+        return false;
+      }
+      core_begin = begin + part.size();
+      if (!parts.core_and_after->Match(text, core_begin, end, RE2::ANCHOR_BOTH,
+                                       nullptr, 0)) {
+        return false;
+      }
+    }
+    if (parts.after != nullptr) {
+      if (!parts.core->Match(text, core_begin, end, RE2::ANCHOR_START, &part,
+                             1)) {
+        return false;
+      }
+      core_end = core_begin + part.size();
+      if (!parts.after->Match(text, core_end, end, RE2::ANCHOR_BOTH, nullptr,
+                              0)) {
+        return false;
+      }
+    }
+    *core = re2::StringPiece(text.data() + core_begin, core_end - core_begin);
+    return true;
+  }
+
   // Tries `rule` on `sentence` (a view into `message`): the first match that
   // no guard vetoes decides; otherwise the first veto is reported. Words that
   // an earlier (more specific) rule matched and a guard vetoed stay vetoed:
@@ -271,17 +370,12 @@ class RegexPraiseDetector : public PraiseDetector {
                     std::vector<VetoedSpan>* vetoed_spans) const {
     Verdict verdict;
     const re2::StringPiece text = Piece(sentence);
-    const int groups = std::min(rule.regex->NumberOfCapturingGroups(), 1);
-    re2::StringPiece match[2];
+    re2::StringPiece match;
+    re2::StringPiece core;
     size_t pos = 0;
     for (int attempt = 0; attempt < kMaxMatchesPerRule && pos <= text.size();
          ++attempt) {
-      if (!rule.regex->Match(text, pos, text.size(), RE2::UNANCHORED, match,
-                             groups + 1)) {
-        break;
-      }
-      re2::StringPiece core = match[0];
-      if (groups == 1 && match[1].data() != nullptr) core = match[1];
+      if (!NextMatch(rule, text, pos, &match, &core)) break;
       const size_t core_begin = core.data() - sentence.data();
       const size_t core_end = core_begin + core.size();
 
@@ -309,7 +403,7 @@ class RegexPraiseDetector : public PraiseDetector {
         verdict.evidence = std::string(core.data(), core.size());
       }
       // Look for a later match of the same rule in this sentence.
-      const size_t match_begin = match[0].data() - text.data();
+      const size_t match_begin = match.data() - text.data();
       pos = match_begin + 1;
     }
     return verdict;

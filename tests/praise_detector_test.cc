@@ -18,6 +18,8 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "re2/re2.h"
+#include "src/rule_file.h"
 
 namespace ftcapture {
 namespace {
@@ -321,6 +323,65 @@ TEST(PraiseDetectorRulesTest, PrefilterMarkLeavesVerdictsAlone) {
   EXPECT_EQ((*with_mark)->Detect("I made that up.").kind, FeedbackKind::kNone);
   EXPECT_EQ((*with_mark)->Detect("It rained. Then made that up").kind,
             FeedbackKind::kNone);
+}
+
+// The detector finds a rule's core from DFA runs of the parts around it
+// (src/core_split.h) and asks RE2 for group 1 only when that does not work.
+// Either way the evidence must be RE2's own group 1.
+TEST(PraiseDetectorRulesTest, EvidenceIsRE2sGroupOne) {
+  const char* const kRules[] = {
+      // Greedy lead-in whose words can also start the core.
+      "{start}\\W*(?:(?:oh|wow|so|good)\\W+)*((?:so\\s+)*(?:wow|good|so "
+      "good)(?:\\s+one)?)(?:\\W+(?:wow|thanks|one))*\\W*{end}",
+      // A lazy gap: the first parse of the part before the core is too short.
+      "\\b(?:that|it)\\s+was\\s+(?:\\w+\\s+){0,3}?((?:good|great)(?:\\s+\\w+)"
+      "?\\s+(?:one|answer))\\b",
+      // Alternatives before and inside the core that overlap.
+      "\\b(?:a|a\\s+b)\\s+(b\\s+c|c|b)(?:\\s+c)?\\b",
+      // Only assertions around the core; and a core at the very end.
+      "\\b(good\\s+one)\\b",
+      "\\byou\\s+(?:are\\s+)*(great|are\\s+great)",
+  };
+  const char* const kMessages[] = {
+      "Wow, good one, thanks",
+      "so so good one wow",
+      "good good one",
+      "oh so good",
+      "Good, wow",
+      "that was a great answer",
+      "it was really a good good one",
+      "that was good great answer",
+      "that was one two three four good one",
+      "a b c",
+      "a b b c",
+      "a c c",
+      "x a b",
+      "good one",
+      "you are are great",
+      "you are great",
+  };
+  for (const char* regex : kRules) {
+    const std::string text =
+        absl::StrCat("# ftcapture-rules v1\npraise r ", regex, "\n");
+    absl::StatusOr<RuleFile> file = ParseRuleFile(text, "Timmy");
+    ASSERT_TRUE(file.ok()) << file.status();
+    RE2::Options options;
+    options.set_case_sensitive(false);
+    const RE2 reference(file->rules[0].sentence_regex, options);
+    ASSERT_TRUE(reference.ok()) << reference.error();
+    absl::StatusOr<std::unique_ptr<PraiseDetector>> detector =
+        PraiseDetector::Create(text, "Timmy");
+    ASSERT_TRUE(detector.ok()) << detector.status();
+    for (const char* message : kMessages) {
+      SCOPED_TRACE(absl::StrCat(regex, " on '", message, "'"));
+      std::string group;
+      const bool matched = RE2::PartialMatch(message, reference, &group);
+      Verdict verdict = (*detector)->Detect(message);
+      EXPECT_EQ(verdict.kind,
+                matched ? FeedbackKind::kPraise : FeedbackKind::kNone);
+      EXPECT_EQ(verdict.evidence, group);
+    }
+  }
 }
 
 struct BadRules {

@@ -1,0 +1,109 @@
+#include "src/core_split.h"
+
+#include <cstddef>
+
+#include "absl/strings/match.h"
+
+namespace ftcapture {
+
+std::optional<CoreSplit> SplitAtCore(absl::string_view regex) {
+  constexpr size_t kNone = absl::string_view::npos;
+  size_t open = kNone;   // the group's '('
+  size_t close = kNone;  // its ')'
+  int depth = 0;
+  bool in_class = false;
+  for (size_t i = 0; i < regex.size(); ++i) {
+    const char c = regex[i];
+    if (c == '\\') {
+      if (i + 1 < regex.size() && regex[i + 1] == 'Q') {
+        // \Q...\E is literal text, parentheses included.
+        const size_t end = regex.find("\\E", i + 2);
+        if (end == absl::string_view::npos) return std::nullopt;
+        i = end + 1;
+      } else {
+        ++i;
+      }
+      continue;
+    }
+    if (in_class) {
+      if (c == '[' && i + 1 < regex.size() && regex[i + 1] == ':') {
+        // [:alpha:] inside a class: its ']' does not close the class.
+        const size_t end = regex.find(":]", i + 2);
+        if (end == absl::string_view::npos) return std::nullopt;
+        i = end + 1;
+      } else if (c == ']') {
+        in_class = false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '[':
+        in_class = true;
+        // A ']' right after '[' or '[^' is a literal member.
+        if (i + 1 < regex.size() && regex[i + 1] == '^') ++i;
+        if (i + 1 < regex.size() && regex[i + 1] == ']') ++i;
+        break;
+      case '(': {
+        const absl::string_view rest = regex.substr(i);
+        const bool capturing =
+            !absl::StartsWith(rest, "(?") || absl::StartsWith(rest, "(?P<");
+        if (capturing && open == kNone) {
+          if (depth != 0) return std::nullopt;  // group 1 is nested
+          open = i;
+        } else if (!capturing && depth == 0) {
+          // "(?i)" changes the flags of everything after it: cut there, the
+          // parts would no longer mean what they meant in the whole.
+          const size_t end = rest.find_first_of(":)");
+          if (end != absl::string_view::npos && rest[end] == ')') {
+            return std::nullopt;
+          }
+        }
+        ++depth;
+        break;
+      }
+      case ')':
+        --depth;
+        if (depth == 0 && open != kNone && close == kNone) {
+          close = i;
+          // A quantified group is not "before, core, after" in turn.
+          if (i + 1 < regex.size() &&
+              absl::string_view("*+?{").find(regex[i + 1]) !=
+                  absl::string_view::npos) {
+            return std::nullopt;
+          }
+        }
+        break;
+      case '|':
+        if (depth == 0) return std::nullopt;
+        break;
+      default:
+        break;
+    }
+  }
+  if (close == kNone || depth != 0 || in_class) return std::nullopt;
+  CoreSplit split;
+  split.before = std::string(regex.substr(0, open));
+  const size_t core_begin = absl::StartsWith(regex.substr(open), "(?P<")
+                                ? regex.find('>', open) + 1
+                                : open + 1;
+  split.core = std::string(regex.substr(core_begin, close - core_begin));
+  split.after = std::string(regex.substr(close + 1));
+  return split;
+}
+
+bool MatchesOnlyEmpty(absl::string_view regex) {
+  while (!regex.empty()) {
+    if (regex[0] == '^' || regex[0] == '$') {
+      regex.remove_prefix(1);
+    } else if (regex.size() >= 2 && regex[0] == '\\' &&
+               absl::string_view("bBAz").find(regex[1]) !=
+                   absl::string_view::npos) {
+      regex.remove_prefix(2);
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace ftcapture
