@@ -3,13 +3,56 @@
 #include <cstddef>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
 
 namespace ftcapture {
+
+namespace {
+
+// The counts of a lazy quantifier that is all of `quantifier` ("*?", "+?",
+// "{2}?", "{0,4}?", "{1,}?"); nullopt for anything else.
+std::optional<LazyGap> ParseLazyGap(absl::string_view quantifier) {
+  LazyGap gap;
+  if (quantifier == "*?") {
+    gap.min = 0;
+    gap.max = -1;
+    return gap;
+  }
+  if (quantifier == "+?") {
+    gap.min = 1;
+    gap.max = -1;
+    return gap;
+  }
+  if (!absl::ConsumePrefix(&quantifier, "{") ||
+      !absl::ConsumeSuffix(&quantifier, "}?")) {
+    return std::nullopt;
+  }
+  const size_t comma = quantifier.find(',');
+  if (!absl::SimpleAtoi(quantifier.substr(0, comma), &gap.min)) {
+    return std::nullopt;
+  }
+  if (comma == absl::string_view::npos) {
+    gap.max = gap.min;
+  } else if (comma + 1 == quantifier.size()) {
+    gap.max = -1;
+  } else if (!absl::SimpleAtoi(quantifier.substr(comma + 1), &gap.max) ||
+             gap.max < gap.min) {
+    return std::nullopt;
+  }
+  if (gap.min < 0) return std::nullopt;
+  return gap;
+}
+
+}  // namespace
 
 std::optional<CoreSplit> SplitAtCore(absl::string_view regex) {
   constexpr size_t kNone = absl::string_view::npos;
   size_t open = kNone;   // the group's '('
   size_t close = kNone;  // its ')'
+  // The last top-level group before the core, [group_open, group_close].
+  size_t group_open = kNone;
+  size_t group_close = kNone;
   int depth = 0;
   bool in_class = false;
   for (size_t i = 0; i < regex.size(); ++i) {
@@ -50,7 +93,11 @@ std::optional<CoreSplit> SplitAtCore(absl::string_view regex) {
         if (capturing && open == kNone) {
           if (depth != 0) return std::nullopt;  // group 1 is nested
           open = i;
-        } else if (!capturing && depth == 0) {
+        } else if (depth == 0 && open == kNone) {
+          group_open = i;
+          group_close = kNone;
+        }
+        if (!capturing && depth == 0) {
           // "(?i)" changes the flags of everything after it: cut there, the
           // parts would no longer mean what they meant in the whole.
           const size_t end = rest.find_first_of(":)");
@@ -63,6 +110,7 @@ std::optional<CoreSplit> SplitAtCore(absl::string_view regex) {
       }
       case ')':
         --depth;
+        if (depth == 0 && open == kNone) group_close = i;
         if (depth == 0 && open != kNone && close == kNone) {
           close = i;
           // A quantified group is not "before, core, after" in turn.
@@ -88,6 +136,15 @@ std::optional<CoreSplit> SplitAtCore(absl::string_view regex) {
                                 : open + 1;
   split.core = std::string(regex.substr(core_begin, close - core_begin));
   split.after = std::string(regex.substr(close + 1));
+  if (group_close != kNone) {
+    split.gap =
+        ParseLazyGap(regex.substr(group_close + 1, open - group_close - 1));
+    if (split.gap.has_value()) {
+      split.gap->head = std::string(regex.substr(0, group_open));
+      split.gap->item =
+          std::string(regex.substr(group_open, group_close + 1 - group_open));
+    }
+  }
   return split;
 }
 

@@ -19,10 +19,24 @@ namespace ftcapture {
 // that `core` + `after` can complete, then the first parse of `core` that
 // `after` can complete. The detector finds the group that way with a few DFA
 // runs, where RE2 itself would run its NFA (1-4 us for a large rule).
+// When the part before the core ends with a lazy loop, before == head +
+// item + quantifier, e.g. "\\bthat\\s+was\\s+" + "(?:\\w+\\s+)" + "{0,4}?".
+// The loop's parses come in order: min items, then one more, and so on, each
+// item taking its own first parse; so where the first parse of the whole part
+// before is too short for the core, the detector walks the loop item by item
+// with DFA runs instead of asking RE2's NFA.
+struct LazyGap {
+  std::string head;
+  std::string item;
+  int min = 0;
+  int max = -1;  // -1: unbounded
+};
+
 struct CoreSplit {
   std::string before;
   std::string core;
   std::string after;
+  std::optional<LazyGap> gap;
 };
 
 // The split of `regex`, or nullopt when it has no such top-level group (the

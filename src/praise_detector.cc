@@ -53,6 +53,12 @@ struct CoreParts {
   std::unique_ptr<RE2> core_and_after;  // must then reach the match's end
   std::unique_ptr<RE2> core;            // anchored at the core's start
   std::unique_ptr<RE2> after;           // must then reach the match's end
+  // When `before` ends with a lazy loop (src/core_split.h): its head (null
+  // if it only matches the empty string) and item; `before` is then unused.
+  std::unique_ptr<RE2> gap_head;
+  std::unique_ptr<RE2> gap_item;
+  int gap_min = 0;
+  int gap_max = -1;
 };
 
 struct CompiledRule {
@@ -116,6 +122,18 @@ std::unique_ptr<CoreParts> CompileCoreParts(absl::string_view sentence_regex,
         compile(absl::StrCat("(?:", split->core, ")(?:", split->after, ")"),
                 &parts->core_and_after))) {
     return nullptr;
+  }
+  if (parts->before != nullptr && split->gap.has_value()) {
+    const LazyGap& gap = *split->gap;
+    std::unique_ptr<RE2> head;
+    std::unique_ptr<RE2> item;
+    if (compile(gap.item, &item) &&
+        (MatchesOnlyEmpty(gap.head) || compile(gap.head, &head))) {
+      parts->gap_head = std::move(head);
+      parts->gap_item = std::move(item);
+      parts->gap_min = gap.min;
+      parts->gap_max = gap.max;
+    }
   }
   if (!MatchesOnlyEmpty(split->after) &&
       !(compile(split->core, &parts->core) &&
@@ -335,7 +353,11 @@ class RegexPraiseDetector : public PraiseDetector {
     size_t core_begin = begin;
     size_t core_end = end;
     re2::StringPiece part;
-    if (parts.before != nullptr) {
+    if (parts.gap_item != nullptr) {
+      if (!CoreBeginAlongGap(parts, text, begin, end, &core_begin)) {
+        return false;
+      }
+    } else if (parts.before != nullptr) {
       if (!parts.before->Match(text, begin, end, RE2::ANCHOR_START, &part, 1)) {
         return false;
       }
@@ -358,6 +380,40 @@ class RegexPraiseDetector : public PraiseDetector {
     }
     *core = re2::StringPiece(text.data() + core_begin, core_end - core_begin);
     return true;
+  }
+
+  // Where the core starts when the part before it is head + a lazy loop:
+  // the head's first parse, then the loop's exits in the order a lazy loop
+  // prefers them (min items, then one more item, each by its first parse);
+  // the first exit that core + after can complete to `end` is RE2's choice.
+  // False when none does (RE2 would look at other parses: the caller asks
+  // it).
+  static bool CoreBeginAlongGap(const CoreParts& parts,
+                                const re2::StringPiece& text, size_t begin,
+                                size_t end, size_t* core_begin) {
+    re2::StringPiece part;
+    size_t pos = begin;
+    if (parts.gap_head != nullptr) {
+      if (!parts.gap_head->Match(text, begin, end, RE2::ANCHOR_START, &part,
+                                 1)) {
+        return false;
+      }
+      pos = begin + part.size();
+    }
+    for (int items = 0;; ++items) {
+      if (items >= parts.gap_min &&
+          parts.core_and_after->Match(text, pos, end, RE2::ANCHOR_BOTH, nullptr,
+                                      0)) {
+        *core_begin = pos;
+        return true;
+      }
+      if (items == parts.gap_max) return false;
+      if (!parts.gap_item->Match(text, pos, end, RE2::ANCHOR_START, &part, 1) ||
+          part.empty()) {
+        return false;
+      }
+      pos += part.size();
+    }
   }
 
   // Tries `rule` on `sentence` (a view into `message`): the first match that

@@ -48,6 +48,43 @@ TEST(CoreSplitTest, NoSplitWhereThePartsWouldMeanSomethingElse) {
   EXPECT_TRUE(SplitAtCore("(?:x|y)(a)(?:b|c)").has_value());  // nested |
 }
 
+TEST(CoreSplitTest, LazyLoopRightBeforeTheCore) {
+  std::optional<CoreSplit> split =
+      SplitAtCore("\\bthat\\s+(?:was|is)\\s+(?:\\w+\\s+){0,4}?(good)\\b");
+  ASSERT_TRUE(split.has_value());
+  ASSERT_TRUE(split->gap.has_value());
+  EXPECT_EQ(split->gap->head, "\\bthat\\s+(?:was|is)\\s+");
+  EXPECT_EQ(split->gap->item, "(?:\\w+\\s+)");
+  EXPECT_EQ(split->gap->min, 0);
+  EXPECT_EQ(split->gap->max, 4);
+
+  struct Counts {
+    const char* quantifier;
+    int min;
+    int max;
+  };
+  for (const Counts& counts :
+       {Counts{"*?", 0, -1}, Counts{"+?", 1, -1}, Counts{"{2}?", 2, 2},
+        Counts{"{1,}?", 1, -1}, Counts{"{1,3}?", 1, 3}}) {
+    SCOPED_TRACE(counts.quantifier);
+    split = SplitAtCore(std::string("x(?:a|b)") + counts.quantifier + "(c)");
+    ASSERT_TRUE(split.has_value());
+    ASSERT_TRUE(split->gap.has_value());
+    EXPECT_EQ(split->gap->head, "x");
+    EXPECT_EQ(split->gap->item, "(?:a|b)");
+    EXPECT_EQ(split->gap->min, counts.min);
+    EXPECT_EQ(split->gap->max, counts.max);
+  }
+  // Greedy loops, loops not right before the core, odd counts: no gap.
+  for (const char* regex : {"x(?:a)*(c)", "x(?:a){0,4}(c)", "(?:a)*?b(c)",
+                            "(?:a){4,2}?(c)", "(?:a){x}?(c)", "(c)"}) {
+    SCOPED_TRACE(regex);
+    split = SplitAtCore(regex);
+    ASSERT_TRUE(split.has_value());
+    EXPECT_FALSE(split->gap.has_value());
+  }
+}
+
 TEST(CoreSplitTest, MatchesOnlyEmpty) {
   EXPECT_TRUE(MatchesOnlyEmpty(""));
   EXPECT_TRUE(MatchesOnlyEmpty("\\b"));

@@ -336,6 +336,11 @@ TEST(PraiseDetectorRulesTest, EvidenceIsRE2sGroupOne) {
       // A lazy gap: the first parse of the part before the core is too short.
       "\\b(?:that|it)\\s+was\\s+(?:\\w+\\s+){0,3}?((?:good|great)(?:\\s+\\w+)"
       "?\\s+(?:one|answer))\\b",
+      // Lazy gaps with a minimum and without a maximum.
+      "\\bi\\s+(?:\\w+\\s+){1,2}?(like|love)\\s+(it|that)\\b",
+      "\\bso\\s+(?:\\w+\\s+)*?(good(?:\\s+good)?)\\b",
+      // A core that could also start before the minimum of items.
+      "\\bx\\s+(?:\\w+\\s+){1,2}?([\\w\\s]+)",
       // Alternatives before and inside the core that overlap.
       "\\b(?:a|a\\s+b)\\s+(b\\s+c|c|b)(?:\\s+c)?\\b",
       // Only assertions around the core; and a core at the very end.
@@ -359,6 +364,15 @@ TEST(PraiseDetectorRulesTest, EvidenceIsRE2sGroupOne) {
       "good one",
       "you are are great",
       "you are great",
+      "i really love it",
+      "i love it",
+      "i do really like that",
+      "i so so so love it",
+      "so very very good good",
+      "so good",
+      "so so good",
+      "x a b",
+      "x a b c d",
   };
   for (const char* regex : kRules) {
     const std::string text =
