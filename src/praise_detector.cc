@@ -234,7 +234,10 @@ class RegexPraiseDetector : public PraiseDetector {
     Verdict verdict;
     if (message.empty()) return verdict;
     // Almost every message stops here.
-    if (!RE2::PartialMatch(Piece(message), *any_rule_)) return verdict;
+    if (!any_rule_->Match(Piece(message), 0, message.size(), RE2::UNANCHORED,
+                          nullptr, 0)) {
+      return verdict;
+    }
     std::vector<int> candidates;
     RE2::Set::ErrorInfo error;
     if (!prefilter_->Match(Piece(message), &candidates, &error)) {
@@ -304,11 +307,15 @@ class RegexPraiseDetector : public PraiseDetector {
           text = message;
           break;
       }
-      if (!RE2::PartialMatch(Piece(text), *rule.any_guard[s])) continue;
+      if (!rule.any_guard[s]->Match(Piece(text), 0, text.size(),
+                                    RE2::UNANCHORED, nullptr, 0)) {
+        continue;
+      }
       // Rare: find which guard it was.
       for (int g : rule.guards[s]) {
         if (first >= 0 && g > first) break;
-        if (RE2::PartialMatch(Piece(text), *guards_[g].regex)) {
+        if (guards_[g].regex->Match(Piece(text), 0, text.size(),
+                                    RE2::UNANCHORED, nullptr, 0)) {
           first = g;
           break;
         }

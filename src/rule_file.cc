@@ -18,12 +18,18 @@ namespace ftcapture {
 namespace {
 
 // In the prefilter a sentence may start at the message start or after a
-// sentence terminator (or newline) followed by closing quotes and spaces; it
-// ends before whitespace or at the message end. Wider than the splitter on
-// purpose: the prefilter must never miss a sentence-level match.
+// sentence terminator (or newline) followed by closing quotes and spaces.
+// It may end where the splitter (src/sentence_splitter.cc) ends one: before
+// trailing whitespace at the message end, before whitespace that holds a
+// line break, or before whitespace that follows a terminator or closing
+// quote; all of those are non-word characters, so a word followed by a space
+// mid-message ("a great idea") is no sentence end. Wider than the splitter on
+// purpose: the prefilter must never miss a sentence-level match. The
+// whitespace is the splitter's (ASCII, vertical tab included).
 constexpr absl::string_view kPrefilterStart =
-    "(?:^|[.!?\\x{2026}\\n])[\\s\"'\\x{2019}\\x{201D})\\]]*";
-constexpr absl::string_view kPrefilterEnd = "(?:$|\\s)";
+    "(?:^|[.!?\\x{2026}\\n])[\\t\\n\\v\\f\\r \"'\\x{2019}\\x{201D})\\]]*";
+constexpr absl::string_view kPrefilterEnd =
+    "(?:[\\t\\n\\v\\f\\r ]*$|[\\t\\v\\f\\r ]*\\n|\\B[\\t\\n\\v\\f\\r ])";
 
 bool IsIdentifier(absl::string_view s) {
   if (s.empty() || absl::ascii_isdigit(s[0])) return false;

@@ -4,13 +4,18 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/string_view.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "re2/re2.h"
+#include "src/sentence_splitter.h"
 
 namespace ftcapture {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 absl::StatusOr<RuleFile> Parse(const std::string& body) {
   return ParseRuleFile("# ftcapture-rules v1\n" + body, "Timmy");
@@ -21,7 +26,40 @@ TEST(RuleFileTest, WithoutPrefilterMarkThePrefilterIsTheWholeRule) {
   ASSERT_TRUE(file.ok()) << file.status();
   ASSERT_EQ(file->rules.size(), 1u);
   EXPECT_EQ(file->rules[0].sentence_regex, "\\byou\\s+(rock)$");
-  EXPECT_EQ(file->rules[0].prefilter_regex, "\\byou\\s+(rock)(?:$|\\s)");
+  EXPECT_TRUE(
+      absl::StartsWith(file->rules[0].prefilter_regex, "\\byou\\s+(rock)"));
+  EXPECT_THAT(file->rules[0].prefilter_regex, Not(HasSubstr("{end}")));
+}
+
+// {end} in the prefilter: wherever the splitter can end a sentence, and not
+// after a word that a space and more words follow.
+TEST(RuleFileTest, PrefilterEndIsWhereTheSplitterEndsSentences) {
+  absl::StatusOr<RuleFile> file = Parse("praise ok \\b(great)[.!]*{end}\n");
+  ASSERT_TRUE(file.ok()) << file.status();
+  RE2::Options options;
+  options.set_case_sensitive(false);
+  const RE2 sentence(file->rules[0].sentence_regex, options);
+  const RE2 prefilter(file->rules[0].prefilter_regex, options);
+  for (const char* message :
+       {"great", "great  ", "Great!", "Great! Next one.", "great.\tnext",
+        "great \n next", "great\r\nnext", "ok. great\v", "(great!) fine",
+        "a great idea", "great, thanks", "greatness", "so great\tthen",
+        "great!then"}) {
+    SCOPED_TRACE(message);
+    bool in_a_sentence = false;
+    for (absl::string_view piece : SplitSentences(message)) {
+      in_a_sentence |= RE2::PartialMatch(
+          re2::StringPiece(piece.data(), piece.size()), sentence);
+    }
+    const bool screened = RE2::PartialMatch(message, prefilter);
+    // Sound: never misses a sentence match.
+    if (in_a_sentence) EXPECT_TRUE(screened);
+  }
+  EXPECT_TRUE(RE2::PartialMatch("Great! Next one.", prefilter));
+  EXPECT_TRUE(RE2::PartialMatch("ok. great\v", prefilter));
+  // Tight: a word followed by a space and more text ends no sentence.
+  EXPECT_FALSE(RE2::PartialMatch("a great idea", prefilter));
+  EXPECT_FALSE(RE2::PartialMatch("so great\tthen", prefilter));
 }
 
 TEST(RuleFileTest, PrefilterMarkCutsOnlyThePrefilter) {
@@ -34,7 +72,8 @@ TEST(RuleFileTest, PrefilterMarkCutsOnlyThePrefilter) {
   // The sentence still needs the subject; the message prefilter does not.
   EXPECT_EQ(file->rules[0].sentence_regex,
             "^(?:(?:you|it))\\s+(?:\\w+\\s+){0,3}(made\\s+\\w+\\s+up)$");
-  EXPECT_EQ(file->rules[0].prefilter_regex, "(made\\s+\\w+\\s+up)(?:$|\\s)");
+  EXPECT_TRUE(
+      absl::StartsWith(file->rules[0].prefilter_regex, "(made\\s+\\w+\\s+up)"));
 }
 
 struct BadMark {
