@@ -7,13 +7,17 @@
 namespace ftcapture {
 namespace {
 
-const RE2& Boundary() {
-  // A run of terminators (with closing quotes) before whitespace or the end,
-  // or a line break. No capturing groups: the whole match is found by the
-  // DFA alone, which keeps splitting cheap.
-  static const RE2* const kBoundary = new RE2(
-      "[.!?\\x{2026}]+[\"'\\x{2019}\\x{201D})\\]]*(?:\\s+|$)|\\s*\\n\\s*");
-  return *kBoundary;
+const RE2& SentenceAndBoundary() {
+  // Anchored at a sentence start: the shortest text up to the first boundary
+  // and the boundary itself, a run of terminators (with closing quotes)
+  // before whitespace or the end, or a line break. Anchored and without
+  // capturing groups, the match is found by one forward DFA run; the lazy
+  // prefix makes the boundary the leftmost one, as an unanchored search for
+  // it would find.
+  static const RE2* const kSentence = new RE2(
+      "(?s:.*?)(?:[.!?\\x{2026}]+[\"'\\x{2019}\\x{201D})\\]]*(?:\\s+|$)|"
+      "\\s*\\n\\s*)");
+  return *kSentence;
 }
 
 void AddTrimmed(absl::string_view piece,
@@ -29,17 +33,13 @@ std::vector<absl::string_view> SplitSentences(absl::string_view text) {
   const re2::StringPiece input(text.data(), text.size());
   size_t pos = 0;
   re2::StringPiece match;
-  while (pos < text.size() && Boundary().Match(input, pos, text.size(),
-                                               RE2::UNANCHORED, &match, 1)) {
-    const size_t match_begin = match.data() - text.data();
-    const size_t match_end = match_begin + match.size();
+  while (pos < text.size() &&
+         SentenceAndBoundary().Match(input, pos, text.size(), RE2::ANCHOR_START,
+                                     &match, 1)) {
     // The terminators stay with the sentence; the whitespace after them
-    // does not (a line-break boundary is all whitespace, so nothing stays).
-    const absl::string_view terminator = absl::StripTrailingAsciiWhitespace(
-        absl::string_view(match.data(), match.size()));
-    const size_t sentence_end = match_begin + terminator.size();
-    AddTrimmed(text.substr(pos, sentence_end - pos), &sentences);
-    pos = match_end;  // every boundary is non-empty, so this advances
+    // does not (trimming drops it, and a line-break boundary entirely).
+    AddTrimmed(text.substr(pos, match.size()), &sentences);
+    pos += match.size();  // every boundary is non-empty, so this advances
   }
   if (pos < text.size()) AddTrimmed(text.substr(pos), &sentences);
   return sentences;
