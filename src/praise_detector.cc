@@ -49,14 +49,14 @@ constexpr int kScopeCount = static_cast<int>(GuardScope::kMessage) + 1;
 // A rule cut around its core (src/core_split.h), each part compiled on its
 // own; a part that can only match the empty string is left null.
 struct CoreParts {
-  std::unique_ptr<RE2> before;          // anchored at the match's start
-  std::unique_ptr<RE2> core_and_after;  // must then reach the match's end
-  std::unique_ptr<RE2> core;            // anchored at the core's start
-  std::unique_ptr<RE2> after;           // must then reach the match's end
+  std::shared_ptr<const RE2> before;          // anchored at the match's start
+  std::shared_ptr<const RE2> core_and_after;  // must then reach the match's end
+  std::shared_ptr<const RE2> core;            // anchored at the core's start
+  std::shared_ptr<const RE2> after;           // must then reach the match's end
   // When `before` ends with a lazy loop (src/core_split.h): its head (null
   // if it only matches the empty string) and item; `before` is then unused.
-  std::unique_ptr<RE2> gap_head;
-  std::unique_ptr<RE2> gap_item;
+  std::shared_ptr<const RE2> gap_head;
+  std::shared_ptr<const RE2> gap_item;
   int gap_min = 0;
   int gap_max = -1;
 };
@@ -106,16 +106,26 @@ bool Targets(const GuardSpec& guard, const RuleSpec& rule) {
   return false;
 }
 
+// Compiled regexes by text, so that rules share the parts they have in
+// common (most end in the same {TAIL}).
+using RegexCache = absl::flat_hash_map<std::string, std::shared_ptr<const RE2>>;
+
 // The parts of `sentence_regex` around its core, or null when it does not
 // split (or a part does not compile on its own: RE2 then finds the group).
 std::unique_ptr<CoreParts> CompileCoreParts(absl::string_view sentence_regex,
-                                            const RE2::Options& options) {
+                                            const RE2::Options& options,
+                                            RegexCache* cache) {
   std::optional<CoreSplit> split = SplitAtCore(sentence_regex);
   if (!split.has_value()) return nullptr;
   auto parts = std::make_unique<CoreParts>();
-  auto compile = [&](const std::string& regex, std::unique_ptr<RE2>* out) {
-    *out = std::make_unique<RE2>(Piece(regex), options);
-    return (*out)->ok();
+  auto compile = [&](const std::string& regex,
+                     std::shared_ptr<const RE2>* out) {
+    std::shared_ptr<const RE2>& cached = (*cache)[regex];
+    if (cached == nullptr) {
+      cached = std::make_shared<const RE2>(Piece(regex), options);
+    }
+    *out = cached;
+    return cached->ok();
   };
   if (!MatchesOnlyEmpty(split->before) &&
       !(compile(split->before, &parts->before) &&
@@ -125,8 +135,8 @@ std::unique_ptr<CoreParts> CompileCoreParts(absl::string_view sentence_regex,
   }
   if (parts->before != nullptr && split->gap.has_value()) {
     const LazyGap& gap = *split->gap;
-    std::unique_ptr<RE2> head;
-    std::unique_ptr<RE2> item;
+    std::shared_ptr<const RE2> head;
+    std::shared_ptr<const RE2> item;
     if (compile(gap.item, &item) &&
         (MatchesOnlyEmpty(gap.head) || compile(gap.head, &head))) {
       parts->gap_head = std::move(head);
@@ -175,7 +185,8 @@ class RegexPraiseDetector : public PraiseDetector {
         std::make_unique<RE2::Set>(big_options, RE2::UNANCHORED);
     std::string any_rule;
     // Guard alternations by text: most rules have the same guards.
-    absl::flat_hash_map<std::string, std::shared_ptr<const RE2>> alternations;
+    RegexCache alternations;
+    RegexCache parts;
     for (const RuleSpec& spec : file.rules) {
       CompiledRule rule;
       rule.kind = spec.kind;
@@ -184,7 +195,7 @@ class RegexPraiseDetector : public PraiseDetector {
       if (!rule.regex->ok()) {
         return BadRegex("rule", spec.name, spec.line, rule.regex->error());
       }
-      rule.parts = CompileCoreParts(spec.sentence_regex, options);
+      rule.parts = CompileCoreParts(spec.sentence_regex, options, &parts);
       std::string error;
       if (detector->prefilter_->Add(Piece(spec.prefilter_regex), &error) < 0) {
         return BadRegex("rule", spec.name, spec.line, error);
