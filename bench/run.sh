@@ -210,7 +210,7 @@ if [ "$quick" = 0 ]; then
   echo "restart with 1 000 000 examples ($(du -sh "$dataset" | cut -f1)):" \
        "ready in$times s (median $(median "$times") s), peak RSS $((peak / 1024)) MB"
   detect="$("$BUILD_DIR/bench/detector_bench" \
-    --benchmark_filter='BM_DetectChatMix|BM_DetectLoadMix/threads:1$' \
+    --benchmark_filter='BM_DetectChatMix|BM_DetectLoadMix/real_time/threads:1$' \
     --benchmark_min_time=2 2>/dev/null |
     sed -n 's/^\(BM_[A-Za-z]*\).*bytes_per_second=\([0-9.]*[kMG]\/s\).*/\1 \2/p' |
     tr '\n' ' ')"
