@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/strip.h"
+#include "src/regex_syntax.h"
 
 namespace ftcapture {
 
@@ -53,82 +54,46 @@ std::optional<CoreSplit> SplitAtCore(absl::string_view regex) {
   // The last top-level group before the core, [group_open, group_close].
   size_t group_open = kNone;
   size_t group_close = kNone;
-  int depth = 0;
-  bool in_class = false;
-  for (size_t i = 0; i < regex.size(); ++i) {
+  bool splits = true;
+  auto no_split = [&] {
+    splits = false;
+    return false;
+  };
+  const bool well_formed = WalkRegexSyntax(regex, [&](size_t i, int depth) {
     const char c = regex[i];
-    if (c == '\\') {
-      if (i + 1 < regex.size() && regex[i + 1] == 'Q') {
-        // \Q...\E is literal text, parentheses included.
-        const size_t end = regex.find("\\E", i + 2);
-        if (end == absl::string_view::npos) return std::nullopt;
-        i = end + 1;
-      } else {
-        ++i;
+    if (c == '|' && depth == 0) return no_split();
+    if (c == '(') {
+      const absl::string_view rest = regex.substr(i);
+      const bool capturing =
+          !absl::StartsWith(rest, "(?") || absl::StartsWith(rest, "(?P<");
+      if (capturing && open == kNone) {
+        if (depth != 0) return no_split();  // group 1 is nested
+        open = i;
+      } else if (depth == 0 && open == kNone) {
+        group_open = i;
+        group_close = kNone;
       }
-      continue;
-    }
-    if (in_class) {
-      if (c == '[' && i + 1 < regex.size() && regex[i + 1] == ':') {
-        // [:alpha:] inside a class: its ']' does not close the class.
-        const size_t end = regex.find(":]", i + 2);
-        if (end == absl::string_view::npos) return std::nullopt;
-        i = end + 1;
-      } else if (c == ']') {
-        in_class = false;
+      // "(?i)" changes the flags of everything after it: cut there, the
+      // parts would no longer mean what they meant in the whole.
+      const size_t end = rest.find_first_of(":)");
+      if (!capturing && depth == 0 && end != kNone && rest[end] == ')') {
+        return no_split();
       }
-      continue;
-    }
-    switch (c) {
-      case '[':
-        in_class = true;
-        // A ']' right after '[' or '[^' is a literal member.
-        if (i + 1 < regex.size() && regex[i + 1] == '^') ++i;
-        if (i + 1 < regex.size() && regex[i + 1] == ']') ++i;
-        break;
-      case '(': {
-        const absl::string_view rest = regex.substr(i);
-        const bool capturing =
-            !absl::StartsWith(rest, "(?") || absl::StartsWith(rest, "(?P<");
-        if (capturing && open == kNone) {
-          if (depth != 0) return std::nullopt;  // group 1 is nested
-          open = i;
-        } else if (depth == 0 && open == kNone) {
-          group_open = i;
-          group_close = kNone;
+    } else if (c == ')' && depth == 0) {
+      if (open == kNone) {
+        group_close = i;
+      } else if (close == kNone) {
+        close = i;
+        // A quantified group is not "before, core, after" in turn.
+        if (i + 1 < regex.size() &&
+            absl::string_view("*+?{").find(regex[i + 1]) != kNone) {
+          return no_split();
         }
-        if (!capturing && depth == 0) {
-          // "(?i)" changes the flags of everything after it: cut there, the
-          // parts would no longer mean what they meant in the whole.
-          const size_t end = rest.find_first_of(":)");
-          if (end != absl::string_view::npos && rest[end] == ')') {
-            return std::nullopt;
-          }
-        }
-        ++depth;
-        break;
       }
-      case ')':
-        --depth;
-        if (depth == 0 && open == kNone) group_close = i;
-        if (depth == 0 && open != kNone && close == kNone) {
-          close = i;
-          // A quantified group is not "before, core, after" in turn.
-          if (i + 1 < regex.size() &&
-              absl::string_view("*+?{").find(regex[i + 1]) !=
-                  absl::string_view::npos) {
-            return std::nullopt;
-          }
-        }
-        break;
-      case '|':
-        if (depth == 0) return std::nullopt;
-        break;
-      default:
-        break;
     }
-  }
-  if (close == kNone || depth != 0 || in_class) return std::nullopt;
+    return true;
+  });
+  if (!splits || !well_formed || close == kNone) return std::nullopt;
   CoreSplit split;
   split.before = std::string(regex.substr(0, open));
   const size_t core_begin = absl::StartsWith(regex.substr(open), "(?P<")

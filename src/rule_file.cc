@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "re2/re2.h"
+#include "src/regex_syntax.h"
 
 namespace ftcapture {
 namespace {
@@ -128,29 +129,16 @@ absl::StatusOr<std::string> ExpandPlaceholders(
 // whole-message prefilter can widen them; a bare ^ or $ would silently mean
 // the message boundary there.
 absl::Status CheckNoBareAnchors(absl::string_view regex, int line) {
-  bool in_class = false;
-  for (size_t i = 0; i < regex.size(); ++i) {
-    char c = regex[i];
-    if (c == '\\') {
-      ++i;
-      continue;
-    }
-    if (in_class) {
-      if (c == ']') in_class = false;
-      continue;
-    }
-    if (c == '[') {
-      in_class = true;
-      // A ']' right after '[' or '[^' is a literal member.
-      if (i + 1 < regex.size() && regex[i + 1] == '^') ++i;
-      if (i + 1 < regex.size() && regex[i + 1] == ']') ++i;
-      continue;
-    }
-    if (c == '^' || c == '$') {
-      return LineError(line, absl::StrCat("bare '", std::string(1, c),
-                                          "' in a rule; use {start} / {end} "
-                                          "for sentence boundaries"));
-    }
+  char bare = 0;
+  WalkRegexSyntax(regex, [&](size_t i, int) {
+    if (regex[i] != '^' && regex[i] != '$') return true;
+    bare = regex[i];
+    return false;
+  });
+  if (bare != 0) {
+    return LineError(line, absl::StrCat("bare '", std::string(1, bare),
+                                        "' in a rule; use {start} / {end} "
+                                        "for sentence boundaries"));
   }
   return absl::OkStatus();
 }
@@ -161,43 +149,27 @@ absl::Status CheckNoBareAnchors(absl::string_view regex, int line) {
 // the rule contains a match of the rest).
 absl::StatusOr<size_t> FindPrefilterMark(absl::string_view regex, int line) {
   size_t mark = absl::string_view::npos;
+  int marks = 0;
+  int mark_depth = 0;
   bool top_level_alternation = false;
-  int depth = 0;
-  bool in_class = false;
-  for (size_t i = 0; i < regex.size(); ++i) {
-    char c = regex[i];
-    if (c == '\\') {
-      ++i;
-      continue;
-    }
-    if (in_class) {
-      if (c == ']') in_class = false;
-      continue;
-    }
-    if (c == '[') {
-      in_class = true;
-      if (i + 1 < regex.size() && regex[i + 1] == '^') ++i;
-      if (i + 1 < regex.size() && regex[i + 1] == ']') ++i;
-    } else if (c == '(') {
-      ++depth;
-    } else if (c == ')') {
-      --depth;
-    } else if (c == '|' && depth == 0) {
-      top_level_alternation = true;
-    } else if (absl::StartsWith(regex.substr(i), kPrefilterMark)) {
-      if (mark != absl::string_view::npos) {
-        return LineError(line, "{prefilter} more than once in a rule");
-      }
-      if (depth != 0) {
-        return LineError(line,
-                         "{prefilter} inside a group; it must stand "
-                         "at the top level of the rule");
-      }
+  WalkRegexSyntax(regex, [&](size_t i, int depth) {
+    if (regex[i] == '|' && depth == 0) top_level_alternation = true;
+    if (regex[i] == '{' && absl::StartsWith(regex.substr(i), kPrefilterMark) &&
+        marks++ == 0) {
       mark = i;
-      i += kPrefilterMark.size() - 1;
+      mark_depth = depth;
     }
+    return true;
+  });
+  if (marks == 0) return mark;
+  if (marks > 1) {
+    return LineError(line, "{prefilter} more than once in a rule");
   }
-  if (mark == absl::string_view::npos) return mark;
+  if (mark_depth != 0) {
+    return LineError(line,
+                     "{prefilter} inside a group; it must stand "
+                     "at the top level of the rule");
+  }
   if (top_level_alternation) {
     return LineError(line,
                      "{prefilter} in a rule with a top-level '|'; "

@@ -454,12 +454,16 @@ TEST(PraiseDetectorRulesTest, AnchorsInsideClassesAndEscapesAreFine) {
   const std::string rules =
       "# ftcapture-rules v1\n"
       "praise caret_class ([^x]ood\\$\\^)\n"
-      "praise repeat (w{2,3}ow)\n";
+      "praise repeat (w{2,3}ow)\n"
+      "praise quoted (\\Q10/10$\\E)\n"
+      "praise posix ([[:digit:]^$]+ stars)\n";
   absl::StatusOr<std::unique_ptr<PraiseDetector>> made =
       PraiseDetector::Create(rules, "Timmy");
   ASSERT_TRUE(made.ok()) << made.status();
   EXPECT_EQ((*made)->Detect("good$^").rule, "caret_class");
   EXPECT_EQ((*made)->Detect("wwwow").rule, "repeat");
+  EXPECT_EQ((*made)->Detect("10/10$").rule, "quoted");
+  EXPECT_EQ((*made)->Detect("5 stars").rule, "posix");
 }
 
 // --- files -------------------------------------------------------------------
