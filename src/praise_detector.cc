@@ -169,12 +169,17 @@ class RegexPraiseDetector : public PraiseDetector {
   static absl::StatusOr<std::unique_ptr<PraiseDetector>> Build(
       const RuleFile& file) {
     std::unique_ptr<RegexPraiseDetector> detector(new RegexPraiseDetector());
+    // Only a rule's own regex reports group 1 (when its parts cannot find
+    // it); everything else is asked "does it match" or for the whole match,
+    // and compiles smaller and runs a little faster without captures.
     const RE2::Options options = MatchOptions();
-    RE2::Options big_options = options;
+    RE2::Options no_capture = options;
+    no_capture.set_never_capture(true);
+    RE2::Options big_options = no_capture;
     big_options.set_max_mem(64 << 20);
 
     for (const GuardSpec& spec : file.guards) {
-      auto regex = std::make_unique<RE2>(Piece(spec.regex), options);
+      auto regex = std::make_unique<RE2>(Piece(spec.regex), no_capture);
       if (!regex->ok()) {
         return BadRegex("guard", spec.name, spec.line, regex->error());
       }
@@ -195,7 +200,7 @@ class RegexPraiseDetector : public PraiseDetector {
       if (!rule.regex->ok()) {
         return BadRegex("rule", spec.name, spec.line, rule.regex->error());
       }
-      rule.parts = CompileCoreParts(spec.sentence_regex, options, &parts);
+      rule.parts = CompileCoreParts(spec.sentence_regex, no_capture, &parts);
       std::string error;
       if (detector->prefilter_->Add(Piece(spec.prefilter_regex), &error) < 0) {
         return BadRegex("rule", spec.name, spec.line, error);
