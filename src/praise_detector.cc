@@ -33,6 +33,10 @@ namespace {
 // earlier ones ("not great, but that one was great").
 constexpr int kMaxMatchesPerRule = 8;
 
+// How many items of a lazy gap before a rule's core are walked with DFA runs
+// before RE2 is asked for the core instead (CoreBeginAlongGap).
+constexpr int kMaxGapItems = 16;
+
 re2::StringPiece Piece(absl::string_view s) {
   return re2::StringPiece(s.data(), s.size());
 }
@@ -430,7 +434,10 @@ class RegexPraiseDetector : public PraiseDetector {
         *core_begin = pos;
         return true;
       }
-      if (items == parts.gap_max) return false;
+      // Each step is a run over the rest of the match: a bounded number of
+      // them keeps the detector linear in the message (an unbounded "*?"
+      // gap falls back to RE2 after kMaxGapItems).
+      if (items == parts.gap_max || items == kMaxGapItems) return false;
       if (!parts.gap_item->Match(text, pos, end, RE2::ANCHOR_START, &part, 1) ||
           part.empty()) {
         return false;

@@ -373,6 +373,8 @@ TEST(PraiseDetectorRulesTest, EvidenceIsRE2sGroupOne) {
       "so so good",
       "x a b",
       "x a b c d",
+      // More items than the walk takes: RE2 finds this core.
+      "so a b c d e f g h i j k l m n o p q r s t good good",
   };
   for (const char* regex : kRules) {
     const std::string text =
