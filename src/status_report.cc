@@ -221,13 +221,48 @@ void AppendWarnings(const v1::GetStatsResponse& stats, absl::Time now,
   }
 }
 
+// "1 example", "3 examples", with thousands separators.
+std::string ExampleCount(int64_t n) {
+  return absl::StrCat(WithThousands(n), n == 1 ? " example" : " examples");
+}
+
+// The examples on the per-day timeline within kRateWindow of `now` (whole
+// days), and the start of the first of those days that has any.
+struct RecentPace {
+  int64_t examples = 0;
+  absl::Time since = absl::InfinitePast();
+};
+
+RecentPace PaceInRateWindow(const v1::GetStatsResponse& stats, absl::Time now) {
+  const std::string window_start = FormatDate(now - kRateWindow);
+  RecentPace pace;
+  for (const auto& [date, count] : SortedDays(stats)) {
+    // ISO dates sort as text.
+    if (date < window_start || count <= 0) continue;
+    if (pace.examples == 0) {
+      pace.since = ParseDay(date).value_or(now - kRateWindow);
+    }
+    pace.examples += count;
+  }
+  return pace;
+}
+
 }  // namespace
 
 double ExamplesPerWeek(const v1::GetStatsResponse& stats, absl::Time now) {
   absl::optional<absl::Time> first = FirstExampleTime(stats);
   if (stats.examples_total() <= 0 || !first.has_value()) return 0;
-  absl::Duration span = std::max(now - *first, absl::Hours(24));
-  return stats.examples_total() / (absl::ToDoubleHours(span) / (24 * 7));
+  constexpr double kHoursPerWeek = 24 * 7;
+  if (now - *first <= kRateWindow) {
+    absl::Duration span = std::max(now - *first, absl::Hours(24));
+    return stats.examples_total() / (absl::ToDoubleHours(span) / kHoursPerWeek);
+  }
+  // Older history: the pace since the first example of the last four
+  // weeks (a capture started today is not spread over four weeks).
+  const RecentPace pace = PaceInRateWindow(stats, now);
+  if (pace.examples == 0) return 0;
+  absl::Duration span = std::max(now - pace.since, absl::Hours(24));
+  return pace.examples / (absl::ToDoubleHours(span) / kHoursPerWeek);
 }
 
 std::string RenderStatusMarkdown(const v1::GetStatsResponse& stats,
@@ -309,13 +344,30 @@ std::string RenderStatusMarkdown(const v1::GetStatsResponse& stats,
   // --- progress -----------------------------------------------------------
   const double per_week = ExamplesPerWeek(stats, now);
   absl::StrAppend(&out, "\n## Progress\n\n");
-  if (per_week > 0) {
+  const bool whole_history = first.has_value() && now - *first <= kRateWindow;
+  const int window_days =
+      static_cast<int>(absl::ToInt64Hours(kRateWindow) / 24);
+  std::string no_rate = "no rate yet";
+  if (per_week > 0 && whole_history) {
+    absl::StrAppend(&out,
+                    absl::StrFormat("Rate: **%.1f examples per week** (%s in "
+                                    "%.1f days since %s).\n\n",
+                                    per_week, ExampleCount(total),
+                                    absl::ToDoubleHours(now - *first) / 24,
+                                    FormatDate(*first)));
+  } else if (per_week > 0) {
+    const RecentPace pace = PaceInRateWindow(stats, now);
     absl::StrAppend(
-        &out, absl::StrFormat(
-                  "Rate: **%.1f examples per week** (%s examples in "
-                  "%.1f days since %s).\n\n",
-                  per_week, WithThousands(total),
-                  absl::ToDoubleHours(now - *first) / 24, FormatDate(*first)));
+        &out,
+        absl::StrFormat("Rate: **%.1f examples per week** (%s since "
+                        "%s, in the last %d days; the estimates follow that "
+                        "pace).\n\n",
+                        per_week, ExampleCount(pace.examples),
+                        FormatDate(pace.since), window_days));
+  } else if (first.has_value() && total > 0) {
+    no_rate =
+        absl::StrCat("nothing captured in the last ", window_days, " days");
+    absl::StrAppend(&out, "Rate: ", no_rate, ".\n\n");
   } else {
     absl::StrAppend(&out, "Rate: no examples yet.\n\n");
   }
@@ -332,7 +384,7 @@ std::string RenderStatusMarkdown(const v1::GetStatsResponse& stats,
       absl::Time eta = now + absl::Hours(weeks * 7 * 24);
       when = absl::StrFormat("%s (in %.0f days)", FormatDate(eta), weeks * 7);
     } else {
-      when = "unknown (no rate yet)";
+      when = absl::StrCat("unknown (", no_rate, ")");
     }
     absl::StrAppend(
         &out,

@@ -18,9 +18,16 @@ inline constexpr int64_t kMarkdownWarnBytes = 1000 * 1000;  // 1 MB
 // ... and when nothing was captured for this long.
 inline constexpr absl::Duration kQuietWarnAfter = absl::Hours(24 * 7);
 
+// The estimates follow the pace of the last four weeks: history older than
+// that (the original's Markdown log imported a year later) would otherwise
+// make them crawl.
+inline constexpr absl::Duration kRateWindow = absl::Hours(24 * 28);
+
 // Examples per week over the span from the first example to `now` (at least
-// one day, so a first burst does not predict thousands a week); 0 when there
-// are no examples or no first-example time.
+// one day, so a first burst does not predict thousands a week). When the
+// first example is older than kRateWindow, only the per-day counts of the
+// last kRateWindow count, from the first of those days that has examples.
+// 0 when there are no (recent) examples or no first-example time.
 double ExamplesPerWeek(const v1::GetStatsResponse& stats, absl::Time now);
 
 // The status page `ftcapture status` prints, in Markdown, computed only from

@@ -204,6 +204,56 @@ TEST(RenderStatusMarkdownTest, EmptyDataset) {
   EXPECT_THAT(page, HasSubstr("n/a (no user turns seen yet)"));
 }
 
+// The original's 13 examples imported from a year ago, and 6 captured in
+// the last two weeks: the estimates follow the 6, not 19 over a year.
+v1::GetStatsResponse OldHistoryStats() {
+  v1::GetStatsResponse stats;
+  stats.set_examples_total(19);
+  stats.set_positive_examples(19);
+  stats.set_imported_examples(13);
+  *stats.mutable_first_example_at() = Ts(kNow - absl::Hours(24 * 380));
+  *stats.mutable_last_example_at() = Ts(kNow - absl::Hours(24 * 2));
+  AddDay(&stats, Date(kNow - absl::Hours(24 * 380)), 7);
+  AddDay(&stats, Date(kNow - absl::Hours(24 * 370)), 6);
+  AddDay(&stats, Date(kNow - absl::Hours(24 * 29)), 0);
+  AddDay(&stats, Date(kNow - absl::Hours(24 * 12)), 2);
+  AddDay(&stats, Date(kNow - absl::Hours(24 * 2)), 4);
+  return stats;
+}
+
+TEST(RenderStatusMarkdownTest, OldHistoryDoesNotSlowTheEstimates) {
+  v1::GetStatsResponse stats = OldHistoryStats();
+  // 6 examples since the start of the day 12 days ago: 12.5 days.
+  const double per_week = 6 / (12.5 / 7);
+  EXPECT_DOUBLE_EQ(ExamplesPerWeek(stats, kNow), per_week);
+  std::string page = RenderStatusMarkdown(stats, kNow);
+  EXPECT_THAT(page, HasSubstr(absl::StrCat(
+                        "Rate: **3.4 examples per week** (6 examples since ",
+                        Date(kNow - absl::Hours(24 * 12)),
+                        ", in the last 28 days; the estimates follow that "
+                        "pace).")));
+  // 50 - 19 = 31 to go: 64.6 days.
+  EXPECT_THAT(page, HasSubstr(absl::StrCat(
+                        Date(kNow + absl::Hours(31 / per_week * 7 * 24)),
+                        " (in 65 days) |")));
+
+  // A capture started today counts from today, at least one day.
+  stats.clear_examples_per_day();
+  AddDay(&stats, Date(kNow - absl::Hours(24 * 380)), 18);
+  AddDay(&stats, Date(kNow), 1);
+  EXPECT_DOUBLE_EQ(ExamplesPerWeek(stats, kNow), 7.0);
+  EXPECT_THAT(RenderStatusMarkdown(stats, kNow),
+              HasSubstr(absl::StrCat("(1 example since ", Date(kNow), ",")));
+
+  // Nothing in the last four weeks: no pace to estimate from.
+  stats.clear_examples_per_day();
+  AddDay(&stats, Date(kNow - absl::Hours(24 * 380)), 19);
+  page = RenderStatusMarkdown(stats, kNow);
+  EXPECT_THAT(page, HasSubstr("Rate: nothing captured in the last 28 days."));
+  EXPECT_THAT(page,
+              HasSubstr("| unknown (nothing captured in the last 28 days) |"));
+}
+
 TEST(ExamplesPerWeekTest, SpanIsAtLeastOneDay) {
   v1::GetStatsResponse stats;
   stats.set_examples_total(2);
