@@ -37,6 +37,12 @@ constexpr int kMaxMatchesPerRule = 8;
 // before RE2 is asked for the core instead (CoreBeginAlongGap).
 constexpr int kMaxGapItems = 16;
 
+// How many bytes of rule matches per message RE2's NFA may search for a core
+// (~0.5 us per byte with the built-in rules). Real praise needs a few dozen;
+// a 1 MB "wow, wow, ..." turn would otherwise cost half a second. A match
+// over the budget is skipped, as if the rule had not matched there.
+constexpr size_t kNfaBudgetBytes = 16 << 10;
+
 re2::StringPiece Piece(absl::string_view s) {
   return re2::StringPiece(s.data(), s.size());
 }
@@ -272,6 +278,7 @@ class RegexPraiseDetector : public PraiseDetector {
     Verdict criticism;
     Verdict vetoed;
     std::vector<VetoedSpan> vetoed_spans;
+    size_t nfa_budget = kNfaBudgetBytes;
     for (absl::string_view sentence : SplitSentences(message)) {
       vetoed_spans.clear();
       for (int index : candidates) {
@@ -280,7 +287,8 @@ class RegexPraiseDetector : public PraiseDetector {
             criticism.kind != FeedbackKind::kNone) {
           continue;  // one criticism is enough; keep looking for praise
         }
-        Verdict judged = JudgeRule(rule, message, sentence, &vetoed_spans);
+        Verdict judged =
+            JudgeRule(rule, message, sentence, &vetoed_spans, &nfa_budget);
         if (judged.kind == FeedbackKind::kPraise) return judged;
         if (judged.kind == FeedbackKind::kCriticism) {
           criticism = std::move(judged);
@@ -346,24 +354,29 @@ class RegexPraiseDetector : public PraiseDetector {
 
   // The first match of `rule` in `text` at or after `pos`, and its core
   // (group 1, or the whole match without one).
+  // `nfa_budget` is what is left of kNfaBudgetBytes for this message.
   bool NextMatch(const CompiledRule& rule, const re2::StringPiece& text,
-                 size_t pos, re2::StringPiece* match,
-                 re2::StringPiece* core) const {
-    if (rule.parts != nullptr) {
-      if (!rule.regex->Match(text, pos, text.size(), RE2::UNANCHORED, match,
-                             1)) {
-        return false;
-      }
-      if (CoreByParts(*rule.parts, text, *match, core)) return true;
-    }
-    re2::StringPiece groups[2];
-    const int wanted = std::min(rule.regex->NumberOfCapturingGroups(), 1) + 1;
-    if (!rule.regex->Match(text, pos, text.size(), RE2::UNANCHORED, groups,
-                           wanted)) {
+                 size_t pos, re2::StringPiece* match, re2::StringPiece* core,
+                 size_t* nfa_budget) const {
+    if (!rule.regex->Match(text, pos, text.size(), RE2::UNANCHORED, match, 1)) {
       return false;
     }
-    *match = groups[0];
-    *core = wanted == 2 && groups[1].data() != nullptr ? groups[1] : groups[0];
+    *core = *match;
+    if (rule.regex->NumberOfCapturingGroups() == 0) return true;
+    if (rule.parts != nullptr && CoreByParts(*rule.parts, text, *match, core)) {
+      return true;
+    }
+    // RE2 finds group 1 the way its unanchored search would: with the match
+    // known, by a full match of that span.
+    if (match->size() > *nfa_budget) return false;
+    *nfa_budget -= match->size();
+    const size_t begin = match->data() - text.data();
+    re2::StringPiece groups[2];
+    if (!rule.regex->Match(text, begin, begin + match->size(), RE2::ANCHOR_BOTH,
+                           groups, 2)) {
+      return false;  // cannot happen: the span matched just now
+    }
+    if (groups[1].data() != nullptr) *core = groups[1];
     return true;
   }
 
@@ -453,7 +466,8 @@ class RegexPraiseDetector : public PraiseDetector {
   // vetoes "doing a great job" also covers the "great job" inside it.
   Verdict JudgeRule(const CompiledRule& rule, absl::string_view message,
                     absl::string_view sentence,
-                    std::vector<VetoedSpan>* vetoed_spans) const {
+                    std::vector<VetoedSpan>* vetoed_spans,
+                    size_t* nfa_budget) const {
     Verdict verdict;
     const re2::StringPiece text = Piece(sentence);
     re2::StringPiece match;
@@ -461,7 +475,7 @@ class RegexPraiseDetector : public PraiseDetector {
     size_t pos = 0;
     for (int attempt = 0; attempt < kMaxMatchesPerRule && pos <= text.size();
          ++attempt) {
-      if (!NextMatch(rule, text, pos, &match, &core)) break;
+      if (!NextMatch(rule, text, pos, &match, &core, nfa_budget)) break;
       const size_t core_begin = core.data() - sentence.data();
       const size_t core_end = core_begin + core.size();
 

@@ -400,6 +400,32 @@ TEST(PraiseDetectorRulesTest, EvidenceIsRE2sGroupOne) {
   }
 }
 
+// A core that only RE2's NFA can place is looked for in at most 16 KiB of
+// matches per message; past that the rule is skipped, so a huge turn costs
+// milliseconds, not seconds, and later rules still judge it.
+TEST(PraiseDetectorRulesTest, NfaWorkPerMessageIsBounded) {
+  const std::string rules =
+      "# ftcapture-rules v1\n"
+      // The greedy loop's first parse takes every "a", leaving none for the
+      // core: only the NFA finds it.
+      "praise greedy {start}(?:a\\W+)*(a)\\W*{end}\n"
+      "praise later  \\b(a)\\W*{end}\n";
+  absl::StatusOr<std::unique_ptr<PraiseDetector>> made =
+      PraiseDetector::Create(rules, "Timmy");
+  ASSERT_TRUE(made.ok()) << made.status();
+
+  Verdict verdict = (*made)->Detect("a, a, a");
+  EXPECT_EQ(verdict.rule, "greedy");
+  EXPECT_EQ(verdict.evidence, "a");
+
+  std::string huge;
+  while (huge.size() < (40 << 10)) huge += "a, ";
+  verdict = (*made)->Detect(huge);
+  EXPECT_EQ(verdict.kind, FeedbackKind::kPraise);
+  EXPECT_EQ(verdict.rule, "later");
+  EXPECT_EQ(verdict.evidence, "a");
+}
+
 struct BadRules {
   const char* text;
   const char* message_part;
