@@ -22,6 +22,7 @@
 #include "src/tfrecord_reader.h"
 #include "tests/util/fault_injection_env.h"
 #include "tests/util/temp_dir.h"
+#include "tests/util/turns.h"
 
 namespace ftcapture {
 namespace {
@@ -43,23 +44,9 @@ class TestEnv : public FaultInjectionEnv {
   absl::Time now_ ABSL_GUARDED_BY(mu_) = absl::FromUnixSeconds(1700000000);
 };
 
-v1::Turn User(const std::string& session, const std::string& id,
-              const std::string& text) {
-  v1::Turn turn;
-  turn.set_session_id(session);
-  turn.set_turn_id(id);
-  turn.set_role(v1::ROLE_USER);
-  turn.set_text(text);
-  return turn;
-}
-
 v1::Turn Assistant(const std::string& session, const std::string& id,
                    const std::string& text) {
-  v1::Turn turn;
-  turn.set_session_id(session);
-  turn.set_turn_id(id);
-  turn.set_role(v1::ROLE_ASSISTANT);
-  turn.set_text(text);
+  v1::Turn turn = BasicTurn(session, id, v1::ROLE_ASSISTANT, text);
   turn.set_system_prompt(absl::StrCat("PROMPT for ", id));
   turn.add_memories()->set_text("Dan's cat was a Maine Coon named Rufus.");
   return turn;
@@ -139,7 +126,7 @@ class CaptureServiceFaultsTest : public ::testing::Test {
 };
 
 TEST_F(CaptureServiceFaultsTest, DiskFullIsResourceExhaustedAndChangesNothing) {
-  Record(User("s1", "u1", "What did my cat look like?"));
+  Record(UserTurn("s1", "u1", "What did my cat look like?"));
   Record(Assistant("s1", "a1", "A fluffy Maine Coon."));
   const v1::GetStatsResponse before = Stats();
   const uint64_t dataset_before = FileSize(kDatasetFileName);
@@ -148,7 +135,7 @@ TEST_F(CaptureServiceFaultsTest, DiskFullIsResourceExhaustedAndChangesNothing) {
   // 10 bytes fit, then the disk is full: a short write.
   env_.FailWrites(kDatasetFileName, ENOSPC, 10);
   absl::StatusOr<v1::RecordTurnResponse> failed =
-      service_->RecordTurn(User("s1", "u2", "Good one, Timmy!"));
+      service_->RecordTurn(UserTurn("s1", "u2", "Good one, Timmy!"));
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.status().code(), absl::StatusCode::kResourceExhausted)
       << failed.status();
@@ -167,7 +154,7 @@ TEST_F(CaptureServiceFaultsTest, DiskFullIsResourceExhaustedAndChangesNothing) {
   // Space returns: the same praise, retried, is captured once.
   env_.Heal();
   const v1::RecordTurnResponse retried =
-      Record(User("s1", "u2", "Good one, Timmy!"));
+      Record(UserTurn("s1", "u2", "Good one, Timmy!"));
   ASSERT_FALSE(retried.example_id().empty()) << retried.DebugString();
   EXPECT_FALSE(retried.duplicate());
   EXPECT_EQ(Stats().examples_total(), 1);
@@ -184,7 +171,7 @@ TEST_F(CaptureServiceFaultsTest, DiskFullOnTheMarkdownUndoesTheDatasetToo) {
   const uint64_t dataset_before = FileSize(kDatasetFileName);
   env_.FailWrites(kMarkdownFileName, ENOSPC, 100);
   absl::StatusOr<v1::RecordTurnResponse> failed =
-      service_->RecordTurn(User("s1", "u2", "Good one, Timmy!"));
+      service_->RecordTurn(UserTurn("s1", "u2", "Good one, Timmy!"));
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(FileSize(kDatasetFileName), dataset_before);
@@ -192,7 +179,7 @@ TEST_F(CaptureServiceFaultsTest, DiskFullOnTheMarkdownUndoesTheDatasetToo) {
 
   env_.Heal();
   EXPECT_FALSE(
-      Record(User("s1", "u2", "Good one, Timmy!")).example_id().empty());
+      Record(UserTurn("s1", "u2", "Good one, Timmy!")).example_id().empty());
   EXPECT_EQ(DatasetOnDisk().size(), 1u);
 }
 
@@ -200,7 +187,7 @@ TEST_F(CaptureServiceFaultsTest, IoErrorsAreUnavailable) {
   Record(Assistant("s1", "a1", "A fluffy Maine Coon."));
   env_.FailWrites(kDatasetFileName, EIO);
   absl::StatusOr<v1::RecordTurnResponse> write_failed =
-      service_->RecordTurn(User("s1", "u2", "Good one, Timmy!"));
+      service_->RecordTurn(UserTurn("s1", "u2", "Good one, Timmy!"));
   ASSERT_FALSE(write_failed.ok());
   EXPECT_EQ(write_failed.status().code(), absl::StatusCode::kUnavailable)
       << write_failed.status();
@@ -210,7 +197,7 @@ TEST_F(CaptureServiceFaultsTest, IoErrorsAreUnavailable) {
   env_.Heal();
   env_.FailSyncs(kDatasetFileName, EIO);
   absl::StatusOr<v1::RecordTurnResponse> sync_failed =
-      service_->RecordTurn(User("s1", "u2", "Good one, Timmy!"));
+      service_->RecordTurn(UserTurn("s1", "u2", "Good one, Timmy!"));
   ASSERT_FALSE(sync_failed.ok());
   EXPECT_EQ(sync_failed.status().code(), absl::StatusCode::kUnavailable)
       << sync_failed.status();
@@ -219,7 +206,7 @@ TEST_F(CaptureServiceFaultsTest, IoErrorsAreUnavailable) {
 
   env_.Heal();
   EXPECT_FALSE(
-      Record(User("s1", "u2", "Good one, Timmy!")).example_id().empty());
+      Record(UserTurn("s1", "u2", "Good one, Timmy!")).example_id().empty());
   EXPECT_EQ(DatasetOnDisk().size(), 1u);
 }
 
@@ -228,15 +215,16 @@ TEST_F(CaptureServiceFaultsTest, IoErrorsAreUnavailable) {
 // was seen, yet the retry must still capture it (what a kill -9 between
 // journal and fsync also leaves behind).
 TEST_F(CaptureServiceFaultsTest, RetryAfterFailedCaptureAndRestartCaptures) {
-  Record(User("s1", "u1", "What did my cat look like?"));
+  Record(UserTurn("s1", "u1", "What did my cat look like?"));
   Record(Assistant("s1", "a1", "A fluffy Maine Coon."));
   env_.FailWrites(kDatasetFileName, EIO);
-  EXPECT_FALSE(service_->RecordTurn(User("s1", "u2", "Good one, Timmy!")).ok());
+  EXPECT_FALSE(
+      service_->RecordTurn(UserTurn("s1", "u2", "Good one, Timmy!")).ok());
   env_.Heal();
   ASSERT_NO_FATAL_FAILURE(Open());
 
   const v1::RecordTurnResponse retried =
-      Record(User("s1", "u2", "Good one, Timmy!"));
+      Record(UserTurn("s1", "u2", "Good one, Timmy!"));
   ASSERT_FALSE(retried.example_id().empty()) << retried.DebugString();
   const std::vector<v1::Example> examples = DatasetOnDisk();
   ASSERT_EQ(examples.size(), 1u);
@@ -246,7 +234,7 @@ TEST_F(CaptureServiceFaultsTest, RetryAfterFailedCaptureAndRestartCaptures) {
 
   // Retried again: the same example, not a second one.
   const v1::RecordTurnResponse again =
-      Record(User("s1", "u2", "Good one, Timmy!"));
+      Record(UserTurn("s1", "u2", "Good one, Timmy!"));
   EXPECT_TRUE(again.duplicate());
   EXPECT_EQ(again.example_id(), retried.example_id());
   EXPECT_EQ(DatasetOnDisk().size(), 1u);
@@ -257,12 +245,13 @@ TEST_F(CaptureServiceFaultsTest, RetryAfterFailedCaptureAndRestartCaptures) {
 TEST_F(CaptureServiceFaultsTest, RetriedPraiseNeverCreditsALaterReply) {
   Record(Assistant("s1", "a1", "A fluffy Maine Coon."));
   env_.FailWrites(kDatasetFileName, EIO);
-  EXPECT_FALSE(service_->RecordTurn(User("s1", "u2", "Good one, Timmy!")).ok());
+  EXPECT_FALSE(
+      service_->RecordTurn(UserTurn("s1", "u2", "Good one, Timmy!")).ok());
   env_.Heal();
   ASSERT_NO_FATAL_FAILURE(Open());
   Record(Assistant("s1", "a2", "It is a brass whistle."));
   const v1::RecordTurnResponse retried =
-      Record(User("s1", "u2", "Good one, Timmy!"));
+      Record(UserTurn("s1", "u2", "Good one, Timmy!"));
   EXPECT_TRUE(retried.duplicate());
   EXPECT_TRUE(retried.example_id().empty());
   EXPECT_TRUE(DatasetOnDisk().empty());
@@ -275,15 +264,15 @@ TEST_F(CaptureServiceFaultsTest, MaxSessionsEvictsTheLeastRecentlyUsed) {
   const std::vector<std::string> ids = SameShardIds("session", 3);
   Record(Assistant(ids[0], "a", "reply 0"));
   Record(Assistant(ids[1], "a", "reply 1"));
-  Record(User(ids[0], "u", "and another thing"));  // ids[1] is now the LRU
-  Record(Assistant(ids[2], "a", "reply 2"));       // evicts ids[1]
+  Record(UserTurn(ids[0], "u", "and another thing"));  // ids[1] is now the LRU
+  Record(Assistant(ids[2], "a", "reply 2"));           // evicts ids[1]
 
   EXPECT_FALSE(
-      Record(User(ids[0], "p", "Good one, Timmy!")).example_id().empty());
+      Record(UserTurn(ids[0], "p", "Good one, Timmy!")).example_id().empty());
   EXPECT_FALSE(
-      Record(User(ids[2], "p", "Good one, Timmy!")).example_id().empty());
+      Record(UserTurn(ids[2], "p", "Good one, Timmy!")).example_id().empty());
   const v1::RecordTurnResponse evicted =
-      Record(User(ids[1], "p", "Good one, Timmy!"));
+      Record(UserTurn(ids[1], "p", "Good one, Timmy!"));
   EXPECT_TRUE(evicted.praise());
   EXPECT_TRUE(evicted.example_id().empty());
   EXPECT_FALSE(evicted.not_captured_reason().empty());
@@ -307,15 +296,15 @@ TEST_F(CaptureServiceFaultsTest, SessionTtlForgetsIdleSessions) {
   Record(Assistant("idle", "a", "reply"));
   Record(Assistant("busy", "a", "reply"));
   env_.Advance(absl::Minutes(6));
-  Record(User("busy", "u", "hmm"));  // keeps "busy" alive
+  Record(UserTurn("busy", "u", "hmm"));  // keeps "busy" alive
   env_.Advance(absl::Minutes(6));
 
   const v1::RecordTurnResponse idle =
-      Record(User("idle", "p", "Good one, Timmy!"));
+      Record(UserTurn("idle", "p", "Good one, Timmy!"));
   EXPECT_TRUE(idle.praise());
   EXPECT_TRUE(idle.example_id().empty());
   EXPECT_FALSE(
-      Record(User("busy", "p", "Good one, Timmy!")).example_id().empty());
+      Record(UserTurn("busy", "p", "Good one, Timmy!")).example_id().empty());
 }
 
 TEST_F(CaptureServiceFaultsTest, SessionTtlAppliesAcrossARestart) {
@@ -329,9 +318,9 @@ TEST_F(CaptureServiceFaultsTest, SessionTtlAppliesAcrossARestart) {
   ASSERT_NO_FATAL_FAILURE(Open());  // the journal replays only live windows
 
   EXPECT_TRUE(
-      Record(User("stale", "p", "Good one, Timmy!")).example_id().empty());
+      Record(UserTurn("stale", "p", "Good one, Timmy!")).example_id().empty());
   const v1::RecordTurnResponse fresh =
-      Record(User("fresh", "p", "Good one, Timmy!"));
+      Record(UserTurn("fresh", "p", "Good one, Timmy!"));
   ASSERT_FALSE(fresh.example_id().empty());
   ASSERT_EQ(DatasetOnDisk().size(), 1u);
   EXPECT_EQ(DatasetOnDisk()[0].assistant_turn().turn_id(), "a2");
@@ -356,7 +345,7 @@ TEST_F(CaptureServiceFaultsTest, TooManyMemoriesIsInvalidAndChangesNothing) {
   EXPECT_EQ(Stats().turns_seen(), before.turns_seen());
 
   // The window still holds the earlier reply.
-  Record(User("s1", "p", "Good one, Timmy!"));
+  Record(UserTurn("s1", "p", "Good one, Timmy!"));
   ASSERT_EQ(DatasetOnDisk().size(), 1u);
   EXPECT_EQ(DatasetOnDisk()[0].assistant_turn().turn_id(), "a1");
 }
@@ -365,7 +354,7 @@ TEST_F(CaptureServiceFaultsTest, OversizedTurnIsInvalidAndNamesTheLimit) {
   options_.max_turn_bytes = 1024;
   ASSERT_NO_FATAL_FAILURE(Open());
   absl::StatusOr<v1::RecordTurnResponse> rejected =
-      service_->RecordTurn(User("s1", "u1", std::string(2000, 'x')));
+      service_->RecordTurn(UserTurn("s1", "u1", std::string(2000, 'x')));
   ASSERT_FALSE(rejected.ok());
   EXPECT_EQ(rejected.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(rejected.status().message(), "1024"))

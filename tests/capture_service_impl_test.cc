@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "src/capture_service.h"
 #include "tests/util/temp_dir.h"
+#include "tests/util/turns.h"
 
 namespace ftcapture {
 namespace {
@@ -25,20 +26,9 @@ using ::testing::Not;
 
 constexpr int64_t kMaxTurnBytes = 4096;
 
-v1::Turn UserTurn(const std::string& session, const std::string& id,
-                  const std::string& text) {
-  v1::Turn turn;
-  turn.set_session_id(session);
-  turn.set_turn_id(id);
-  turn.set_role(v1::ROLE_USER);
-  turn.set_text(text);
-  return turn;
-}
-
 v1::Turn AssistantTurn(const std::string& session, const std::string& id,
                        const std::string& text, const std::string& prompt) {
-  v1::Turn turn = UserTurn(session, id, text);
-  turn.set_role(v1::ROLE_ASSISTANT);
+  v1::Turn turn = BasicTurn(session, id, v1::ROLE_ASSISTANT, text);
   turn.set_system_prompt(prompt);
   return turn;
 }

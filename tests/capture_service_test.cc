@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/util/temp_dir.h"
+#include "tests/util/turns.h"
 
 namespace ftcapture {
 namespace {
@@ -32,23 +33,9 @@ int CountOccurrences(const std::string& text, const std::string& needle) {
   return count;
 }
 
-v1::Turn User(const std::string& session, const std::string& id,
-              const std::string& text) {
-  v1::Turn turn;
-  turn.set_session_id(session);
-  turn.set_turn_id(id);
-  turn.set_role(v1::ROLE_USER);
-  turn.set_text(text);
-  return turn;
-}
-
 v1::Turn Assistant(const std::string& session, const std::string& id,
                    const std::string& text, const std::string& prompt) {
-  v1::Turn turn;
-  turn.set_session_id(session);
-  turn.set_turn_id(id);
-  turn.set_role(v1::ROLE_ASSISTANT);
-  turn.set_text(text);
+  v1::Turn turn = BasicTurn(session, id, v1::ROLE_ASSISTANT, text);
   turn.set_system_prompt(prompt);
   v1::Memory* memory = turn.add_memories();
   memory->set_text("Dan's cat was a Maine Coon named Rufus.");
@@ -107,11 +94,12 @@ class CaptureServiceTest : public ::testing::Test {
 };
 
 TEST_F(CaptureServiceTest, PraiseCapturesTheReplyWithItsOwnPrompt) {
-  Record(User("s1", "u1", "What is this thing I'm holding?"));
+  Record(UserTurn("s1", "u1", "What is this thing I'm holding?"));
   Record(Assistant("s1", "a1", "A brass whistle, obviously.", "PROMPT-1"));
-  Record(User("s1", "u2", "And what did my cat look like?"));
+  Record(UserTurn("s1", "u2", "And what did my cat look like?"));
   Record(Assistant("s1", "a2", "A fluffy Maine Coon.", "PROMPT-2"));
-  v1::RecordTurnResponse praise = Record(User("s1", "u3", "Good one, Timmy!"));
+  v1::RecordTurnResponse praise =
+      Record(UserTurn("s1", "u3", "Good one, Timmy!"));
   EXPECT_TRUE(praise.praise());
   EXPECT_EQ(praise.verdict(), v1::VERDICT_PRAISE);
   EXPECT_FALSE(praise.rule().empty());
@@ -147,11 +135,11 @@ TEST_F(CaptureServiceTest, PraiseCapturesTheReplyWithItsOwnPrompt) {
 }
 
 TEST_F(CaptureServiceTest, PraiseBecomesTheQuestionTheNextReplyAnswers) {
-  Record(User("s", "u1", "Name a tool."));
+  Record(UserTurn("s", "u1", "Name a tool."));
   Record(Assistant("s", "a1", "A wrench.", "P1"));
-  Record(User("s", "u2", "Good one, Timmy. Now name a metal."));
+  Record(UserTurn("s", "u2", "Good one, Timmy. Now name a metal."));
   Record(Assistant("s", "a2", "Brass.", "P2"));
-  v1::RecordTurnResponse second = Record(User("s", "u3", "Nice one!"));
+  v1::RecordTurnResponse second = Record(UserTurn("s", "u3", "Nice one!"));
   ASSERT_FALSE(second.example_id().empty());
   std::vector<v1::Example> examples = AllExamples();
   ASSERT_EQ(examples.size(), 2);
@@ -161,10 +149,10 @@ TEST_F(CaptureServiceTest, PraiseBecomesTheQuestionTheNextReplyAnswers) {
 }
 
 TEST_F(CaptureServiceTest, RetriedTurnIsAcknowledgedWithNoFurtherEffect) {
-  Record(User("s", "u1", "Hi"));
+  Record(UserTurn("s", "u1", "Hi"));
   Record(Assistant("s", "a1", "Hello.", "P"));
-  v1::RecordTurnResponse first = Record(User("s", "u2", "Good one, Timmy"));
-  v1::RecordTurnResponse retry = Record(User("s", "u2", "Good one, Timmy"));
+  v1::RecordTurnResponse first = Record(UserTurn("s", "u2", "Good one, Timmy"));
+  v1::RecordTurnResponse retry = Record(UserTurn("s", "u2", "Good one, Timmy"));
   EXPECT_TRUE(retry.duplicate());
   EXPECT_EQ(retry.example_id(), first.example_id());
   // A retried assistant turn does not replace anything either.
@@ -177,10 +165,10 @@ TEST_F(CaptureServiceTest, RetriedTurnIsAcknowledgedWithNoFurtherEffect) {
 }
 
 TEST_F(CaptureServiceTest, AReplyIsCreditedAtMostOnce) {
-  Record(User("s", "u1", "Hi"));
+  Record(UserTurn("s", "u1", "Hi"));
   Record(Assistant("s", "a1", "Hello.", "P"));
-  v1::RecordTurnResponse first = Record(User("s", "u2", "Good one, Timmy"));
-  v1::RecordTurnResponse second = Record(User("s", "u3", "Well done!"));
+  v1::RecordTurnResponse first = Record(UserTurn("s", "u2", "Good one, Timmy"));
+  v1::RecordTurnResponse second = Record(UserTurn("s", "u3", "Well done!"));
   EXPECT_TRUE(second.praise());
   EXPECT_TRUE(second.example_id().empty());
   EXPECT_NE(second.not_captured_reason().find(first.example_id()),
@@ -190,7 +178,8 @@ TEST_F(CaptureServiceTest, AReplyIsCreditedAtMostOnce) {
 }
 
 TEST_F(CaptureServiceTest, PraiseWithNothingToCreditIsCountedNotCaptured) {
-  v1::RecordTurnResponse response = Record(User("fresh", "u1", "Nice one!"));
+  v1::RecordTurnResponse response =
+      Record(UserTurn("fresh", "u1", "Nice one!"));
   EXPECT_TRUE(response.praise());
   EXPECT_TRUE(response.example_id().empty());
   EXPECT_FALSE(response.not_captured_reason().empty());
@@ -201,9 +190,10 @@ TEST_F(CaptureServiceTest, PraiseWithNothingToCreditIsCountedNotCaptured) {
 }
 
 TEST_F(CaptureServiceTest, OrdinaryTurnsCaptureNothing) {
-  Record(User("s", "u1", "The weather is nice."));
+  Record(UserTurn("s", "u1", "The weather is nice."));
   Record(Assistant("s", "a1", "Sure.", "P"));
-  v1::RecordTurnResponse response = Record(User("s", "u2", "Tell me more."));
+  v1::RecordTurnResponse response =
+      Record(UserTurn("s", "u2", "Tell me more."));
   EXPECT_FALSE(response.praise());
   EXPECT_EQ(response.verdict(), v1::VERDICT_NONE);
   EXPECT_TRUE(response.example_id().empty());
@@ -216,14 +206,14 @@ TEST_F(CaptureServiceTest, OrdinaryTurnsCaptureNothing) {
 }
 
 TEST_F(CaptureServiceTest, BadTurnsAreRejectedAndChangeNothing) {
-  v1::Turn no_session = User("", "u1", "Good one, Timmy");
+  v1::Turn no_session = UserTurn("", "u1", "Good one, Timmy");
   EXPECT_EQ(service_->RecordTurn(no_session).status().code(),
             absl::StatusCode::kInvalidArgument);
-  v1::Turn no_role = User("s", "u1", "Good one, Timmy");
+  v1::Turn no_role = UserTurn("s", "u1", "Good one, Timmy");
   no_role.set_role(v1::ROLE_UNSPECIFIED);
   EXPECT_EQ(service_->RecordTurn(no_role).status().code(),
             absl::StatusCode::kInvalidArgument);
-  v1::Turn huge = User("s", "u1", std::string(65 * 1024, 'x'));
+  v1::Turn huge = UserTurn("s", "u1", std::string(65 * 1024, 'x'));
   absl::Status too_big = service_->RecordTurn(huge).status();
   EXPECT_EQ(too_big.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(too_big.message().find("65536"), std::string::npos) << too_big;
@@ -235,10 +225,10 @@ TEST_F(CaptureServiceTest, BadTurnsAreRejectedAndChangeNothing) {
 }
 
 TEST_F(CaptureServiceTest, CriticismIsANegativeExampleKeptOutOfTheMarkdown) {
-  Record(User("s", "u1", "Who made you?"));
+  Record(UserTurn("s", "u1", "Who made you?"));
   Record(Assistant("s", "a1", "The Queen of England.", "P"));
   v1::RecordTurnResponse response =
-      Record(User("s", "u2", "That was a hallucination."));
+      Record(UserTurn("s", "u2", "That was a hallucination."));
   EXPECT_EQ(response.verdict(), v1::VERDICT_CRITICISM);
   EXPECT_FALSE(response.praise());
   ASSERT_FALSE(response.example_id().empty());
@@ -250,7 +240,7 @@ TEST_F(CaptureServiceTest, CriticismIsANegativeExampleKeptOutOfTheMarkdown) {
 }
 
 TEST_F(CaptureServiceTest, ExplicitFeedbackCreditsTheLatestReply) {
-  Record(User("s", "u1", "Tell me a joke."));
+  Record(UserTurn("s", "u1", "Tell me a joke."));
   Record(Assistant("s", "a1", "Your soldering.", "P"));
   v1::RecordFeedbackRequest request;
   request.set_session_id("s");
@@ -281,22 +271,24 @@ TEST_F(CaptureServiceTest, ExplicitFeedbackCreditsTheLatestReply) {
 }
 
 TEST_F(CaptureServiceTest, RestartRestoresExamplesDedupAndSessions) {
-  Record(User("s", "u1", "Hi"));
+  Record(UserTurn("s", "u1", "Hi"));
   Record(Assistant("s", "a1", "Hello.", "P1"));
-  ASSERT_FALSE(Record(User("s", "u2", "Good one, Timmy")).example_id().empty());
-  Record(User("t", "v1", "What's my iguana called?"));
+  ASSERT_FALSE(
+      Record(UserTurn("s", "u2", "Good one, Timmy")).example_id().empty());
+  Record(UserTurn("t", "v1", "What's my iguana called?"));
   Record(Assistant("t", "b1", "Ziggy.", "PT"));
   Reopen();
 
   v1::GetStatsResponse stats = Stats();
   EXPECT_EQ(stats.examples_total(), 1);
   // The reply praised before the restart is not credited again...
-  v1::RecordTurnResponse again = Record(User("s", "u3", "Nice one!"));
+  v1::RecordTurnResponse again = Record(UserTurn("s", "u3", "Nice one!"));
   EXPECT_TRUE(again.example_id().empty());
   // ...a retry from before the restart is still a retry...
-  EXPECT_TRUE(Record(User("s", "u2", "Good one, Timmy")).duplicate());
+  EXPECT_TRUE(Record(UserTurn("s", "u2", "Good one, Timmy")).duplicate());
   // ...and a reply given before the restart can be praised after it.
-  v1::RecordTurnResponse praise = Record(User("t", "v2", "Good one, Timmy!"));
+  v1::RecordTurnResponse praise =
+      Record(UserTurn("t", "v2", "Good one, Timmy!"));
   ASSERT_FALSE(praise.example_id().empty());
   std::vector<v1::Example> examples = AllExamples();
   ASSERT_EQ(examples.size(), 2);
@@ -307,9 +299,10 @@ TEST_F(CaptureServiceTest, RestartRestoresExamplesDedupAndSessions) {
 TEST_F(CaptureServiceTest, ListExamplesPagesAndFilters) {
   for (int i = 0; i < 7; ++i) {
     const std::string s = absl::StrCat("s", i);
-    Record(User(s, "u1", "Hi"));
+    Record(UserTurn(s, "u1", "Hi"));
     Record(Assistant(s, "a1", "Hello.", "P"));
-    Record(User(s, "u2", i % 2 == 0 ? "Good one, Timmy" : "Terrible answer."));
+    Record(
+        UserTurn(s, "u2", i % 2 == 0 ? "Good one, Timmy" : "Terrible answer."));
   }
   v1::ListExamplesRequest request;
   request.set_page_size(3);
@@ -339,10 +332,10 @@ TEST_F(CaptureServiceTest, ListExamplesPagesAndFilters) {
 }
 
 TEST_F(CaptureServiceTest, ReviewsPersistAcrossRestarts) {
-  Record(User("s", "u1", "Hi"));
+  Record(UserTurn("s", "u1", "Hi"));
   Record(Assistant("s", "a1", "Hello.", "P"));
   const std::string id =
-      Record(User("s", "u2", "Good one, Timmy")).example_id();
+      Record(UserTurn("s", "u2", "Good one, Timmy")).example_id();
   v1::ReviewExampleRequest review;
   review.set_example_id(id);
   review.set_status(v1::REVIEW_STATUS_APPROVED);
@@ -398,9 +391,9 @@ TEST_F(CaptureServiceTest, ImportIsIdempotent) {
 TEST_F(CaptureServiceTest, ExportFiltersByLabelAndTime) {
   for (int i = 0; i < 4; ++i) {
     const std::string s = absl::StrCat("s", i);
-    Record(User(s, "u1", "Hi"));
+    Record(UserTurn(s, "u1", "Hi"));
     Record(Assistant(s, "a1", "Hello.", "P"));
-    Record(User(s, "u2", i < 3 ? "Good one, Timmy" : "Terrible answer."));
+    Record(UserTurn(s, "u2", i < 3 ? "Good one, Timmy" : "Terrible answer."));
   }
   v1::ExportExamplesRequest request;
   request.set_label(v1::LABEL_POSITIVE);
@@ -435,11 +428,11 @@ TEST_F(CaptureServiceTest, ConcurrentSessionsCaptureEachPraiseOnce) {
     threads.emplace_back([this, t] {
       for (int i = 0; i < kSessionsPerThread; ++i) {
         const std::string s = absl::StrCat("t", t, "-s", i);
-        ASSERT_TRUE(service_->RecordTurn(User(s, "u1", "Hi")).ok());
+        ASSERT_TRUE(service_->RecordTurn(UserTurn(s, "u1", "Hi")).ok());
         ASSERT_TRUE(
             service_->RecordTurn(Assistant(s, "a1", "Hello.", "P")).ok());
-        ASSERT_TRUE(service_->RecordTurn(User(s, "u2", "Good one!")).ok());
-        ASSERT_TRUE(service_->RecordTurn(User(s, "u2", "Good one!")).ok());
+        ASSERT_TRUE(service_->RecordTurn(UserTurn(s, "u2", "Good one!")).ok());
+        ASSERT_TRUE(service_->RecordTurn(UserTurn(s, "u2", "Good one!")).ok());
       }
     });
   }

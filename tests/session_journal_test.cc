@@ -10,6 +10,7 @@
 #include "src/proto_time.h"
 #include "tests/util/fault_injection_env.h"
 #include "tests/util/temp_dir.h"
+#include "tests/util/turns.h"
 
 namespace ftcapture {
 namespace {
@@ -23,22 +24,9 @@ struct Replayed {
   absl::Time received_at;
 };
 
-v1::Turn User(const std::string& session, const std::string& id,
-              const std::string& text) {
-  v1::Turn turn;
-  turn.set_session_id(session);
-  turn.set_turn_id(id);
-  turn.set_role(v1::ROLE_USER);
-  turn.set_text(text);
-  return turn;
-}
-
 v1::Turn Reply(const std::string& session, const std::string& id) {
-  v1::Turn turn;
-  turn.set_session_id(session);
-  turn.set_turn_id(id);
-  turn.set_role(v1::ROLE_ASSISTANT);
-  turn.set_text("Steam squeezes through the small hole.");
+  v1::Turn turn = BasicTurn(session, id, v1::ROLE_ASSISTANT,
+                            "Steam squeezes through the small hole.");
   turn.set_system_prompt("You are Timmy.\nKeep it short.");
   v1::Memory* memory = turn.add_memories();
   memory->set_text("The kettle is brass.");
@@ -70,7 +58,7 @@ TEST(SessionJournalTest, ReplaysAppendedTurnsInOrderWithTheirTimes) {
     auto journal = OpenJournal(Env::Default(), dir.path(), &replayed);
     ASSERT_TRUE(journal.ok()) << journal.status();
     EXPECT_TRUE(replayed.empty());
-    const v1::Turn user = User("s1", "u1", "Why does my kettle whistle?");
+    const v1::Turn user = UserTurn("s1", "u1", "Why does my kettle whistle?");
     ASSERT_TRUE((*journal)
                     ->Append(1, *StoredTurn::FromTurn(user, kNow, ""), kNow)
                     .ok());
@@ -147,7 +135,7 @@ TEST(SessionJournalTest, SnapshotRebuildsTheWindowAfterCompaction) {
   {
     auto journal = OpenJournal(Env::Default(), dir.path(), &replayed);
     ASSERT_TRUE(journal.ok());
-    v1::Turn user = User("s", "u1", "Question?");
+    v1::Turn user = UserTurn("s", "u1", "Question?");
     for (const TurnPtr& turn :
          {StoredTurn::FromTurn(user), StoredTurn::FromTurn(Reply("s", "a1"))}) {
       window.Apply(turn);
