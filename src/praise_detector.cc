@@ -63,8 +63,9 @@ struct CoreParts {
   std::shared_ptr<const RE2> core_and_after;  // must then reach the match's end
   std::shared_ptr<const RE2> core;            // anchored at the core's start
   std::shared_ptr<const RE2> after;           // must then reach the match's end
-  // When `before` ends with a lazy loop (src/core_split.h): its head (null
-  // if it only matches the empty string) and item; `before` is then unused.
+  // When the part before the core ends with a lazy loop (src/core_split.h):
+  // its head (null if it only matches the empty string) and item, walked
+  // instead of `before`, which is then null.
   std::shared_ptr<const RE2> gap_head;
   std::shared_ptr<const RE2> gap_item;
   int gap_min = 0;
@@ -137,22 +138,22 @@ std::unique_ptr<CoreParts> CompileCoreParts(absl::string_view sentence_regex,
     *out = cached;
     return cached->ok();
   };
-  if (!MatchesOnlyEmpty(split->before) &&
-      !(compile(split->before, &parts->before) &&
-        compile(absl::StrCat("(?:", split->core, ")(?:", split->after, ")"),
-                &parts->core_and_after))) {
-    return nullptr;
-  }
-  if (parts->before != nullptr && split->gap.has_value()) {
-    const LazyGap& gap = *split->gap;
-    std::shared_ptr<const RE2> head;
-    std::shared_ptr<const RE2> item;
-    if (compile(gap.item, &item) &&
-        (MatchesOnlyEmpty(gap.head) || compile(gap.head, &head))) {
-      parts->gap_head = std::move(head);
-      parts->gap_item = std::move(item);
-      parts->gap_min = gap.min;
-      parts->gap_max = gap.max;
+  if (!MatchesOnlyEmpty(split->before)) {
+    if (!compile(absl::StrCat("(?:", split->core, ")(?:", split->after, ")"),
+                 &parts->core_and_after)) {
+      return nullptr;
+    }
+    // A lazy gap is walked (CoreBeginAlongGap); otherwise the part before
+    // is run whole.
+    const std::optional<LazyGap>& gap = split->gap;
+    if (gap.has_value() && compile(gap->item, &parts->gap_item) &&
+        (MatchesOnlyEmpty(gap->head) || compile(gap->head, &parts->gap_head))) {
+      parts->gap_min = gap->min;
+      parts->gap_max = gap->max;
+    } else {
+      parts->gap_item = nullptr;
+      parts->gap_head = nullptr;
+      if (!compile(split->before, &parts->before)) return nullptr;
     }
   }
   if (!MatchesOnlyEmpty(split->after) &&
