@@ -14,7 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "bench/turn_mix.h"
 #include "benchmark/benchmark.h"
-#include "src/capture_service.h"
+#include "src/service/capture_service.h"
 
 namespace ftcapture {
 namespace {

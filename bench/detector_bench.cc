@@ -14,7 +14,7 @@
 
 #include "bench/turn_mix.h"
 #include "benchmark/benchmark.h"
-#include "src/praise_detector.h"
+#include "src/detect/praise_detector.h"
 
 namespace ftcapture {
 namespace {

@@ -49,7 +49,7 @@
 #include "absl/time/time.h"
 #include "bench/turn_mix.h"
 #include "ftcapture/v1/capture.grpc.pb.h"
-#include "src/tfrecord_writer.h"
+#include "src/storage/tfrecord_writer.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "host:port of the server");
 ABSL_FLAG(std::string, mode, "unary", "unary, stream or capture");

@@ -16,10 +16,10 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/turn_mix.h"
-#include "src/env.h"
-#include "src/example_store.h"
-#include "src/proto_time.h"
-#include "src/stable_hash.h"
+#include "src/storage/example_store.h"
+#include "src/util/env.h"
+#include "src/util/proto_time.h"
+#include "src/util/stable_hash.h"
 
 ABSL_FLAG(std::string, data_dir, "", "the data dir to create (must be new)");
 ABSL_FLAG(int64_t, examples, 1000000, "examples to write");

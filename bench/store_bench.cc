@@ -31,10 +31,10 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "ftcapture/v1/capture.pb.h"
-#include "src/env.h"
-#include "src/example_store.h"
-#include "src/mutex.h"
-#include "src/tfrecord_writer.h"
+#include "src/storage/example_store.h"
+#include "src/storage/tfrecord_writer.h"
+#include "src/util/env.h"
+#include "src/util/mutex.h"
 
 ABSL_FLAG(std::string, dir, "", "parent of the scratch dirs (default TMPDIR)");
 ABSL_FLAG(int, threads, 8, "concurrent appenders");

@@ -7,7 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "src/env.h"
+#include "src/util/env.h"
 
 namespace ftcapture {
 

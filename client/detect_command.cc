@@ -1,7 +1,7 @@
 // `ftcapture detect`: the praise detector offline, without a server. Judges
 // stdin line by line, or scores a labeled TSV with --eval.
 
-#include "src/detect_command.h"
+#include "src/tools/detect_command.h"
 
 #include <fstream>
 #include <memory>
@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "client/commands.h"
-#include "src/praise_detector.h"
+#include "src/detect/praise_detector.h"
 
 namespace ftcapture {
 namespace {
@@ -35,9 +35,10 @@ class DetectCommand : public Command {
                   "FILE.tsv");
     flags->String("persona", &persona_,
                   "the assistant's name, for {persona} in the rules", "NAME");
-    flags->String("praise_rules", &rules_path_,
-                  "rule file (src/rules/README.md); empty = built-in rules",
-                  "FILE");
+    flags->String(
+        "praise_rules", &rules_path_,
+        "rule file (src/detect/rules/README.md); empty = built-in rules",
+        "FILE");
   }
 
   absl::Status Run(const CommandContext& context) override {

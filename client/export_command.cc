@@ -18,8 +18,8 @@
 #include "client/atomic_output_file.h"
 #include "client/commands.h"
 #include "client/rpc.h"
-#include "src/export_format.h"
-#include "src/proto_time.h"
+#include "src/tools/export_format.h"
+#include "src/util/proto_time.h"
 
 namespace ftcapture {
 namespace {

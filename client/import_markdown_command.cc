@@ -15,7 +15,7 @@
 #include "client/commands.h"
 #include "client/rpc.h"
 #include "client/text_file.h"
-#include "src/markdown_import.h"
+#include "src/tools/markdown_import.h"
 
 namespace ftcapture {
 namespace {

@@ -9,8 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/commands.h"
-#include "src/env.h"
-#include "src/example_store.h"
+#include "src/storage/example_store.h"
+#include "src/util/env.h"
 
 namespace ftcapture {
 namespace {

@@ -11,7 +11,7 @@
 #include "client/atomic_output_file.h"
 #include "client/commands.h"
 #include "client/rpc.h"
-#include "src/status_report.h"
+#include "src/tools/status_report.h"
 
 namespace ftcapture {
 namespace {

@@ -10,7 +10,7 @@ target_link_libraries(ftcapture-crash-driver PRIVATE ftcapture_grpc
   absl::time)
 
 add_executable(ftcapture-store-bench bench/store_bench.cc)
-target_link_libraries(ftcapture-store-bench PRIVATE ftcapture_core
+target_link_libraries(ftcapture-store-bench PRIVATE ftcapture_storage
   absl::flags absl::flags_parse)
 
 # The tests are defined after this snippet runs; once they are, give

@@ -1,9 +1,9 @@
-# Embeds src/rules/default_rules.txt into ftcapture_core as a byte array
+# Embeds src/detect/rules/default_rules.txt into ftcapture_detect as a byte array
 # (ftcapture::internal::kDefaultRulesData / kDefaultRulesSize), so the binary
 # carries its default rules and PraiseDetector::DefaultRules() needs no file.
 #
 # This file plays two parts:
-# - included by the top CMakeLists (after ftcapture_core exists), it adds a
+# - included by the top CMakeLists (after ftcapture_detect exists), it adds a
 #   build step that regenerates the .cc whenever the rule file changes;
 # - run as `cmake -DIN=... -DOUT=... -P embed_rules.cmake`, it is that step.
 
@@ -37,7 +37,7 @@ const std::size_t kDefaultRulesSize = ${size};
   return()
 endif()
 
-set(FTCAPTURE_DEFAULT_RULES ${CMAKE_SOURCE_DIR}/src/rules/default_rules.txt)
+set(FTCAPTURE_DEFAULT_RULES ${CMAKE_SOURCE_DIR}/src/detect/rules/default_rules.txt)
 set(FTCAPTURE_DEFAULT_RULES_CC
     ${CMAKE_BINARY_DIR}/gen/ftcapture/default_rules_data.cc)
 add_custom_command(
@@ -46,6 +46,6 @@ add_custom_command(
           -DOUT=${FTCAPTURE_DEFAULT_RULES_CC}
           -P ${CMAKE_CURRENT_LIST_DIR}/embed_rules.cmake
   DEPENDS ${FTCAPTURE_DEFAULT_RULES} ${CMAKE_CURRENT_LIST_DIR}/embed_rules.cmake
-  COMMENT "Embedding src/rules/default_rules.txt"
+  COMMENT "Embedding src/detect/rules/default_rules.txt"
   VERBATIM)
-target_sources(ftcapture_core PRIVATE ${FTCAPTURE_DEFAULT_RULES_CC})
+target_sources(ftcapture_detect PRIVATE ${FTCAPTURE_DEFAULT_RULES_CC})

@@ -4,7 +4,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "ftcapture/v1/capture.grpc.pb.h"
-#include "src/capture_service.h"
+#include "src/service/capture_service.h"
 
 namespace ftcapture {
 

@@ -30,8 +30,8 @@
 #include "absl/time/time.h"
 #include "server/capture_service_impl.h"
 #include "server/process_tuning.h"
-#include "src/capture_service.h"
-#include "src/example_store.h"
+#include "src/service/capture_service.h"
+#include "src/storage/example_store.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "Address to serve on, host:port; port 0 picks a free port.");

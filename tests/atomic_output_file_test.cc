@@ -9,7 +9,7 @@
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "src/env.h"
+#include "src/util/env.h"
 #include "tests/util/fault_injection_env.h"
 #include "tests/util/temp_dir.h"
 

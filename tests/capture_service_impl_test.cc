@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "src/capture_service.h"
+#include "src/service/capture_service.h"
 #include "tests/util/temp_dir.h"
 #include "tests/util/turns.h"
 

@@ -1,4 +1,4 @@
-#include "src/capture_service.h"
+#include "src/service/capture_service.h"
 
 #include <cstdlib>
 #include <fstream>

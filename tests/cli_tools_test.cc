@@ -28,8 +28,8 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "src/example_store.h"
-#include "src/markdown_import.h"
+#include "src/storage/example_store.h"
+#include "src/tools/markdown_import.h"
 #include "tests/util/subprocess.h"
 #include "tests/util/temp_dir.h"
 

@@ -1,4 +1,4 @@
-#include "src/core_split.h"
+#include "src/detect/core_split.h"
 
 #include <optional>
 #include <string>

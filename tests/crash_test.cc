@@ -38,10 +38,10 @@
 #include "ftcapture/v1/capture.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "src/env.h"
-#include "src/example_store.h"
-#include "src/mutex.h"  // FTCAPTURE_TSAN
-#include "src/tfrecord_reader.h"
+#include "src/storage/example_store.h"
+#include "src/storage/tfrecord_reader.h"
+#include "src/util/env.h"
+#include "src/util/mutex.h"  // FTCAPTURE_TSAN
 #include "tests/util/temp_dir.h"
 
 extern char** environ;

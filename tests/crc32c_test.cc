@@ -1,4 +1,4 @@
-#include "src/crc32c.h"
+#include "src/util/crc32c.h"
 
 #include <random>
 #include <string>

@@ -1,4 +1,4 @@
-#include "src/detect_command.h"
+#include "src/tools/detect_command.h"
 
 #include <memory>
 #include <sstream>
@@ -7,7 +7,7 @@
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "src/praise_detector.h"
+#include "src/detect/praise_detector.h"
 
 namespace ftcapture {
 namespace {

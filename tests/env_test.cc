@@ -1,4 +1,4 @@
-#include "src/env.h"
+#include "src/util/env.h"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "src/example_store.h"
+#include "src/storage/example_store.h"
 
 #include <errno.h>
 
@@ -13,10 +13,10 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "src/env.h"
-#include "src/markdown_format.h"
-#include "src/tfrecord_reader.h"
-#include "src/tfrecord_writer.h"
+#include "src/storage/markdown_format.h"
+#include "src/storage/tfrecord_reader.h"
+#include "src/storage/tfrecord_writer.h"
+#include "src/util/env.h"
 #include "tests/util/fault_injection_env.h"
 #include "tests/util/temp_dir.h"
 

@@ -1,9 +1,9 @@
-#include "src/example_summary.h"
+#include "src/storage/example_summary.h"
 
 #include <string>
 
 #include "gtest/gtest.h"
-#include "src/proto_time.h"
+#include "src/util/proto_time.h"
 
 namespace ftcapture {
 namespace {

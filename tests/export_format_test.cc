@@ -1,4 +1,4 @@
-#include "src/export_format.h"
+#include "src/tools/export_format.h"
 
 #include <string>
 

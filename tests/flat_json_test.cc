@@ -1,4 +1,4 @@
-#include "src/flat_json.h"
+#include "src/tools/flat_json.h"
 
 #include "absl/status/status.h"
 #include "gtest/gtest.h"

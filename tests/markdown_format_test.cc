@@ -1,4 +1,4 @@
-#include "src/markdown_format.h"
+#include "src/storage/markdown_format.h"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "src/markdown_import.h"
+#include "src/tools/markdown_import.h"
 
 #include <fstream>
 #include <sstream>

@@ -1,4 +1,4 @@
-#include "src/praise_detector.h"
+#include "src/detect/praise_detector.h"
 
 #include <cstdio>
 #include <fstream>
@@ -19,7 +19,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "re2/re2.h"
-#include "src/rule_file.h"
+#include "src/detect/rule_file.h"
 
 namespace ftcapture {
 namespace {

@@ -11,8 +11,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "src/env.h"
-#include "src/example_store.h"
+#include "src/storage/example_store.h"
+#include "src/util/env.h"
 #include "tests/util/temp_dir.h"
 
 namespace ftcapture {

@@ -1,4 +1,4 @@
-#include "src/regex_syntax.h"
+#include "src/detect/regex_syntax.h"
 
 #include <string>
 

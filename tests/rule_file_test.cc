@@ -1,4 +1,4 @@
-#include "src/rule_file.h"
+#include "src/detect/rule_file.h"
 
 #include <string>
 
@@ -9,7 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "re2/re2.h"
-#include "src/sentence_splitter.h"
+#include "src/detect/sentence_splitter.h"
 
 namespace ftcapture {
 namespace {

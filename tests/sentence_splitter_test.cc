@@ -1,4 +1,4 @@
-#include "src/sentence_splitter.h"
+#include "src/detect/sentence_splitter.h"
 
 #include <string>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "src/session_journal.h"
+#include "src/session/session_journal.h"
 
 #include <cerrno>
 #include <string>
@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "src/env.h"
-#include "src/proto_time.h"
+#include "src/util/env.h"
+#include "src/util/proto_time.h"
 #include "tests/util/fault_injection_env.h"
 #include "tests/util/temp_dir.h"
 #include "tests/util/turns.h"

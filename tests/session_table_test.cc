@@ -1,4 +1,4 @@
-#include "src/session_table.h"
+#include "src/session/session_table.h"
 
 #include <memory>
 #include <string>

@@ -1,4 +1,4 @@
-#include "src/session_window.h"
+#include "src/session/session_window.h"
 
 #include <memory>
 

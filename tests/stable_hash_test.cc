@@ -1,4 +1,4 @@
-#include "src/stable_hash.h"
+#include "src/util/stable_hash.h"
 
 #include <set>
 

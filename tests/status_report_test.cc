@@ -1,4 +1,4 @@
-#include "src/status_report.h"
+#include "src/tools/status_report.h"
 
 #include <cstring>
 #include <string>

@@ -1,7 +1,7 @@
-#include "src/stored_turn.h"
+#include "src/session/stored_turn.h"
 
 #include "gtest/gtest.h"
-#include "src/proto_time.h"
+#include "src/util/proto_time.h"
 
 namespace ftcapture {
 namespace {

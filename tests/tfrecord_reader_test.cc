@@ -1,12 +1,12 @@
-#include "src/tfrecord_reader.h"
+#include "src/storage/tfrecord_reader.h"
 
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "src/env.h"
-#include "src/tfrecord_writer.h"
+#include "src/storage/tfrecord_writer.h"
+#include "src/util/env.h"
 #include "tests/util/temp_dir.h"
 
 namespace ftcapture {

@@ -1,10 +1,10 @@
-#include "src/tfrecord_writer.h"
+#include "src/storage/tfrecord_writer.h"
 
 #include <string>
 
 #include "gtest/gtest.h"
-#include "src/crc32c.h"
-#include "src/env.h"
+#include "src/util/crc32c.h"
+#include "src/util/env.h"
 #include "tests/util/temp_dir.h"
 
 namespace ftcapture {

@@ -15,8 +15,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
-#include "src/env.h"
-#include "src/mutex.h"
+#include "src/util/env.h"
+#include "src/util/mutex.h"
 
 namespace ftcapture {
 

@@ -1,0 +1,65 @@
+#ifndef FTCAPTURE_SRC_SERVICE_CAPTURE_SERVICE_H_
+#define FTCAPTURE_SRC_SERVICE_CAPTURE_SERVICE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "ftcapture/v1/capture.pb.h"
+#include "src/storage/example_store.h"
+
+namespace ftcapture {
+
+class Env;
+
+// The whole capture logic behind the gRPC API, with no gRPC in it: the
+// server translates protos in and out and maps absl::Status codes to gRPC
+// status codes one to one. Every method is thread-safe; RecordTurn takes no
+// lock shared by all sessions and touches no disk unless it captures.
+class CaptureService {
+ public:
+  struct Options {
+    std::string data_dir = "./data";
+    std::string persona = "Timmy";
+    std::string praise_rules_path;  // empty: the built-in rules
+    int64_t max_turn_bytes = 1 << 20;
+    int max_memories_per_turn = 256;
+    SyncPolicy sync = SyncPolicy::kAlways;
+    bool negative_markdown = false;
+    int64_t max_sessions = 100000;
+    absl::Duration session_ttl = absl::Hours(24);
+    // Journal session windows so a restart keeps them.
+    bool journal_sessions = true;
+    // Reports what recovery found; default: stderr.
+    std::function<void(const std::string&)> log;
+  };
+
+  static absl::StatusOr<std::unique_ptr<CaptureService>> Open(
+      const Options& options, Env* env);
+  virtual ~CaptureService() = default;
+
+  virtual absl::StatusOr<v1::RecordTurnResponse> RecordTurn(
+      const v1::Turn& turn) = 0;
+  virtual absl::StatusOr<v1::RecordFeedbackResponse> RecordFeedback(
+      const v1::RecordFeedbackRequest& request) = 0;
+  virtual absl::StatusOr<v1::GetStatsResponse> GetStats() = 0;
+  virtual absl::StatusOr<v1::ListExamplesResponse> ListExamples(
+      const v1::ListExamplesRequest& request) = 0;
+  virtual absl::StatusOr<v1::ReviewExampleResponse> ReviewExample(
+      const v1::ReviewExampleRequest& request) = 0;
+  // Calls `emit` for every matching example, oldest first; stops early and
+  // returns OK when `emit` returns false (the client went away).
+  virtual absl::Status ExportExamples(
+      const v1::ExportExamplesRequest& request,
+      const std::function<bool(const v1::Example&)>& emit) = 0;
+  virtual absl::StatusOr<v1::ImportExamplesResponse> ImportExamples(
+      const v1::ImportExamplesRequest& request) = 0;
+};
+
+}  // namespace ftcapture
+
+#endif  // FTCAPTURE_SRC_SERVICE_CAPTURE_SERVICE_H_

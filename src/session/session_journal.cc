@@ -1,0 +1,155 @@
+#include "src/session/session_journal.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "src/storage/tfrecord_reader.h"
+#include "src/storage/tfrecord_writer.h"
+#include "src/util/env.h"
+#include "src/util/proto_time.h"
+#include "src/util/wire_format.h"
+
+namespace ftcapture {
+namespace {
+
+// A shard's file is rewritten once it holds this much, or several times its
+// last snapshot, whichever is more: rare enough to cost nothing, soon enough
+// that replay at start stays short.
+constexpr uint64_t kMinCompactBytes = 1 << 20;
+constexpr uint64_t kCompactGrowthFactor = 4;
+
+}  // namespace
+
+SessionJournal::~SessionJournal() = default;
+
+std::string SessionJournal::ShardPath(int shard) const {
+  return JoinPath(dir_, absl::StrFormat("shard-%03d.journal", shard));
+}
+
+absl::StatusOr<std::unique_ptr<SessionJournal>> SessionJournal::Open(
+    Env* env, const std::string& data_dir, int shards, absl::Time expire_before,
+    const Replay& replay) {
+  std::string dir = JoinPath(data_dir, "sessions");
+  absl::Status status = env->CreateDirIfMissing(dir);
+  if (!status.ok()) return status;
+  std::unique_ptr<SessionJournal> journal(new SessionJournal(env, dir));
+  journal->shards_.resize(shards);
+  for (int shard = 0; shard < shards; ++shard) {
+    const std::string path = journal->ShardPath(shard);
+    if (env->FileExists(path)) {
+      status = journal->ReplayFile(path, expire_before, replay);
+      if (!status.ok()) return status;
+    }
+  }
+  for (int shard = 0; shard < shards; ++shard) {
+    absl::StatusOr<std::unique_ptr<WritableFile>> file =
+        env->NewAppendableFile(journal->ShardPath(shard));
+    if (!file.ok()) return file.status();
+    journal->shards_[shard].file = *std::move(file);
+    absl::StatusOr<uint64_t> size = env->GetFileSize(journal->ShardPath(shard));
+    if (!size.ok()) return size.status();
+    journal->shards_[shard].bytes = *size;
+  }
+  return journal;
+}
+
+absl::Status SessionJournal::ReplayFile(const std::string& path,
+                                        absl::Time expire_before,
+                                        const Replay& replay) {
+  // A torn tail is the turn being written when the process died; it was
+  // never acknowledged. Compaction after replay rewrites the file without it.
+  absl::StatusOr<uint64_t> read =
+      ReadTFRecordFile(env_, path, [&](absl::string_view data) {
+        v1::SessionJournalEntry journaled;
+        if (!journaled.ParseFromArray(data.data(), data.size())) return;
+        const absl::Time received_at = FromProtoTime(journaled.received_at());
+        if (received_at < expire_before) return;
+        replay(journaled.turn().session_id(),
+               StoredTurn::FromTurn(journaled.turn()), received_at);
+      });
+  return read.status();
+}
+
+void SessionJournal::AppendEntry(const StoredTurn& turn, absl::Time received_at,
+                                 std::string* out) {
+  // A v1::SessionJournalEntry spliced from the turn's stored bytes, framed
+  // in place: the turn is not copied through a proto again.
+  const size_t start = out->size();
+  out->resize(start + kTFRecordHeaderSize);
+  AppendLengthDelimited(v1::SessionJournalEntry::kTurnFieldNumber, turn.bytes(),
+                        out);
+  AppendLengthDelimited(v1::SessionJournalEntry::kReceivedAtFieldNumber,
+                        ToProtoTime(received_at).SerializeAsString(), out);
+  FrameTFRecordInPlace(start, out);
+}
+
+absl::Status SessionJournal::Append(int shard, const StoredTurn& turn,
+                                    absl::Time received_at) {
+  ShardFile& file = shards_[shard];
+  file.scratch.clear();
+  AppendEntry(turn, received_at, &file.scratch);
+  absl::Status status = file.file->Append(file.scratch);
+  if (status.ok()) {
+    file.bytes += file.scratch.size();
+    return status;
+  }
+  // Cut a partial record so later appends stay readable.
+  absl::StatusOr<uint64_t> size = env_->GetFileSize(ShardPath(shard));
+  if (size.ok() && *size > file.bytes) {
+    env_->TruncateFile(ShardPath(shard), file.bytes).IgnoreError();
+  }
+  return status;
+}
+
+bool SessionJournal::ShouldCompact(int shard) const {
+  const ShardFile& file = shards_[shard];
+  return file.bytes >
+         std::max(kMinCompactBytes, kCompactGrowthFactor * file.snapshot_bytes);
+}
+
+absl::Status SessionJournal::CompactShard(int shard,
+                                          const std::string& framed) {
+  const std::string path = ShardPath(shard);
+  const std::string tmp = path + ".tmp";
+  {
+    absl::StatusOr<std::unique_ptr<WritableFile>> out =
+        env_->NewWritableFile(tmp);
+    if (!out.ok()) return out.status();
+    absl::Status status = (*out)->Append(framed);
+    if (status.ok()) status = (*out)->Close();
+    if (!status.ok()) {
+      env_->RemoveFile(tmp).IgnoreError();
+      return status;
+    }
+  }
+  ShardFile& file = shards_[shard];
+  file.file.reset();
+  absl::Status status = env_->RenameFile(tmp, path);
+  absl::StatusOr<std::unique_ptr<WritableFile>> reopened =
+      env_->NewAppendableFile(path);
+  if (!reopened.ok()) return reopened.status();
+  file.file = *std::move(reopened);
+  if (!status.ok()) return status;
+  file.bytes = framed.size();
+  file.snapshot_bytes = framed.size();
+  return absl::OkStatus();
+}
+
+void SessionJournal::SnapshotWindow(const SessionWindow& window,
+                                    absl::Time last_used,
+                                    std::string* snapshot) {
+  // Replaying answered user -> reply -> newest user rebuilds the window.
+  if (window.answered_user() != nullptr) {
+    AppendEntry(*window.answered_user(), last_used, snapshot);
+  }
+  if (window.latest_assistant() != nullptr) {
+    AppendEntry(*window.latest_assistant(), last_used, snapshot);
+  }
+  if (window.latest_user() != nullptr &&
+      window.latest_user() != window.answered_user()) {
+    AppendEntry(*window.latest_user(), last_used, snapshot);
+  }
+}
+
+}  // namespace ftcapture

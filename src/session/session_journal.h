@@ -1,0 +1,87 @@
+#ifndef FTCAPTURE_SRC_SESSION_SESSION_JOURNAL_H_
+#define FTCAPTURE_SRC_SESSION_SESSION_JOURNAL_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "ftcapture/v1/storage.pb.h"
+#include "src/session/session_window.h"
+
+namespace ftcapture {
+
+class Env;
+class WritableFile;
+
+// Journals the turns applied to session windows so a restart, a redeploy or
+// a kill -9 keeps them: each turn is handed to the kernel before it is
+// acknowledged (no fsync: the page cache survives the death of the process).
+//
+// One file per SessionTable shard (data_dir/sessions/shard-NNN.journal).
+// Invariant: everything done to shard N's file happens while the caller
+// holds shard N's lock, so the files need no lock of their own and their
+// order per session is the order the windows saw. A shard's file is
+// compacted to a snapshot of its live windows once it has grown to several
+// times that snapshot.
+class SessionJournal {
+ public:
+  using Replay = std::function<void(absl::string_view session_id, TurnPtr turn,
+                                    absl::Time received_at)>;
+
+  // Replays every journaled entry received after `expire_before`, in order
+  // per file, then empties the files: call CompactShard() for every shard
+  // right after replay to write the windows back.
+  static absl::StatusOr<std::unique_ptr<SessionJournal>> Open(
+      Env* env, const std::string& data_dir, int shards,
+      absl::Time expire_before, const Replay& replay);
+  ~SessionJournal();
+
+  // Appends one turn to `shard`'s file. Requires: the shard's lock held.
+  absl::Status Append(int shard, const StoredTurn& turn,
+                      absl::Time received_at);
+
+  // True once `shard`'s file has grown enough to be worth compacting.
+  // Requires: the shard's lock held.
+  bool ShouldCompact(int shard) const;
+
+  // Replaces `shard`'s file with `snapshot` (framed entries from
+  // SnapshotWindow for each of its windows).
+  // Requires: the shard's lock held throughout, so no Append interleaves.
+  absl::Status CompactShard(int shard, const std::string& snapshot);
+
+  // Appends to `*snapshot` the framed entries that rebuild `window` when
+  // replayed in order.
+  static void SnapshotWindow(const SessionWindow& window, absl::Time last_used,
+                             std::string* snapshot);
+
+  // Appends to `*out` the framed journal entry of `turn`.
+  static void AppendEntry(const StoredTurn& turn, absl::Time received_at,
+                          std::string* out);
+
+ private:
+  struct ShardFile {
+    std::unique_ptr<WritableFile> file;
+    uint64_t bytes = 0;
+    uint64_t snapshot_bytes = 0;
+    std::string scratch;  // the entry being appended, reused
+  };
+
+  SessionJournal(Env* env, std::string dir) : env_(env), dir_(std::move(dir)) {}
+  std::string ShardPath(int shard) const;
+  absl::Status ReplayFile(const std::string& path, absl::Time expire_before,
+                          const Replay& replay);
+
+  Env* const env_;
+  const std::string dir_;
+  std::vector<ShardFile> shards_;
+};
+
+}  // namespace ftcapture
+
+#endif  // FTCAPTURE_SRC_SESSION_SESSION_JOURNAL_H_

@@ -1,0 +1,104 @@
+#include "src/session/session_table.h"
+
+#include <algorithm>
+
+#include "absl/hash/hash.h"
+
+namespace ftcapture {
+
+SessionTable::SessionTable(int64_t max_sessions, absl::Duration ttl, int shards)
+    : per_shard_capacity_(
+          std::max<int64_t>(1, (max_sessions + shards - 1) / shards)),
+      ttl_(ttl) {
+  shards_.reserve(shards);
+  for (int i = 0; i < shards; ++i) shards_.push_back(std::make_unique<Shard>());
+}
+
+int SessionTable::ShardOf(absl::string_view session_id) const {
+  return static_cast<int>(absl::Hash<absl::string_view>()(session_id) %
+                          shards_.size());
+}
+
+void SessionTable::EvictLocked(Shard& shard, absl::Time now) {
+  while (!shard.lru.empty()) {
+    const Entry& oldest = shard.lru.back();
+    const bool expired = now - oldest.last_used > ttl_;
+    const bool over =
+        static_cast<int64_t>(shard.lru.size()) >= per_shard_capacity_;
+    if (!expired && !over) break;
+    shard.index.erase(oldest.session_id);
+    shard.lru.pop_back();
+    size_.fetch_sub(1, std::memory_order_relaxed);
+    evictions_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void SessionTable::WithSession(absl::string_view session_id, absl::Time now,
+                               absl::FunctionRef<void(SessionWindow&)> fn) {
+  Shard& shard = ShardFor(session_id);
+  MutexLock lock(&shard.mu);
+  auto it = shard.index.find(session_id);
+  if (it != shard.index.end() && now - it->second->last_used > ttl_) {
+    // Expired: forget what it held, as if it had been swept.
+    it->second->window = SessionWindow();
+  }
+  if (it == shard.index.end()) {
+    EvictLocked(shard, now);
+    shard.lru.push_front(Entry{std::string(session_id), now, SessionWindow()});
+    // The key views the string owned by the list entry, which never moves.
+    shard.index.emplace(shard.lru.front().session_id, shard.lru.begin());
+    size_.fetch_add(1, std::memory_order_relaxed);
+  } else if (it->second != shard.lru.begin()) {
+    shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
+  }
+  Entry& entry = shard.lru.front();
+  entry.last_used = std::max(entry.last_used, now);
+  fn(entry.window);
+}
+
+bool SessionTable::WithExistingSession(
+    absl::string_view session_id, absl::Time now,
+    absl::FunctionRef<void(SessionWindow&)> fn) {
+  Shard& shard = ShardFor(session_id);
+  MutexLock lock(&shard.mu);
+  auto it = shard.index.find(session_id);
+  if (it == shard.index.end() || now - it->second->last_used > ttl_) {
+    return false;
+  }
+  shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
+  Entry& entry = shard.lru.front();
+  entry.last_used = std::max(entry.last_used, now);
+  fn(entry.window);
+  return true;
+}
+
+void SessionTable::ForEach(
+    absl::FunctionRef<void(absl::string_view, absl::Time, const SessionWindow&)>
+        fn) {
+  for (int shard = 0; shard < shard_count(); ++shard) {
+    ForEachInShard(shard, fn);
+  }
+}
+
+void SessionTable::ForEachInShard(
+    int shard_index,
+    absl::FunctionRef<void(absl::string_view, absl::Time, const SessionWindow&)>
+        fn) {
+  ForEachInShard(shard_index, fn, [] {});
+}
+
+void SessionTable::ForEachInShard(
+    int shard_index,
+    absl::FunctionRef<void(absl::string_view, absl::Time, const SessionWindow&)>
+        fn,
+    absl::FunctionRef<void()> done) {
+  Shard& shard = *shards_[shard_index];
+  MutexLock lock(&shard.mu);
+  // Oldest first, so replaying a snapshot in order keeps the LRU order.
+  for (auto it = shard.lru.rbegin(); it != shard.lru.rend(); ++it) {
+    fn(it->session_id, it->last_used, it->window);
+  }
+  done();
+}
+
+}  // namespace ftcapture

@@ -1,0 +1,102 @@
+#ifndef FTCAPTURE_SRC_SESSION_SESSION_TABLE_H_
+#define FTCAPTURE_SRC_SESSION_SESSION_TABLE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "src/session/session_window.h"
+#include "src/util/mutex.h"
+
+namespace ftcapture {
+
+// The live sessions, split into shards that each have their own lock, so
+// turns of different sessions rarely wait for each other and no lock is
+// shared by all turns.
+//
+// Invariants: a session lives in exactly one shard (by hash of its id); each
+// shard holds at most ceil(max_sessions / shards) sessions, evicting its
+// least recently used; a session idle for longer than the TTL is treated as
+// gone and dropped when next seen or when its shard needs room.
+class SessionTable {
+ public:
+  SessionTable(int64_t max_sessions, absl::Duration ttl, int shards = 64);
+  SessionTable(const SessionTable&) = delete;
+  SessionTable& operator=(const SessionTable&) = delete;
+
+  // Calls `fn` with the session's window (created empty when missing or
+  // expired) while holding its shard's lock; `fn` must not call back in.
+  void WithSession(absl::string_view session_id, absl::Time now,
+                   absl::FunctionRef<void(SessionWindow&)> fn);
+  // Like WithSession but never creates: returns false (without calling
+  // `fn`) when the session is unknown or expired.
+  bool WithExistingSession(absl::string_view session_id, absl::Time now,
+                           absl::FunctionRef<void(SessionWindow&)> fn);
+
+  // Calls `fn(id, last_used, window)` on every live session, one shard
+  // locked at a time.
+  void ForEach(absl::FunctionRef<void(absl::string_view, absl::Time,
+                                      const SessionWindow&)>
+                   fn);
+  // Calls `fn` on the live sessions of one shard, oldest first, holding
+  // that shard's lock throughout (so nothing changes them meanwhile).
+  void ForEachInShard(int shard,
+                      absl::FunctionRef<void(absl::string_view, absl::Time,
+                                             const SessionWindow&)>
+                          fn);
+
+  // The same, then calls `done` before releasing the shard's lock.
+  void ForEachInShard(int shard,
+                      absl::FunctionRef<void(absl::string_view, absl::Time,
+                                             const SessionWindow&)>
+                          fn,
+                      absl::FunctionRef<void()> done);
+
+  int shard_count() const { return static_cast<int>(shards_.size()); }
+  // The shard that holds `session_id`; its lock is held during `fn` of
+  // WithSession, which serializes everything done for that shard there.
+  int ShardOf(absl::string_view session_id) const;
+
+  int64_t size() const { return size_.load(std::memory_order_relaxed); }
+  int64_t evictions() const {
+    return evictions_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  struct Entry {
+    std::string session_id;
+    absl::Time last_used;
+    SessionWindow window;
+  };
+  // Front is most recently used.
+  using LruList = std::list<Entry>;
+  struct Shard {
+    Mutex mu;
+    LruList lru ABSL_GUARDED_BY(mu);
+    absl::flat_hash_map<absl::string_view, LruList::iterator> index
+        ABSL_GUARDED_BY(mu);
+  };
+
+  Shard& ShardFor(absl::string_view session_id) {
+    return *shards_[ShardOf(session_id)];
+  }
+  void EvictLocked(Shard& shard, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+
+  const int64_t per_shard_capacity_;
+  const absl::Duration ttl_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::atomic<int64_t> size_{0};
+  std::atomic<int64_t> evictions_{0};
+};
+
+}  // namespace ftcapture
+
+#endif  // FTCAPTURE_SRC_SESSION_SESSION_TABLE_H_

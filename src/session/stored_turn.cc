@@ -1,0 +1,65 @@
+#include "src/session/stored_turn.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "src/util/proto_time.h"
+#include "src/util/wire_format.h"
+
+namespace ftcapture {
+
+TurnPtr StoredTurn::FromTurn(const v1::Turn& turn, absl::Time time,
+                             absl::string_view turn_id) {
+  std::string time_bytes;
+  if (!turn.has_time()) time_bytes = ToProtoTime(time).SerializeAsString();
+  const bool add_id = turn.turn_id().empty() && !turn_id.empty();
+  // Reserved exactly: windows hold many of these, and growing the string
+  // for the appended fields would double its capacity.
+  const size_t size = turn.ByteSizeLong();
+  std::string bytes;
+  bytes.reserve(size + time_bytes.size() + turn_id.size() + 8);
+  bytes.resize(size);
+  turn.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(&bytes[0]));
+  if (!time_bytes.empty()) {
+    AppendLengthDelimited(v1::Turn::kTimeFieldNumber, time_bytes, &bytes);
+  }
+  std::string id = turn.turn_id();
+  if (add_id) {
+    AppendLengthDelimited(v1::Turn::kTurnIdFieldNumber, turn_id, &bytes);
+    id = std::string(turn_id);
+  }
+  return std::make_shared<const StoredTurn>(std::move(bytes), std::move(id),
+                                            turn.role());
+}
+
+TurnPtr StoredTurn::FromTurn(const v1::Turn& turn) {
+  return std::make_shared<const StoredTurn>(turn.SerializeAsString(),
+                                            turn.turn_id(), turn.role());
+}
+
+absl::StatusOr<TurnPtr> StoredTurn::FromBytes(std::string bytes) {
+  v1::Turn turn;
+  if (!turn.ParseFromString(bytes)) {
+    return absl::DataLossError("stored turn does not parse");
+  }
+  return std::make_shared<const StoredTurn>(std::move(bytes), turn.turn_id(),
+                                            turn.role());
+}
+
+v1::Turn StoredTurn::ToProto() const {
+  v1::Turn turn;
+  ParseInto(&turn);
+  return turn;
+}
+
+void StoredTurn::ParseInto(v1::Turn* turn) const {
+  // Cannot fail: the bytes were serialized from a Turn or checked to parse.
+  turn->ParseFromString(bytes_);
+}
+
+int64_t StoredTurn::SpaceUsed() const {
+  return static_cast<int64_t>(sizeof(*this) + bytes_.capacity() +
+                              (turn_id_.size() > 15 ? turn_id_.capacity() : 0));
+}
+
+}  // namespace ftcapture

@@ -1,0 +1,35 @@
+#include "src/storage/example_filter.h"
+
+#include "absl/time/time.h"
+#include "src/util/proto_time.h"
+
+namespace ftcapture {
+
+bool IsPositiveExample(const v1::Example& example) {
+  return example.label() != v1::LABEL_NEGATIVE;
+}
+
+bool MatchesExportFilter(const v1::ExportExamplesRequest& request,
+                         const v1::Example& example) {
+  absl::Time captured = FromProtoTime(example.captured_at());
+  if (request.has_since() && captured < FromProtoTime(request.since())) {
+    return false;
+  }
+  if (request.has_until() && captured >= FromProtoTime(request.until())) {
+    return false;
+  }
+  if (request.status() != v1::REVIEW_STATUS_UNSPECIFIED) {
+    v1::ReviewStatus status = example.status() == v1::REVIEW_STATUS_UNSPECIFIED
+                                  ? v1::REVIEW_STATUS_PENDING
+                                  : example.status();
+    if (status != request.status()) return false;
+  }
+  if (request.label() != v1::LABEL_UNSPECIFIED) {
+    v1::Label label =
+        IsPositiveExample(example) ? v1::LABEL_POSITIVE : v1::LABEL_NEGATIVE;
+    if (label != request.label()) return false;
+  }
+  return true;
+}
+
+}  // namespace ftcapture

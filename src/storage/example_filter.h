@@ -1,0 +1,21 @@
+#ifndef FTCAPTURE_SRC_STORAGE_EXAMPLE_FILTER_H_
+#define FTCAPTURE_SRC_STORAGE_EXAMPLE_FILTER_H_
+
+#include "ftcapture/v1/capture.pb.h"
+
+namespace ftcapture {
+
+// Labels as exports see them: an example with LABEL_UNSPECIFIED was captured
+// before labels existed, by the praise detector, so it counts as positive.
+bool IsPositiveExample(const v1::Example& example);
+
+// Whether `example` passes the filters of `request`: since <= captured_at <
+// until (each bound only when set), status and label (UNSPECIFIED = all).
+// An example with REVIEW_STATUS_UNSPECIFIED counts as pending and one with
+// LABEL_UNSPECIFIED as positive.
+bool MatchesExportFilter(const v1::ExportExamplesRequest& request,
+                         const v1::Example& example);
+
+}  // namespace ftcapture
+
+#endif  // FTCAPTURE_SRC_STORAGE_EXAMPLE_FILTER_H_

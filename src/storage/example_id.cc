@@ -1,0 +1,24 @@
+#include "src/storage/example_id.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "src/util/stable_hash.h"
+
+namespace ftcapture {
+
+std::string ExampleIdForReply(absl::string_view session_id,
+                              absl::string_view turn_id) {
+  return absl::StrFormat(
+      "ex-%016x", StableHash64(absl::StrCat(session_id, "\x1f", turn_id)));
+}
+
+std::string ImportedExampleId(const v1::Example& example) {
+  StableHasher128 hasher;
+  hasher.AddField(example.user_turn().text());
+  hasher.AddField(example.assistant_turn().system_prompt());
+  hasher.AddField(example.assistant_turn().text());
+  hasher.AddField(example.praise_text());
+  return absl::StrCat("imp-", hasher.HexDigest());
+}
+
+}  // namespace ftcapture

@@ -1,0 +1,119 @@
+#ifndef FTCAPTURE_SRC_STORAGE_EXAMPLE_STORE_H_
+#define FTCAPTURE_SRC_STORAGE_EXAMPLE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "ftcapture/v1/capture.pb.h"
+#include "ftcapture/v1/storage.pb.h"
+#include "src/storage/example_summary.h"
+
+namespace ftcapture {
+
+class Env;
+
+enum class SyncPolicy {
+  kAlways,  // fsync before an example is acknowledged (group commit)
+  kBatch,   // fsync in the background every few milliseconds
+  kNone,    // leave it to the OS
+};
+absl::StatusOr<SyncPolicy> ParseSyncPolicy(absl::string_view text);
+
+// File names under the data dir.
+inline constexpr char kDatasetFileName[] = "examples.tfrecord";
+inline constexpr char kMarkdownFileName[] =
+    "fine_tuning_best_case_interchanges.md";
+inline constexpr char kNegativeMarkdownFileName[] =
+    "fine_tuning_negative_interchanges.md";
+
+inline constexpr char kLockFileName[] = "LOCK";
+// A cache of the records' summaries and the Markdown logs' state, so a
+// restart need not parse every example again (see ExampleIndexEntry).
+inline constexpr char kIndexFileName[] = "examples.index";
+
+// What Open() found and repaired.
+struct RecoveryReport {
+  int64_t records = 0;              // good records read
+  int64_t torn_tail_bytes = 0;      // cut off the end, kept in quarantine
+  int64_t corrupt_records = 0;      // bad records in the middle, kept aside
+  int64_t markdown_appended = 0;    // examples the Markdown was missing
+  int64_t corrupt_bytes = 0;        // bytes of the corrupt stretches
+  int64_t markdown_torn_bytes = 0;  // a half-written Markdown block, cut
+  // Files the cut or removed bytes were saved to (full paths).
+  std::vector<std::string> quarantine_files;
+  // One line per problem found and what was done about it.
+  std::vector<std::string> problems;
+  // True when anything was repaired.
+  bool repaired() const {
+    return torn_tail_bytes > 0 || corrupt_records > 0 ||
+           markdown_appended > 0 || markdown_torn_bytes > 0;
+  }
+  // One paragraph for the server log; says "CORRUPT" loudly when records
+  // in the middle were bad.
+  std::string ToString() const;
+};
+
+// The examples of one data dir: examples.tfrecord (the source of truth) and
+// the Markdown view derived from it. Appends are serialized internally;
+// concurrent Append() calls share one fsync.
+class ExampleStore {
+ public:
+  struct Options {
+    std::string data_dir;
+    SyncPolicy sync = SyncPolicy::kAlways;
+    // Also write negative examples to kNegativeMarkdownFileName.
+    bool negative_markdown = false;
+  };
+  // `summary` views bytes that live only during the call.
+  using Visitor =
+      std::function<void(uint64_t offset, const ExampleSummaryView& summary)>;
+
+  // Opens (creating) the files, verifies every record's CRCs, repairs what
+  // a crash left behind, and calls `visit` with the summary of each good
+  // record in file order. Summaries come from examples.index where it still
+  // matches the record (same offset, length and CRC) and are read from the
+  // record otherwise; likewise the Markdown logs are scanned only past the
+  // state the index recorded, when their bytes there are unchanged.
+  // `visit` runs on a thread of its own, one record at a time, in order.
+  // Offsets passed to `visit` are those of the repaired file (valid for
+  // ReadAt). `visit` runs before the repair is written, so when Open()
+  // fails, discard what it saw. `visit` and `report` may be null.
+  // Holds the data dir's LOCK file until the store is destroyed.
+  static absl::StatusOr<std::unique_ptr<ExampleStore>> Open(
+      Env* env, const Options& options, const Visitor& visit,
+      RecoveryReport* report);
+
+  virtual ~ExampleStore() = default;
+
+  // Writes `example` to the dataset and then to the Markdown; returns its
+  // record offset once it is as durable as the sync policy says. On error no
+  // partial record remains and the store stays usable: ResourceExhausted
+  // when the disk is full, Unavailable on I/O errors, InvalidArgument when
+  // the example has no id. Thread-safe; concurrent calls are written (and,
+  // with kAlways, fsynced) together by one of them.
+  virtual absl::StatusOr<uint64_t> Append(const v1::Example& example) = 0;
+  virtual absl::StatusOr<v1::Example> ReadAt(uint64_t offset) const = 0;
+
+  virtual int64_t dataset_bytes() const = 0;
+  virtual int64_t markdown_bytes() const = 0;
+  virtual int64_t markdown_lines() const = 0;
+};
+
+// Regenerates the Markdown log(s) of `data_dir` from its dataset and
+// replaces them atomically (temp file, fsync, rename). Takes the data dir's
+// lock, so it fails with FailedPrecondition while a server uses the dir.
+// Reads past bad records without repairing the dataset (Open() does that).
+// `examples_written` (optional) receives how many blocks were written.
+absl::Status RebuildMarkdown(Env* env, const std::string& data_dir,
+                             bool negative_markdown,
+                             int64_t* examples_written = nullptr);
+
+}  // namespace ftcapture
+
+#endif  // FTCAPTURE_SRC_STORAGE_EXAMPLE_STORE_H_

@@ -1,0 +1,56 @@
+#ifndef FTCAPTURE_SRC_STORAGE_EXAMPLE_SUMMARY_H_
+#define FTCAPTURE_SRC_STORAGE_EXAMPLE_SUMMARY_H_
+
+#include <cstdint>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "ftcapture/v1/capture.pb.h"
+#include "ftcapture/v1/storage.pb.h"
+
+namespace ftcapture {
+
+// What the service indexes of an example: its id, time, labels and the turn
+// ids that dedup later captures. The strings are views into bytes owned by
+// someone else (a record, an index entry, a proto), so reading a million of
+// them back at start allocates nothing.
+struct ExampleSummaryView {
+  absl::string_view id;
+  absl::string_view session_id;
+  absl::string_view assistant_turn_id;
+  bool has_praise_turn = false;
+  absl::string_view praise_turn_id;
+  absl::Time captured_at = absl::UnixEpoch();
+  v1::Label label = v1::LABEL_UNSPECIFIED;
+  v1::Source source = v1::SOURCE_UNSPECIFIED;
+  v1::ReviewStatus status = v1::REVIEW_STATUS_UNSPECIFIED;
+};
+
+// Views into `example`, which must outlive the result.
+ExampleSummaryView SummaryOf(const v1::Example& example);
+// The summary of a whole example, as a proto (for examples.index):
+// ToProto(SummaryOf(example)).
+v1::ExampleSummary SummarizeExample(const v1::Example& example);
+// Views into `summary`, which must outlive the result.
+ExampleSummaryView ViewOf(const v1::ExampleSummary& summary);
+v1::ExampleSummary ToProto(const ExampleSummaryView& view);
+
+// The summary of a serialized v1::Example, read without parsing the turns'
+// texts, prompts and memories (most of its bytes). False when `data` is not
+// well-formed at the levels read.
+bool SummarizeExampleRecord(absl::string_view data,
+                            ExampleSummaryView* summary);
+
+// A serialized v1::ExampleIndexEntry, read the same way (its Markdown
+// states are not read).
+struct IndexEntryView {
+  uint64_t offset = 0;
+  uint64_t length = 0;  // 0: a Markdown state marker
+  uint32_t masked_crc = 0;
+  ExampleSummaryView summary;
+};
+bool ParseIndexEntry(absl::string_view data, IndexEntryView* entry);
+
+}  // namespace ftcapture
+
+#endif  // FTCAPTURE_SRC_STORAGE_EXAMPLE_SUMMARY_H_

@@ -1,0 +1,107 @@
+// The Markdown view of captured examples, in the original's layout so its
+// readers and `grep -c "Example Captured"` keep working:
+//
+//   <blank>
+//   ================================================================================
+//   ## Example Captured: 2025-11-20T00:00:20.192958Z
+//   **Praise:** Good one, Timmy!
+//   ================================================================================
+//   <blank>
+//   ### User Message (n-3):
+//   ```
+//   ...
+//   ```
+//   <blank>
+//   ### System Prompt with Memories (n-2):    (prompt, then "Memories:" lines)
+//   ### Assistant Response (n-1):
+//   ### Metadata:                             (a ```json block)
+//   <blank>
+//
+// Every fence is longer than the longest run of backticks in what it fences
+// (at least 3), so no content can end a block early. The Metadata JSON
+// starts with "example_id", which ExampleMarkdownScanner reads back to find
+// the examples a Markdown file already holds.
+
+#ifndef FTCAPTURE_SRC_STORAGE_MARKDOWN_FORMAT_H_
+#define FTCAPTURE_SRC_STORAGE_MARKDOWN_FORMAT_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/string_view.h"
+#include "ftcapture/v1/capture.pb.h"
+#include "google/protobuf/timestamp.pb.h"
+
+namespace ftcapture {
+
+// One example's block, starting with its blank line.
+std::string FormatExampleMarkdown(const v1::Example& example);
+
+// The original file had no header; an empty file is a valid Markdown log.
+inline std::string MarkdownFileHeader() { return std::string(); }
+
+// The fence for `content`: backticks, one more than its longest run, min 3.
+std::string MarkdownFenceFor(absl::string_view content);
+
+// "2025-11-20T00:00:20.192958Z" (UTC, microseconds).
+std::string FormatIsoTime(const google::protobuf::Timestamp& time);
+
+// Appends `text` as a JSON string literal (quotes included). Control
+// characters, quotes and backslashes are escaped; invalid UTF-8 becomes
+// U+FFFD so the output is always valid JSON.
+void AppendJsonString(absl::string_view text, std::string* out);
+
+// Reads a Markdown log line by line (in chunks of any size) and finds the
+// examples it holds and where its last complete example block ends.
+// A block is complete once its Metadata fence is closed.
+class ExampleMarkdownScanner {
+ public:
+  void Feed(absl::string_view chunk);
+  // Call once after the last Feed().
+  void Finish();
+
+  // The example_ids of the complete blocks.
+  const absl::flat_hash_set<std::string>& example_ids() const { return ids_; }
+  uint64_t bytes() const { return bytes_; }
+  uint64_t lines() const { return lines_; }
+  // Bytes up to the end of the last complete block (its trailing blank line
+  // included when present); 0 when there is none.
+  uint64_t complete_bytes() const { return complete_bytes_; }
+  uint64_t complete_lines() const { return complete_lines_; }
+  // True when what follows complete_bytes() is the start of an example block
+  // cut short (a crash mid-append), as opposed to nothing, blank lines, or
+  // text someone added by hand.
+  bool torn_tail() const { return torn_tail_; }
+  // True when the file ends right after a block's closing fence, without the
+  // blank line that separates blocks.
+  bool last_block_has_blank() const { return last_block_has_blank_; }
+  bool missing_final_blank() const {
+    return complete_bytes_ == bytes_ && bytes_ > 0 && !last_block_has_blank_;
+  }
+
+ private:
+  void ProcessLine(absl::string_view line, bool terminated);
+
+  std::string partial_line_;
+  uint64_t bytes_ = 0;
+  uint64_t lines_ = 0;
+  uint64_t line_start_ = 0;  // file offset of the line being processed
+  absl::flat_hash_set<std::string> ids_;
+
+  size_t fence_length_ = 0;  // 0: outside a fence
+  bool fence_is_metadata_ = false;
+  bool metadata_heading_ = false;
+  bool block_started_ = false;
+  std::string pending_id_;
+  bool expect_blank_ = false;
+  bool last_block_has_blank_ = false;
+  bool tail_marker_ = false;
+  uint64_t complete_bytes_ = 0;
+  uint64_t complete_lines_ = 0;
+  bool torn_tail_ = false;
+};
+
+}  // namespace ftcapture
+
+#endif  // FTCAPTURE_SRC_STORAGE_MARKDOWN_FORMAT_H_

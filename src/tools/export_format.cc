@@ -1,0 +1,207 @@
+#include "src/tools/export_format.h"
+
+#include <cmath>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "ftcapture/v1/export.pb.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/type_resolver.h"
+#include "google/protobuf/util/type_resolver_util.h"
+#include "src/util/stable_hash.h"
+
+namespace ftcapture {
+namespace {
+
+constexpr char kTypeUrlPrefix[] = "type.googleapis.com";
+
+absl::StatusOr<std::string> ToJsonLine(const google::protobuf::Message& message,
+                                       bool preserve_proto_field_names) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = false;  // one line: newlines in text are escaped
+  // `"label":false` and `"content":""` must be printed: readers expect the
+  // shape, not protobuf's "default means absent".
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = preserve_proto_field_names;
+  // MessageToJsonString prints map entries (Example.metadata) in the order
+  // of a serialization that is not deterministic, so the same example could
+  // export differently run to run. A deterministic serialization (map keys
+  // sorted) printed from the wire keeps every export byte-identical.
+  std::string binary;
+  {
+    google::protobuf::io::StringOutputStream stream(&binary);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    if (!message.SerializeToCodedStream(&coded)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot serialize ", message.GetTypeName()));
+    }
+  }
+  static google::protobuf::util::TypeResolver* const resolver =
+      google::protobuf::util::NewTypeResolverForDescriptorPool(
+          kTypeUrlPrefix, google::protobuf::DescriptorPool::generated_pool());
+  std::string json;
+  auto status = google::protobuf::util::BinaryToJsonString(
+      resolver, absl::StrCat(kTypeUrlPrefix, "/", message.GetTypeName()),
+      binary, &json, options);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot print ", message.GetTypeName(),
+                     " as JSON: ", status.ToString()));
+  }
+  return json;
+}
+
+void AddMessage(absl::string_view role, absl::string_view content,
+                google::protobuf::RepeatedPtrField<v1::ChatMessage>* out) {
+  v1::ChatMessage* message = out->Add();
+  message->set_role(std::string(role));
+  message->set_content(std::string(content));
+}
+
+// system (when there is one) then user, as both formats' prompts start.
+void AddPrompt(const v1::Example& example,
+               google::protobuf::RepeatedPtrField<v1::ChatMessage>* out) {
+  std::string system = SystemContent(example);
+  if (!system.empty()) AddMessage("system", system, out);
+  AddMessage("user", example.user_turn().text(), out);
+}
+
+}  // namespace
+
+absl::StatusOr<ExportFormat> ParseExportFormat(absl::string_view name) {
+  if (name == "openai-chat") return ExportFormat::kOpenAiChat;
+  if (name == "trl-kto") return ExportFormat::kTrlKto;
+  if (name == "full-jsonl") return ExportFormat::kFullJsonl;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown export format \"", name,
+                   "\"; expected openai-chat, trl-kto or full-jsonl"));
+}
+
+absl::string_view ExportFormatName(ExportFormat format) {
+  switch (format) {
+    case ExportFormat::kOpenAiChat:
+      return "openai-chat";
+    case ExportFormat::kTrlKto:
+      return "trl-kto";
+    case ExportFormat::kFullJsonl:
+      return "full-jsonl";
+  }
+  return "unknown";
+}
+
+std::string SystemContent(const v1::Example& example) {
+  const v1::Turn& turn = example.assistant_turn();
+  std::string content = turn.system_prompt();
+  bool listed_any = false;
+  for (const v1::Memory& memory : turn.memories()) {
+    if (memory.text().empty() ||
+        absl::StrContains(turn.system_prompt(), memory.text())) {
+      continue;
+    }
+    if (!listed_any) {
+      if (!content.empty()) content += "\n\n";
+      content += "Memories:";
+      listed_any = true;
+    }
+    absl::StrAppend(&content, "\n- ", memory.text());
+  }
+  return content;
+}
+
+absl::StatusOr<std::string> FormatExportLine(ExportFormat format,
+                                             const v1::Example& example) {
+  switch (format) {
+    case ExportFormat::kOpenAiChat: {
+      if (!IsPositiveExample(example)) return std::string();
+      v1::OpenAiChatLine line;
+      AddPrompt(example, line.mutable_messages());
+      AddMessage("assistant", example.assistant_turn().text(),
+                 line.mutable_messages());
+      return ToJsonLine(line, /*preserve_proto_field_names=*/true);
+    }
+    case ExportFormat::kTrlKto: {
+      v1::KtoLine line;
+      AddPrompt(example, line.mutable_prompt());
+      AddMessage("assistant", example.assistant_turn().text(),
+                 line.mutable_completion());
+      line.set_label(IsPositiveExample(example));
+      return ToJsonLine(line, /*preserve_proto_field_names=*/true);
+    }
+    case ExportFormat::kFullJsonl:
+      return ToJsonLine(example, /*preserve_proto_field_names=*/false);
+  }
+  return absl::InvalidArgumentError("unknown export format");
+}
+
+ExportSplitter::ExportSplitter(double train_fraction, uint64_t seed)
+    : threshold_(0), all_train_(false), seed_(seed) {
+  if (!(train_fraction > 0)) return;  // also NaN: everything goes to test
+  double scaled = std::ldexp(train_fraction, 64);
+  if (scaled >= std::ldexp(1.0, 64)) {
+    all_train_ = true;
+  } else {
+    threshold_ = static_cast<uint64_t>(scaled);
+  }
+}
+
+bool ExportSplitter::IsTrain(const v1::Example& example) const {
+  return all_train_ || StableHash64(example.id(), seed_) < threshold_;
+}
+
+std::pair<std::string, std::string> SplitOutputPaths(absl::string_view out) {
+  size_t slash = out.rfind('/');
+  size_t dot = out.rfind('.');
+  bool has_extension = dot != absl::string_view::npos && dot > 0 &&
+                       (slash == absl::string_view::npos || dot > slash + 1);
+  if (!has_extension) {
+    return {absl::StrCat(out, ".train"), absl::StrCat(out, ".test")};
+  }
+  absl::string_view stem = out.substr(0, dot);
+  absl::string_view extension = out.substr(dot);
+  return {absl::StrCat(stem, ".train", extension),
+          absl::StrCat(stem, ".test", extension)};
+}
+
+absl::StatusOr<absl::Time> ParseTimeFlag(absl::string_view text) {
+  std::string input(absl::StripAsciiWhitespace(text));
+  absl::Time time;
+  std::string error;
+  if (absl::ParseTime(absl::RFC3339_full, input, &time, &error)) return time;
+  for (const char* format :
+       {"%Y-%m-%dT%H:%M:%E*S", "%Y-%m-%d %H:%M:%E*S", "%Y-%m-%d"}) {
+    if (absl::ParseTime(format, input, absl::UTCTimeZone(), &time, &error)) {
+      return time;
+    }
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("cannot parse time \"", text,
+                   "\"; expected RFC 3339 (2025-11-28T17:09:14Z) or a date "
+                   "(2025-11-28, UTC)"));
+}
+
+absl::StatusOr<v1::ReviewStatus> ParseReviewStatusFlag(absl::string_view text) {
+  std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
+  if (name.empty() || name == "all") return v1::REVIEW_STATUS_UNSPECIFIED;
+  if (name == "pending") return v1::REVIEW_STATUS_PENDING;
+  if (name == "approved") return v1::REVIEW_STATUS_APPROVED;
+  if (name == "rejected") return v1::REVIEW_STATUS_REJECTED;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown review status \"", text,
+                   "\"; expected pending, approved, rejected or all"));
+}
+
+absl::StatusOr<v1::Label> ParseLabelFlag(absl::string_view text) {
+  std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
+  if (name.empty() || name == "all") return v1::LABEL_UNSPECIFIED;
+  if (name == "positive") return v1::LABEL_POSITIVE;
+  if (name == "negative") return v1::LABEL_NEGATIVE;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown label \"", text, "\"; expected positive, negative or all"));
+}
+
+}  // namespace ftcapture

@@ -1,0 +1,300 @@
+#include "src/tools/markdown_import.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "absl/types/optional.h"
+#include "src/tools/export_format.h"
+#include "src/tools/flat_json.h"
+#include "src/util/stable_hash.h"
+
+namespace ftcapture {
+namespace {
+
+constexpr absl::string_view kCapturedPrefix = "## Example Captured:";
+constexpr absl::string_view kPraisePrefix = "**Praise:**";
+constexpr absl::string_view kCriticismPrefix = "**Criticism:**";
+
+// Offset of the first byte that is not part of well-formed UTF-8 (no
+// overlong forms, no surrogates, nothing above U+10FFFF), or npos.
+size_t FindInvalidUtf8(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    unsigned char c = text[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int length;
+    uint32_t min, code_point;
+    if ((c & 0xe0) == 0xc0) {
+      length = 2, min = 0x80, code_point = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      length = 3, min = 0x800, code_point = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      length = 4, min = 0x10000, code_point = c & 0x07;
+    } else {
+      return i;
+    }
+    if (i + length > text.size()) return i;
+    for (int k = 1; k < length; ++k) {
+      unsigned char next = text[i + k];
+      if ((next & 0xc0) != 0x80) return i;
+      code_point = (code_point << 6) | (next & 0x3f);
+    }
+    if (code_point < min || code_point > 0x10ffff ||
+        (code_point >= 0xd800 && code_point <= 0xdfff)) {
+      return i;
+    }
+    i += length;
+  }
+  return absl::string_view::npos;
+}
+
+bool IsBlank(absl::string_view line) {
+  return absl::StripAsciiWhitespace(line).empty();
+}
+
+// The "====" line that opens and closes an example header.
+bool IsRule(absl::string_view line) {
+  line = absl::StripTrailingAsciiWhitespace(line);
+  return line.size() >= 3 &&
+         line.find_first_not_of('=') == absl::string_view::npos;
+}
+
+size_t CountLeading(absl::string_view line, char c) {
+  size_t n = 0;
+  while (n < line.size() && line[n] == c) ++n;
+  return n;
+}
+
+// Length of the backtick run opening a fence on `line`, or 0 if it is not an
+// opening fence. The info string after the run may not contain a backtick.
+size_t OpeningFenceLength(absl::string_view line) {
+  size_t n = CountLeading(line, '`');
+  if (n < 3) return 0;
+  if (line.substr(n).find('`') != absl::string_view::npos) return 0;
+  return n;
+}
+
+// CommonMark closing fence for an opening run of `open` backticks.
+bool IsClosingFence(absl::string_view line, size_t open) {
+  size_t indent = CountLeading(line, ' ');
+  if (indent > 3) return false;
+  line.remove_prefix(indent);
+  size_t n = CountLeading(line, '`');
+  if (n < open) return false;
+  return line.substr(n).find_first_not_of(" \t") == absl::string_view::npos;
+}
+
+google::protobuf::Timestamp ToTimestamp(absl::Time time) {
+  google::protobuf::Timestamp out;
+  int64_t seconds = absl::ToUnixSeconds(time);  // rounds down
+  out.set_seconds(seconds);
+  out.set_nanos(static_cast<int32_t>((time - absl::FromUnixSeconds(seconds)) /
+                                     absl::Nanoseconds(1)));
+  return out;
+}
+
+// A parse of one file. Invariant: i_ indexes the next unread line of lines_.
+class LegacyMarkdownParser {
+ public:
+  explicit LegacyMarkdownParser(absl::string_view text)
+      : lines_(absl::StrSplit(text, '\n')) {}
+
+  absl::StatusOr<std::vector<v1::Example>> Parse() {
+    std::vector<v1::Example> examples;
+    while (true) {
+      SkipBlankLines();
+      if (AtEnd()) break;
+      if (!IsRule(lines_[i_])) {
+        return Error(i_, "expected a line of '=' opening an example");
+      }
+      absl::StatusOr<v1::Example> example = ParseExample();
+      if (!example.ok()) return example.status();
+      examples.push_back(*std::move(example));
+    }
+    return examples;
+  }
+
+ private:
+  bool AtEnd() const { return i_ >= lines_.size(); }
+  void SkipBlankLines() {
+    while (!AtEnd() && IsBlank(lines_[i_])) ++i_;
+  }
+  // `index` is 0-based; messages name 1-based lines as editors do.
+  absl::Status Error(size_t index, absl::string_view what) const {
+    return absl::InvalidArgumentError(
+        absl::StrCat("line ", index + 1, ": ", what));
+  }
+
+  // At the opening "====" line.
+  absl::StatusOr<v1::Example> ParseExample() {
+    const size_t start = i_++;
+    if (AtEnd() || !absl::StartsWith(lines_[i_], kCapturedPrefix)) {
+      return Error(i_, absl::StrCat("expected \"", kCapturedPrefix,
+                                    " <time>\" after the '=' line"));
+    }
+    absl::string_view time_text =
+        absl::StripAsciiWhitespace(lines_[i_].substr(kCapturedPrefix.size()));
+    absl::StatusOr<absl::Time> captured_at = ParseTimeFlag(time_text);
+    if (!captured_at.ok()) {
+      return Error(
+          i_, absl::StrCat("cannot read the capture time \"", time_text, "\""));
+    }
+    ++i_;
+
+    bool negative = false;
+    absl::string_view first;
+    if (!AtEnd() && absl::StartsWith(lines_[i_], kPraisePrefix)) {
+      first = lines_[i_].substr(kPraisePrefix.size());
+    } else if (!AtEnd() && absl::StartsWith(lines_[i_], kCriticismPrefix)) {
+      first = lines_[i_].substr(kCriticismPrefix.size());
+      negative = true;
+    } else {
+      return Error(i_, absl::StrCat("expected \"", kPraisePrefix, " <text>\""));
+    }
+    absl::ConsumePrefix(&first, " ");
+    std::string praise(first);
+    for (++i_; !AtEnd() && !IsRule(lines_[i_]); ++i_) {
+      absl::StrAppend(&praise, "\n", lines_[i_]);
+    }
+    if (AtEnd()) {
+      return Error(start, "the example header is not closed by a '=' line");
+    }
+    ++i_;
+
+    v1::Example example;
+    *example.mutable_captured_at() = ToTimestamp(*captured_at);
+    example.set_praise_text(praise);
+    example.set_label(negative ? v1::LABEL_NEGATIVE : v1::LABEL_POSITIVE);
+    example.set_source(v1::SOURCE_IMPORTED);
+    example.set_rule("imported");
+    example.set_status(v1::REVIEW_STATUS_PENDING);
+
+    absl::optional<std::string> user, prompt, reply, metadata;
+    size_t metadata_line = 0;
+    while (true) {
+      SkipBlankLines();
+      if (AtEnd() || IsRule(lines_[i_])) break;
+      const size_t heading = i_;
+      absl::string_view title = absl::StripTrailingAsciiWhitespace(lines_[i_]);
+      if (!absl::ConsumePrefix(&title, "### ") ||
+          !absl::ConsumeSuffix(&title, ":")) {
+        return Error(i_,
+                     "expected a section heading like \"### User Message "
+                     "(n-3):\" or a fenced block");
+      }
+      ++i_;
+      absl::StatusOr<std::string> block = ReadFencedBlock(heading);
+      if (!block.ok()) return block.status();
+
+      absl::optional<std::string>* slot = nullptr;
+      if (absl::StartsWith(title, "User Message")) {
+        slot = &user;
+      } else if (absl::StartsWith(title, "System Prompt")) {
+        slot = &prompt;
+      } else if (absl::StartsWith(title, "Assistant Response")) {
+        slot = &reply;
+      } else if (absl::StartsWith(title, "Metadata")) {
+        slot = &metadata;
+        metadata_line = heading;
+      }
+      if (slot == nullptr) {
+        (*example.mutable_metadata())[std::string(title)] = *std::move(block);
+        continue;
+      }
+      if (slot->has_value()) {
+        return Error(heading, absl::StrCat("second \"", title,
+                                           "\" section in one example"));
+      }
+      *slot = *std::move(block);
+    }
+    if (!user.has_value()) {
+      return Error(start, "example has no \"### User Message (n-3):\" section");
+    }
+    if (!reply.has_value()) {
+      return Error(start,
+                   "example has no \"### Assistant Response (n-1):\" section");
+    }
+
+    if (metadata.has_value() && !IsBlank(*metadata)) {
+      auto members = FlattenJsonObject(*metadata);
+      if (!members.ok()) {
+        return Error(metadata_line,
+                     absl::StrCat("Metadata is not a JSON object: ",
+                                  members.status().message()));
+      }
+      for (auto& [key, value] : *members) {
+        (*example.mutable_metadata())[key] = std::move(value);
+      }
+    }
+    auto session = example.metadata().find("session_id");
+    if (session != example.metadata().end()) {
+      example.set_session_id(session->second);
+    }
+
+    v1::Turn* user_turn = example.mutable_user_turn();
+    user_turn->set_role(v1::ROLE_USER);
+    user_turn->set_text(*std::move(user));
+    v1::Turn* assistant_turn = example.mutable_assistant_turn();
+    assistant_turn->set_role(v1::ROLE_ASSISTANT);
+    assistant_turn->set_text(*std::move(reply));
+    if (prompt.has_value()) assistant_turn->set_system_prompt(*prompt);
+    v1::Turn* praise_turn = example.mutable_praise_turn();
+    praise_turn->set_role(v1::ROLE_USER);
+    praise_turn->set_text(example.praise_text());
+    for (v1::Turn* turn : {user_turn, assistant_turn, praise_turn}) {
+      turn->set_session_id(example.session_id());
+    }
+    example.set_id(ImportedExampleId(example));
+    return example;
+  }
+
+  // After a section heading (at `heading`): blank lines, then one fenced
+  // block; returns its text exactly.
+  absl::StatusOr<std::string> ReadFencedBlock(size_t heading) {
+    SkipBlankLines();
+    if (AtEnd()) return Error(heading, "section has no fenced block");
+    const size_t open_line = i_;
+    const size_t fence = OpeningFenceLength(lines_[i_]);
+    if (fence == 0) {
+      return Error(i_, "expected a fence of at least 3 backticks");
+    }
+    std::vector<absl::string_view> content;
+    for (++i_; !AtEnd(); ++i_) {
+      if (IsClosingFence(lines_[i_], fence)) {
+        ++i_;
+        return absl::StrJoin(content, "\n");
+      }
+      content.push_back(lines_[i_]);
+    }
+    return Error(open_line, "fenced block is never closed");
+  }
+
+  std::vector<absl::string_view> lines_;
+  size_t i_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<std::vector<v1::Example>> ParseLegacyMarkdown(
+    absl::string_view text) {
+  size_t bad = FindInvalidUtf8(text);
+  if (bad != absl::string_view::npos) {
+    size_t line = 1 + std::count(text.begin(), text.begin() + bad, '\n');
+    return absl::InvalidArgumentError(
+        absl::StrCat("line ", line, ": invalid UTF-8 (byte ", bad, ")"));
+  }
+  return LegacyMarkdownParser(text).Parse();
+}
+
+}  // namespace ftcapture

@@ -1,0 +1,32 @@
+#ifndef FTCAPTURE_SRC_UTIL_WIRE_FORMAT_H_
+#define FTCAPTURE_SRC_UTIL_WIRE_FORMAT_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace ftcapture {
+
+// Protobuf wire format by hand, for the few places that splice serialized
+// messages together instead of copying them through a parsed proto.
+
+inline void AppendVarint(uint64_t value, std::string* out) {
+  while (value >= 0x80) {
+    out->push_back(static_cast<char>(value | 0x80));
+    value >>= 7;
+  }
+  out->push_back(static_cast<char>(value));
+}
+
+// A length-delimited field (string, bytes or message) numbered `field`.
+inline void AppendLengthDelimited(int field, absl::string_view data,
+                                  std::string* out) {
+  AppendVarint((static_cast<uint64_t>(field) << 3) | 2, out);
+  AppendVarint(data.size(), out);
+  out->append(data.data(), data.size());
+}
+
+}  // namespace ftcapture
+
+#endif  // FTCAPTURE_SRC_UTIL_WIRE_FORMAT_H_
