@@ -148,6 +148,10 @@ class CaptureServiceImpl final : public CaptureService {
       const std::function<bool(const v1::Example&)>& emit) override;
   absl::StatusOr<v1::ImportExamplesResponse> ImportExamples(
       const v1::ImportExamplesRequest& request) override;
+  bool HasLiveSession(absl::string_view session_id) override {
+    return sessions_.WithExistingSession(session_id, env_->Now(),
+                                         [](SessionWindow&) {});
+  }
 
  private:
   void Log(const std::string& line) const {

@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "ftcapture/v1/capture.pb.h"
 #include "src/storage/example_store.h"
@@ -58,6 +59,9 @@ class CaptureService {
       const std::function<bool(const v1::Example&)>& emit) = 0;
   virtual absl::StatusOr<v1::ImportExamplesResponse> ImportExamples(
       const v1::ImportExamplesRequest& request) = 0;
+  // Whether `session_id` has a live (known, unexpired) window, so the
+  // server can charge a caller for the sessions it opens.
+  virtual bool HasLiveSession(absl::string_view session_id) = 0;
 };
 
 }  // namespace ftcapture
