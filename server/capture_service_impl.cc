@@ -54,6 +54,7 @@ grpc::Status CaptureServiceImpl::GetStats(
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   grpc::Status status = Reply(service_->GetStats(), response);
   if (!caller->MayRead()) response->clear_recent_examples();
+  response->set_open_turn_streams(streams_->open_streams());
   return status;
 }
 
