@@ -59,6 +59,9 @@ ABSL_FLAG(std::string, sync, "always",
 ABSL_FLAG(int64_t, max_sessions, 100000,
           "Session windows kept in memory; the least recently used are "
           "evicted beyond this.");
+ABSL_FLAG(int64_t, max_window_bytes, int64_t{512} << 20,
+          "Bytes of turns all session windows may hold in memory; the least "
+          "recently used sessions are evicted beyond this.");
 ABSL_FLAG(absl::Duration, session_ttl, absl::Hours(24),
           "Session windows idle for longer are forgotten.");
 ABSL_FLAG(int32_t, max_memories, 256,
@@ -127,6 +130,7 @@ absl::StatusOr<CaptureService::Options> OptionsFromFlags() {
   options.max_memories_per_turn = absl::GetFlag(FLAGS_max_memories);
   options.negative_markdown = absl::GetFlag(FLAGS_negative_markdown);
   options.max_sessions = absl::GetFlag(FLAGS_max_sessions);
+  options.max_window_bytes = absl::GetFlag(FLAGS_max_window_bytes);
   options.session_ttl = absl::GetFlag(FLAGS_session_ttl);
   options.journal_sessions = absl::GetFlag(FLAGS_journal_sessions);
 
@@ -146,6 +150,9 @@ absl::StatusOr<CaptureService::Options> OptionsFromFlags() {
   }
   if (options.max_sessions <= 0) {
     return absl::InvalidArgumentError("--max_sessions must be positive");
+  }
+  if (options.max_window_bytes <= 0) {
+    return absl::InvalidArgumentError("--max_window_bytes must be positive");
   }
   if (options.session_ttl <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--session_ttl must be positive");

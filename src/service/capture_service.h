@@ -32,6 +32,9 @@ class CaptureService {
     SyncPolicy sync = SyncPolicy::kAlways;
     bool negative_markdown = false;
     int64_t max_sessions = 100000;
+    // Bytes of turns all session windows may hold; least recently used
+    // sessions are evicted beyond it.
+    int64_t max_window_bytes = int64_t{512} << 20;
     absl::Duration session_ttl = absl::Hours(24);
     // Journal session windows so a restart keeps them.
     bool journal_sessions = true;
