@@ -29,17 +29,15 @@ TEST(SessionWindowBytesTest, EvictsLeastRecentlyUsedBeyondTheByteBudget) {
   SessionTable table(/*max_sessions=*/10000, /*max_bytes=*/250000,
                      absl::Hours(1), /*shards=*/1);
   for (const char* id : {"a", "b"}) {
-    table.WithSession(id, kStart, [&](SessionWindow& w) {
-      w.Apply(BigReply(id, 100000));
-    });
+    table.WithSession(id, kStart,
+                      [&](SessionWindow& w) { w.Apply(BigReply(id, 100000)); });
   }
   EXPECT_EQ(table.size(), 2);
   EXPECT_GT(table.bytes(), 200000);
   // "a" used last, so "b" goes when "c" arrives.
   ASSERT_TRUE(Live(table, "a", kStart + absl::Seconds(1)));
-  table.WithSession("c", kStart + absl::Seconds(2), [](SessionWindow& w) {
-    w.Apply(BigReply("c", 100000));
-  });
+  table.WithSession("c", kStart + absl::Seconds(2),
+                    [](SessionWindow& w) { w.Apply(BigReply("c", 100000)); });
   EXPECT_EQ(table.size(), 2);
   EXPECT_EQ(table.evictions(), 1);
   EXPECT_LE(table.bytes(), 250000);
@@ -51,9 +49,8 @@ TEST(SessionWindowBytesTest, EvictsLeastRecentlyUsedBeyondTheByteBudget) {
 TEST(SessionWindowBytesTest, KeepsTheSessionJustUsedEvenWhenItAloneIsOver) {
   SessionTable table(10000, /*max_bytes=*/1000, absl::Hours(1), 1);
   table.WithSession("small", kStart, [](SessionWindow&) {});
-  table.WithSession("huge", kStart, [](SessionWindow& w) {
-    w.Apply(BigReply("huge", 50000));
-  });
+  table.WithSession("huge", kStart,
+                    [](SessionWindow& w) { w.Apply(BigReply("huge", 50000)); });
   EXPECT_EQ(table.size(), 1);
   EXPECT_TRUE(Live(table, "huge", kStart));
   EXPECT_FALSE(Live(table, "small", kStart));
@@ -62,9 +59,8 @@ TEST(SessionWindowBytesTest, KeepsTheSessionJustUsedEvenWhenItAloneIsOver) {
 TEST(SessionWindowBytesTest, BytesFollowWindowsThatShrinkAndLeave) {
   SessionTable table(/*max_sessions=*/1, /*max_bytes=*/int64_t{1} << 30,
                      absl::Hours(1), 1);
-  table.WithSession("a", kStart, [](SessionWindow& w) {
-    w.Apply(BigReply("a", 100000));
-  });
+  table.WithSession("a", kStart,
+                    [](SessionWindow& w) { w.Apply(BigReply("a", 100000)); });
   const int64_t with_a = table.bytes();
   EXPECT_GT(with_a, 100000);
   table.WithSession("b", kStart, [](SessionWindow&) {});  // evicts "a"

@@ -841,8 +841,7 @@ absl::StatusOr<std::unique_ptr<CaptureService>> CaptureService::Open(
     const Options& options, Env* env) {
   if (env == nullptr) env = Env::Default();
   if (options.max_turn_bytes <= 0 || options.max_sessions <= 0 ||
-      options.max_window_bytes <= 0 ||
-      options.max_memories_per_turn < 0 ||
+      options.max_window_bytes <= 0 || options.max_memories_per_turn < 0 ||
       options.session_ttl <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         "max_turn_bytes, max_sessions, max_window_bytes and session_ttl "
