@@ -105,6 +105,39 @@ class CaptureServiceImpl final : public CaptureService {
     }
   }
 
+  // The steps of RecordTurn, in order.
+  // What applying a turn to its session's window found.
+  struct WindowOutcome {
+    bool duplicate = false;  // the turn was seen already: not applied again
+    TurnPtr credited_reply;  // the reply a feedback turn credits
+    TurnPtr credited_user;   // the user turn that reply answered
+    // For a retried praise that is still the session's latest turn: the
+    // praise as first recorded.
+    TurnPtr retried_praise;
+  };
+  TurnPtr StoreTurn(const v1::Turn& request_turn, absl::Time now);
+  WindowOutcome ApplyToWindow(absl::string_view session_id, const TurnPtr& turn,
+                              const Verdict& verdict, absl::Time now);
+  static void NoteRetriedFeedback(const SessionWindow& window,
+                                  const StoredTurn& turn,
+                                  const Verdict& verdict, WindowOutcome* seen);
+  // The retry's answer; returns the feedback turn to capture again, if any.
+  TurnPtr AnswerRetry(absl::string_view session_id, const StoredTurn& turn,
+                      const WindowOutcome& seen, const Verdict& verdict,
+                      v1::RecordTurnResponse* response);
+  // Counts a new turn; returns it when it is feedback with a reply to credit.
+  TurnPtr CountNewTurn(const TurnPtr& turn, const WindowOutcome& seen,
+                       const Verdict& verdict,
+                       v1::RecordTurnResponse* response);
+  absl::Status CaptureFeedback(absl::string_view session_id,
+                               const TurnPtr& feedback,
+                               const WindowOutcome& seen,
+                               const Verdict& verdict,
+                               v1::RecordTurnResponse* response);
+  // Takes back what a turn whose capture failed counted and remembered.
+  void UndoTurn(absl::string_view session_id, const StoredTurn& feedback,
+                bool duplicate, const Verdict& verdict, absl::Time now);
+
   // Stores `example` unless its reply was credited already; fills
   // `response_id` or `reason`. Errors are storage errors.
   absl::Status CaptureReply(v1::Example example, std::string* response_id,
@@ -225,6 +258,35 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
   if (!valid.ok()) return valid;
 
   const absl::Time now = env_->Now();
+  TurnPtr turn = StoreTurn(request_turn, now);
+  Verdict verdict;
+  if (turn->role() == v1::ROLE_USER) {
+    verdict = detector_->Detect(request_turn.text());
+  }
+  const WindowOutcome seen =
+      ApplyToWindow(request_turn.session_id(), turn, verdict, now);
+
+  v1::RecordTurnResponse response;
+  TurnPtr feedback;
+  if (seen.duplicate) {
+    feedback =
+        AnswerRetry(request_turn.session_id(), *turn, seen, verdict, &response);
+  } else {
+    feedback = CountNewTurn(turn, seen, verdict, &response);
+  }
+  if (feedback == nullptr) return response;
+  absl::Status captured = CaptureFeedback(request_turn.session_id(), feedback,
+                                          seen, verdict, &response);
+  if (!captured.ok()) {
+    UndoTurn(request_turn.session_id(), *feedback, seen.duplicate, verdict,
+             now);
+    return captured;
+  }
+  return response;
+}
+
+TurnPtr CaptureServiceImpl::StoreTurn(const v1::Turn& request_turn,
+                                      absl::Time now) {
   std::string auto_turn_id;
   if (request_turn.turn_id().empty()) {
     auto_turn_id =
@@ -232,48 +294,27 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
                         auto_turn_ids_.fetch_add(1, std::memory_order_relaxed));
   }
   // The one copy of the turn: what the window keeps and the journal writes.
-  TurnPtr turn = StoredTurn::FromTurn(request_turn, now, auto_turn_id);
-  const std::string& session_id = request_turn.session_id();
+  return StoredTurn::FromTurn(request_turn, now, auto_turn_id);
+}
 
-  v1::RecordTurnResponse response;
-  Verdict verdict;
-  if (turn->role() == v1::ROLE_USER) {
-    verdict = detector_->Detect(request_turn.text());
-  }
-
+CaptureServiceImpl::WindowOutcome CaptureServiceImpl::ApplyToWindow(
+    absl::string_view session_id, const TurnPtr& turn, const Verdict& verdict,
+    absl::Time now) {
   // Under the session's lock: retry check, what the turn credits, and the
   // window update, so concurrent turns of one session see a single order.
-  bool duplicate = false;
-  TurnPtr credited_reply;
-  TurnPtr credited_user;
-  // For a retried praise that is still the session's latest turn: the
-  // praise as first recorded.
-  TurnPtr retried_praise;
+  WindowOutcome seen;
   absl::Status journaled;
   bool compact_journal = false;
   const int shard = sessions_.ShardOf(session_id);
   sessions_.WithSession(session_id, now, [&](SessionWindow& window) {
     if (window.SeenRecently(turn->turn_id())) {
-      duplicate = true;
-      // A crash after the praise reached the journal but before its example
-      // was durable leaves the praise "seen" with nothing captured; while
-      // nothing newer happened in the session, the window still says what
-      // it credited, so the retry can capture it (CaptureReply dedups).
-      // (A reply that came after the praise has the praise as its
-      // answered_user; then the window no longer shows what it credited.)
-      if (verdict.kind != FeedbackKind::kNone &&
-          window.latest_user() != nullptr &&
-          window.latest_user()->turn_id() == turn->turn_id() &&
-          window.answered_user() != window.latest_user()) {
-        retried_praise = window.latest_user();
-        credited_reply = window.latest_assistant();
-        credited_user = window.answered_user();
-      }
+      seen.duplicate = true;
+      NoteRetriedFeedback(window, *turn, verdict, &seen);
       return;
     }
     if (verdict.kind != FeedbackKind::kNone) {
-      credited_reply = window.latest_assistant();
-      credited_user = window.answered_user();
+      seen.credited_reply = window.latest_assistant();
+      seen.credited_user = window.answered_user();
     }
     if (journal_ != nullptr) {
       journaled = journal_->Append(shard, *turn, now);
@@ -286,86 +327,123 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
     // The turn still counts; only its survival of a restart is at risk.
     Log(absl::StrCat("session journal: ", journaled.ToString()));
   }
+  return seen;
+}
 
-  if (duplicate) {
-    duplicate_turns_.fetch_add(1, std::memory_order_relaxed);
-    response.set_duplicate(true);
-    std::string captured_id =
-        catalog_.ExampleOfFeedbackTurn(session_id, turn->turn_id());
-    if (!captured_id.empty()) {
-      response.set_example_id(std::move(captured_id));
-      return response;
-    }
-    if (retried_praise == nullptr || credited_reply == nullptr) {
-      return response;
-    }
-    // Capture what the first attempt should have (see above).
-    response.set_rule(verdict.rule);
-    response.set_praise(verdict.kind == FeedbackKind::kPraise);
-    response.set_verdict(verdict.kind == FeedbackKind::kPraise
-                             ? v1::VERDICT_PRAISE
-                             : v1::VERDICT_CRITICISM);
-    turn = retried_praise;
-  } else {
-    turns_seen_.fetch_add(1, std::memory_order_relaxed);
-    if (turn->role() == v1::ROLE_ASSISTANT) {
-      assistant_turns_.fetch_add(1, std::memory_order_relaxed);
-      return response;
-    }
-    user_turns_.fetch_add(1, std::memory_order_relaxed);
-    response.set_rule(verdict.rule);
-    response.set_veto(verdict.veto);
-    if (verdict.kind == FeedbackKind::kNone) return response;
-
-    const bool praise = verdict.kind == FeedbackKind::kPraise;
-    response.set_praise(praise);
-    response.set_verdict(praise ? v1::VERDICT_PRAISE : v1::VERDICT_CRITICISM);
-    (praise ? praise_seen_ : criticism_seen_)
-        .fetch_add(1, std::memory_order_relaxed);
-    if (credited_reply == nullptr) {
-      praise_uncredited_.fetch_add(1, std::memory_order_relaxed);
-      response.set_not_captured_reason(
-          "no assistant reply in this session yet: nothing to credit");
-      return response;
-    }
+void CaptureServiceImpl::NoteRetriedFeedback(const SessionWindow& window,
+                                             const StoredTurn& turn,
+                                             const Verdict& verdict,
+                                             WindowOutcome* seen) {
+  // A crash after the praise reached the journal but before its example was
+  // durable leaves the praise "seen" with nothing captured; while nothing
+  // newer happened in the session, the window still says what it credited,
+  // so the retry can capture it (CaptureReply dedups). (A reply that came
+  // after the praise has the praise as its answered_user; then the window no
+  // longer shows what it credited.)
+  if (verdict.kind != FeedbackKind::kNone && window.latest_user() != nullptr &&
+      window.latest_user()->turn_id() == turn.turn_id() &&
+      window.answered_user() != window.latest_user()) {
+    seen->retried_praise = window.latest_user();
+    seen->credited_reply = window.latest_assistant();
+    seen->credited_user = window.answered_user();
   }
+}
+
+TurnPtr CaptureServiceImpl::AnswerRetry(absl::string_view session_id,
+                                        const StoredTurn& turn,
+                                        const WindowOutcome& seen,
+                                        const Verdict& verdict,
+                                        v1::RecordTurnResponse* response) {
+  duplicate_turns_.fetch_add(1, std::memory_order_relaxed);
+  response->set_duplicate(true);
+  std::string captured_id =
+      catalog_.ExampleOfFeedbackTurn(session_id, turn.turn_id());
+  if (!captured_id.empty()) {
+    response->set_example_id(std::move(captured_id));
+    return nullptr;
+  }
+  if (seen.retried_praise == nullptr || seen.credited_reply == nullptr) {
+    return nullptr;
+  }
+  // Capture what the first attempt should have (see NoteRetriedFeedback).
   const bool praise = verdict.kind == FeedbackKind::kPraise;
+  response->set_rule(verdict.rule);
+  response->set_praise(praise);
+  response->set_verdict(praise ? v1::VERDICT_PRAISE : v1::VERDICT_CRITICISM);
+  return seen.retried_praise;
+}
 
-  v1::Example example;
-  example.set_session_id(session_id);
-  if (credited_user != nullptr) {
-    credited_user->ParseInto(example.mutable_user_turn());
+TurnPtr CaptureServiceImpl::CountNewTurn(const TurnPtr& turn,
+                                         const WindowOutcome& seen,
+                                         const Verdict& verdict,
+                                         v1::RecordTurnResponse* response) {
+  turns_seen_.fetch_add(1, std::memory_order_relaxed);
+  if (turn->role() == v1::ROLE_ASSISTANT) {
+    assistant_turns_.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
   }
-  credited_reply->ParseInto(example.mutable_assistant_turn());
-  turn->ParseInto(example.mutable_praise_turn());
+  user_turns_.fetch_add(1, std::memory_order_relaxed);
+  response->set_rule(verdict.rule);
+  response->set_veto(verdict.veto);
+  if (verdict.kind == FeedbackKind::kNone) return nullptr;
+
+  const bool praise = verdict.kind == FeedbackKind::kPraise;
+  response->set_praise(praise);
+  response->set_verdict(praise ? v1::VERDICT_PRAISE : v1::VERDICT_CRITICISM);
+  (praise ? praise_seen_ : criticism_seen_)
+      .fetch_add(1, std::memory_order_relaxed);
+  if (seen.credited_reply == nullptr) {
+    praise_uncredited_.fetch_add(1, std::memory_order_relaxed);
+    response->set_not_captured_reason(
+        "no assistant reply in this session yet: nothing to credit");
+    return nullptr;
+  }
+  return turn;
+}
+
+absl::Status CaptureServiceImpl::CaptureFeedback(
+    absl::string_view session_id, const TurnPtr& feedback,
+    const WindowOutcome& seen, const Verdict& verdict,
+    v1::RecordTurnResponse* response) {
+  v1::Example example;
+  example.set_session_id(std::string(session_id));
+  if (seen.credited_user != nullptr) {
+    seen.credited_user->ParseInto(example.mutable_user_turn());
+  }
+  seen.credited_reply->ParseInto(example.mutable_assistant_turn());
+  feedback->ParseInto(example.mutable_praise_turn());
   example.set_praise_text(example.praise_turn().text());
   example.set_rule(verdict.rule);
   *example.mutable_metadata() = example.praise_turn().metadata();
-  example.set_label(praise ? v1::LABEL_POSITIVE : v1::LABEL_NEGATIVE);
+  example.set_label(verdict.kind == FeedbackKind::kPraise ? v1::LABEL_POSITIVE
+                                                          : v1::LABEL_NEGATIVE);
   example.set_source(v1::SOURCE_IMPLICIT);
   std::string example_id;
   std::string reason;
   absl::Status captured =
       CaptureReply(std::move(example), &example_id, &reason);
-  if (!captured.ok()) {
-    // A failed RecordTurn changes nothing the caller can see: undo the
-    // counts, and let a retry of this turn try again once storage works.
-    if (duplicate) {
-      duplicate_turns_.fetch_sub(1, std::memory_order_relaxed);
-    } else {
-      turns_seen_.fetch_sub(1, std::memory_order_relaxed);
-      user_turns_.fetch_sub(1, std::memory_order_relaxed);
-      (praise ? praise_seen_ : criticism_seen_)
-          .fetch_sub(1, std::memory_order_relaxed);
-    }
-    sessions_.WithSession(session_id, now, [&](SessionWindow& window) {
-      window.ForgetId(turn->turn_id());
-    });
-    return captured;
+  if (!captured.ok()) return captured;
+  response->set_example_id(example_id);
+  response->set_not_captured_reason(reason);
+  return absl::OkStatus();
+}
+
+void CaptureServiceImpl::UndoTurn(absl::string_view session_id,
+                                  const StoredTurn& feedback, bool duplicate,
+                                  const Verdict& verdict, absl::Time now) {
+  // A failed RecordTurn changes nothing the caller can see: undo the counts,
+  // and let a retry of this turn try again once storage works.
+  if (duplicate) {
+    duplicate_turns_.fetch_sub(1, std::memory_order_relaxed);
+  } else {
+    turns_seen_.fetch_sub(1, std::memory_order_relaxed);
+    user_turns_.fetch_sub(1, std::memory_order_relaxed);
+    (verdict.kind == FeedbackKind::kPraise ? praise_seen_ : criticism_seen_)
+        .fetch_sub(1, std::memory_order_relaxed);
   }
-  response.set_example_id(example_id);
-  response.set_not_captured_reason(reason);
-  return response;
+  sessions_.WithSession(session_id, now, [&](SessionWindow& window) {
+    window.ForgetId(feedback.turn_id());
+  });
 }
 
 absl::Status CaptureServiceImpl::CaptureReply(v1::Example example,
