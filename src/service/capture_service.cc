@@ -16,7 +16,6 @@
 #include "absl/strings/str_format.h"
 #include "src/detect/praise_detector.h"
 #include "src/service/example_catalog.h"
-#include "src/session/session_journal.h"
 #include "src/session/session_table.h"
 #include "src/session/session_window.h"
 #include "src/storage/example_filter.h"
@@ -145,15 +144,11 @@ class CaptureServiceImpl final : public CaptureService {
 
   absl::StatusOr<v1::Example> ReadExample(const CatalogEntry& entry) const;
 
-  // Rewrites one shard's journal as a snapshot of its live windows.
-  absl::Status CompactJournalShard(int shard);
-
   const Options options_;
   Env* const env_;
   std::unique_ptr<PraiseDetector> detector_;  // set once, before serving
   std::unique_ptr<ExampleStore> store_;
   std::unique_ptr<ReviewLog> reviews_;
-  std::unique_ptr<SessionJournal> journal_;
   SessionTable sessions_;
   const absl::Time started_at_;
 
@@ -212,43 +207,14 @@ absl::Status CaptureServiceImpl::Start() {
 
   if (options_.journal_sessions) {
     int64_t replayed = 0;
-    const absl::Time now = env_->Now();
-    absl::StatusOr<std::unique_ptr<SessionJournal>> journal =
-        SessionJournal::Open(
-            env_, options_.data_dir, sessions_.shard_count(),
-            now - options_.session_ttl,
-            [this, &replayed](absl::string_view session_id, TurnPtr turn,
-                              absl::Time received_at) {
-              ++replayed;
-              sessions_.WithSession(session_id, received_at,
-                                    [&](SessionWindow& window) {
-                                      window.Apply(std::move(turn));
-                                    });
-            });
-    if (!journal.ok()) return journal.status();
-    journal_ = *std::move(journal);
-    // Write the windows back compactly (dropping expired and torn entries).
-    for (int shard = 0; shard < sessions_.shard_count(); ++shard) {
-      status = CompactJournalShard(shard);
-      if (!status.ok()) return status;
-    }
+    status = sessions_.OpenJournal(
+        env_, options_.data_dir, env_->Now() - options_.session_ttl, &replayed);
+    if (!status.ok()) return status;
     Log(absl::StrFormat("sessions: %d journaled turns replayed, %d live (%s)",
                         replayed, sessions_.size(),
                         absl::FormatDuration(absl::Now() - started_at_)));
   }
   return absl::OkStatus();
-}
-
-absl::Status CaptureServiceImpl::CompactJournalShard(int shard) {
-  std::string snapshot;
-  absl::Status status;
-  sessions_.ForEachInShard(
-      shard,
-      [&](absl::string_view, absl::Time last_used, const SessionWindow& w) {
-        SessionJournal::SnapshotWindow(w, last_used, &snapshot);
-      },
-      [&] { status = journal_->CompactShard(shard, snapshot); });
-  return status;
 }
 
 absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
@@ -303,26 +269,19 @@ CaptureServiceImpl::WindowOutcome CaptureServiceImpl::ApplyToWindow(
   // Under the session's lock: retry check, what the turn credits, and the
   // window update, so concurrent turns of one session see a single order.
   WindowOutcome seen;
-  absl::Status journaled;
-  bool compact_journal = false;
-  const int shard = sessions_.ShardOf(session_id);
-  sessions_.WithSession(session_id, now, [&](SessionWindow& window) {
-    if (window.SeenRecently(turn->turn_id())) {
-      seen.duplicate = true;
-      NoteRetriedFeedback(window, *turn, verdict, &seen);
-      return;
-    }
-    if (verdict.kind != FeedbackKind::kNone) {
-      seen.credited_reply = window.latest_assistant();
-      seen.credited_user = window.answered_user();
-    }
-    if (journal_ != nullptr) {
-      journaled = journal_->Append(shard, *turn, now);
-      compact_journal = journal_->ShouldCompact(shard);
-    }
-    window.Apply(turn);
-  });
-  if (compact_journal && journaled.ok()) journaled = CompactJournalShard(shard);
+  absl::Status journaled = sessions_.ApplyTurn(
+      session_id, now, turn, [&](const SessionWindow& window) {
+        if (window.SeenRecently(turn->turn_id())) {
+          seen.duplicate = true;
+          NoteRetriedFeedback(window, *turn, verdict, &seen);
+          return false;
+        }
+        if (verdict.kind != FeedbackKind::kNone) {
+          seen.credited_reply = window.latest_assistant();
+          seen.credited_user = window.answered_user();
+        }
+        return true;
+      });
   if (!journaled.ok()) {
     // The turn still counts; only its survival of a restart is at risk.
     Log(absl::StrCat("session journal: ", journaled.ToString()));

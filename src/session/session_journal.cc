@@ -22,6 +22,9 @@ constexpr uint64_t kCompactGrowthFactor = 4;
 
 }  // namespace
 
+SessionJournal::SessionJournal(Env* env, std::string dir)
+    : env_(env), dir_(std::move(dir)) {}
+
 SessionJournal::~SessionJournal() = default;
 
 std::string SessionJournal::ShardPath(int shard) const {
