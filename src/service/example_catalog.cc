@@ -110,12 +110,11 @@ void ExampleCatalog::CountDay(absl::Time captured_at) {
 
 void ExampleCatalog::NoteRecent(int64_t index) {
   const absl::Time at = entries_[index].captured_at;
-  auto newer_or_same = [&](int64_t other) {
-    return entries_[other].captured_at >= at;
-  };
-  // recent_ is sorted newest first, so the newer entries form a prefix.
-  auto position =
-      std::partition_point(recent_.begin(), recent_.end(), newer_or_same);
+  // recent_ is sorted newest first: skip the newer entries.
+  auto position = recent_.begin();
+  while (position != recent_.end() && entries_[*position].captured_at >= at) {
+    ++position;
+  }
   if (position - recent_.begin() >= kRecentExamples) return;
   recent_.insert(position, index);
   if (static_cast<int>(recent_.size()) > kRecentExamples) recent_.pop_back();
