@@ -1,0 +1,212 @@
+"""What the sync and asyncio clients share in queued mode: the queue, the
+counters, backoff and logging. It never waits or does I/O; the clients do.
+
+Every method takes the client's lock itself (a threading.Lock for Client, a
+no-op for AsyncClient, whose state only its event loop touches).
+"""
+
+import logging
+import random
+import time
+import typing
+
+import grpc
+
+from ftcapture import _queue
+from ftcapture import _requests
+from ftcapture import _types
+from ftcapture import errors
+
+log = logging.getLogger("ftcapture")
+
+# Turns sent on one stream before the session goes to the back of the line,
+# so one chatty session cannot hold a sender forever.
+STREAM_BATCH = 256
+# Backoff after a failed stream or feedback call, doubled up to the maximum.
+INITIAL_BACKOFF = 0.05
+MAX_BACKOFF = 2.0
+# A failing server is logged once, then at most this often.
+LOG_INTERVAL = 30.0
+# Feedback failures worth a retry; any other status is final for the call.
+RETRYABLE = frozenset((grpc.StatusCode.UNAVAILABLE,
+                       grpc.StatusCode.DEADLINE_EXCEEDED,
+                       grpc.StatusCode.CANCELLED,
+                       grpc.StatusCode.ABORTED,
+                       grpc.StatusCode.UNKNOWN))
+
+
+class QueueCore:
+  """Bookkeeping of queued mode (see TurnQueue for the queue's invariants)."""
+
+  def __init__(self, lock, max_queue: int, on_result, target: str):
+    self.lock = lock
+    self.queue = _queue.TurnQueue(max_queue)
+    self.on_result = on_result
+    self.target = target
+    self.sent = 0
+    self.dropped = 0
+    self.errors = 0
+    self.stream_failures = 0
+    self.connected = False
+    self.retry_at = 0.0
+    self._backoff = INITIAL_BACKOFF
+    self._failing_since = None
+    self._last_failure_log = 0.0
+    self._last_drop_log = 0.0
+    self._drops_unlogged = 0
+    self.closed = False
+    # Called with the lock held whenever nothing is held any more (flush).
+    self.idle_hook = lambda: None
+    # Called with the lock held after a put, to wake a sender.
+    self.wake_hook = lambda: None
+
+  # --- the caller's thread ----------------------------------------------------
+
+  def put(self, item: _queue.Item) -> None:
+    with self.lock:
+      if self.closed:
+        dropped = [item]
+      else:
+        dropped = self.queue.put(item)
+      if dropped:
+        self._count_dropped(dropped, "queue full" if not self.closed else
+                            "client closed")
+      self.wake_hook()
+
+  # --- the sender ---------------------------------------------------------------
+
+  def may_send(self, now: float) -> bool:
+    return self.queue.has_ready() and now >= self.retry_at
+
+  def next_turn(self, session_id: str, in_flight, budget: typing.List[int]):
+    """The next turn request for the session's stream, or None to end it:
+    the session is drained, its next item is a feedback (sent after the
+    stream), or the batch is used up. The item joins ``in_flight``."""
+    with self.lock:
+      if budget[0] <= 0:
+        return None
+      item = self.queue.peek(session_id)
+      if item is None or item.kind != "turn":
+        return None
+      budget[0] -= 1
+      in_flight.append(self.queue.take(session_id))
+    return _requests.turn_request(session_id, item.payload)
+
+  def turn_answered(self, in_flight, response) -> None:
+    with self.lock:
+      item = in_flight.popleft()
+      self._done()
+      self._succeeded()
+      if response.error_code:
+        self.errors += 1
+      else:
+        self.sent += 1
+    result = _types.TurnResult.from_proto(item.session_id, item.turn_id,
+                                          response)
+    if response.error_code:
+      result.error = errors.error_for_number(response.error_code,
+                                             response.error_message)
+      log.warning("ftcapture: turn %s of session %s refused: %s",
+                  item.turn_id, item.session_id, result.error)
+    self._report(result)
+
+  def feedback_answered(self, item, response=None, error=None) -> None:
+    with self.lock:
+      self._done()
+      if error is None:
+        self._succeeded()
+        self.sent += 1
+      else:
+        self.errors += 1
+    result = _types.FeedbackResult(item.session_id, item.turn_id)
+    if error is None:
+      result.example_id = response.example_id
+      result.not_captured_reason = response.not_captured_reason
+    else:
+      result.error = error
+      log.warning("ftcapture: feedback on session %s refused: %s",
+                  item.session_id, error)
+    self._report(result)
+
+  def failed(self, session_id: str, in_flight, error: Exception) -> None:
+    """The stream (or feedback call) broke: its unanswered items go back to
+    the front of their session and the sender backs off. Calls that close()
+    cancelled are not worth a warning."""
+    now = time.monotonic()
+    with self.lock:
+      unanswered = list(in_flight)
+      in_flight.clear()
+      dropped = self.queue.requeue(session_id, unanswered)
+      if dropped:
+        self._count_dropped(dropped, "queue full")
+      self.stream_failures += 1
+      self.connected = False
+      delay = self._backoff * (0.5 + random.random() / 2)
+      self.retry_at = now + delay
+      self._backoff = min(self._backoff * 2, MAX_BACKOFF)
+      held = self.queue.held
+      first = self._failing_since is None
+      if first:
+        self._failing_since = now
+      should_log = not self.closed and (
+          first or now - self._last_failure_log >= LOG_INTERVAL)
+      if should_log:
+        self._last_failure_log = now
+    if should_log:
+      log.warning(
+          "ftcapture: sending to %s failed (%s); %d turns held, retrying "
+          "with backoff", self.target, _describe(error), held)
+
+  def abandon_pending(self) -> None:
+    """At close: what is still queued is dropped (and counted)."""
+    with self.lock:
+      dropped = self.queue.drain()
+      if dropped:
+        self._count_dropped(dropped, "client closed before they were sent")
+      if self.queue.held == 0:
+        self.idle_hook()
+
+  def snapshot(self) -> _types.ClientStats:
+    with self.lock:
+      return _types.ClientStats(self.queue.pending, self.queue.in_flight,
+                                self.sent, self.dropped, self.errors,
+                                self.stream_failures, self.connected)
+
+  # --- private (lock held) --------------------------------------------------
+
+  def _done(self) -> None:
+    self.queue.done()
+    if self.queue.held == 0:
+      self.idle_hook()
+
+  def _succeeded(self) -> None:
+    self.connected = True
+    self._backoff = INITIAL_BACKOFF
+    if self._failing_since is not None:
+      log.info("ftcapture: %s reachable again after %.1f s", self.target,
+               time.monotonic() - self._failing_since)
+      self._failing_since = None
+
+  def _count_dropped(self, dropped, why: str) -> None:
+    self.dropped += len(dropped)
+    self._drops_unlogged += len(dropped)
+    now = time.monotonic()
+    if now - self._last_drop_log >= LOG_INTERVAL or self.closed:
+      log.warning("ftcapture: dropped %d turns (%s; %d dropped in all)",
+                  self._drops_unlogged, why, self.dropped)
+      self._drops_unlogged = 0
+      self._last_drop_log = now
+
+  def _report(self, result) -> None:
+    if self.on_result is None:
+      return
+    try:
+      self.on_result(result)
+    except Exception:  # pylint: disable=broad-except
+      log.exception("ftcapture: on_result callback failed")
+
+
+def _describe(error: Exception) -> str:
+  if isinstance(error, grpc.RpcError) and hasattr(error, "code"):
+    return f"{error.code().name}: {error.details()}"
+  return str(error)
