@@ -188,14 +188,25 @@ class QueueCore:
       self._failing_since = None
 
   def _count_dropped(self, dropped, why: str) -> None:
+    """Counts; logs the first drop, then at most every LOG_INTERVAL, and
+    everything unreported once the client is closed."""
     self.dropped += len(dropped)
-    self._drops_unlogged += len(dropped)
     now = time.monotonic()
-    if now - self._last_drop_log >= LOG_INTERVAL or self.closed:
+    if self.closed:
+      self._report_drops("queue full")
+      log.warning("ftcapture: dropped %d turns (%s; %d dropped in all)",
+                  len(dropped), why, self.dropped)
+      return
+    self._drops_unlogged += len(dropped)
+    if now - self._last_drop_log >= LOG_INTERVAL:
+      self._report_drops(why)
+      self._last_drop_log = now
+
+  def _report_drops(self, why: str) -> None:
+    if self._drops_unlogged:
       log.warning("ftcapture: dropped %d turns (%s; %d dropped in all)",
                   self._drops_unlogged, why, self.dropped)
       self._drops_unlogged = 0
-      self._last_drop_log = now
 
   def _report(self, result) -> None:
     if self.on_result is None:
