@@ -81,16 +81,32 @@ class QueueCore:
   def next_turn(self, session_id: str, in_flight, budget: typing.List[int]):
     """The next turn request for the session's stream, or None to end it:
     the session is drained, its next item is a feedback (sent after the
-    stream), or the batch is used up. The item joins ``in_flight``."""
+    stream) or a turn that cannot be built (refused after it, so results
+    stay in order), or the batch is used up. The item joins ``in_flight``."""
     with self.lock:
       if budget[0] <= 0:
         return None
       item = self.queue.peek(session_id)
-      if item is None or item.kind != "turn":
+      if item is None or item.kind != "turn" or _build(item) is None:
         return None
       budget[0] -= 1
       in_flight.append(self.queue.take(session_id))
-    return _requests.turn_request(session_id, item.payload)
+      return item.request
+
+  def refuse_unbuildable(self, session_id: str) -> bool:
+    """Refuses the session's next turn if it cannot be built (a memory or
+    metadata value that does not fit the proto), as the server refuses a
+    bad turn: counted, logged, reported, never raised into the chat."""
+    with self.lock:
+      item = self.queue.peek(session_id)
+      if item is None or item.kind != "turn" or _build(item) is not None:
+        return False
+      self.queue.take(session_id)
+      self._done()
+      self.errors += 1
+    self._refused(_types.TurnResult(item.session_id, item.turn_id),
+                  errors.InvalidArgument(item.problem))
+    return True
 
   def turn_answered(self, in_flight, response) -> None:
     with self.lock:
@@ -104,10 +120,15 @@ class QueueCore:
     result = _types.TurnResult.from_proto(item.session_id, item.turn_id,
                                           response)
     if response.error_code:
-      result.error = errors.error_for_number(response.error_code,
-                                             response.error_message)
-      log.warning("ftcapture: turn %s of session %s refused: %s",
-                  item.turn_id, item.session_id, result.error)
+      self._refused(result, errors.error_for_number(response.error_code,
+                                                    response.error_message))
+    else:
+      self._report(result)
+
+  def _refused(self, result, error: Exception) -> None:
+    result.error = error
+    log.warning("ftcapture: turn %s of session %s refused: %s",
+                result.turn_id, result.session_id, error)
     self._report(result)
 
   def feedback_answered(self, item, response=None, error=None) -> None:
@@ -215,6 +236,17 @@ class QueueCore:
       self.on_result(result)
     except Exception:  # pylint: disable=broad-except
       log.exception("ftcapture: on_result callback failed")
+
+
+def _build(item) -> typing.Any:
+  """The item's request, built once; None (and ``item.problem``) when it
+  cannot be built."""
+  if item.request is None and not item.problem:
+    try:
+      item.request = _requests.turn_request(item.session_id, item.payload)
+    except Exception as error:  # pylint: disable=broad-except
+      item.problem = f"cannot build the turn: {error!r}"
+  return item.request
 
 
 def _describe(error: Exception) -> str:

@@ -23,6 +23,8 @@ class Item:
   kind: str  # "turn" or "feedback"
   payload: typing.Any  # what _requests builds the request from
   enqueued_at: float
+  request: typing.Any = None  # built by the sender, kept for a resend
+  problem: str = ""  # why the request could not be built
 
 
 class _Session:

@@ -229,6 +229,8 @@ class AsyncClient(_base.ClientBase):
       item = self._core.queue.peek(session_id)
       if item is None:
         return
+      if self._core.refuse_unbuildable(session_id):
+        continue
       if item.kind == "feedback":
         sent = await self._send_feedback(session_id)
       else:
@@ -253,7 +255,8 @@ class AsyncClient(_base.ClientBase):
     try:
       async for response in call:
         self._core.turn_answered(in_flight, response)
-    except grpc.RpcError as error:
+    except Exception as error:  # pylint: disable=broad-except
+      # grpc.RpcError, or a bug of ours: either way the turns are kept.
       budget[0] = 0
       self._core.failed(session_id, in_flight, error)
       return False

@@ -289,6 +289,8 @@ class Client(_base.ClientBase):
         item = self._core.queue.peek(session_id)
       if item is None:
         return
+      if self._core.refuse_unbuildable(session_id):
+        continue
       if item.kind == "feedback":
         sent = self._send_feedback(session_id)
       else:
@@ -315,7 +317,8 @@ class Client(_base.ClientBase):
     try:
       for response in call:
         self._core.turn_answered(in_flight, response)
-    except grpc.RpcError as error:
+    except Exception as error:  # pylint: disable=broad-except
+      # grpc.RpcError, or a bug of ours: either way the turns are kept.
       budget[0] = 0  # the request iterator takes nothing more
       self._core.failed(session_id, in_flight, error)
       return False

@@ -186,13 +186,20 @@ class QueuedClientTest(ServerTestCase):
     with self.assertLogs("ftcapture", logging.WARNING) as logs:
       capture.user("s", "u1", "x" * (2 << 20))  # over --max_turn_bytes
       capture.user("s", "u2", "fine")
+      # Not a proto's int: refused on the sender, not raised into the chat.
+      capture.assistant("s", "a2", "reply", memories=[{"importance": "high"}])
+      capture.assistant("s", "a3", "reply", memories=["fine"])
       self.assertTrue(capture.flush(30))
     self.assertIn("INVALID_ARGUMENT", "\n".join(logs.output))
-    first, second = recorder.results
+    self.assertEqual([r.turn_id for r in recorder.results],
+                     ["u1", "u2", "a2", "a3"])
+    first, second, third, fourth = recorder.results
     self.assertIsInstance(first.error, errors.InvalidArgument)
     self.assertIsNone(second.error)
+    self.assertIsInstance(third.error, errors.InvalidArgument)
+    self.assertIsNone(fourth.error)
     stats = capture.client_stats()
-    self.assertEqual((stats.sent, stats.errors), (1, 1))
+    self.assertEqual((stats.sent, stats.errors), (2, 2))
     capture.close()
 
   def test_feedback_follows_the_turns_before_it(self):
