@@ -39,9 +39,10 @@ WORDS = ("garden kettle tulip bulb clay soil steam whistle brass sand grit "
 
 
 def text(rng, low, high):
-  out, size = [], rng.randint(low, high)
-  while sum(len(w) + 1 for w in out) < size:
+  out, size, length = [], rng.randint(low, high), 0
+  while length < size:
     out.append(rng.choice(WORDS))
+    length += len(out[-1]) + 1
   return " ".join(out)
 
 
@@ -130,7 +131,8 @@ def main():
     print(f"python {sys.version.split()[0]}, grpcio, {os.cpu_count()} CPUs; "
           f"{args.turns} calls per run, {args.pace_us:g} us between calls")
     run("queued", ftcapture.Client(address), 1, args.turns, pace)
-    run("queued x8", ftcapture.Client(address), 8, args.turns // 8, pace)
+    # The same offered rate from 8 threads: each waits 8x as long.
+    run("queued x8", ftcapture.Client(address), 8, args.turns // 8, pace * 8)
     stopped = f"127.0.0.1:{free_port()}"
     run("queued, stopped", ftcapture.Client(stopped, max_queue=1000), 1,
         args.turns, pace, flush_timeout=1)
