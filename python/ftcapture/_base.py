@@ -9,6 +9,7 @@ from ftcapture import _channel
 from ftcapture import _core
 from ftcapture import _queue
 from ftcapture import _requests
+from ftcapture import _types
 
 DEFAULT_MAX_QUEUE = 10000
 DEFAULT_TIMEOUT = 10.0
@@ -65,13 +66,22 @@ class ClientBase:
     """This client's counters: queued, in flight, sent, dropped, errors
     (queued mode; all zero in blocking mode)."""
     if self._core is None:
-      from ftcapture import _types  # pylint: disable=import-outside-toplevel
       return _types.ClientStats(0, 0, 0, 0, 0, 0, True)
     return self._core.snapshot()
 
 
 def item_request(item: _queue.Item):
-  """The request of a queued item for a blocking call."""
+  """The request of an item for a blocking call, and the method's name."""
   if item.kind == "turn":
-    return _requests.turn_request(item.session_id, item.payload)
-  return item.payload
+    return _requests.turn_request(item.session_id, item.payload), "RecordTurn"
+  return item.payload, "RecordFeedback"
+
+
+def blocking_result(item: _queue.Item, response):
+  """The TurnResult or FeedbackResult a blocking call returns."""
+  if item.kind == "turn":
+    return _types.TurnResult.from_proto(item.session_id, item.turn_id,
+                                        response)
+  return _types.FeedbackResult(item.session_id, item.turn_id,
+                               response.example_id,
+                               response.not_captured_reason)

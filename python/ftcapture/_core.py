@@ -5,6 +5,7 @@ Every method takes the client's lock itself (a threading.Lock for Client, a
 no-op for AsyncClient, whose state only its event loop touches).
 """
 
+import collections
 import logging
 import random
 import time
@@ -131,6 +132,19 @@ class QueueCore:
                 result.turn_id, result.session_id, error)
     self._report(result)
 
+  def take_feedback(self, session_id: str) -> _queue.Item:
+    with self.lock:
+      return self.queue.take(session_id)
+
+  def feedback_failed(self, item, error: grpc.RpcError) -> bool:
+    """Retryable statuses put the feedback back (False: back off); any other
+    is final for it (True: go on with the session)."""
+    if error.code() in RETRYABLE:
+      self.failed(item.session_id, collections.deque([item]), error)
+      return False
+    self.feedback_answered(item, error=errors.from_rpc_error(error))
+    return True
+
   def feedback_answered(self, item, response=None, error=None) -> None:
     with self.lock:
       self._done()
@@ -236,6 +250,38 @@ class QueueCore:
       self.on_result(result)
     except Exception:  # pylint: disable=broad-except
       log.exception("ftcapture: on_result callback failed")
+
+
+class StreamBatch:
+  """One StreamTurns call's share of a session: the turns it took, in order,
+  until each is answered (a response per request, in order)."""
+
+  def __init__(self, core: QueueCore, session_id: str):
+    self.core = core
+    self.session_id = session_id
+    self.in_flight = collections.deque()
+    self.budget = [STREAM_BATCH]
+
+  def next_request(self):
+    """For the request iterator: the next turn, or None to half-close."""
+    return self.core.next_turn(self.session_id, self.in_flight, self.budget)
+
+  def answered(self, response) -> None:
+    self.core.turn_answered(self.in_flight, response)
+
+  def broken(self, error: Exception) -> bool:
+    """grpc.RpcError, or a bug of ours: either way the turns are kept and
+    sent again. False: the sender moves on."""
+    self.budget[0] = 0  # the request iterator takes nothing more
+    self.core.failed(self.session_id, self.in_flight, error)
+    return False
+
+  def ended(self) -> bool:
+    """The stream closed cleanly; True when the sender may go on with the
+    session (False after a used-up batch: back of the line)."""
+    if self.in_flight:  # closed without answering them all
+      return self.broken(RuntimeError("stream ended early"))
+    return self.budget[0] > 0
 
 
 def _build(item) -> typing.Any:

@@ -190,15 +190,9 @@ class AsyncClient(_base.ClientBase):
 
   async def _submit(self, item):
     if self._core is None:
-      request = _base.item_request(item)
-      if item.kind == "turn":
-        response = await self._unary("RecordTurn", request, item.session_id)
-        return _types.TurnResult.from_proto(item.session_id, item.turn_id,
-                                            response)
-      response = await self._unary("RecordFeedback", request, item.session_id)
-      return _types.FeedbackResult(item.session_id, item.turn_id,
-                                   response.example_id,
-                                   response.not_captured_reason)
+      request, method = _base.item_request(item)
+      response = await self._unary(method, request, item.session_id)
+      return _base.blocking_result(item, response)
     self._start()
     self._core.put(item)
     return None
@@ -239,12 +233,11 @@ class AsyncClient(_base.ClientBase):
         return
 
   async def _stream_turns(self, session_id: str) -> bool:
-    in_flight = collections.deque()
-    budget = [_core.STREAM_BATCH]
+    batch = _core.StreamBatch(self._core, session_id)
 
     async def requests():
       while True:
-        request = self._core.next_turn(session_id, in_flight, budget)
+        request = batch.next_request()
         if request is None:
           return
         yield request
@@ -254,34 +247,22 @@ class AsyncClient(_base.ClientBase):
         metadata=self._connection.metadata(session_id))
     try:
       async for response in call:
-        self._core.turn_answered(in_flight, response)
+        batch.answered(response)
     except Exception as error:  # pylint: disable=broad-except
-      # grpc.RpcError, or a bug of ours: either way the turns are kept.
-      budget[0] = 0
-      self._core.failed(session_id, in_flight, error)
-      return False
+      return batch.broken(error)
     except asyncio.CancelledError:
-      budget[0] = 0
-      self._core.failed(session_id, in_flight, RuntimeError("closed"))
+      batch.broken(RuntimeError("closed"))
       raise
-    if in_flight:
-      self._core.failed(session_id, in_flight,
-                        RuntimeError("stream ended early"))
-      return False
-    return budget[0] > 0
+    return batch.ended()
 
   async def _send_feedback(self, session_id: str) -> bool:
-    item = self._core.queue.take(session_id)
+    item = self._core.take_feedback(session_id)
     try:
       response = await self._stub.RecordFeedback(
           item.payload, timeout=self.timeout,
           metadata=self._connection.metadata(session_id))
     except grpc.RpcError as error:
-      if error.code() in _core.RETRYABLE:
-        self._core.failed(session_id, collections.deque([item]), error)
-        return False
-      self._core.feedback_answered(item, error=errors.from_rpc_error(error))
-      return True
+      return self._core.feedback_failed(item, error)
     except asyncio.CancelledError:
       self._core.failed(session_id, collections.deque([item]),
                         RuntimeError("closed"))

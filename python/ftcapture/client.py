@@ -1,7 +1,6 @@
 """ftcapture.Client: the synchronous client a chat backend calls per turn."""
 
 import atexit
-import collections
 import threading
 import time
 import typing
@@ -228,16 +227,10 @@ class Client(_base.ClientBase):
     return None
 
   def _call_blocking(self, item):
-    request = _base.item_request(item)
-    if item.kind == "turn":
-      response = self._unary(self._stub.RecordTurn, request, item.session_id)
-      return _types.TurnResult.from_proto(item.session_id, item.turn_id,
-                                          response)
-    response = self._unary(self._stub.RecordFeedback, request,
+    request, method = _base.item_request(item)
+    response = self._unary(getattr(self._stub, method), request,
                            item.session_id)
-    return _types.FeedbackResult(item.session_id, item.turn_id,
-                                 response.example_id,
-                                 response.not_captured_reason)
+    return _base.blocking_result(item, response)
 
   def _start_senders(self):
     with self._lock:
@@ -299,12 +292,11 @@ class Client(_base.ClientBase):
         return
 
   def _stream_turns(self, session_id: str) -> bool:
-    in_flight = collections.deque()
-    budget = [_core.STREAM_BATCH]
+    batch = _core.StreamBatch(self._core, session_id)
 
     def requests():
       while True:
-        request = self._core.next_turn(session_id, in_flight, budget)
+        request = batch.next_request()
         if request is None:
           return
         yield request
@@ -316,34 +308,21 @@ class Client(_base.ClientBase):
       self._calls.add(call)
     try:
       for response in call:
-        self._core.turn_answered(in_flight, response)
+        batch.answered(response)
     except Exception as error:  # pylint: disable=broad-except
-      # grpc.RpcError, or a bug of ours: either way the turns are kept.
-      budget[0] = 0  # the request iterator takes nothing more
-      self._core.failed(session_id, in_flight, error)
-      return False
+      return batch.broken(error)
     finally:
       with self._lock:
         self._calls.discard(call)
-    if in_flight:  # the stream ended without answering them all
-      self._core.failed(session_id, in_flight,
-                        RuntimeError("stream ended early"))
-      return False
-    # A used-up batch sends the session to the back of the line.
-    return budget[0] > 0
+    return batch.ended()
 
   def _send_feedback(self, session_id: str) -> bool:
-    with self._lock:
-      item = self._core.queue.take(session_id)
+    item = self._core.take_feedback(session_id)
     try:
       response = self._stub.RecordFeedback(
           item.payload, timeout=self.timeout,
           metadata=self._connection.metadata(session_id))
     except grpc.RpcError as error:
-      if error.code() in _core.RETRYABLE:
-        self._core.failed(session_id, collections.deque([item]), error)
-        return False
-      self._core.feedback_answered(item, error=errors.from_rpc_error(error))
-      return True
+      return self._core.feedback_failed(item, error)
     self._core.feedback_answered(item, response)
     return True
