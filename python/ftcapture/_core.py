@@ -25,7 +25,7 @@ log = logging.getLogger("ftcapture")
 STREAM_BATCH = 256
 # Backoff after a failed stream or feedback call, doubled up to the maximum.
 INITIAL_BACKOFF = 0.05
-MAX_BACKOFF = 2.0
+MAX_BACKOFF = 1.0
 # A failing server is logged once, then at most this often.
 LOG_INTERVAL = 30.0
 # Feedback failures worth a retry; any other status is final for the call.
