@@ -26,6 +26,11 @@ STREAM_BATCH = 256
 # Backoff after a failed stream or feedback call, doubled up to the maximum.
 INITIAL_BACKOFF = 0.05
 MAX_BACKOFF = 1.0
+# How long a sender waits for a connection before it counts a failure. New
+# calls on a channel that failed fail at once with the cached error until
+# gRPC's next connection attempt succeeds; waiting for the channel to be
+# ready finds a restarted server as soon as it is back.
+READY_WAIT = 1.0
 # A failing server is logged once, then at most this often.
 LOG_INTERVAL = 30.0
 # Feedback failures worth a retry; any other status is final for the call.
@@ -131,6 +136,11 @@ class QueueCore:
     log.warning("ftcapture: turn %s of session %s refused: %s",
                 result.turn_id, result.session_id, error)
     self._report(result)
+
+  def not_ready(self, session_id: str) -> None:
+    """No connection within READY_WAIT: back off, turns stay queued."""
+    self.failed(session_id, collections.deque(), errors.Unavailable(
+        f"no connection to {self.target} within {READY_WAIT:g} s"))
 
   def take_feedback(self, session_id: str) -> _queue.Item:
     with self.lock:

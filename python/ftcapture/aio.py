@@ -219,6 +219,9 @@ class AsyncClient(_base.ClientBase):
         pass
 
   async def _send_session(self, session_id: str) -> None:
+    if not self._core.connected and not await self._wait_until_ready():
+      self._core.not_ready(session_id)
+      return
     while not self._stopping:
       item = self._core.queue.peek(session_id)
       if item is None:
@@ -231,6 +234,14 @@ class AsyncClient(_base.ClientBase):
         sent = await self._stream_turns(session_id)
       if not sent:
         return
+
+  async def _wait_until_ready(self) -> bool:
+    """As Client._wait_until_ready."""
+    try:
+      await asyncio.wait_for(self._channel.channel_ready(), _core.READY_WAIT)
+      return True
+    except asyncio.TimeoutError:
+      return False
 
   async def _stream_turns(self, session_id: str) -> bool:
     batch = _core.StreamBatch(self._core, session_id)

@@ -277,6 +277,9 @@ class Client(_base.ClientBase):
   def _send_session(self, session_id: str) -> None:
     """Sends the session's items until it is drained, a call fails, or its
     batch is used up."""
+    if not self._core.connected and not self._wait_until_ready():
+      self._core.not_ready(session_id)
+      return
     while not self._stopping:
       with self._lock:
         item = self._core.queue.peek(session_id)
@@ -290,6 +293,18 @@ class Client(_base.ClientBase):
         sent = self._stream_turns(session_id)
       if not sent:
         return
+
+  def _wait_until_ready(self) -> bool:
+    """Until the channel is connected (asking it to connect), at most
+    READY_WAIT seconds."""
+    ready = grpc.channel_ready_future(self._channel)
+    try:
+      ready.result(timeout=_core.READY_WAIT)
+      return True
+    except grpc.FutureTimeoutError:
+      return False
+    finally:
+      ready.cancel()
 
   def _stream_turns(self, session_id: str) -> bool:
     batch = _core.StreamBatch(self._core, session_id)
