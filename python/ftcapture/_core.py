@@ -57,8 +57,8 @@ class QueueCore:
     self.retry_at = 0.0
     self._backoff = INITIAL_BACKOFF
     self._failing_since = None
-    self._last_failure_log = 0.0
-    self._last_drop_log = 0.0
+    self._last_failure_log = float("-inf")
+    self._last_drop_log = float("-inf")
     self._drops_unlogged = 0
     self.closed = False
     # Called with the lock held whenever nothing is held any more (flush).

@@ -50,6 +50,7 @@ class AsyncClient(_base.ClientBase):
     self._idle = None
     self._stopping = False
     self._closed = False
+    self._flushed_at_close = True
 
   async def user(self, session_id: str, turn_id: str, text: str, *,
                  metadata: typing.Optional[typing.Mapping[str, str]] = None
@@ -97,8 +98,8 @@ class AsyncClient(_base.ClientBase):
   async def close(self, timeout: typing.Optional[float] = 5.0) -> bool:
     """As Client.close."""
     if self._closed:
-      return True
-    flushed = await self.flush(timeout)
+      return self._flushed_at_close
+    flushed = self._flushed_at_close = await self.flush(timeout)
     self._closed = self._stopping = True
     if self._core is not None:
       self._core.closed = True

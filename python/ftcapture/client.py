@@ -78,6 +78,7 @@ class Client(_base.ClientBase):
     self._calls = set()  # active stream calls, cancelled by close()
     self._stopping = False
     self._closed = False
+    self._flushed_at_close = True
     self._exit_hook = None
 
   # --- conversation turns ------------------------------------------------------
@@ -131,8 +132,8 @@ class Client(_base.ClientBase):
     """Flushes for up to ``timeout`` seconds, then stops: turns still queued
     are dropped and counted. True when everything was sent."""
     if self._closed:
-      return True
-    flushed = self.flush(timeout)
+      return self._flushed_at_close
+    flushed = self._flushed_at_close = self.flush(timeout)
     with self._lock:
       self._closed = True
       self._stopping = True
