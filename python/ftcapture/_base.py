@@ -37,25 +37,23 @@ class ClientBase:
   @staticmethod
   def _user_item(session_id, turn_id, text, metadata) -> _queue.Item:
     _requests.check_ids(session_id, turn_id)
-    payload = _requests.turn_payload(capture_pb2.ROLE_USER, turn_id or "",
+    payload = _requests.turn_payload(capture_pb2.ROLE_USER, turn_id,
                                      text, metadata)
-    return _queue.Item(session_id, turn_id or "", "turn", payload,
-                       payload[-1])
+    return _queue.Item(session_id, turn_id, "turn", payload, payload[-1])
 
   @staticmethod
   def _assistant_item(session_id, turn_id, text, system_prompt, memories,
                       reply_to, metadata) -> _queue.Item:
     _requests.check_ids(session_id, turn_id)
     payload = _requests.turn_payload(capture_pb2.ROLE_ASSISTANT,
-                                     turn_id or "", text, metadata,
+                                     turn_id, text, metadata,
                                      system_prompt or "", memories,
                                      reply_to or "")
-    return _queue.Item(session_id, turn_id or "", "turn", payload,
-                       payload[-1])
+    return _queue.Item(session_id, turn_id, "turn", payload, payload[-1])
 
   @staticmethod
   def _feedback_item(session_id, turn_id, positive, note) -> _queue.Item:
-    _requests.check_ids(session_id, turn_id)
+    _requests.check_ids(session_id, turn_id, turn_id_required=False)
     if note is not None:
       _requests.check_text("note", note)
     request = _requests.feedback_request(session_id, turn_id, positive, note)

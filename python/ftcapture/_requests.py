@@ -22,12 +22,16 @@ def check_text(name: str, value) -> None:
     raise TypeError(f"{name} must be a str, not {type(value).__name__}")
 
 
-def check_ids(session_id, turn_id) -> None:
+def check_ids(session_id, turn_id, turn_id_required=True) -> None:
+  """A turn needs its id: a turn resent after a broken stream is recognised
+  by it (answered as a duplicate), never recorded twice."""
   check_text("session_id", session_id)
   if not session_id:
     raise ValueError("session_id must not be empty")
-  if turn_id is not None:
+  if turn_id is not None or turn_id_required:
     check_text("turn_id", turn_id)
+  if turn_id_required and not turn_id:
+    raise ValueError("turn_id must not be empty")
 
 
 def turn_payload(role: int, turn_id: str, text: str, metadata,

@@ -289,6 +289,8 @@ class BlockingClientTest(ServerTestCase):
     again = capture.user("b", "u2", "That was excellent, Timmy!")
     self.assertTrue(again.duplicate)
     self.assertEqual(again.example_id, result.example_id)
+    with self.assertRaises(ValueError):  # checked before anything is sent
+      capture.user("b", "", "no id")
     with self.assertRaises(errors.InvalidArgument) as raised:
       capture.user("b", "u3", "x" * (2 << 20))
     self.assertIn("max_turn_bytes", str(raised.exception))
