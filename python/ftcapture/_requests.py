@@ -113,11 +113,34 @@ def _choice(name: str, table, value) -> int:
   return table[value]
 
 
-def list_request(status, label, page_size: int, page_token: str):
-  return capture_pb2.ListExamplesRequest(
-      page_size=page_size, page_token=page_token,
-      status=_choice("status", _REVIEW_STATUS, status),
-      label=_choice("label", _LABEL, label))
+class Pager:
+  """Follows ListExamples pages up to ``limit`` examples (None: all), for
+  both clients: ``while (request := pager.next_request()) is not None:
+  pager.add(response)``."""
+
+  def __init__(self, status, label, limit, page_size):
+    self._status = _choice("status", _REVIEW_STATUS, status)
+    self._label = _choice("label", _LABEL, label)
+    self._limit = limit
+    self._page_size = page_size
+    self._token = ""
+    self._done = False
+    self.examples = []
+
+  def next_request(self):
+    if self._done or (self._limit is not None and
+                      len(self.examples) >= self._limit):
+      return None
+    return capture_pb2.ListExamplesRequest(
+        page_size=self._page_size, page_token=self._token,
+        status=self._status, label=self._label)
+
+  def add(self, response) -> None:
+    room = None if self._limit is None else self._limit - len(self.examples)
+    self.examples.extend(
+        _types.Example.from_proto(e) for e in response.examples[:room])
+    self._token = response.next_page_token
+    self._done = not self._token
 
 
 def export_request(status, label, since, until):

@@ -128,15 +128,10 @@ class AsyncClient(_base.ClientBase):
                  limit: typing.Optional[int] = None, page_size: int = 100
                 ) -> typing.List[_types.Example]:
     """As Client.list."""
-    examples, token = [], ""
-    while limit is None or len(examples) < limit:
-      request = _requests.list_request(status, label, page_size, token)
-      response = await self._unary("ListExamples", request)
-      examples.extend(_types.Example.from_proto(e) for e in response.examples)
-      token = response.next_page_token
-      if not token:
-        break
-    return examples if limit is None else examples[:limit]
+    pager = _requests.Pager(status, label, limit, page_size)
+    while (request := pager.next_request()) is not None:
+      pager.add(await self._unary("ListExamples", request))
+    return pager.examples
 
   async def export(self, format: str = "full-jsonl",
                    out: typing.Optional[str] = None, *,

@@ -172,15 +172,10 @@ class Client(_base.ClientBase):
     """Stored examples, oldest first, following the pages up to ``limit``.
     ``status``: "pending", "approved" or "rejected"; ``label``: "positive" or
     "negative"; None means all."""
-    examples, token = [], ""
-    while limit is None or len(examples) < limit:
-      request = _requests.list_request(status, label, page_size, token)
-      response = self._unary(self._stub.ListExamples, request)
-      examples.extend(_types.Example.from_proto(e) for e in response.examples)
-      token = response.next_page_token
-      if not token:
-        break
-    return examples if limit is None else examples[:limit]
+    pager = _requests.Pager(status, label, limit, page_size)
+    while (request := pager.next_request()) is not None:
+      pager.add(self._unary(self._stub.ListExamples, request))
+    return pager.examples
 
   def export(self, format: str = "full-jsonl", out: typing.Optional[str] = None,
              *, status: typing.Optional[str] = None,

@@ -146,6 +146,10 @@ class QueuedClientTest(ServerTestCase):
       self.assertEqual([r.error for r in results if r.error], [])
     self.assertEqual(len(recorder.by_session()), 50)
     self.assert_examples_credit_their_own_replies(sessions, rounds)
+    reader = ftcapture.Client(self.server.address, blocking=True)
+    self.addCleanup(reader.close)
+    self.assertEqual(len(reader.list(limit=150, page_size=40)), 150)
+    self.assertEqual(len(reader.list(page_size=30)), 200)
 
   def test_server_killed_mid_stream_loses_no_acknowledged_turn(self):
     recorder = Recorder()
