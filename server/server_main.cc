@@ -32,7 +32,7 @@
 #include "absl/time/time.h"
 #include "server/access_control.h"
 #include "server/call_policy.h"
-#include "server/capture_service_impl.h"
+#include "server/capture_grpc_service.h"
 #include "server/process_tuning.h"
 #include "server/server_security.h"
 #include "server/turn_stream.h"
@@ -310,7 +310,7 @@ int Run(int argc, char** argv) {
 
   CallPolicy policy(tokens.get(), *call_limits);
   TurnStreams streams(service->get(), &policy, *stream_limits);
-  CaptureServiceImpl grpc_service(service->get(), &policy, &streams);
+  CaptureGrpcService grpc_service(service->get(), &policy, &streams);
   // Health and reflection stay open: probes and tools carry no token.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -1,4 +1,4 @@
-#include "server/capture_service_impl.h"
+#include "server/capture_grpc_service.h"
 
 #include <string>
 #include <utility>
@@ -27,11 +27,11 @@ void MakePending(v1::ImportExamplesRequest& request) {
 
 }  // namespace
 
-CaptureServiceImpl::CaptureServiceImpl(CaptureService* service,
+CaptureGrpcService::CaptureGrpcService(CaptureService* service,
                                        CallPolicy* policy, TurnStreams* streams)
     : service_(service), policy_(policy), streams_(streams) {}
 
-grpc::Status CaptureServiceImpl::RecordTurn(
+grpc::Status CaptureGrpcService::RecordTurn(
     grpc::ServerContext* context, const v1::RecordTurnRequest* request,
     v1::RecordTurnResponse* response) {
   absl::StatusOr<Caller> caller =
@@ -42,11 +42,11 @@ grpc::Status CaptureServiceImpl::RecordTurn(
 }
 
 grpc::ServerBidiReactor<v1::RecordTurnRequest, v1::RecordTurnResponse>*
-CaptureServiceImpl::StreamTurns(grpc::CallbackServerContext* context) {
+CaptureGrpcService::StreamTurns(grpc::CallbackServerContext* context) {
   return streams_->Open(context);
 }
 
-grpc::Status CaptureServiceImpl::GetStats(
+grpc::Status CaptureGrpcService::GetStats(
     grpc::ServerContext* context, const v1::GetStatsRequest* /*request*/,
     v1::GetStatsResponse* response) {
   absl::StatusOr<Caller> caller =
@@ -58,7 +58,7 @@ grpc::Status CaptureServiceImpl::GetStats(
   return status;
 }
 
-grpc::Status CaptureServiceImpl::ListExamples(
+grpc::Status CaptureGrpcService::ListExamples(
     grpc::ServerContext* context, const v1::ListExamplesRequest* request,
     v1::ListExamplesResponse* response) {
   absl::StatusOr<Caller> caller = policy_->Admit(*context, RequiredRole::kRead);
@@ -66,7 +66,7 @@ grpc::Status CaptureServiceImpl::ListExamples(
   return Reply(service_->ListExamples(*request), response);
 }
 
-grpc::Status CaptureServiceImpl::RecordFeedback(
+grpc::Status CaptureGrpcService::RecordFeedback(
     grpc::ServerContext* context, const v1::RecordFeedbackRequest* request,
     v1::RecordFeedbackResponse* response) {
   absl::StatusOr<Caller> caller =
@@ -78,7 +78,7 @@ grpc::Status CaptureServiceImpl::RecordFeedback(
   return Reply(service_->RecordFeedback(*request), response);
 }
 
-grpc::Status CaptureServiceImpl::ReviewExample(
+grpc::Status CaptureGrpcService::ReviewExample(
     grpc::ServerContext* context, const v1::ReviewExampleRequest* request,
     v1::ReviewExampleResponse* response) {
   absl::StatusOr<Caller> caller =
@@ -90,7 +90,7 @@ grpc::Status CaptureServiceImpl::ReviewExample(
   return Reply(service_->ReviewExample(*request), response);
 }
 
-grpc::Status CaptureServiceImpl::ExportExamples(
+grpc::Status CaptureGrpcService::ExportExamples(
     grpc::ServerContext* context, const v1::ExportExamplesRequest* request,
     grpc::ServerWriter<v1::Example>* writer) {
   absl::StatusOr<Caller> caller = policy_->Admit(*context, RequiredRole::kRead);
@@ -106,7 +106,7 @@ grpc::Status CaptureServiceImpl::ExportExamples(
   return grpc::Status::OK;
 }
 
-grpc::Status CaptureServiceImpl::ImportExamples(
+grpc::Status CaptureGrpcService::ImportExamples(
     grpc::ServerContext* context, const v1::ImportExamplesRequest* request,
     v1::ImportExamplesResponse* response) {
   absl::StatusOr<Caller> caller =

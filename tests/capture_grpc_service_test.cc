@@ -1,7 +1,7 @@
 // The gRPC layer over the real CaptureService, in process: requests reach
 // the library unchanged and its statuses come back with the same code.
 
-#include "server/capture_service_impl.h"
+#include "server/capture_grpc_service.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -33,7 +33,7 @@ v1::Turn AssistantTurn(const std::string& session, const std::string& id,
   return turn;
 }
 
-class CaptureServiceImplTest : public ::testing::Test {
+class CaptureGrpcServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     CaptureService::Options options;
@@ -46,7 +46,7 @@ class CaptureServiceImplTest : public ::testing::Test {
     policy_ = std::make_unique<CallPolicy>(/*tokens=*/nullptr, CallLimits());
     streams_ = std::make_unique<TurnStreams>(service_.get(), policy_.get(),
                                              TurnStreamLimits());
-    impl_ = std::make_unique<CaptureServiceImpl>(service_.get(), policy_.get(),
+    impl_ = std::make_unique<CaptureGrpcService>(service_.get(), policy_.get(),
                                                  streams_.get());
     // A real TCP port rather than InProcessChannel: the in-process
     // transport completes a send only when the peer reads it, so a client
@@ -102,12 +102,12 @@ class CaptureServiceImplTest : public ::testing::Test {
   std::unique_ptr<CaptureService> service_;
   std::unique_ptr<CallPolicy> policy_;
   std::unique_ptr<TurnStreams> streams_;
-  std::unique_ptr<CaptureServiceImpl> impl_;
+  std::unique_ptr<CaptureGrpcService> impl_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::CaptureService::Stub> stub_;
 };
 
-TEST_F(CaptureServiceImplTest, PraiseCapturesTheReplyWithItsOwnPrompt) {
+TEST_F(CaptureGrpcServiceTest, PraiseCapturesTheReplyWithItsOwnPrompt) {
   RecordOk(UserTurn("s1", "u1", "What is a kettle whistle made of?"));
   v1::Turn reply =
       AssistantTurn("s1", "a1", "Usually brass.", "PROMPT-1 You are Timmy.");
@@ -154,7 +154,7 @@ TEST_F(CaptureServiceImplTest, PraiseCapturesTheReplyWithItsOwnPrompt) {
   }
 }
 
-TEST_F(CaptureServiceImplTest, RetriedPraiseCapturesNothingNew) {
+TEST_F(CaptureGrpcServiceTest, RetriedPraiseCapturesNothingNew) {
   const std::string id = CaptureOne("s1", "P");
   ASSERT_THAT(id, Not(IsEmpty()));
   // A backend retry of the same turn is acknowledged with the same answer.
@@ -165,7 +165,7 @@ TEST_F(CaptureServiceImplTest, RetriedPraiseCapturesNothingNew) {
   EXPECT_EQ(Stats().examples_total(), 1);
 }
 
-TEST_F(CaptureServiceImplTest, PraisingTheSameReplyTwiceCapturesOnce) {
+TEST_F(CaptureGrpcServiceTest, PraisingTheSameReplyTwiceCapturesOnce) {
   ASSERT_THAT(CaptureOne("s1", "P"), Not(IsEmpty()));
   v1::RecordTurnResponse again = RecordOk(UserTurn("s1", "u3", "Well done!"));
   EXPECT_TRUE(again.praise());
@@ -175,14 +175,14 @@ TEST_F(CaptureServiceImplTest, PraisingTheSameReplyTwiceCapturesOnce) {
   EXPECT_EQ(Stats().examples_total(), 1);
 }
 
-TEST_F(CaptureServiceImplTest, MissingSessionIdIsInvalidArgument) {
+TEST_F(CaptureGrpcServiceTest, MissingSessionIdIsInvalidArgument) {
   v1::RecordTurnResponse response;
   grpc::Status status = Record(UserTurn("", "u1", "hello"), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("session_id"));
 }
 
-TEST_F(CaptureServiceImplTest, MissingRoleIsInvalidArgument) {
+TEST_F(CaptureGrpcServiceTest, MissingRoleIsInvalidArgument) {
   v1::Turn turn = UserTurn("s1", "u1", "hello");
   turn.set_role(v1::ROLE_UNSPECIFIED);
   v1::RecordTurnResponse response;
@@ -191,7 +191,7 @@ TEST_F(CaptureServiceImplTest, MissingRoleIsInvalidArgument) {
   EXPECT_THAT(status.error_message(), HasSubstr("role"));
 }
 
-TEST_F(CaptureServiceImplTest, OversizedTurnIsInvalidArgumentNamingTheLimit) {
+TEST_F(CaptureGrpcServiceTest, OversizedTurnIsInvalidArgumentNamingTheLimit) {
   v1::RecordTurnResponse response;
   grpc::Status status = Record(
       UserTurn("s1", "u1", std::string(kMaxTurnBytes + 1, 'x')), &response);
@@ -200,7 +200,7 @@ TEST_F(CaptureServiceImplTest, OversizedTurnIsInvalidArgumentNamingTheLimit) {
   EXPECT_EQ(Stats().turns_seen(), 0);
 }
 
-TEST_F(CaptureServiceImplTest, StreamTurnsAnswersInOrderAndErrorsInPlace) {
+TEST_F(CaptureGrpcServiceTest, StreamTurnsAnswersInOrderAndErrorsInPlace) {
   std::vector<v1::Turn> turns = {
       UserTurn("s1", "u1", "What is a kettle whistle made of?"),
       UserTurn("", "bad", "no session"),
@@ -233,7 +233,7 @@ TEST_F(CaptureServiceImplTest, StreamTurnsAnswersInOrderAndErrorsInPlace) {
   EXPECT_EQ(Stats().examples_total(), 1);
 }
 
-TEST_F(CaptureServiceImplTest, ListExamplesPagesThroughEverything) {
+TEST_F(CaptureGrpcServiceTest, ListExamplesPagesThroughEverything) {
   std::set<std::string> captured;
   for (int i = 0; i < 5; ++i) {
     std::string id = CaptureOne(absl::StrCat("s", i), absl::StrCat("P", i));
@@ -261,7 +261,7 @@ TEST_F(CaptureServiceImplTest, ListExamplesPagesThroughEverything) {
   EXPECT_EQ(listed, captured);
 }
 
-TEST_F(CaptureServiceImplTest, GetStatsCountsTurnsPraiseAndExamples) {
+TEST_F(CaptureGrpcServiceTest, GetStatsCountsTurnsPraiseAndExamples) {
   ASSERT_THAT(CaptureOne("s1", "P"), Not(IsEmpty()));
   // Praise in a session with no reply: answered and counted, not captured.
   v1::RecordTurnResponse lonely =
@@ -281,7 +281,7 @@ TEST_F(CaptureServiceImplTest, GetStatsCountsTurnsPraiseAndExamples) {
   EXPECT_EQ(stats.examples_per_day(0).examples(), 1);
 }
 
-TEST_F(CaptureServiceImplTest, ExportStreamsEveryExampleAndStopsOnCancel) {
+TEST_F(CaptureGrpcServiceTest, ExportStreamsEveryExampleAndStopsOnCancel) {
   for (int i = 0; i < 3; ++i) {
     ASSERT_THAT(CaptureOne(absl::StrCat("s", i), "P"), Not(IsEmpty()));
   }
@@ -306,7 +306,7 @@ TEST_F(CaptureServiceImplTest, ExportStreamsEveryExampleAndStopsOnCancel) {
   }
 }
 
-TEST_F(CaptureServiceImplTest, LibraryErrorsKeepTheirCode) {
+TEST_F(CaptureGrpcServiceTest, LibraryErrorsKeepTheirCode) {
   grpc::ClientContext context;
   v1::ReviewExampleRequest request;
   request.set_example_id("no-such-example");

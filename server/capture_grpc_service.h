@@ -1,5 +1,5 @@
-#ifndef FTCAPTURE_SERVER_CAPTURE_SERVICE_IMPL_H_
-#define FTCAPTURE_SERVER_CAPTURE_SERVICE_IMPL_H_
+#ifndef FTCAPTURE_SERVER_CAPTURE_GRPC_SERVICE_H_
+#define FTCAPTURE_SERVER_CAPTURE_GRPC_SERVICE_H_
 
 #include <grpcpp/grpcpp.h>
 
@@ -18,15 +18,15 @@ namespace ftcapture {
 // TurnStreams); the rest the synchronous one. It holds no lock of its own,
 // so every handler runs concurrently; `service`, `policy` and `streams`
 // must outlive it.
-class CaptureServiceImpl final
+class CaptureGrpcService final
     : public v1::CaptureService::WithCallbackMethod_StreamTurns<
           v1::CaptureService::Service> {
  public:
-  CaptureServiceImpl(CaptureService* service, CallPolicy* policy,
+  CaptureGrpcService(CaptureService* service, CallPolicy* policy,
                      TurnStreams* streams);
 
-  CaptureServiceImpl(const CaptureServiceImpl&) = delete;
-  CaptureServiceImpl& operator=(const CaptureServiceImpl&) = delete;
+  CaptureGrpcService(const CaptureGrpcService&) = delete;
+  CaptureGrpcService& operator=(const CaptureGrpcService&) = delete;
 
   grpc::Status RecordTurn(grpc::ServerContext* context,
                           const v1::RecordTurnRequest* request,
@@ -67,4 +67,4 @@ class CaptureServiceImpl final
 
 }  // namespace ftcapture
 
-#endif  // FTCAPTURE_SERVER_CAPTURE_SERVICE_IMPL_H_
+#endif  // FTCAPTURE_SERVER_CAPTURE_GRPC_SERVICE_H_
