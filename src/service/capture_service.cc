@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "src/detect/praise_detector.h"
+#include "src/service/input_checks.h"
 #include "src/session/session_journal.h"
 #include "src/session/session_table.h"
 #include "src/session/session_window.h"
@@ -37,39 +38,28 @@ constexpr size_t kMaxIdBytes = 256;
 // In CaptureServiceImpl::credited_: a capture of the reply is under way.
 constexpr int64_t kCapturing = -1;
 
-// What the in-memory maps key examples and replies by: a 128-bit
-// fingerprint from two unrelated 64-bit hashes instead of the strings, so a
-// million examples cost no key allocations and read back fast at start. A
-// false match between two of n keys has probability about n^2 / 2^129
-// (1e-27 for a million): never, in practice, unlike a 64-bit hash alone.
-struct Fingerprint {
-  uint64_t a = 0;
-  uint64_t b = 0;
-  bool operator==(const Fingerprint& other) const {
-    return a == other.a && b == other.b;
-  }
-  template <typename H>
-  friend H AbslHashValue(H h, const Fingerprint& f) {
-    return H::combine(std::move(h), f.a);
-  }
-};
+// What the in-memory maps key examples and replies by: the 128-bit hash of
+// their length-prefixed fields (src/storage/example_id.h) instead of the
+// strings, so a million examples cost no key allocations, and no two
+// replies, however a client picks their ids, share a key.
+using Fingerprint = Hash128;
 
-Fingerprint IdFingerprint(absl::string_view id) {
-  return {absl::Hash<absl::string_view>()(id),
-          StableHash64(id, 0x6a09e667f3bcc909ull)};
-}
+Fingerprint IdFingerprint(absl::string_view id) { return ExampleIdKey(id); }
 
 Fingerprint ReplyFingerprint(absl::string_view session_id,
                              absl::string_view turn_id) {
-  return {absl::Hash<std::pair<absl::string_view, absl::string_view>>()(
-              {session_id, turn_id}),
-          StableHash64(turn_id, StableHash64(session_id) + session_id.size())};
+  return ReplyKey(session_id, turn_id);
 }
 
 absl::Status ValidateTurn(const v1::Turn& turn, int64_t max_turn_bytes,
                           int max_memories) {
   if (turn.session_id().empty()) {
     return absl::InvalidArgumentError("turn.session_id is required");
+  }
+  if (turn.turn_id().empty()) {
+    // Retries are recognised by it; an id made up here could not be.
+    return absl::InvalidArgumentError(
+        "turn.turn_id is required (unique per role within the session)");
   }
   if (turn.session_id().size() > kMaxIdBytes ||
       turn.turn_id().size() > kMaxIdBytes) {
@@ -92,7 +82,7 @@ absl::Status ValidateTurn(const v1::Turn& turn, int64_t max_turn_bytes,
         "turn has %d memories, over the limit of %d (--max_memories)",
         turn.memories_size(), max_memories));
   }
-  return absl::OkStatus();
+  return CheckClientInput(turn, "turn");
 }
 
 // What the service remembers of each stored example; the example itself is
@@ -188,7 +178,6 @@ class CaptureServiceImpl final : public CaptureService {
   std::atomic<int64_t> criticism_seen_{0};
   std::atomic<int64_t> praise_uncredited_{0};
   std::atomic<int64_t> duplicate_turns_{0};
-  std::atomic<int64_t> auto_turn_ids_{0};
 
   mutable Mutex examples_mu_;
   std::vector<ExampleInfo> examples_ ABSL_GUARDED_BY(examples_mu_);
@@ -308,10 +297,16 @@ absl::Status CaptureServiceImpl::Start() {
             });
     if (!journal.ok()) return journal.status();
     journal_ = *std::move(journal);
-    // Write the windows back compactly (dropping expired and torn entries).
+    // Write the windows back compactly (dropping expired entries). Only an
+    // optimisation: on a full disk the server must still start, so a
+    // failure is logged and the shard is compacted later.
+    int skipped = 0;
     for (int shard = 0; shard < sessions_.shard_count(); ++shard) {
       status = CompactJournalShard(shard);
-      if (!status.ok()) return status;
+      if (!status.ok() && skipped++ == 0) {
+        Log(absl::StrCat("session journal: compaction skipped, retried later: ",
+                         status.ToString()));
+      }
     }
     Log(absl::StrFormat("sessions: %d journaled turns replayed, %d live (%s)",
                         replayed, sessions_.size(),
@@ -339,14 +334,17 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
   if (!valid.ok()) return valid;
 
   const absl::Time now = env_->Now();
-  std::string auto_turn_id;
-  if (request_turn.turn_id().empty()) {
-    auto_turn_id =
-        absl::StrFormat("auto-%d-%d", absl::ToUnixMicros(now),
-                        auto_turn_ids_.fetch_add(1, std::memory_order_relaxed));
+  // Fields this build does not know are not stored (a careless client could
+  // fill the dataset with them); only such a turn pays for a copy.
+  v1::Turn known_fields_only;
+  const v1::Turn* known = &request_turn;
+  if (HasUnknownFields(request_turn)) {
+    known_fields_only = request_turn;
+    known_fields_only.DiscardUnknownFields();
+    known = &known_fields_only;
   }
   // The one copy of the turn: what the window keeps and the journal writes.
-  TurnPtr turn = StoredTurn::FromTurn(request_turn, now, auto_turn_id);
+  TurnPtr turn = StoredTurn::FromTurn(*known, now, absl::string_view());
   const std::string& session_id = request_turn.session_id();
 
   v1::RecordTurnResponse response;
@@ -367,7 +365,7 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
   bool compact_journal = false;
   const int shard = sessions_.ShardOf(session_id);
   sessions_.WithSession(session_id, now, [&](SessionWindow& window) {
-    if (window.SeenRecently(turn->turn_id())) {
+    if (window.SeenRecently(turn->role(), turn->turn_id())) {
       duplicate = true;
       // A crash after the praise reached the journal but before its example
       // was durable leaves the praise "seen" with nothing captured; while
@@ -476,7 +474,7 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
           .fetch_sub(1, std::memory_order_relaxed);
     }
     sessions_.WithSession(session_id, now, [&](SessionWindow& window) {
-      window.ForgetId(turn->turn_id());
+      window.ForgetId(turn->role(), turn->turn_id());
     });
     return captured;
   }
@@ -528,6 +526,9 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordFeedback(
     return absl::InvalidArgumentError(absl::StrFormat(
         "feedback is over the limit of %d bytes (--max_turn_bytes)",
         options_.max_turn_bytes));
+  }
+  if (absl::Status valid = CheckClientInput(request, ""); !valid.ok()) {
+    return valid;
   }
   const absl::Time now = env_->Now();
   TurnPtr reply;
@@ -583,6 +584,11 @@ absl::StatusOr<v1::Example> CaptureServiceImpl::ReadExample(
     const ExampleInfo& info) const {
   absl::StatusOr<v1::Example> example = store_->ReadAt(info.offset);
   if (!example.ok()) return example;
+  // A record stored before times were checked must still read (and print
+  // as JSON): show the nearest valid time and say so.
+  for (std::string& warning : ClampTimestamps(&*example)) {
+    example->add_read_warnings(std::move(warning));
+  }
   example->set_status(info.status);
   if (info.reviewed_at != absl::InfinitePast()) {
     example->set_review_note(info.review_note);
@@ -656,6 +662,8 @@ absl::StatusOr<v1::GetStatsResponse> CaptureServiceImpl::GetStats() {
     if (!example.ok()) return example.status();
     *stats.add_recent_examples() = *std::move(example);
   }
+  // first/last_example_at of records stored before times were checked.
+  ClampTimestamps(&stats);
   return stats;
 }
 
@@ -720,6 +728,9 @@ absl::StatusOr<v1::ReviewExampleResponse> CaptureServiceImpl::ReviewExample(
     return absl::InvalidArgumentError(absl::StrFormat(
         "review is over the limit of %d bytes (--max_turn_bytes)",
         options_.max_turn_bytes));
+  }
+  if (absl::Status valid = CheckClientInput(request, ""); !valid.ok()) {
+    return valid;
   }
   ExampleInfo info;
   {
@@ -795,10 +806,15 @@ absl::StatusOr<v1::ImportExamplesResponse> CaptureServiceImpl::ImportExamples(
       return absl::InvalidArgumentError(absl::StrFormat(
           "examples[%d] is over the limit of 4 x --max_turn_bytes", i));
     }
+    absl::Status valid =
+        CheckClientInput(example, absl::StrFormat("examples[%d]", i));
+    if (!valid.ok()) return valid;
   }
   v1::ImportExamplesResponse response;
   for (const v1::Example& incoming : request.examples()) {
     v1::Example example = incoming;
+    example.DiscardUnknownFields();
+    example.clear_read_warnings();
     example.set_id(ImportedExampleId(example));
     example.set_source(v1::SOURCE_IMPORTED);
     if (example.label() == v1::LABEL_UNSPECIFIED) {
