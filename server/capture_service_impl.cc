@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/str_format.h"
 #include "server/grpc_status.h"
 
 namespace ftcapture {
@@ -18,8 +19,20 @@ grpc::Status Reply(absl::StatusOr<Response> result, Response* response) {
 
 }  // namespace
 
+// StreamTurns' place in the CaptureService of capture.proto.
+constexpr int kStreamTurnsMethodIndex = 1;
+
 CaptureServiceImpl::CaptureServiceImpl(CaptureService* service)
-    : service_(service) {}
+    : service_(service) {
+  MarkMethodStreamed(
+      kStreamTurnsMethodIndex,
+      new grpc::internal::BidiStreamingHandler<
+          CaptureServiceImpl, grpc::ByteBuffer, v1::RecordTurnResponse>(
+          [](CaptureServiceImpl* self, grpc::ServerContext* context,
+             grpc::ServerReaderWriter<v1::RecordTurnResponse, grpc::ByteBuffer>*
+                 stream) { return self->StreamTurnBytes(context, stream); },
+          this));
+}
 
 grpc::Status CaptureServiceImpl::RecordTurn(
     grpc::ServerContext* /*context*/, const v1::RecordTurnRequest* request,
@@ -27,15 +40,28 @@ grpc::Status CaptureServiceImpl::RecordTurn(
   return Reply(service_->RecordTurn(request->turn()), response);
 }
 
-grpc::Status CaptureServiceImpl::StreamTurns(
+grpc::Status CaptureServiceImpl::StreamTurnBytes(
     grpc::ServerContext* context,
-    grpc::ServerReaderWriter<v1::RecordTurnResponse, v1::RecordTurnRequest>*
+    grpc::ServerReaderWriter<v1::RecordTurnResponse, grpc::ByteBuffer>*
         stream) {
+  grpc::ByteBuffer bytes;
   v1::RecordTurnRequest request;
   v1::RecordTurnResponse response;
-  while (stream->Read(&request)) {
-    absl::StatusOr<v1::RecordTurnResponse> result =
-        service_->RecordTurn(request.turn());
+  int64_t position = 0;
+  while (stream->Read(&bytes)) {
+    ++position;
+    request.Clear();
+    absl::StatusOr<v1::RecordTurnResponse> result;
+    if (grpc::SerializationTraits<v1::RecordTurnRequest>::Deserialize(
+            &bytes, &request)
+            .ok()) {
+      result = service_->RecordTurn(request.turn());
+    } else {
+      result = absl::InvalidArgumentError(absl::StrFormat(
+          "request %d of this stream is not a RecordTurnRequest (it does not "
+          "parse); nothing was recorded for it, the stream goes on",
+          position));
+    }
     if (result.ok()) {
       response = std::move(*result);
     } else {

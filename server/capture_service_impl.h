@@ -23,12 +23,15 @@ class CaptureServiceImpl final : public v1::CaptureService::Service {
   grpc::Status RecordTurn(grpc::ServerContext* context,
                           const v1::RecordTurnRequest* request,
                           v1::RecordTurnResponse* response) override;
-  // One response per request, in order. A turn that fails is answered in
-  // place (error_code, error_message) and the stream goes on.
-  grpc::Status StreamTurns(
+  // StreamTurns: one response per request, in order. A turn that fails is
+  // answered in place (error_code, error_message) and the stream goes on;
+  // so is a request that does not even parse (INVALID_ARGUMENT naming its
+  // place in the stream). Requests arrive as raw bytes for that: the
+  // generated handler would end the stream at such a request, with OK.
+  grpc::Status StreamTurnBytes(
       grpc::ServerContext* context,
-      grpc::ServerReaderWriter<v1::RecordTurnResponse, v1::RecordTurnRequest>*
-          stream) override;
+      grpc::ServerReaderWriter<v1::RecordTurnResponse, grpc::ByteBuffer>*
+          stream);
   grpc::Status GetStats(grpc::ServerContext* context,
                         const v1::GetStatsRequest* request,
                         v1::GetStatsResponse* response) override;
