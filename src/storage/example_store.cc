@@ -8,9 +8,10 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "src/storage/example_summary.h"
@@ -117,8 +118,10 @@ struct ByteRange {
 
 // What a Markdown file holds once its torn tail (if any) is cut.
 struct MarkdownState {
-  // Ids of the blocks scanned (all of them, or those past `from` below).
-  absl::flat_hash_set<std::string> ids;
+  // Ids of the blocks scanned (all of them, or those past `from` below),
+  // each with how many blocks have it not yet matched to a record.
+  absl::flat_hash_map<std::string, int64_t> ids;
+  int64_t blocks = 0;  // complete blocks scanned
   uint64_t bytes = 0;
   uint64_t lines = 0;
   bool needs_blank = false;  // ends right after a fence; add "\n" first
@@ -126,6 +129,16 @@ struct MarkdownState {
   // the blocks before it are those of the records the index covers.
   bool from_index = false;
 };
+
+// Matches a record with id `id` to one of the log's blocks with that id not
+// matched yet; false when there is none: the record's block is missing. So
+// each record needs a block of its own, even where records share an id.
+bool ClaimBlock(MarkdownState& log, absl::string_view id) {
+  auto it = log.ids.find(id);
+  if (it == log.ids.end() || it->second == 0) return false;
+  --it->second;
+  return true;
+}
 
 // Scans `path` from `from` (0, or the end of a block as recorded in the
 // index, whose line count and blank state `from_lines` and
@@ -158,6 +171,7 @@ absl::StatusOr<MarkdownState> RecoverMarkdown(
     scanner.Finish();
   }
   state.ids = scanner.example_ids();
+  state.blocks = scanner.complete_blocks();
   state.bytes = from + scanner.bytes();
   state.lines = from_lines + scanner.lines();
   if (scanner.bytes() > 0) state.needs_blank = scanner.missing_final_blank();
@@ -502,6 +516,8 @@ absl::Status ExampleStoreImpl::Init(const Visitor& visit,
   bool has_torn = false;
   uint64_t dropped = 0;  // bytes removed before the current record
   std::vector<uint64_t> missing[2];
+  // Records that get a block, per log: what a log read in full must hold.
+  int64_t records_with_id[2] = {0, 0};
   // The index is used while its entries match the records one for one; the
   // file keeps that prefix and gets entries for every record after it.
   size_t next_entry = 0;
@@ -593,10 +609,11 @@ absl::Status ExampleStoreImpl::Init(const Visitor& visit,
       // of a log scanned from there.
       const int index_of_log = IsNegative(summary.label) ? 1 : 0;
       MarkdownState& log = md_state[index_of_log];
-      if (markdown_[index_of_log].enabled && !summary.id.empty() &&
-          !(covered && log.from_index) &&
-          log.ids.insert(std::string(summary.id)).second) {
-        missing[index_of_log].push_back(offset);
+      if (markdown_[index_of_log].enabled && !summary.id.empty()) {
+        ++records_with_id[index_of_log];
+        if (!(covered && log.from_index) && !ClaimBlock(log, summary.id)) {
+          missing[index_of_log].push_back(offset);
+        }
       }
       if (visits != nullptr) visits->Push({offset, summary});
     }
@@ -652,7 +669,7 @@ absl::Status ExampleStoreImpl::Init(const Visitor& visit,
       }
       const int log = IsNegative(summary.label) ? 1 : 0;
       if (rescan[log] && !summary.id.empty() &&
-          md_state[log].ids.insert(std::string(summary.id)).second) {
+          !ClaimBlock(md_state[log], summary.id)) {
         missing[log].push_back(entry.offset);
       }
     }
@@ -712,6 +729,22 @@ absl::Status ExampleStoreImpl::Init(const Visitor& visit,
     report->problems.push_back(
         absl::StrCat("Markdown was missing ", report->markdown_appended,
                      " example(s) of the dataset; appended them"));
+  }
+  // A log read in full must now hold one block per record: more means
+  // blocks of examples the dataset does not hold (edited by hand, another
+  // dataset's log), and that is said loudly, never passed over.
+  for (int i = 0; i < 2; ++i) {
+    if (!markdown_[i].enabled || md_state[i].from_index) continue;
+    const int64_t blocks =
+        md_state[i].blocks + static_cast<int64_t>(missing[i].size());
+    if (blocks != records_with_id[i]) {
+      report->problems.push_back(absl::StrFormat(
+          "MARKDOWN MISMATCH: %s has %d example blocks for %d %s examples in "
+          "the dataset; stop the server and run `ftcapture rebuild-markdown` "
+          "to regenerate it from the dataset",
+          markdown_[i].path, blocks, records_with_id[i],
+          i == 0 ? "positive" : "negative"));
+    }
   }
 
   // The index keeps its matching prefix and gets the rest and a marker of
@@ -1033,21 +1066,29 @@ absl::Status RebuildMarkdown(Env* env, const std::string& data_dir,
   TFRecordEntry entry;
   v1::Example example;
   std::string pending[2];
+  // Checked against what the written files hold before they replace the
+  // old ones: every example of the dataset has exactly one block.
+  ExampleMarkdownScanner written[2];
+  int64_t blocks[2] = {0, 0};
+  int64_t unreadable = 0;
   while (true) {
     absl::Status s = reader.Next(&entry);
     if (!s.ok()) return fail(s);
     if (entry.kind == TFRecordEntry::Kind::kEnd) break;
     if (entry.kind != TFRecordEntry::Kind::kRecord ||
         !example.ParseFromString(entry.data)) {
-      continue;  // Open() reports and repairs these.
+      ++unreadable;  // Open() reports and repairs these.
+      continue;
     }
     const int i = IsNegative(example.label()) ? 1 : 0;
     if (!enabled[i]) continue;
     pending[i].append(FormatExampleMarkdown(example));
+    ++blocks[i];
     if (examples_written != nullptr) ++*examples_written;
     if (pending[i].size() >= kChunkBytes) {
       s = out[i]->Append(pending[i]);
       if (!s.ok()) return fail(s);
+      written[i].Feed(pending[i]);
       pending[i].clear();
     }
   }
@@ -1057,6 +1098,15 @@ absl::Status RebuildMarkdown(Env* env, const std::string& data_dir,
     if (s.ok()) s = out[i]->Sync();
     if (s.ok()) s = out[i]->Close();
     if (!s.ok()) return fail(s);
+    written[i].Feed(pending[i]);
+    written[i].Finish();
+    if (written[i].complete_blocks() != blocks[i]) {
+      return fail(absl::DataLossError(absl::StrFormat(
+          "MARKDOWN MISMATCH: the rebuilt %s has %d example blocks for the "
+          "dataset's %d %s examples; the old file was left in place",
+          paths[i], written[i].complete_blocks(), blocks[i],
+          i == 0 ? "positive" : "negative")));
+    }
   }
   for (int i = 0; i < 2; ++i) {
     if (!enabled[i]) continue;
@@ -1069,7 +1119,13 @@ absl::Status RebuildMarkdown(Env* env, const std::string& data_dir,
     absl::Status s = env->RemoveFile(index_path);
     if (!s.ok()) return s;
   }
-  return env->SyncDir(data_dir);
+  absl::Status synced = env->SyncDir(data_dir);
+  if (!synced.ok() || unreadable == 0) return synced;
+  return absl::DataLossError(absl::StrFormat(
+      "the Markdown was rebuilt from the %d readable examples, but %d "
+      "stretch(es) of %s could not be read and have no block; start "
+      "ftcapture-server on %s to quarantine them (it reports them)",
+      blocks[0] + blocks[1], unreadable, dataset_path, data_dir));
 }
 
 }  // namespace ftcapture
