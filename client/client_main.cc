@@ -15,8 +15,8 @@
 
 #include "absl/strings/str_format.h"
 #include "client/command.h"
-#include "client/escaping_streambuf.h"
 #include "client/commands.h"
+#include "client/escaping_streambuf.h"
 #include "client/flag_set.h"
 
 namespace ftcapture {

@@ -16,8 +16,7 @@ namespace ftcapture {
 // or for sync()).
 class ControlEscapingStreambuf : public std::streambuf {
  public:
-  explicit ControlEscapingStreambuf(std::streambuf* target)
-      : target_(target) {}
+  explicit ControlEscapingStreambuf(std::streambuf* target) : target_(target) {}
   ~ControlEscapingStreambuf() override;
 
  protected:

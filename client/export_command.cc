@@ -227,7 +227,8 @@ class ExportCommand : public Command {
         if (!write_status.ok()) break;
       }
       if (context.err_is_tty && absl::Now() >= next_progress) {
-        *context.progress << "\r" << ProgressLine(received, total) << std::flush;
+        *context.progress << "\r" << ProgressLine(received, total)
+                          << std::flush;
         next_progress = absl::Now() + kProgressInterval;
       }
     }

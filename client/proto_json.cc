@@ -3,8 +3,8 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "src/util/proto_time.h"
 #include "google/protobuf/util/json_util.h"
+#include "src/util/proto_time.h"
 
 namespace ftcapture {
 
@@ -27,9 +27,9 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message,
     status =
         google::protobuf::util::MessageToJsonString(*repaired, &json, options);
     if (!status.ok()) {
-      return absl::InternalError(absl::StrCat("cannot print ",
-                                              message.GetTypeName(), " as JSON: ",
-                                              status.message().as_string()));
+      return absl::InternalError(
+          absl::StrCat("cannot print ", message.GetTypeName(),
+                       " as JSON: ", status.message().as_string()));
     }
     if (warnings != nullptr) {
       warnings->insert(warnings->end(), replaced.begin(), replaced.end());

@@ -17,10 +17,9 @@ namespace ftcapture {
 // stored before times were checked) is printed as the nearest valid one and
 // `*warnings` (when given) gets a line naming the field; any other failure
 // to print is an error, never a truncated line.
-absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message,
-                                   bool pretty = false,
-                                   bool with_defaults = false,
-                                   std::vector<std::string>* warnings = nullptr);
+absl::StatusOr<std::string> ToJson(
+    const google::protobuf::Message& message, bool pretty = false,
+    bool with_defaults = false, std::vector<std::string>* warnings = nullptr);
 
 // A Turn from protobuf JSON: either the Turn itself ({"sessionId": ...}) or
 // a RecordTurnRequest wrapping it ({"turn": {...}}), so what is typed for

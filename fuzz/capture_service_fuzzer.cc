@@ -47,11 +47,19 @@ const char* const kTexts[] = {
     "good one ``````` **Praise:** ==========",
     "tab\there\r\nand a line",
 };
-const char* const kIds[] = {"a", "b", "a\x1f" "b", "1", "2", "u1", "a1"};
+const char* const kIds[] = {"a",
+                            "b",
+                            "a\x1f"
+                            "b",
+                            "1",
+                            "2",
+                            "u1",
+                            "a1"};
 
 std::string PickString(FuzzedDataProvider& in, const char* const* table,
                        size_t n) {
-  if (in.ConsumeBool()) return table[in.ConsumeIntegralInRange<size_t>(0, n - 1)];
+  if (in.ConsumeBool())
+    return table[in.ConsumeIntegralInRange<size_t>(0, n - 1)];
   return in.ConsumeRandomLengthString(48);
 }
 
@@ -93,7 +101,8 @@ struct Run {
     if (turn.role() == v1::ROLE_ASSISTANT) {
       turn.set_system_prompt(PickString(in, kTexts, std::size(kTexts)));
       if (in.ConsumeBool()) {
-        turn.add_memories()->set_text(PickString(in, kTexts, std::size(kTexts)));
+        turn.add_memories()->set_text(
+            PickString(in, kTexts, std::size(kTexts)));
       }
     }
     if (in.ConsumeBool()) {
@@ -131,8 +140,8 @@ struct Run {
     std::advance(it, in.ConsumeIntegralInRange<size_t>(0, any_acks.size() - 1));
     v1::ReviewExampleRequest request;
     request.set_example_id(it->first);
-    request.set_status(static_cast<v1::ReviewStatus>(
-        in.ConsumeIntegralInRange<int>(0, 4)));
+    request.set_status(
+        static_cast<v1::ReviewStatus>(in.ConsumeIntegralInRange<int>(0, 4)));
     request.set_note(in.ConsumeRandomLengthString(16));
     absl::StatusOr<v1::ReviewExampleResponse> response =
         service->ReviewExample(request);
@@ -148,7 +157,8 @@ struct Run {
         PickString(in, kTexts, std::size(kTexts)));
     example->set_praise_text(PickString(in, kTexts, std::size(kTexts)));
     if (in.ConsumeBool()) {
-      example->mutable_captured_at()->set_seconds(in.ConsumeIntegral<int64_t>());
+      example->mutable_captured_at()->set_seconds(
+          in.ConsumeIntegral<int64_t>());
     }
     absl::StatusOr<v1::ImportExamplesResponse> response =
         service->ImportExamples(request);

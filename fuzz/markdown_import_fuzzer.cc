@@ -64,7 +64,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(whole.complete_bytes() <= whole.bytes());
   ExampleMarkdownScanner chunked;
   const size_t step = size == 0 ? 1 : 1 + data[0] % 7;
-  for (size_t pos = 0; pos < size; pos += step) chunked.Feed(text.substr(pos, step));
+  for (size_t pos = 0; pos < size; pos += step)
+    chunked.Feed(text.substr(pos, step));
   chunked.Finish();
   FUZZ_CHECK(chunked.complete_bytes() == whole.complete_bytes());
   FUZZ_CHECK(chunked.example_ids() == whole.example_ids());

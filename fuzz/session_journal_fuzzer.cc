@@ -21,8 +21,9 @@ using ftcapture::TurnPtr;
 // What a window shows, to compare two replays.
 std::string Describe(const SessionWindow& window) {
   std::string out;
-  for (const TurnPtr* turn : {&window.answered_user(),
-                              &window.latest_assistant(), &window.latest_user()}) {
+  for (const TurnPtr* turn :
+       {&window.answered_user(), &window.latest_assistant(),
+        &window.latest_user()}) {
     out += *turn == nullptr ? std::string("-") : (*turn)->bytes();
     out += '|';
   }
@@ -34,13 +35,15 @@ std::map<std::string, std::string> Replay(const std::string& data_dir,
   using namespace ftcapture;
   std::map<std::string, SessionWindow> windows;
   std::map<std::string, absl::Time> last_used;
-  absl::StatusOr<std::unique_ptr<SessionJournal>> journal = SessionJournal::Open(
-      Env::Default(), data_dir, 1, absl::InfinitePast(),
-      [&](absl::string_view session_id, TurnPtr turn, absl::Time received_at) {
-        FUZZ_CHECK(turn != nullptr);
-        windows[std::string(session_id)].Apply(std::move(turn));
-        last_used[std::string(session_id)] = received_at;
-      });
+  absl::StatusOr<std::unique_ptr<SessionJournal>> journal =
+      SessionJournal::Open(
+          Env::Default(), data_dir, 1, absl::InfinitePast(),
+          [&](absl::string_view session_id, TurnPtr turn,
+              absl::Time received_at) {
+            FUZZ_CHECK(turn != nullptr);
+            windows[std::string(session_id)].Apply(std::move(turn));
+            last_used[std::string(session_id)] = received_at;
+          });
   FUZZ_CHECK(journal.ok());
   std::map<std::string, std::string> described;
   snapshot->clear();

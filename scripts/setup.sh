@@ -9,6 +9,9 @@ FTCAPTURE_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libre2-dev libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev
+  # The Python client (python/): grpc_python_plugin is in
+  # protobuf-compiler-grpc; its tests run under Debian's python3.
+  python3-grpcio python3-protobuf python3-setuptools openssl
 )
 # Only for fuzz/run.sh (installed by it): clang with libFuzzer and the
 # sanitizer runtimes.

@@ -249,9 +249,8 @@ TEST_F(CaptureServiceFaultsTest, RestartOnAFullDiskServesAndCompactsLater) {
   const std::string s2 = SameShardIds("s1", 2)[1];
   Record(UserTurn("s1", "u1", "What did my cat look like?"));
   Record(Assistant("s1", "a1", "A fluffy Maine Coon."));
-  ASSERT_FALSE(Record(UserTurn("s1", "u2", "Good one, Timmy!"))
-                   .example_id()
-                   .empty());
+  ASSERT_FALSE(
+      Record(UserTurn("s1", "u2", "Good one, Timmy!")).example_id().empty());
   service_.reset();
   env_.FailWrites("", ENOSPC);  // every file: the disk is full
   ASSERT_NO_FATAL_FAILURE(Open());

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -21,7 +22,6 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "absl/strings/ascii.h"
 #include "ftcapture/v1/capture.grpc.pb.h"
 #include "ftcapture/v1/capture.pb.h"
 #include "gmock/gmock.h"
@@ -575,8 +575,7 @@ TEST_F(EndToEndTest, OldHostileRecordPrintsSafelyEverywhere) {
   EXPECT_EQ(text.exit_code, 0) << text.err;
   EXPECT_EQ(text.out.find('\x1b'), std::string::npos);
 
-  ProcessResult exported =
-      Cli({"export", "--format=full-jsonl", "--out=-"});
+  ProcessResult exported = Cli({"export", "--format=full-jsonl", "--out=-"});
   EXPECT_EQ(exported.exit_code, 0) << exported.err;
   EXPECT_THAT(exported.out, HasSubstr("9999-12-31T23:59:59"));
   EXPECT_THAT(exported.err, HasSubstr("warning: example ex-0123456789abcdef"));

@@ -84,8 +84,12 @@ class HostileInputTest : public ::testing::Test {
 // Two replies, one id: session "a\x1fb" + turn "c" and session "a" + turn
 // "b\x1fc" hashed the same bytes.
 TEST(ExampleIdTest, FieldsThatJoinToTheSameBytesGetDifferentIds) {
-  EXPECT_NE(ExampleIdForReply("a\x1f" "b", "c"),
-            ExampleIdForReply("a", "b\x1f" "c"));
+  EXPECT_NE(ExampleIdForReply("a\x1f"
+                              "b",
+                              "c"),
+            ExampleIdForReply("a",
+                              "b\x1f"
+                              "c"));
   EXPECT_NE(ExampleIdForReply("ab", "c"), ExampleIdForReply("a", "bc"));
   EXPECT_NE(ExampleIdForReply("", "ab"), ExampleIdForReply("ab", ""));
   EXPECT_EQ(ExampleIdForReply("s", "t"), ExampleIdForReply("s", "t"));
@@ -98,7 +102,10 @@ TEST(ExampleIdTest, FieldsThatJoinToTheSameBytesGetDifferentIds) {
 }
 
 TEST_F(HostileInputTest, SeparatorBytesInIdsCanNoLongerReachTheDataset) {
-  auto first = Record(UserTurn("a\x1f" "b", "c", "hi"));
+  auto first =
+      Record(UserTurn("a\x1f"
+                      "b",
+                      "c", "hi"));
   EXPECT_TRUE(absl::IsInvalidArgument(first.status())) << first.status();
   // Without control characters, similar ids still make separate examples.
   const std::string id1 = Capture("a b", "c").example_id();
@@ -139,7 +146,8 @@ TEST_F(HostileInputTest, TimestampsOutsideTheProtobufRangeAreInvalid) {
   example->mutable_captured_at()->set_seconds(kYear10000);
   auto imported = service_->ImportExamples(import);
   EXPECT_TRUE(absl::IsInvalidArgument(imported.status()));
-  EXPECT_THAT(imported.status().message(), HasSubstr("examples[0].captured_at"));
+  EXPECT_THAT(imported.status().message(),
+              HasSubstr("examples[0].captured_at"));
 
   // The edges of the range are fine.
   turn.mutable_time()->set_seconds(kYear10000 - 1);
@@ -155,8 +163,8 @@ TEST_F(HostileInputTest, ControlCharactersAreRejectedNamingFieldAndByte) {
   EXPECT_THAT(response.status().message(), HasSubstr("turn.text: byte 4"));
   EXPECT_THAT(response.status().message(), HasSubstr("U+001B"));
 
-  EXPECT_TRUE(absl::IsInvalidArgument(
-      Record(UserTurn("s\0"s, "u1", "hi")).status()));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(Record(UserTurn("s\0"s, "u1", "hi")).status()));
   v1::Turn turn = UserTurn("s", "u1", "hi");
   (*turn.mutable_metadata())["k"] = "v\x07";
   EXPECT_TRUE(absl::IsInvalidArgument(Record(turn).status()));
@@ -164,8 +172,8 @@ TEST_F(HostileInputTest, ControlCharactersAreRejectedNamingFieldAndByte) {
   v1::RecordFeedbackRequest feedback;
   feedback.set_session_id("s");
   feedback.set_note("bad\x1b");
-  EXPECT_TRUE(absl::IsInvalidArgument(
-      service_->RecordFeedback(feedback).status()));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(service_->RecordFeedback(feedback).status()));
 
   // Found by the capture-service fuzzer: a library caller's turn that is
   // not UTF-8 was stored as a record protobuf would never parse again.
@@ -189,9 +197,12 @@ TEST_F(HostileInputTest, UnknownFieldsAreDroppedBeforeStoring) {
     nested.clear();
     wrapper.SerializeToString(&nested);
   }
-  reply.GetReflection()->MutableUnknownFields(&reply)->AddLengthDelimited(999, nested);
+  reply.GetReflection()->MutableUnknownFields(&reply)->AddLengthDelimited(
+      999, nested);
   reply.add_memories()->set_text("m");
-  reply.GetReflection()->MutableUnknownFields(reply.mutable_memories(0))->AddVarint(77, 1);
+  reply.GetReflection()
+      ->MutableUnknownFields(reply.mutable_memories(0))
+      ->AddVarint(77, 1);
   ASSERT_TRUE(HasUnknownFields(reply));
   ASSERT_TRUE(Record(reply).ok());
   v1::Turn praise = UserTurn("s", "u2", "Good one, Timmy!");

@@ -175,10 +175,11 @@ TEST(MarkdownSafetyTest, PraiseLineIsEscapedForMarkdownAndHtml) {
       R"(<img src=x onerror=alert(1)> *great* [x](javascript:y) & `z`)");
   const std::string md = FormatExampleMarkdown(e);
   EXPECT_EQ(md.find("<img"), std::string::npos) << md;
-  EXPECT_NE(md.find(R"(**Praise:** &lt;img src=x onerror=alert(1)&gt; \*great\* )"
-                    R"(\[x\](javascript:y) &amp; \`z\`)"
-                    "\n"),
-            std::string::npos)
+  EXPECT_NE(
+      md.find(R"(**Praise:** &lt;img src=x onerror=alert(1)&gt; \*great\* )"
+              R"(\[x\](javascript:y) &amp; \`z\`)"
+              "\n"),
+      std::string::npos)
       << md;
   EXPECT_EQ(UnescapeMarkdownInline(EscapeMarkdownInline(e.praise_text())),
             e.praise_text());

@@ -11,7 +11,6 @@
 #include "gtest/gtest.h"
 #include "src/storage/markdown_format.h"
 
-
 namespace ftcapture {
 namespace {
 

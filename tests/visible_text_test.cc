@@ -19,14 +19,17 @@ TEST(VisibleTextTest, ControlCharactersBecomeJsonStyleEscapes) {
   EXPECT_EQ(VisibleText("a\x1b[31mb"), R"(a\u001b[31mb)");
   EXPECT_EQ(VisibleText("nul\0!"s), R"(nul\u0000!)");
   EXPECT_EQ(VisibleText("del\x7f"), R"(del\u007f)");
-  EXPECT_EQ(VisibleText("csi\xc2\x9b" "2J"), R"(csi\u009b2J)");
+  EXPECT_EQ(VisibleText("csi\xc2\x9b"
+                        "2J"),
+            R"(csi\u009b2J)");
   EXPECT_EQ(VisibleText("lone\rcr"), R"(lone\u000dcr)");
   EXPECT_EQ(VisibleText("bad\xff"), R"(bad\xff)");
   EXPECT_EQ(VisibleText("cut \xe2\x82"), R"(cut \xe2\x82)");
 }
 
 TEST(VisibleTextTest, OrdinaryTextIsUnchanged) {
-  const std::string text = "tab\tnewline\ncrlf\r\nUTF-8: \xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\x89";
+  const std::string text =
+      "tab\tnewline\ncrlf\r\nUTF-8: \xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\x89";
   EXPECT_TRUE(IsVisibleText(text));
   EXPECT_EQ(VisibleText(text), text);
   EXPECT_FALSE(IsVisibleText("x\x1b"));
@@ -61,7 +64,8 @@ TEST(ControlEscapingStreambufTest, JsonStaysJsonWithTheSameMeaning) {
   {
     ControlEscapingStreambuf buffer(target.rdbuf());
     std::ostream out(&buffer);
-    out << "{\"text\":\"a\xc2\x9b" "b\"}\n";
+    out << "{\"text\":\"a\xc2\x9b"
+           "b\"}\n";
   }
   EXPECT_EQ(target.str(), "{\"text\":\"a\\u009bb\"}\n");
 }

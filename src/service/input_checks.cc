@@ -52,8 +52,8 @@ absl::Status CheckField(const Message& message, const FieldDescriptor* field,
   if (field->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
     if (field->type() == FieldDescriptor::TYPE_BYTES) return absl::OkStatus();
     if (!field->is_repeated()) {
-      return CheckText(
-          reflection->GetStringReference(message, field, &scratch), path);
+      return CheckText(reflection->GetStringReference(message, field, &scratch),
+                       path);
     }
     for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
       absl::Status status = CheckText(

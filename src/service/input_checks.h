@@ -8,10 +8,12 @@
 namespace ftcapture {
 
 // What the capture API accepts from clients, in every field of a request
-// (docs/hostile_input.md), so nothing stored can break a tool that reads it later:
+// (docs/hostile_input.md), so nothing stored can break a tool that reads it
+// later:
 //  - strings are UTF-8 and hold no NUL and no other C0 control character
 //    but tab, newline and carriage return;
-//  - timestamps lie within 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999999Z,
+//  - timestamps lie within
+//  0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999999Z,
 //    the range of google.protobuf.Timestamp and its JSON form.
 // Anything else is INVALID_ARGUMENT naming the field (`name` is its prefix,
 // e.g. "turn") and, for text, the byte offset and the character.

@@ -4,10 +4,10 @@
 #include <map>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
@@ -303,7 +303,10 @@ std::string EscapeMarkdownInline(absl::string_view text) {
 
 std::string UnescapeMarkdownInline(absl::string_view text) {
   static constexpr std::pair<absl::string_view, char> kEntities[] = {
-      {"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&quot;", '"'},
+      {"&lt;", '<'},
+      {"&gt;", '>'},
+      {"&amp;", '&'},
+      {"&quot;", '"'},
       {"&#39;", '\''}};
   std::string out;
   out.reserve(text.size());
@@ -417,9 +420,9 @@ std::string FormatExampleMarkdown(const v1::Example& example) {
               example.assistant_turn().text().size());
   absl::StrAppend(&out, "\n", Rule(), "\n",
                   "## Example Captured: ", FormatIsoTime(example.captured_at()),
-                  "\n", "**Praise:** ", EscapeMarkdownInline(example.praise_text()),
-                  "\n",
-                  Rule(), "\n\n");
+                  "\n", "**Praise:** ",
+                  EscapeMarkdownInline(example.praise_text()), "\n", Rule(),
+                  "\n\n");
   out.append("### User Message (n-3):\n");
   AppendFenced(example.user_turn().text(), "", &out);
   out.append("\n### System Prompt with Memories (n-2):\n");

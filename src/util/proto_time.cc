@@ -71,7 +71,8 @@ void ClampTimestampsAt(google::protobuf::Message* message,
   }
   for (int i = 0; i < descriptor->field_count(); ++i) {
     const google::protobuf::FieldDescriptor* field = descriptor->field(i);
-    if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
+    if (field->cpp_type() !=
+        google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
       continue;
     }
     // A map of scalars holds no Timestamp (and walking it would turn the

@@ -49,7 +49,8 @@ Hash128 FieldsHash128(std::initializer_list<absl::string_view> fields) {
   std::string framed;
   for (absl::string_view field : fields) {
     uint64_t size = field.size();
-    for (int i = 0; i < 8; ++i) framed.push_back(static_cast<char>(size >> (8 * i)));
+    for (int i = 0; i < 8; ++i)
+      framed.push_back(static_cast<char>(size >> (8 * i)));
     framed.append(field.data(), field.size());
   }
   unsigned char digest[SHA256_DIGEST_LENGTH];

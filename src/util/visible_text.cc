@@ -41,8 +41,7 @@ bool IsShownEscaped(uint8_t c) {
 
 }  // namespace
 
-size_t AppendVisibleText(absl::string_view text, bool final,
-                         std::string* out) {
+size_t AppendVisibleText(absl::string_view text, bool final, std::string* out) {
   size_t i = 0;
   while (i < text.size()) {
     const auto c = static_cast<uint8_t>(text[i]);
