@@ -17,6 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "client/command.h"
 #include "client/commands.h"
+#include "client/escaping_streambuf.h"
 #include "client/flag_set.h"
 #include "client/rpc.h"
 
@@ -157,20 +158,28 @@ int Main(int argc, char** argv) {
     std::cerr << "ftcapture " << name << ": " << status.message() << "\n";
     return 2;
   }
+  ControlEscapingStreambuf out_buffer(std::cout.rdbuf());
+  ControlEscapingStreambuf err_buffer(std::cerr.rdbuf());
+  std::ostream out(&out_buffer);
+  std::ostream err(&err_buffer);
   context.in = &std::cin;
-  context.out = &std::cout;
-  context.err = &std::cerr;
+  context.out = &out;
+  context.err = &err;
+  context.progress = &std::cerr;
   context.err_is_tty = isatty(STDERR_FILENO) != 0;
 
   absl::Status status = command->Run(context);
+  out.flush();
   std::cout.flush();
   if (IsUsageError(status)) {
-    std::cerr << "ftcapture " << name << ": " << status.message()
-              << "\n(see 'ftcapture help " << name << "')\n";
+    err << "ftcapture " << name << ": " << status.message()
+        << "\n(see 'ftcapture help " << name << "')\n";
+    err.flush();
     return 2;
   }
   if (!status.ok()) {
-    std::cerr << "ftcapture " << name << ": " << status.message() << "\n";
+    err << "ftcapture " << name << ": " << status.message() << "\n";
+    err.flush();
     return 1;
   }
   return 0;

@@ -32,9 +32,13 @@ struct CommandContext {
   ServerConnection connection;    // server plus TLS and token
   std::vector<std::string> args;  // positional arguments after the command
   std::istream* in = nullptr;     // input (stdin)
-  std::ostream* out = nullptr;    // results (stdout)
-  std::ostream* err = nullptr;    // progress and diagnostics (stderr)
-  bool err_is_tty = false;        // progress may be redrawn in place
+  // Results (stdout) and diagnostics (stderr), both with control characters
+  // shown visibly (see ControlEscapingStreambuf): they carry client text.
+  std::ostream* out = nullptr;
+  std::ostream* err = nullptr;
+  // stderr as it is, for the CLI's own progress line only ("\r", "\033[K").
+  std::ostream* progress = nullptr;
+  bool err_is_tty = false;  // progress may be redrawn in place
 };
 
 // One `ftcapture <name>` subcommand. DefineFlags() binds the command's flags

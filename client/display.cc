@@ -26,6 +26,17 @@ std::string OneLine(absl::string_view text, size_t max_chars) {
   return line;
 }
 
+void PrintReadWarnings(const v1::Example& example,
+                       const std::vector<std::string>& local,
+                       std::ostream& err) {
+  for (const std::string& warning : example.read_warnings()) {
+    err << "warning: example " << example.id() << ": " << warning << "\n";
+  }
+  for (const std::string& warning : local) {
+    err << "warning: example " << example.id() << ": " << warning << "\n";
+  }
+}
+
 const char* LabelName(v1::Label label) {
   switch (label) {
     case v1::LABEL_POSITIVE:

@@ -2,7 +2,9 @@
 #define FTCAPTURE_CLIENT_DISPLAY_H_
 
 #include <cstddef>
+#include <ostream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "ftcapture/v1/capture.pb.h"
@@ -17,6 +19,13 @@ std::string TimestampText(const google::protobuf::Timestamp& time);
 
 // `text` on one line (newlines become spaces), cut to `max_chars` with "...".
 std::string OneLine(absl::string_view text, size_t max_chars);
+
+// Writes one "warning: example ID: ..." line to `err` for each of the
+// example's read_warnings (set by the server) and of `local` (found while
+// printing it).
+void PrintReadWarnings(const v1::Example& example,
+                       const std::vector<std::string>& local,
+                       std::ostream& err);
 
 // "positive" / "negative" / "-".
 const char* LabelName(v1::Label label);

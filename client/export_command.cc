@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "client/atomic_output_file.h"
 #include "client/commands.h"
+#include "client/display.h"
 #include "client/rpc.h"
 #include "src/tools/export_format.h"
 #include "src/util/proto_time.h"
@@ -208,6 +209,9 @@ class ExportCommand : public Command {
     absl::Time next_progress = absl::Now();  // draw the bar at once
     while (reader->Read(&example)) {
       ++received;
+      // A time JSON cannot hold (stored before times were checked) is
+      // exported as the nearest valid one, with a warning.
+      PrintReadWarnings(example, ClampTimestamps(&example), *context.err);
       absl::StatusOr<std::string> line = FormatExportLine(format_, example);
       if (!line.ok()) {
         write_status = absl::Status(line.status().code(),
@@ -223,13 +227,14 @@ class ExportCommand : public Command {
         if (!write_status.ok()) break;
       }
       if (context.err_is_tty && absl::Now() >= next_progress) {
-        *context.err << "\r" << ProgressLine(received, total) << std::flush;
+        *context.progress << "\r" << ProgressLine(received, total)
+                          << std::flush;
         next_progress = absl::Now() + kProgressInterval;
       }
     }
     if (!write_status.ok()) rpc.TryCancel();
     grpc::Status status = reader->Finish();
-    if (context.err_is_tty) *context.err << "\r\033[K" << std::flush;
+    if (context.err_is_tty) *context.progress << "\r\033[K" << std::flush;
     // On any failure the sinks are dropped uncommitted: no file is replaced.
     if (!write_status.ok()) return write_status;
     if (!status.ok()) return RpcError("ExportExamples", context.server, status);

@@ -92,8 +92,13 @@ class ListCommand : public Command {
       for (const v1::Example& e : page.examples()) {
         ++shown;
         if (json_) {
-          *context.out << ToJson(e) << "\n";
+          std::vector<std::string> warnings;
+          absl::StatusOr<std::string> json = ToJson(e, false, false, &warnings);
+          if (!json.ok()) return json.status();
+          *context.out << *json << "\n";
+          PrintReadWarnings(e, warnings, *context.err);
         } else {
+          PrintReadWarnings(e, {}, *context.err);
           *context.out << absl::StrFormat(
               "%-24s %-20s %-8s %-8s %-16s %s\n", e.id(),
               TimestampText(e.captured_at()), LabelName(e.label()),

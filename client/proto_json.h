@@ -2,6 +2,7 @@
 #define FTCAPTURE_CLIENT_PROTO_JSON_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -12,9 +13,13 @@ namespace ftcapture {
 
 // `message` in protobuf's JSON mapping (lowerCamelCase names, enums by
 // name), on one line unless `pretty`. Fields at their default value are
-// left out unless `with_defaults`.
-std::string ToJson(const google::protobuf::Message& message,
-                   bool pretty = false, bool with_defaults = false);
+// left out unless `with_defaults`. A Timestamp JSON cannot hold (a record
+// stored before times were checked) is printed as the nearest valid one and
+// `*warnings` (when given) gets a line naming the field; any other failure
+// to print is an error, never a truncated line.
+absl::StatusOr<std::string> ToJson(
+    const google::protobuf::Message& message, bool pretty = false,
+    bool with_defaults = false, std::vector<std::string>* warnings = nullptr);
 
 // A Turn from protobuf JSON: either the Turn itself ({"sessionId": ...}) or
 // a RecordTurnRequest wrapping it ({"turn": {...}}), so what is typed for

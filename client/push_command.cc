@@ -90,7 +90,9 @@ class PushCommand : public Command {
     auto rpc = NewUnaryContext();
     grpc::Status status = stub->RecordTurn(rpc.get(), request, &response);
     if (!status.ok()) return RpcError("RecordTurn", context.server, status);
-    *context.out << ToJson(response) << "\n";
+    absl::StatusOr<std::string> json = ToJson(response);
+    if (!json.ok()) return json.status();
+    *context.out << *json << "\n";
     return absl::OkStatus();
   }
 

@@ -111,7 +111,7 @@ class ReplayCommand : public Command {
       if (response.duplicate()) ++counts.duplicates;
       if (response.error_code() != 0) {
         if (++counts.errors <= kMaxErrorsShown) {
-          if (context.err_is_tty) *context.err << "\r\033[K";
+          if (context.err_is_tty) *context.progress << "\r\033[K";
           *context.err << "replay: " << path << ":" << line_number << ": "
                        << absl::StatusCodeToString(
                               static_cast<absl::StatusCode>(
@@ -120,13 +120,13 @@ class ReplayCommand : public Command {
         }
       }
       if (context.err_is_tty && absl::Now() >= next_progress) {
-        *context.err << "\r" << ProgressLine(counts, total) << std::flush;
+        *context.progress << "\r" << ProgressLine(counts, total) << std::flush;
         next_progress = absl::Now() + kProgressInterval;
       }
     }
     writer.join();
     grpc::Status status = stream->Finish();
-    if (context.err_is_tty) *context.err << "\r\033[K";
+    if (context.err_is_tty) *context.progress << "\r\033[K";
     *context.err << ProgressLine(counts, total) << "\n";
     if (!status.ok()) return RpcError("StreamTurns", context.server, status);
     if (counts.responses != total) {

@@ -34,10 +34,19 @@ class StatsCommand : public Command {
         stub->GetStats(rpc.get(), v1::GetStatsRequest(), &stats);
     if (!status.ok()) return RpcError("GetStats", context.server, status);
     if (json_) {
-      *context.out << ToJson(stats, /*pretty=*/true, /*with_defaults=*/true)
-                   << "\n";
+      std::vector<std::string> warnings;
+      absl::StatusOr<std::string> json =
+          ToJson(stats, /*pretty=*/true, /*with_defaults=*/true, &warnings);
+      if (!json.ok()) return json.status();
+      *context.out << *json << "\n";
+      for (const std::string& warning : warnings) {
+        *context.err << "stats: warning: " << warning << "\n";
+      }
     } else {
       *context.out << Text(stats);
+    }
+    for (const v1::Example& example : stats.recent_examples()) {
+      PrintReadWarnings(example, {}, *context.err);
     }
     return absl::OkStatus();
   }

@@ -8,10 +8,14 @@ FTCAPTURE_PACKAGES=(
   cmake ninja-build g++ pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libre2-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libssl-dev
   # The Python client (python/): grpc_python_plugin is in
   # protobuf-compiler-grpc; its tests run under Debian's python3.
   python3-grpcio python3-protobuf python3-setuptools openssl
 )
+# Only for fuzz/run.sh (installed by it): clang with libFuzzer and the
+# sanitizer runtimes.
+FTCAPTURE_FUZZ_PACKAGES=(clang-14 libfuzzer-14-dev libclang-rt-14-dev)
 
 ftcapture_log() { echo "[ftcapture] $*" >&2; }
 
@@ -19,10 +23,12 @@ ftcapture_is_installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
 }
 
-# Installs the packages that are missing; apt-get update only if any are.
+# Installs the packages that are missing (the arguments, by default
+# FTCAPTURE_PACKAGES); apt-get update only if any are.
 ftcapture_install_deps() {
-  local missing=() package
-  for package in "${FTCAPTURE_PACKAGES[@]}"; do
+  local missing=() package wanted=("$@")
+  if [ ${#wanted[@]} -eq 0 ]; then wanted=("${FTCAPTURE_PACKAGES[@]}"); fi
+  for package in "${wanted[@]}"; do
     ftcapture_is_installed "$package" || missing+=("$package")
   done
   if [ ${#missing[@]} -eq 0 ]; then

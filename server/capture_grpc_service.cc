@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/str_format.h"
 #include "server/grpc_status.h"
 
 namespace ftcapture {
@@ -41,7 +42,7 @@ grpc::Status CaptureGrpcService::RecordTurn(
                response);
 }
 
-grpc::ServerBidiReactor<v1::RecordTurnRequest, v1::RecordTurnResponse>*
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 CaptureGrpcService::StreamTurns(grpc::CallbackServerContext* context) {
   return streams_->Open(context);
 }

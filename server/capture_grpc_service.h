@@ -19,7 +19,7 @@ namespace ftcapture {
 // so every handler runs concurrently; `service`, `policy` and `streams`
 // must outlive it.
 class CaptureGrpcService final
-    : public v1::CaptureService::WithCallbackMethod_StreamTurns<
+    : public v1::CaptureService::WithRawCallbackMethod_StreamTurns<
           v1::CaptureService::Service> {
  public:
   CaptureGrpcService(CaptureService* service, CallPolicy* policy,
@@ -32,9 +32,12 @@ class CaptureGrpcService final
                           const v1::RecordTurnRequest* request,
                           v1::RecordTurnResponse* response) override;
   // One response per request, in order. A turn that fails is answered in
-  // place (error_code, error_message) and the stream goes on.
-  grpc::ServerBidiReactor<v1::RecordTurnRequest, v1::RecordTurnResponse>*
-  StreamTurns(grpc::CallbackServerContext* context) override;
+  // place (error_code, error_message) and the stream goes on; so is a
+  // request that does not even parse (INVALID_ARGUMENT naming its place in
+  // the stream). Requests arrive as raw bytes for that: the generated
+  // handler would end the stream at such a request, with OK.
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* StreamTurns(
+      grpc::CallbackServerContext* context) override;
   // Open to every role; without the read role, recent_examples (example
   // content) is left out.
   grpc::Status GetStats(grpc::ServerContext* context,

@@ -7,13 +7,15 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "server/grpc_status.h"
 
 namespace ftcapture {
 
-using TurnReactor =
-    grpc::ServerBidiReactor<v1::RecordTurnRequest, v1::RecordTurnResponse>;
+// Raw bytes both ways, so a request that does not parse can be answered in
+// place instead of ending the stream.
+using TurnReactor = grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>;
 
 absl::StatusOr<v1::RecordTurnResponse> RecordTurnForCaller(
     CaptureService* service, CallPolicy* policy, const Caller& caller,
@@ -39,8 +41,8 @@ class RefusedStream final : public TurnReactor {
 }  // namespace
 
 // One open StreamTurns call: read a turn, answer it, read the next. A turn
-// that fails is answered in place (error_code, error_message) and the
-// stream goes on.
+// that fails, or a request that does not parse, is answered in place
+// (error_code, error_message) and the stream goes on.
 //
 // Invariants: at most one read or write is outstanding, and none is started
 // after Finish (both are started and Finish is called under `mu_`).
@@ -51,7 +53,7 @@ class TurnStreamReactor final : public TurnReactor {
       : owner_(owner), caller_(std::move(caller)) {
     Touch();
     absl::MutexLock lock(&mu_);
-    StartRead(&request_);
+    StartRead(&request_bytes_);
   }
 
   void OnReadDone(bool ok) override {
@@ -60,17 +62,19 @@ class TurnStreamReactor final : public TurnReactor {
       return;
     }
     Touch();
-    absl::StatusOr<v1::RecordTurnResponse> result = RecordTurnForCaller(
-        owner_->service_, owner_->policy_, caller_, request_.turn());
-    if (result.ok()) {
-      response_ = *std::move(result);
-    } else {
-      response_.Clear();
-      response_.set_error_code(result.status().raw_code());
-      response_.set_error_message(std::string(result.status().message()));
+    ++position_;
+    v1::RecordTurnResponse response = Answer();
+    response_bytes_.Clear();
+    bool own_buffer = false;
+    grpc::Status serialized =
+        grpc::SerializationTraits<v1::RecordTurnResponse>::Serialize(
+            response, &response_bytes_, &own_buffer);
+    if (!serialized.ok()) {
+      FinishOnce(serialized);
+      return;
     }
     absl::MutexLock lock(&mu_);
-    if (!finished_) StartWrite(&response_);
+    if (!finished_) StartWrite(&response_bytes_);
   }
 
   void OnWriteDone(bool ok) override {
@@ -80,7 +84,7 @@ class TurnStreamReactor final : public TurnReactor {
       return;
     }
     absl::MutexLock lock(&mu_);
-    if (!finished_) StartRead(&request_);
+    if (!finished_) StartRead(&request_bytes_);
   }
 
   void OnDone() override { owner_->Closed(this); }
@@ -101,16 +105,40 @@ class TurnStreamReactor final : public TurnReactor {
   friend class TurnStreams;
   void Touch() { last_turn_nanos_.store(absl::ToUnixNanos(absl::Now())); }
 
+  // The answer to the request in `request_bytes_`: what RecordTurn would
+  // return, with a failure carried in error_code / error_message.
+  v1::RecordTurnResponse Answer() {
+    v1::RecordTurnRequest request;
+    absl::StatusOr<v1::RecordTurnResponse> result;
+    if (grpc::SerializationTraits<v1::RecordTurnRequest>::Deserialize(
+            &request_bytes_, &request)
+            .ok()) {
+      result = RecordTurnForCaller(owner_->service_, owner_->policy_, caller_,
+                                   request.turn());
+    } else {
+      result = absl::InvalidArgumentError(absl::StrFormat(
+          "request %d of this stream is not a RecordTurnRequest (it does not "
+          "parse); nothing was recorded for it, the stream goes on",
+          position_));
+    }
+    if (result.ok()) return *std::move(result);
+    v1::RecordTurnResponse failed;
+    failed.set_error_code(result.status().raw_code());
+    failed.set_error_message(std::string(result.status().message()));
+    return failed;
+  }
+
   TurnStreams* const owner_;
   const Caller caller_;
   // When the stream opened or last sent a turn.
   std::atomic<int64_t> last_turn_nanos_{0};
   absl::Mutex mu_;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  v1::RecordTurnRequest request_;
-  v1::RecordTurnResponse response_;
-  int pins_ = 0;       // owner_->mu_
-  bool done_ = false;  // owner_->mu_
+  grpc::ByteBuffer request_bytes_;
+  grpc::ByteBuffer response_bytes_;
+  int64_t position_ = 0;  // requests read so far, for error messages
+  int pins_ = 0;          // owner_->mu_
+  bool done_ = false;     // owner_->mu_
 };
 
 TurnStreams::TurnStreams(CaptureService* service, CallPolicy* policy,

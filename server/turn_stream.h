@@ -48,7 +48,7 @@ class TurnStreams {
   TurnStreams& operator=(const TurnStreams&) = delete;
 
   // A reactor for a new StreamTurns call (it deletes itself when done).
-  grpc::ServerBidiReactor<v1::RecordTurnRequest, v1::RecordTurnResponse>* Open(
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Open(
       grpc::CallbackServerContext* context);
 
   int64_t open_streams() const;

@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "src/service/capture_service.h"
@@ -238,6 +239,48 @@ TEST_F(CaptureServiceFaultsTest, RetryAfterFailedCaptureAndRestartCaptures) {
   EXPECT_TRUE(again.duplicate());
   EXPECT_EQ(again.example_id(), retried.example_id());
   EXPECT_EQ(DatasetOnDisk().size(), 1u);
+}
+
+// Issue 13: every start compacted the session journal, so a restart on a
+// full disk exited 1 ("disk full: write .../shard-000.journal.tmp").
+TEST_F(CaptureServiceFaultsTest, RestartOnAFullDiskServesAndCompactsLater) {
+  // s2 shares s1's journal shard: a shard with no windows compacts even on a
+  // full disk (its snapshot is empty), this one cannot.
+  const std::string s2 = SameShardIds("s1", 2)[1];
+  Record(UserTurn("s1", "u1", "What did my cat look like?"));
+  Record(Assistant("s1", "a1", "A fluffy Maine Coon."));
+  ASSERT_FALSE(
+      Record(UserTurn("s1", "u2", "Good one, Timmy!")).example_id().empty());
+  service_.reset();
+  env_.FailWrites("", ENOSPC);  // every file: the disk is full
+  ASSERT_NO_FATAL_FAILURE(Open());
+  bool logged = false;
+  for (const std::string& line : log_) {
+    logged |= absl::StrContains(line, "compaction skipped, retried later");
+  }
+  EXPECT_TRUE(logged);
+
+  // It serves: what it knows, turns that capture nothing, and captures
+  // answered RESOURCE_EXHAUSTED while the disk is full.
+  EXPECT_EQ(Stats().examples_total(), 1);
+  Record(UserTurn(s2, "u1", "And my dog?"));
+  Record(Assistant(s2, "a1", "A beagle."));
+  absl::StatusOr<v1::RecordTurnResponse> full =
+      service_->RecordTurn(UserTurn(s2, "u2", "Good one, Timmy!"));
+  EXPECT_TRUE(absl::IsResourceExhausted(full.status())) << full.status();
+
+  // Space returns: the same praise captures, and the skipped compaction of
+  // its journal shard runs at the next turn once its retry delay passed.
+  env_.Heal();
+  const int64_t compactions_before = env_.append_count("journal.tmp");
+  env_.Advance(absl::Seconds(6));
+  const v1::RecordTurnResponse retried =
+      Record(UserTurn(s2, "u2", "Good one, Timmy!"));
+  EXPECT_FALSE(retried.example_id().empty()) << retried.DebugString();
+  EXPECT_EQ(Stats().examples_total(), 2);
+  EXPECT_GT(env_.append_count("journal.tmp"), compactions_before)
+      << absl::StrJoin(log_, "\n");
+  EXPECT_EQ(DatasetOnDisk().size(), 2u);
 }
 
 // Once a newer reply arrived, a retried lost praise cannot tell what it

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -21,10 +22,13 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "ftcapture/v1/capture.grpc.pb.h"
 #include "ftcapture/v1/capture.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "src/storage/example_store.h"
+#include "src/util/env.h"
 #include "tests/util/subprocess.h"
 #include "tests/util/temp_dir.h"
 
@@ -484,6 +488,110 @@ TEST_F(EndToEndTest, StartupErrorsExitOneWithAMessage) {
   ASSERT_TRUE(busy.ok());
   EXPECT_EQ(busy->exit_code, 1);
   EXPECT_THAT(busy->err, HasSubstr("cannot listen"));
+}
+
+// Issue 13: an unparseable request in StreamTurns ended the stream with OK
+// after 2 of 5 responses; the rest vanished.
+TEST_F(EndToEndTest, StreamTurnsAnswersAnUnparseableRequestInPlace) {
+  auto stub = v1::CaptureService::NewStub(
+      grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  auto stream = stub->StreamTurns(&context);
+  std::vector<v1::RecordTurnRequest> requests(5);
+  const char* const texts[] = {"How deep?", "15 cm.", "", "Good one, Timmy!",
+                               "Thanks"};
+  const char* const ids[] = {"u1", "a1", "u9", "u2", "u3"};
+  for (int i = 0; i < 5; ++i) {
+    v1::Turn* turn = requests[i].mutable_turn();
+    turn->set_session_id("stream-1");
+    turn->set_turn_id(ids[i]);
+    turn->set_role(i == 1 ? v1::ROLE_ASSISTANT : v1::ROLE_USER);
+    turn->set_text(texts[i]);
+  }
+  // Protobuf serializes a proto3 string that is not UTF-8 (with a logged
+  // error) but will not parse it: the server gets bytes it cannot read.
+  requests[2].mutable_turn()->set_text("\xff\xfe not UTF-8");
+  for (const auto& request : requests) ASSERT_TRUE(stream->Write(request));
+  ASSERT_TRUE(stream->WritesDone());
+  std::vector<v1::RecordTurnResponse> responses;
+  v1::RecordTurnResponse response;
+  while (stream->Read(&response)) responses.push_back(response);
+  grpc::Status status = stream->Finish();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(responses.size(), 5u);
+  EXPECT_EQ(responses[2].error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(responses[2].error_message(), HasSubstr("request 3"));
+  EXPECT_EQ(responses[3].error_code(), 0);
+  EXPECT_FALSE(responses[3].example_id().empty());
+  EXPECT_EQ(responses[4].error_code(), 0);
+}
+
+// Issue 13: a record stored before times and control characters were
+// checked (year 10000, an escape sequence in its session id) made `list
+// --json` print truncated lines and exit 0, `stats --json` print nothing
+// and exit 0, `export --format=full-jsonl` fail, and `list` send the escape
+// sequence to the terminal.
+TEST_F(EndToEndTest, OldHostileRecordPrintsSafelyEverywhere) {
+  ASSERT_EQ(StopServer(), 0);
+  {
+    ExampleStore::Options options;
+    options.data_dir = DataDir();
+    auto store = ExampleStore::Open(Env::Default(), options, nullptr, nullptr);
+    ASSERT_TRUE(store.ok()) << store.status();
+    v1::Example example;
+    example.set_id("ex-0123456789abcdef");
+    example.set_session_id("evil\x1b]0;owned\x07");
+    example.mutable_captured_at()->set_seconds(253402300800);
+    example.mutable_assistant_turn()->set_text("reply");
+    example.set_praise_text("praise \x1b[2J");
+    example.set_label(v1::LABEL_POSITIVE);
+    ASSERT_TRUE((*store)->Append(example).ok());
+  }
+  StartServer();
+
+  ProcessResult list = Cli({"list", "--json"});
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  auto shown = ParseJson<v1::Example>(
+      std::string(absl::StripTrailingAsciiWhitespace(list.out)));
+  EXPECT_EQ(shown.id(), "ex-0123456789abcdef");
+  EXPECT_EQ(shown.captured_at().seconds(), 253402300799);
+  EXPECT_EQ(shown.session_id(), "evil\x1b]0;owned\x07");  // same meaning
+  EXPECT_THAT(list.err, HasSubstr("warning: example ex-0123456789abcdef"));
+  EXPECT_THAT(list.err, HasSubstr("captured_at"));
+
+  ProcessResult table = Cli({"list"});
+  EXPECT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_EQ(table.out.find('\x1b'), std::string::npos);
+  EXPECT_EQ(table.out.find('\x07'), std::string::npos);
+  EXPECT_THAT(table.out, HasSubstr("evil\\u001b]0;owned\\u0007"));
+  EXPECT_THAT(table.out, HasSubstr("praise \\u001b[2J"));
+
+  ProcessResult stats = Cli({"stats", "--json"});
+  EXPECT_EQ(stats.exit_code, 0) << stats.err;
+  auto parsed = ParseJson<v1::GetStatsResponse>(stats.out);
+  EXPECT_EQ(parsed.examples_total(), 1);
+  ProcessResult text = Cli({"stats"});
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(text.out.find('\x1b'), std::string::npos);
+
+  ProcessResult exported = Cli({"export", "--format=full-jsonl", "--out=-"});
+  EXPECT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_THAT(exported.out, HasSubstr("9999-12-31T23:59:59"));
+  EXPECT_THAT(exported.err, HasSubstr("warning: example ex-0123456789abcdef"));
+}
+
+// `list`, `stats` and `export` exit non-zero when they cannot finish.
+TEST_F(EndToEndTest, ReadingCommandsFailLoudlyWhenTheServerIsGone) {
+  ASSERT_EQ(StopServer(), 0);
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"list", "--json"},
+        std::vector<std::string>{"stats", "--json"},
+        std::vector<std::string>{"export", "--format=full-jsonl", "--out=-"}}) {
+    ProcessResult result = Cli(args);
+    EXPECT_EQ(result.exit_code, 1) << args[0] << ": " << result.out;
+    EXPECT_THAT(result.err, HasSubstr("UNAVAILABLE")) << args[0];
+  }
 }
 
 }  // namespace

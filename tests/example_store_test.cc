@@ -726,5 +726,70 @@ TEST_F(ExampleStoreTest, ReportToStringSaysWhatWasFound) {
   EXPECT_THAT(text, HasSubstr("examples.tfrecord.torn-1"));
 }
 
+// Issue 13: two records sharing an id (the old 64-bit ids could collide)
+// got one Markdown block between them once the Markdown and the index were
+// deleted: recovery rebuilt 15 blocks for 16 examples without a word.
+TEST_F(ExampleStoreTest, RecoveryWritesABlockForEveryRecordEvenWithSharedIds) {
+  {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    v1::Example twin = MakeExample("ex-shared");
+    ASSERT_TRUE(opened->store->Append(twin).ok());
+    twin.set_session_id("another session");
+    ASSERT_TRUE(opened->store->Append(twin).ok());
+    ASSERT_TRUE(opened->store->Append(MakeExample("ex-other")).ok());
+  }
+  ASSERT_TRUE(env_.RemoveFile(Path(kMarkdownFileName)).ok());
+  ASSERT_TRUE(env_.RemoveFile(Path(kIndexFileName)).ok());
+  auto reopened = Open();
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ(reopened->report.markdown_appended, 3);
+  EXPECT_EQ(CountOccurrences(Read(kMarkdownFileName), "\n## Example Captured"),
+            3);
+}
+
+// A Markdown whose blocks do not match the dataset (edited by hand, or
+// written by an older version) is reported loudly, not passed over.
+TEST_F(ExampleStoreTest, RecoveryReportsAMarkdownThatDisagreesWithTheDataset) {
+  {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    ASSERT_TRUE(opened->store->Append(MakeExample("ex-1")).ok());
+    ASSERT_TRUE(opened->store->Append(MakeExample("ex-2")).ok());
+  }
+  // A block for an example the dataset does not hold.
+  Write(kMarkdownFileName,
+        Read(kMarkdownFileName) + FormatExampleMarkdown(MakeExample("ex-9")));
+  ASSERT_TRUE(env_.RemoveFile(Path(kIndexFileName)).ok());
+  auto reopened = Open();
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  const std::string report = reopened->report.ToString();
+  EXPECT_THAT(report, HasSubstr("MARKDOWN MISMATCH"));
+  EXPECT_THAT(report, HasSubstr("3 example blocks for 2 positive examples"));
+}
+
+// rebuild-markdown checks what it wrote against the dataset, and says so
+// when records could not be read instead of rebuilding without them quietly.
+TEST_F(ExampleStoreTest, RebuildMarkdownReportsUnreadableRecords) {
+  {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    ASSERT_TRUE(opened->store->Append(MakeExample("ex-1")).ok());
+    ASSERT_TRUE(opened->store->Append(MakeExample("ex-2")).ok());
+    ASSERT_TRUE(opened->store->Append(MakeExample("ex-3")).ok());
+  }
+  std::string dataset = Read(kDatasetFileName);
+  dataset[dataset.size() / 2] ^= 0x55;  // the middle record goes bad
+  Write(kDatasetFileName, dataset);
+  int64_t written = 0;
+  absl::Status status =
+      RebuildMarkdown(&env_, dir_.path() + "/data", false, &written);
+  EXPECT_TRUE(absl::IsDataLoss(status)) << status;
+  EXPECT_THAT(status.message(), HasSubstr("could not be read"));
+  EXPECT_EQ(written, 2);
+  EXPECT_EQ(CountOccurrences(Read(kMarkdownFileName), "\n## Example Captured"),
+            2);
+}
+
 }  // namespace
 }  // namespace ftcapture

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
@@ -163,6 +164,78 @@ TEST(MarkdownFormatTest, MetadataMapsAreSortedAndEscaped) {
                     "    \"z\": \"last\"\n"
                     "  },\n"),
             std::string::npos);
+}
+
+// Issue 13: a chatbot user's praise line used to go into the file raw, so
+// HTML in it rendered in any HTML-enabled preview, and Markdown in it
+// changed the page.
+TEST(MarkdownSafetyTest, PraiseLineIsEscapedForMarkdownAndHtml) {
+  v1::Example e = Fixture();
+  e.set_praise_text(
+      R"(<img src=x onerror=alert(1)> *great* [x](javascript:y) & `z`)");
+  const std::string md = FormatExampleMarkdown(e);
+  EXPECT_EQ(md.find("<img"), std::string::npos) << md;
+  EXPECT_NE(
+      md.find(R"(**Praise:** &lt;img src=x onerror=alert(1)&gt; \*great\* )"
+              R"(\[x\](javascript:y) &amp; \`z\`)"
+              "\n"),
+      std::string::npos)
+      << md;
+  EXPECT_EQ(UnescapeMarkdownInline(EscapeMarkdownInline(e.praise_text())),
+            e.praise_text());
+}
+
+// NUL and ESC used to go into the file raw (grep called it binary, a
+// terminal obeyed the escape).
+TEST(MarkdownSafetyTest, ControlCharactersAreShownVisiblyEverywhere) {
+  using std::string_literals::operator""s;
+  v1::Example e = Fixture();
+  e.set_praise_text("hi\x1b[31m\0there"s);
+  e.mutable_user_turn()->set_text("a\0b\x1b[2Jc\x7f\r\nd"s);
+  e.mutable_assistant_turn()->set_text("bell\a and C1 \xc2\x9b too");
+  const std::string md = FormatExampleMarkdown(e);
+  for (char c : md) {
+    const auto byte = static_cast<unsigned char>(c);
+    EXPECT_TRUE(byte >= 0x20 || c == '\n' || c == '\r') << int{byte};
+  }
+  EXPECT_NE(md.find(R"(**Praise:** hi\\u001b\[31m\\u0000there)"
+                    "\n"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find(R"(a\u0000b\u001b[2Jc\u007f)"
+                    "\r\nd\n"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find(R"(bell\u0007 and C1 \u009b too)"), std::string::npos)
+      << md;
+}
+
+// `grep -c "Example Captured"` counted 27 blocks for 16 examples: fenced
+// text can hold such lines. Now no fenced line starts with the heading.
+TEST(MarkdownSafetyTest, FencedTextCannotStartACountedLine) {
+  v1::Example e = Fixture();
+  e.mutable_user_turn()->set_text(
+      "## Example Captured: fake\n"
+      R"(\## Example Captured: fake too)"
+      "\nok");
+  e.mutable_assistant_turn()->set_text("x\n## Example Captured");
+  const std::string md = FormatExampleMarkdown(e);
+  int counted = 0;
+  for (absl::string_view line : absl::StrSplit(md, '\n')) {
+    if (absl::StartsWith(line, "## Example Captured")) ++counted;
+  }
+  EXPECT_EQ(counted, 1) << md;
+  EXPECT_NE(md.find("```\n"
+                    R"(\## Example Captured: fake)"
+                    "\n"
+                    R"(\\## Example Captured: fake too)"
+                    "\nok\n```"),
+            std::string::npos)
+      << md;
+  EXPECT_EQ(UnquoteFencedLine(R"(\\## Example Captured: x)"),
+            R"(\## Example Captured: x)");
+  EXPECT_EQ(UnquoteFencedLine(R"(\## Example)"), R"(\## Example)");
+  EXPECT_EQ(QuoteFencedLine("## Example Captured"), R"(\## Example Captured)");
 }
 
 std::string ThreeBlocks(std::string* last_id) {

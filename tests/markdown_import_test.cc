@@ -9,9 +9,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-
-// A round trip (the new Markdown writer's output parsed back to the same
-// texts) belongs here once that writer lands in src/.
+#include "src/storage/markdown_format.h"
 
 namespace ftcapture {
 namespace {
@@ -258,6 +256,38 @@ TEST(ParseLegacyMarkdownTest, MetadataMustBeAJsonObject) {
 TEST(ParseLegacyMarkdownTest, InvalidUtf8IsRejectedWithItsLine) {
   std::string text = OneExample("caf\xe9");
   ExpectInvalid(text, "line 9: invalid UTF-8");
+}
+
+// Issue 13: the writer now escapes the praise line and quotes fenced lines
+// that look like a block heading; import undoes both, so our own file
+// imports to the texts that were captured.
+TEST(ParseLegacyMarkdownTest, OurEscapedFileRoundTrips) {
+  v1::Example e;
+  e.set_id("ex-1");
+  e.mutable_captured_at()->set_seconds(1763596820);
+  e.set_praise_text(R"(<b>*so* good_one</b> & [link](x) \ `code` | ~x~)");
+  e.mutable_user_turn()->set_text(
+      "## Example Captured: inside\n"
+      R"(\## Example Captured: two)"
+      "\nend");
+  e.mutable_assistant_turn()->set_text("reply\n```\n## Example Captured");
+  e.set_label(v1::LABEL_POSITIVE);
+  auto parsed = ParseLegacyMarkdown(FormatExampleMarkdown(e));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->size(), 1u);
+  EXPECT_EQ((*parsed)[0].praise_text(), e.praise_text());
+  EXPECT_EQ((*parsed)[0].user_turn().text(), e.user_turn().text());
+  EXPECT_EQ((*parsed)[0].assistant_turn().text(), e.assistant_turn().text());
+}
+
+// The original's files were never escaped: their praise reads as it
+// rendered, plain text unchanged.
+TEST(ParseLegacyMarkdownTest, OriginalPraiseReadsAsRendered) {
+  std::string text = OneExample();
+  text.replace(text.find("good one"), 8, "amazing dude, 10/10 & more!");
+  auto parsed = ParseLegacyMarkdown(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ((*parsed)[0].praise_text(), "amazing dude, 10/10 & more!");
 }
 
 }  // namespace

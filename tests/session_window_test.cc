@@ -40,10 +40,24 @@ TEST(SessionWindowTest, ReplyWithoutQuestionAnswersNothing) {
 TEST(SessionWindowTest, RecentIdsCatchRetriesAndCanBeForgotten) {
   SessionWindow window;
   window.Apply(MakeTurn(v1::ROLE_USER, "u1", "hi"));
-  EXPECT_TRUE(window.SeenRecently("u1"));
-  EXPECT_FALSE(window.SeenRecently("u2"));
-  window.ForgetId("u1");
-  EXPECT_FALSE(window.SeenRecently("u1"));
+  EXPECT_TRUE(window.SeenRecently(v1::ROLE_USER, "u1"));
+  EXPECT_FALSE(window.SeenRecently(v1::ROLE_USER, "u2"));
+  window.ForgetId(v1::ROLE_USER, "u1");
+  EXPECT_FALSE(window.SeenRecently(v1::ROLE_USER, "u1"));
+}
+
+// Backends that number turns per role send user "1" and assistant "1":
+// the reply used to be taken for a retry of the user turn and dropped.
+TEST(SessionWindowTest, TurnIdsAreUniquePerRole) {
+  SessionWindow window;
+  window.Apply(MakeTurn(v1::ROLE_USER, "1", "hi"));
+  EXPECT_TRUE(window.SeenRecently(v1::ROLE_USER, "1"));
+  EXPECT_FALSE(window.SeenRecently(v1::ROLE_ASSISTANT, "1"));
+  window.Apply(MakeTurn(v1::ROLE_ASSISTANT, "1", "hello"));
+  EXPECT_TRUE(window.SeenRecently(v1::ROLE_ASSISTANT, "1"));
+  window.ForgetId(v1::ROLE_ASSISTANT, "1");
+  EXPECT_TRUE(window.SeenRecently(v1::ROLE_USER, "1"));
+  EXPECT_FALSE(window.SeenRecently(v1::ROLE_ASSISTANT, "1"));
 }
 
 TEST(SessionWindowTest, OnlyTheLastSixteenIdsAreKept) {
@@ -51,9 +65,9 @@ TEST(SessionWindowTest, OnlyTheLastSixteenIdsAreKept) {
   for (int i = 0; i < 17; ++i) {
     window.Apply(MakeTurn(v1::ROLE_USER, "u" + std::to_string(i), "x"));
   }
-  EXPECT_FALSE(window.SeenRecently("u0"));
-  EXPECT_TRUE(window.SeenRecently("u1"));
-  EXPECT_TRUE(window.SeenRecently("u16"));
+  EXPECT_FALSE(window.SeenRecently(v1::ROLE_USER, "u0"));
+  EXPECT_TRUE(window.SeenRecently(v1::ROLE_USER, "u1"));
+  EXPECT_TRUE(window.SeenRecently(v1::ROLE_USER, "u16"));
 }
 
 TEST(SessionWindowTest, ApproximateBytesGrowsWithText) {

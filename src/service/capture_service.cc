@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "src/detect/praise_detector.h"
 #include "src/service/example_catalog.h"
+#include "src/service/input_checks.h"
 #include "src/session/session_table.h"
 #include "src/session/session_window.h"
 #include "src/storage/example_filter.h"
@@ -39,6 +40,11 @@ absl::Status ValidateTurn(const v1::Turn& turn, int64_t max_turn_bytes,
   if (turn.session_id().empty()) {
     return absl::InvalidArgumentError("turn.session_id is required");
   }
+  if (turn.turn_id().empty()) {
+    // Retries are recognised by it; an id made up here could not be.
+    return absl::InvalidArgumentError(
+        "turn.turn_id is required (unique per role within the session)");
+  }
   if (turn.session_id().size() > kMaxIdBytes ||
       turn.turn_id().size() > kMaxIdBytes) {
     return absl::InvalidArgumentError(absl::StrFormat(
@@ -60,7 +66,7 @@ absl::Status ValidateTurn(const v1::Turn& turn, int64_t max_turn_bytes,
         "turn has %d memories, over the limit of %d (--max_memories)",
         turn.memories_size(), max_memories));
   }
-  return absl::OkStatus();
+  return CheckClientInput(turn, "turn");
 }
 
 // Invariants: every example in the dataset is in `catalog_` (which also
@@ -164,7 +170,6 @@ class CaptureServiceImpl final : public CaptureService {
   std::atomic<int64_t> criticism_seen_{0};
   std::atomic<int64_t> praise_uncredited_{0};
   std::atomic<int64_t> duplicate_turns_{0};
-  std::atomic<int64_t> auto_turn_ids_{0};
 
   ExampleCatalog catalog_;
 };
@@ -212,9 +217,16 @@ absl::Status CaptureServiceImpl::Start() {
 
   if (options_.journal_sessions) {
     int64_t replayed = 0;
-    status = sessions_.OpenJournal(
-        env_, options_.data_dir, env_->Now() - options_.session_ttl, &replayed);
+    absl::Status compaction;
+    status = sessions_.OpenJournal(env_, options_.data_dir,
+                                   env_->Now() - options_.session_ttl,
+                                   &replayed, &compaction);
     if (!status.ok()) return status;
+    if (!compaction.ok()) {
+      // On a full disk the server must still start and serve.
+      Log(absl::StrCat("session journal: compaction skipped, retried later: ",
+                       compaction.ToString()));
+    }
     Log(absl::StrFormat("sessions: %d journaled turns replayed, %d live (%s)",
                         replayed, sessions_.size(),
                         absl::FormatDuration(absl::Now() - started_at_)));
@@ -258,14 +270,15 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
 
 TurnPtr CaptureServiceImpl::StoreTurn(const v1::Turn& request_turn,
                                       absl::Time now) {
-  std::string auto_turn_id;
-  if (request_turn.turn_id().empty()) {
-    auto_turn_id =
-        absl::StrFormat("auto-%d-%d", absl::ToUnixMicros(now),
-                        auto_turn_ids_.fetch_add(1, std::memory_order_relaxed));
+  // Fields this build does not know are not stored (a careless client could
+  // fill the dataset with them); only such a turn pays for a copy.
+  if (HasUnknownFields(request_turn)) {
+    v1::Turn known_fields_only = request_turn;
+    known_fields_only.DiscardUnknownFields();
+    return StoredTurn::FromTurn(known_fields_only, now, absl::string_view());
   }
   // The one copy of the turn: what the window keeps and the journal writes.
-  return StoredTurn::FromTurn(request_turn, now, auto_turn_id);
+  return StoredTurn::FromTurn(request_turn, now, absl::string_view());
 }
 
 CaptureServiceImpl::WindowOutcome CaptureServiceImpl::ApplyToWindow(
@@ -276,7 +289,7 @@ CaptureServiceImpl::WindowOutcome CaptureServiceImpl::ApplyToWindow(
   WindowOutcome seen;
   absl::Status journaled = sessions_.ApplyTurn(
       session_id, now, turn, [&](const SessionWindow& window) {
-        if (window.SeenRecently(turn->turn_id())) {
+        if (window.SeenRecently(turn->role(), turn->turn_id())) {
           seen.duplicate = true;
           NoteRetriedFeedback(window, *turn, verdict, &seen);
           return false;
@@ -406,7 +419,7 @@ void CaptureServiceImpl::UndoTurn(absl::string_view session_id,
         .fetch_sub(1, std::memory_order_relaxed);
   }
   sessions_.WithSession(session_id, now, [&](SessionWindow& window) {
-    window.ForgetId(feedback.turn_id());
+    window.ForgetId(feedback.role(), feedback.turn_id());
   });
 }
 
@@ -442,6 +455,9 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordFeedback(
     return absl::InvalidArgumentError(absl::StrFormat(
         "feedback is over the limit of %d bytes (--max_turn_bytes)",
         options_.max_turn_bytes));
+  }
+  if (absl::Status valid = CheckClientInput(request, ""); !valid.ok()) {
+    return valid;
   }
   const absl::Time now = env_->Now();
   TurnPtr reply;
@@ -496,6 +512,11 @@ absl::StatusOr<v1::Example> CaptureServiceImpl::ReadExample(
     const CatalogEntry& entry) const {
   absl::StatusOr<v1::Example> example = store_->ReadAt(entry.offset);
   if (!example.ok()) return example;
+  // A record stored before times were checked must still read (and print
+  // as JSON): show the nearest valid time and say so.
+  for (std::string& warning : ClampTimestamps(&*example)) {
+    example->add_read_warnings(std::move(warning));
+  }
   example->set_status(entry.status);
   if (entry.reviewed_at != absl::InfinitePast()) {
     example->set_review_note(entry.review_note);
@@ -541,6 +562,8 @@ absl::StatusOr<v1::GetStatsResponse> CaptureServiceImpl::GetStats() {
     if (!example.ok()) return example.status();
     *stats.add_recent_examples() = *std::move(example);
   }
+  // first/last_example_at of records stored before times were checked.
+  ClampTimestamps(&stats);
   return stats;
 }
 
@@ -578,6 +601,9 @@ absl::StatusOr<v1::ReviewExampleResponse> CaptureServiceImpl::ReviewExample(
     return absl::InvalidArgumentError(absl::StrFormat(
         "review is over the limit of %d bytes (--max_turn_bytes)",
         options_.max_turn_bytes));
+  }
+  if (absl::Status valid = CheckClientInput(request, ""); !valid.ok()) {
+    return valid;
   }
   CatalogEntry entry;
   if (!catalog_.Find(request.example_id(), &entry)) {
@@ -634,10 +660,15 @@ absl::StatusOr<v1::ImportExamplesResponse> CaptureServiceImpl::ImportExamples(
       return absl::InvalidArgumentError(absl::StrFormat(
           "examples[%d] is over the limit of 4 x --max_turn_bytes", i));
     }
+    absl::Status valid =
+        CheckClientInput(example, absl::StrFormat("examples[%d]", i));
+    if (!valid.ok()) return valid;
   }
   v1::ImportExamplesResponse response;
   for (const v1::Example& incoming : request.examples()) {
     v1::Example example = incoming;
+    example.DiscardUnknownFields();
+    example.clear_read_warnings();
     example.set_id(ImportedExampleId(example));
     example.set_source(v1::SOURCE_IMPORTED);
     if (example.label() == v1::LABEL_UNSPECIFIED) {

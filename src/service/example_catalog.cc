@@ -6,6 +6,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "src/storage/example_id.h"
 #include "src/util/proto_time.h"
 #include "src/util/stable_hash.h"
 
@@ -25,22 +26,14 @@ bool LabelMatches(v1::Label filter, int label) {
 
 }  // namespace
 
-// What the maps key examples and replies by: a 128-bit fingerprint from two
-// unrelated 64-bit hashes instead of the strings, so a million examples cost
-// no key allocations and read back fast at start. A false match between two
-// of n keys has probability about n^2 / 2^129 (1e-27 for a million): never,
-// in practice, unlike a 64-bit hash alone.
 ExampleCatalog::Fingerprint ExampleCatalog::IdFingerprint(
     absl::string_view id) {
-  return {absl::Hash<absl::string_view>()(id),
-          StableHash64(id, 0x6a09e667f3bcc909ull)};
+  return ExampleIdKey(id);
 }
 
 ExampleCatalog::Fingerprint ExampleCatalog::ReplyFingerprint(
     absl::string_view session_id, absl::string_view turn_id) {
-  return {absl::Hash<std::pair<absl::string_view, absl::string_view>>()(
-              {session_id, turn_id}),
-          StableHash64(turn_id, StableHash64(session_id) + session_id.size())};
+  return ReplyKey(session_id, turn_id);
 }
 
 void ExampleCatalog::Reserve(size_t examples) {

@@ -17,6 +17,7 @@
 #include "ftcapture/v1/capture.pb.h"
 #include "src/storage/example_summary.h"
 #include "src/util/mutex.h"
+#include "src/util/stable_hash.h"
 
 namespace ftcapture {
 
@@ -132,18 +133,11 @@ class ExampleCatalog {
   int64_t size() const;
 
  private:
-  // A 128-bit fingerprint of a string key (see example_catalog.cc).
-  struct Fingerprint {
-    uint64_t a = 0;
-    uint64_t b = 0;
-    bool operator==(const Fingerprint& other) const {
-      return a == other.a && b == other.b;
-    }
-    template <typename H>
-    friend H AbslHashValue(H h, const Fingerprint& f) {
-      return H::combine(std::move(h), f.a);
-    }
-  };
+  // What the maps key examples and replies by: the 128-bit hash of their
+  // length-prefixed fields (src/storage/example_id.h) instead of the
+  // strings, so a million examples cost no key allocations, and no two
+  // replies share a key however a client picks their ids.
+  using Fingerprint = Hash128;
   static Fingerprint IdFingerprint(absl::string_view id);
   static Fingerprint ReplyFingerprint(absl::string_view session_id,
                                       absl::string_view turn_id);

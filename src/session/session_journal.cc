@@ -61,8 +61,6 @@ absl::StatusOr<std::unique_ptr<SessionJournal>> SessionJournal::Open(
 absl::Status SessionJournal::ReplayFile(const std::string& path,
                                         absl::Time expire_before,
                                         const Replay& replay) {
-  // A torn tail is the turn being written when the process died; it was
-  // never acknowledged. Compaction after replay rewrites the file without it.
   absl::StatusOr<uint64_t> read =
       ReadTFRecordFile(env_, path, [&](absl::string_view data) {
         v1::SessionJournalEntry journaled;
@@ -72,7 +70,15 @@ absl::Status SessionJournal::ReplayFile(const std::string& path,
         replay(journaled.turn().session_id(),
                StoredTurn::FromTurn(journaled.turn()), received_at);
       });
-  return read.status();
+  if (!read.ok()) return read.status();
+  // A torn tail is the turn being written when the process died; it was
+  // never acknowledged. Cut it here (truncating needs no free space), so new
+  // entries follow good ones even when compaction cannot run.
+  absl::StatusOr<uint64_t> size = env_->GetFileSize(path);
+  if (size.ok() && *size > *read) {
+    return env_->TruncateFile(path, *read);
+  }
+  return absl::OkStatus();
 }
 
 void SessionJournal::AppendEntry(const StoredTurn& turn, absl::Time received_at,
@@ -108,11 +114,23 @@ absl::Status SessionJournal::Append(int shard, const StoredTurn& turn,
 
 bool SessionJournal::ShouldCompact(int shard) const {
   const ShardFile& file = shards_[shard];
+  if (file.compaction_due) return env_->Now() >= file.retry_compaction_at;
   return file.bytes >
          std::max(kMinCompactBytes, kCompactGrowthFactor * file.snapshot_bytes);
 }
 
 absl::Status SessionJournal::CompactShard(int shard,
+                                          const std::string& framed) {
+  absl::Status status = RewriteShard(shard, framed);
+  ShardFile& file = shards_[shard];
+  file.compaction_due = !status.ok();
+  if (!status.ok()) {
+    file.retry_compaction_at = env_->Now() + kCompactRetryDelay;
+  }
+  return status;
+}
+
+absl::Status SessionJournal::RewriteShard(int shard,
                                           const std::string& framed) {
   const std::string path = ShardPath(shard);
   const std::string tmp = path + ".tmp";

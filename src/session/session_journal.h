@@ -46,14 +46,20 @@ class SessionJournal {
   absl::Status Append(int shard, const StoredTurn& turn,
                       absl::Time received_at);
 
-  // True once `shard`'s file has grown enough to be worth compacting.
-  // Requires: the shard's lock held.
+  // True once `shard`'s file has grown enough to be worth compacting, or
+  // when an earlier compaction failed (a full disk) and kCompactRetryDelay
+  // has passed since. Requires: the shard's lock held.
   bool ShouldCompact(int shard) const;
 
   // Replaces `shard`'s file with `snapshot` (framed entries from
-  // SnapshotWindow for each of its windows).
+  // SnapshotWindow for each of its windows). On failure the file stays as
+  // it was (still complete: compaction only saves space and replay time)
+  // and the compaction is due again after kCompactRetryDelay.
   // Requires: the shard's lock held throughout, so no Append interleaves.
   absl::Status CompactShard(int shard, const std::string& snapshot);
+
+  // How long a failed compaction waits before ShouldCompact() asks again.
+  static constexpr absl::Duration kCompactRetryDelay = absl::Seconds(5);
 
   // Appends to `*snapshot` the framed entries that rebuild `window` when
   // replayed in order.
@@ -69,6 +75,10 @@ class SessionJournal {
     std::unique_ptr<WritableFile> file;
     uint64_t bytes = 0;
     uint64_t snapshot_bytes = 0;
+    // Set when a compaction failed: retried once the clock passes
+    // retry_compaction_at.
+    bool compaction_due = false;
+    absl::Time retry_compaction_at;
     std::string scratch;  // the entry being appended, reused
   };
 
@@ -76,6 +86,7 @@ class SessionJournal {
   std::string ShardPath(int shard) const;
   absl::Status ReplayFile(const std::string& path, absl::Time expire_before,
                           const Replay& replay);
+  absl::Status RewriteShard(int shard, const std::string& framed);
 
   Env* const env_;
   const std::string dir_;

@@ -120,7 +120,8 @@ absl::Status SessionTable::CompactJournalLocked(Shard& shard, int index) {
 
 absl::Status SessionTable::OpenJournal(Env* env, const std::string& data_dir,
                                        absl::Time expire_before,
-                                       int64_t* replayed) {
+                                       int64_t* replayed,
+                                       absl::Status* compaction) {
   *replayed = 0;
   absl::StatusOr<std::unique_ptr<SessionJournal>> journal =
       SessionJournal::Open(
@@ -134,12 +135,12 @@ absl::Status SessionTable::OpenJournal(Env* env, const std::string& data_dir,
           });
   if (!journal.ok()) return journal.status();
   journal_ = *std::move(journal);
-  // Write the windows back compactly (dropping expired and torn entries).
+  // Write the windows back compactly (dropping expired entries).
   for (int index = 0; index < shard_count(); ++index) {
     Shard& shard = *shards_[index];
     MutexLock lock(&shard.mu);
     absl::Status status = CompactJournalLocked(shard, index);
-    if (!status.ok()) return status;
+    if (compaction != nullptr && compaction->ok()) *compaction = status;
   }
   return absl::OkStatus();
 }

@@ -47,9 +47,13 @@ class SessionTable {
   // Replays the journal under `data_dir` into the windows (entries received
   // before `expire_before` are dropped), rewrites it compactly, and from then
   // on journals every turn ApplyTurn applies. Call once, before any other
-  // use. `*replayed` receives how many turns were replayed.
+  // use. `*replayed` receives how many turns were replayed. The rewrite only
+  // saves space and replay time, so a shard that cannot be rewritten (a
+  // full disk) keeps its complete journal and is compacted later: the first
+  // such failure goes to `*compaction` (when given), not to the result.
   absl::Status OpenJournal(Env* env, const std::string& data_dir,
-                           absl::Time expire_before, int64_t* replayed);
+                           absl::Time expire_before, int64_t* replayed,
+                           absl::Status* compaction = nullptr);
 
   // Under the session's shard lock: calls `inspect` with its window (created
   // empty when missing or expired); when that returns true, journals `turn`

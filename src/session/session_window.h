@@ -24,11 +24,14 @@ class SessionWindow {
   // Remembers `turn` (assumed validated) as the session's newest turn.
   void Apply(TurnPtr turn);
 
-  // True if a turn with this id was applied recently (a backend retry).
-  bool SeenRecently(absl::string_view turn_id) const;
-  // Forgets that `turn_id` was seen, so a retry of a turn whose capture
-  // failed is processed again instead of being taken for a duplicate.
-  void ForgetId(absl::string_view turn_id);
+  // True if a turn of this role with this id was applied recently (a
+  // backend retry). Ids are unique per role: user "1" and assistant "1"
+  // are two turns, as many backends number them.
+  bool SeenRecently(v1::Role role, absl::string_view turn_id) const;
+  // Forgets that `turn_id` of `role` was seen, so a retry of a turn whose
+  // capture failed is processed again instead of being taken for a
+  // duplicate.
+  void ForgetId(v1::Role role, absl::string_view turn_id);
 
   const TurnPtr& latest_user() const { return latest_user_; }
   const TurnPtr& latest_assistant() const { return latest_assistant_; }
@@ -38,8 +41,9 @@ class SessionWindow {
   int64_t ApproximateBytes() const;
 
  private:
-  // Hashes of the last kRecentIds turn ids: a fixed, small cost per session
-  // that still catches retries, which arrive within a few turns.
+  // Hashes of the last kRecentIds (role, turn id) pairs: a fixed, small
+  // cost per session that still catches retries, which arrive within a few
+  // turns.
   static constexpr int kRecentIds = 16;
 
   TurnPtr latest_user_;

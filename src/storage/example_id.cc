@@ -1,15 +1,27 @@
 #include "src/storage/example_id.h"
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "src/util/stable_hash.h"
 
 namespace ftcapture {
 
+namespace {
+// Domain tags keep the two kinds of key apart.
+constexpr absl::string_view kReplyTag = "ftcapture reply v2";
+constexpr absl::string_view kIdTag = "ftcapture example id";
+}  // namespace
+
+Hash128 ReplyKey(absl::string_view session_id, absl::string_view turn_id) {
+  return FieldsHash128({kReplyTag, session_id, turn_id});
+}
+
+Hash128 ExampleIdKey(absl::string_view example_id) {
+  return FieldsHash128({kIdTag, example_id});
+}
+
 std::string ExampleIdForReply(absl::string_view session_id,
                               absl::string_view turn_id) {
-  return absl::StrFormat(
-      "ex-%016x", StableHash64(absl::StrCat(session_id, "\x1f", turn_id)));
+  return absl::StrCat("ex-", ReplyKey(session_id, turn_id).Hex());
 }
 
 std::string ImportedExampleId(const v1::Example& example) {

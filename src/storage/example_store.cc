@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "src/storage/example_index.h"
@@ -150,6 +151,8 @@ class ExampleStoreImpl : public ExampleStore {
     uint64_t dropped = 0;  // corrupt bytes before the current record
     // Offsets (after repair) of the records each log lacks a block for.
     std::vector<uint64_t> missing[2];
+    // Records that get a block, per log: what a log read in full must hold.
+    int64_t records_with_id[2] = {0, 0};
     // The index entries matched to records so far: entries [0, next_entry),
     // ending at byte index_keep of the file, while index_matches.
     size_t next_entry = 0;
@@ -428,10 +431,11 @@ void ExampleStoreImpl::NoteRecord(const TFRecordEntry& entry, uint64_t offset,
   // log scanned from there.
   const int i = IsNegative(summary.label) ? 1 : 0;
   MarkdownState& log = recovery->markdown[i];
-  if (markdown_[i].enabled && !summary.id.empty() &&
-      !(covered && log.from_index) &&
-      log.ids.insert(std::string(summary.id)).second) {
-    recovery->missing[i].push_back(offset);
+  if (markdown_[i].enabled && !summary.id.empty()) {
+    ++recovery->records_with_id[i];
+    if (!(covered && log.from_index) && !ClaimBlock(log, summary.id)) {
+      recovery->missing[i].push_back(offset);
+    }
   }
 }
 
@@ -500,7 +504,7 @@ absl::Status ExampleStoreImpl::RescanMarkdownIfIndexStale(Recovery* recovery) {
     }
     const int log = IsNegative(summary.label) ? 1 : 0;
     if (rescan[log] && !summary.id.empty() &&
-        md_state[log].ids.insert(std::string(summary.id)).second) {
+        !ClaimBlock(md_state[log], summary.id)) {
       recovery->missing[log].push_back(entry.offset);
     }
   }
@@ -530,6 +534,23 @@ absl::Status ExampleStoreImpl::CatchUpMarkdown(Recovery* recovery) {
     report->problems.push_back(
         absl::StrCat("Markdown was missing ", report->markdown_appended,
                      " example(s) of the dataset; appended them"));
+  }
+  // A log read in full must now hold one block per record: more means
+  // blocks of examples the dataset does not hold (edited by hand, another
+  // dataset's log), and that is said loudly, never passed over.
+  for (int i = 0; i < 2; ++i) {
+    const MarkdownState& log = recovery->markdown[i];
+    if (!markdown_[i].enabled || log.from_index) continue;
+    const int64_t blocks =
+        log.blocks + static_cast<int64_t>(recovery->missing[i].size());
+    if (blocks != recovery->records_with_id[i]) {
+      report->problems.push_back(absl::StrFormat(
+          "MARKDOWN MISMATCH: %s has %d example blocks for %d %s examples in "
+          "the dataset; stop the server and run `ftcapture rebuild-markdown` "
+          "to regenerate it from the dataset",
+          markdown_[i].path, blocks, recovery->records_with_id[i],
+          i == 0 ? "positive" : "negative"));
+    }
   }
   return absl::OkStatus();
 }

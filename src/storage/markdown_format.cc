@@ -4,10 +4,14 @@
 #include <map>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "src/util/visible_text.h"
 
 namespace ftcapture {
 namespace {
@@ -31,8 +35,29 @@ size_t LongestRun(absl::string_view text, char c) {
   return longest;
 }
 
-void AppendFenced(absl::string_view content, absl::string_view info,
+constexpr absl::string_view kCountedHeading = "## Example Captured";
+
+// Client text in a fence: control characters visible, and lines that grep
+// would count as a block quoted (see the header).
+std::string FencedContent(absl::string_view content) {
+  std::string visible;
+  if (!IsVisibleText(content)) {
+    visible = VisibleText(content);
+    content = visible;
+  }
+  if (content.find(kCountedHeading) == absl::string_view::npos) {
+    return std::string(content);
+  }
+  std::vector<std::string> lines;
+  for (absl::string_view line : absl::StrSplit(content, '\n')) {
+    lines.push_back(QuoteFencedLine(line));
+  }
+  return absl::StrJoin(lines, "\n");
+}
+
+void AppendFenced(absl::string_view raw, absl::string_view info,
                   std::string* out) {
+  const std::string content = FencedContent(raw);
   const std::string fence = MarkdownFenceFor(content);
   absl::StrAppend(out, fence, info, "\n", content, "\n", fence, "\n");
 }
@@ -243,6 +268,89 @@ bool ParseJsonStringBody(absl::string_view s, std::string* out) {
 
 }  // namespace
 
+std::string EscapeMarkdownInline(absl::string_view text) {
+  const std::string visible = VisibleText(OneLine(text));
+  std::string out;
+  out.reserve(visible.size() + 16);
+  for (char c : visible) {
+    switch (c) {
+      case '<':
+        out.append("&lt;");
+        break;
+      case '>':
+        out.append("&gt;");
+        break;
+      case '&':
+        out.append("&amp;");
+        break;
+      case '\\':
+      case '`':
+      case '*':
+      case '_':
+      case '[':
+      case ']':
+      case '~':
+      case '|':
+        out.push_back('\\');
+        out.push_back(c);
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string UnescapeMarkdownInline(absl::string_view text) {
+  static constexpr std::pair<absl::string_view, char> kEntities[] = {
+      {"&lt;", '<'},
+      {"&gt;", '>'},
+      {"&amp;", '&'},
+      {"&quot;", '"'},
+      {"&#39;", '\''}};
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\\' && i + 1 < text.size() &&
+        absl::ascii_ispunct(static_cast<unsigned char>(text[i + 1]))) {
+      out.push_back(text[++i]);
+      continue;
+    }
+    bool decoded = false;
+    if (c == '&') {
+      for (const auto& [entity, character] : kEntities) {
+        if (absl::StartsWith(text.substr(i), entity)) {
+          out.push_back(character);
+          i += entity.size() - 1;
+          decoded = true;
+          break;
+        }
+      }
+    }
+    if (!decoded) out.push_back(c);
+  }
+  return out;
+}
+
+bool LooksLikeCountedHeading(absl::string_view line) {
+  const size_t slashes = line.find_first_not_of('\\');
+  return slashes != absl::string_view::npos &&
+         absl::StartsWith(line.substr(slashes), kCountedHeading);
+}
+
+std::string QuoteFencedLine(absl::string_view line) {
+  if (!LooksLikeCountedHeading(line)) return std::string(line);
+  return absl::StrCat("\\", line);
+}
+
+absl::string_view UnquoteFencedLine(absl::string_view line) {
+  if (!line.empty() && line[0] == '\\' && LooksLikeCountedHeading(line)) {
+    line.remove_prefix(1);
+  }
+  return line;
+}
+
 std::string MarkdownFenceFor(absl::string_view content) {
   return std::string(std::max<size_t>(3, LongestRun(content, '`') + 1), '`');
 }
@@ -312,8 +420,9 @@ std::string FormatExampleMarkdown(const v1::Example& example) {
               example.assistant_turn().text().size());
   absl::StrAppend(&out, "\n", Rule(), "\n",
                   "## Example Captured: ", FormatIsoTime(example.captured_at()),
-                  "\n", "**Praise:** ", OneLine(example.praise_text()), "\n",
-                  Rule(), "\n\n");
+                  "\n", "**Praise:** ",
+                  EscapeMarkdownInline(example.praise_text()), "\n", Rule(),
+                  "\n\n");
   out.append("### User Message (n-3):\n");
   AppendFenced(example.user_turn().text(), "", &out);
   out.append("\n### System Prompt with Memories (n-2):\n");
@@ -386,7 +495,8 @@ void ExampleMarkdownScanner::ProcessLine(absl::string_view line,
       fence_length_ = 0;
       if (fence_is_metadata_ && block_started_) {
         block_started_ = false;
-        if (!pending_id_.empty()) ids_.insert(pending_id_);
+        if (!pending_id_.empty()) ++ids_[pending_id_];
+        ++complete_blocks_;
         pending_id_.clear();
         complete_bytes_ = bytes_;
         complete_lines_ = lines_;

@@ -21,6 +21,17 @@
 // (at least 3), so no content can end a block early. The Metadata JSON
 // starts with "example_id", which ExampleMarkdownScanner reads back to find
 // the examples a Markdown file already holds.
+//
+// Safe to render and to count, whatever clients sent:
+//  - the praise line, the only client text outside a fence, is escaped for
+//    Markdown and HTML (EscapeMarkdownInline), so `<img onerror=...>` shows
+//    as text in any preview;
+//  - control characters are shown visibly everywhere (`\u001b`, see
+//    src/util/visible_text.h), so grep never calls the file binary;
+//  - a fenced line that starts with "## Example Captured", after any
+//    backslashes, gets one more backslash in front (QuoteFencedLine, undone
+//    by UnquoteFencedLine on import, like mboxrd's ">From "), so
+//    `grep -c '^## Example Captured'` counts exactly the blocks.
 
 #ifndef FTCAPTURE_SRC_STORAGE_MARKDOWN_FORMAT_H_
 #define FTCAPTURE_SRC_STORAGE_MARKDOWN_FORMAT_H_
@@ -28,7 +39,7 @@
 #include <cstdint>
 #include <string>
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "ftcapture/v1/capture.pb.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -40,6 +51,21 @@ std::string FormatExampleMarkdown(const v1::Example& example);
 
 // The original file had no header; an empty file is a valid Markdown log.
 inline std::string MarkdownFileHeader() { return std::string(); }
+
+// `text` for the praise line: on one line, control characters visible,
+// Markdown punctuation backslash-escaped and <, >, & as HTML entities.
+std::string EscapeMarkdownInline(absl::string_view text);
+// What a Markdown renderer shows for an escaped line: backslash escapes of
+// ASCII punctuation and the entities &lt; &gt; &amp; &quot; &#39; decoded.
+// Import reads the praise line with it, so ours round-trips and the
+// original's reads as it rendered.
+std::string UnescapeMarkdownInline(absl::string_view text);
+
+// The fenced form of one line of content, and back (see above).
+// LooksLikeCountedHeading: "## Example Captured" after any backslashes.
+bool LooksLikeCountedHeading(absl::string_view line);
+std::string QuoteFencedLine(absl::string_view line);
+absl::string_view UnquoteFencedLine(absl::string_view line);
 
 // The fence for `content`: backticks, one more than its longest run, min 3.
 std::string MarkdownFenceFor(absl::string_view content);
@@ -61,13 +87,19 @@ class ExampleMarkdownScanner {
   // Call once after the last Feed().
   void Finish();
 
-  // The example_ids of the complete blocks.
-  const absl::flat_hash_set<std::string>& example_ids() const { return ids_; }
+  // The example_ids of the complete blocks, each with how many blocks have
+  // it (more than one only where records share an id: the old 64-bit ids
+  // could collide).
+  const absl::flat_hash_map<std::string, int64_t>& example_ids() const {
+    return ids_;
+  }
   uint64_t bytes() const { return bytes_; }
   uint64_t lines() const { return lines_; }
   // Bytes up to the end of the last complete block (its trailing blank line
   // included when present); 0 when there is none.
   uint64_t complete_bytes() const { return complete_bytes_; }
+  // How many complete blocks were seen (ids repeated or missing included).
+  int64_t complete_blocks() const { return complete_blocks_; }
   uint64_t complete_lines() const { return complete_lines_; }
   // True when what follows complete_bytes() is the start of an example block
   // cut short (a crash mid-append), as opposed to nothing, blank lines, or
@@ -87,7 +119,7 @@ class ExampleMarkdownScanner {
   uint64_t bytes_ = 0;
   uint64_t lines_ = 0;
   uint64_t line_start_ = 0;  // file offset of the line being processed
-  absl::flat_hash_set<std::string> ids_;
+  absl::flat_hash_map<std::string, int64_t> ids_;
 
   size_t fence_length_ = 0;  // 0: outside a fence
   bool fence_is_metadata_ = false;
@@ -99,6 +131,7 @@ class ExampleMarkdownScanner {
   bool tail_marker_ = false;
   uint64_t complete_bytes_ = 0;
   uint64_t complete_lines_ = 0;
+  int64_t complete_blocks_ = 0;
   bool torn_tail_ = false;
 };
 

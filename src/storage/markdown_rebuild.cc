@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "ftcapture/v1/capture.pb.h"
 #include "src/storage/data_dir_files.h"
 #include "src/storage/markdown_format.h"
@@ -52,21 +53,29 @@ absl::Status RebuildMarkdown(Env* env, const std::string& data_dir,
   TFRecordEntry entry;
   v1::Example example;
   std::string pending[2];
+  // Checked against what the written files hold before they replace the
+  // old ones: every example of the dataset has exactly one block.
+  ExampleMarkdownScanner written[2];
+  int64_t blocks[2] = {0, 0};
+  int64_t unreadable = 0;
   while (true) {
     absl::Status s = reader.Next(&entry);
     if (!s.ok()) return fail(s);
     if (entry.kind == TFRecordEntry::Kind::kEnd) break;
     if (entry.kind != TFRecordEntry::Kind::kRecord ||
         !example.ParseFromString(entry.data)) {
-      continue;  // Open() reports and repairs these.
+      ++unreadable;  // Open() reports and repairs these.
+      continue;
     }
     const int i = IsNegative(example.label()) ? 1 : 0;
     if (!enabled[i]) continue;
     pending[i].append(FormatExampleMarkdown(example));
+    ++blocks[i];
     if (examples_written != nullptr) ++*examples_written;
     if (pending[i].size() >= kStoreChunkBytes) {
       s = out[i]->Append(pending[i]);
       if (!s.ok()) return fail(s);
+      written[i].Feed(pending[i]);
       pending[i].clear();
     }
   }
@@ -76,6 +85,15 @@ absl::Status RebuildMarkdown(Env* env, const std::string& data_dir,
     if (s.ok()) s = out[i]->Sync();
     if (s.ok()) s = out[i]->Close();
     if (!s.ok()) return fail(s);
+    written[i].Feed(pending[i]);
+    written[i].Finish();
+    if (written[i].complete_blocks() != blocks[i]) {
+      return fail(absl::DataLossError(absl::StrFormat(
+          "MARKDOWN MISMATCH: the rebuilt %s has %d example blocks for the "
+          "dataset's %d %s examples; the old file was left in place",
+          paths[i], written[i].complete_blocks(), blocks[i],
+          i == 0 ? "positive" : "negative")));
+    }
   }
   for (int i = 0; i < 2; ++i) {
     if (!enabled[i]) continue;
@@ -88,7 +106,13 @@ absl::Status RebuildMarkdown(Env* env, const std::string& data_dir,
     absl::Status s = env->RemoveFile(index_path);
     if (!s.ok()) return s;
   }
-  return env->SyncDir(data_dir);
+  absl::Status synced = env->SyncDir(data_dir);
+  if (!synced.ok() || unreadable == 0) return synced;
+  return absl::DataLossError(absl::StrFormat(
+      "the Markdown was rebuilt from the %d readable examples, but %d "
+      "stretch(es) of %s could not be read and have no block; start "
+      "ftcapture-server on %s to quarantine them (it reports them)",
+      blocks[0] + blocks[1], unreadable, dataset_path, data_dir));
 }
 
 }  // namespace ftcapture

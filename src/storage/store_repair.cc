@@ -41,6 +41,13 @@ absl::Status CopyRangeDurably(Env* env, const RandomAccessFile& source,
   return s;
 }
 
+bool ClaimBlock(MarkdownState& log, absl::string_view id) {
+  auto it = log.ids.find(id);
+  if (it == log.ids.end() || it->second == 0) return false;
+  --it->second;
+  return true;
+}
+
 absl::StatusOr<MarkdownState> RecoverMarkdown(
     Env* env, const std::string& path, uint64_t from, uint64_t from_lines,
     bool from_needs_blank, int64_t unix_now, RecoveryReport* report) {
@@ -69,6 +76,7 @@ absl::StatusOr<MarkdownState> RecoverMarkdown(
     scanner.Finish();
   }
   state.ids = scanner.example_ids();
+  state.blocks = scanner.complete_blocks();
   state.bytes = from + scanner.bytes();
   state.lines = from_lines + scanner.lines();
   if (scanner.bytes() > 0) state.needs_blank = scanner.missing_final_blank();

@@ -10,9 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "ftcapture/v1/capture.pb.h"
 #include "src/storage/example_store.h"
 
@@ -34,8 +35,10 @@ struct ByteRange {
 
 // What a Markdown file holds once its torn tail (if any) is cut.
 struct MarkdownState {
-  // Ids of the blocks scanned (all of them, or those past `from` below).
-  absl::flat_hash_set<std::string> ids;
+  // Ids of the blocks scanned (all of them, or those past `from` below),
+  // each with how many blocks have it not yet matched to a record.
+  absl::flat_hash_map<std::string, int64_t> ids;
+  int64_t blocks = 0;  // complete blocks scanned
   uint64_t bytes = 0;
   uint64_t lines = 0;
   bool needs_blank = false;  // ends right after a fence; add "\n" first
@@ -43,6 +46,12 @@ struct MarkdownState {
   // the blocks before it are those of the records the index covers.
   bool from_index = false;
 };
+
+// Matches a record with id `id` to one of the log's blocks with that id not
+// matched yet; false when there is none: the record's block is missing. So
+// each record needs a block of its own, even where records share an id (the
+// old 64-bit ids could collide).
+bool ClaimBlock(MarkdownState& log, absl::string_view id);
 
 // A name under which `base` + suffix does not exist yet.
 std::string UniqueName(Env* env, const std::string& base);

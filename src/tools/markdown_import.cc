@@ -12,9 +12,11 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
+#include "src/storage/markdown_format.h"
 #include "src/tools/export_format.h"
 #include "src/tools/flat_json.h"
 #include "src/util/stable_hash.h"
+#include "src/util/visible_text.h"
 
 namespace ftcapture {
 namespace {
@@ -22,42 +24,6 @@ namespace {
 constexpr absl::string_view kCapturedPrefix = "## Example Captured:";
 constexpr absl::string_view kPraisePrefix = "**Praise:**";
 constexpr absl::string_view kCriticismPrefix = "**Criticism:**";
-
-// Offset of the first byte that is not part of well-formed UTF-8 (no
-// overlong forms, no surrogates, nothing above U+10FFFF), or npos.
-size_t FindInvalidUtf8(absl::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    unsigned char c = text[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    int length;
-    uint32_t min, code_point;
-    if ((c & 0xe0) == 0xc0) {
-      length = 2, min = 0x80, code_point = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      length = 3, min = 0x800, code_point = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      length = 4, min = 0x10000, code_point = c & 0x07;
-    } else {
-      return i;
-    }
-    if (i + length > text.size()) return i;
-    for (int k = 1; k < length; ++k) {
-      unsigned char next = text[i + k];
-      if ((next & 0xc0) != 0x80) return i;
-      code_point = (code_point << 6) | (next & 0x3f);
-    }
-    if (code_point < min || code_point > 0x10ffff ||
-        (code_point >= 0xd800 && code_point <= 0xdfff)) {
-      return i;
-    }
-    i += length;
-  }
-  return absl::string_view::npos;
-}
 
 bool IsBlank(absl::string_view line) {
   return absl::StripAsciiWhitespace(line).empty();
@@ -174,7 +140,9 @@ class LegacyMarkdownParser {
 
     v1::Example example;
     *example.mutable_captured_at() = ToTimestamp(*captured_at);
-    example.set_praise_text(praise);
+    // As a renderer shows it: our writer escapes the line (and the
+    // original's rarely needs it).
+    example.set_praise_text(UnescapeMarkdownInline(praise));
     example.set_label(negative ? v1::LABEL_NEGATIVE : v1::LABEL_POSITIVE);
     example.set_source(v1::SOURCE_IMPORTED);
     example.set_rule("imported");
@@ -275,7 +243,7 @@ class LegacyMarkdownParser {
         ++i_;
         return absl::StrJoin(content, "\n");
       }
-      content.push_back(lines_[i_]);
+      content.push_back(UnquoteFencedLine(lines_[i_]));
     }
     return Error(open_line, "fenced block is never closed");
   }

@@ -37,11 +37,17 @@ namespace ftcapture {
 //   nothing but spaces or tabs. Everything else in between, headings and
 //   shorter fences included, is content.
 // - A block's text is exactly the lines between its fence lines joined with
-//   "\n" (the writer's "```\n" + text + "\n```"); nothing is trimmed.
+//   "\n" (the writer's "```\n" + text + "\n```"); nothing is trimmed, but
+//   a line our writer quoted ("\## Example Captured", see
+//   src/storage/markdown_format.h) loses the one backslash it added.
+//   Control characters our writer showed as "\u001b" stay that text (the
+//   dataset, not the Markdown, keeps the exact bytes).
 // - The header time is RFC 3339, or naive ISO 8601 as the original wrote it
 //   (taken as UTC). The praise runs from after "**Praise:** " up to the
-//   closing "====" line (a multi-line praise keeps its newlines); a
-//   "**Criticism:**" header marks a negative example.
+//   closing "====" line (a multi-line praise keeps its newlines), read as a
+//   Markdown renderer shows it (backslash escapes and &lt; &gt; &amp;
+//   &quot; &#39; decoded: our writer escapes the line); a "**Criticism:**"
+//   header marks a negative example.
 // - Metadata: a JSON object whose top-level members become Example.metadata
 //   (strings as their text, other values as compact JSON text); a
 //   "session_id" string also fills Example.session_id. An empty block means

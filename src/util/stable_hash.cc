@@ -1,5 +1,7 @@
 #include "src/util/stable_hash.h"
 
+#include <openssl/sha.h>
+
 #include "absl/strings/str_format.h"
 
 namespace ftcapture {
@@ -37,6 +39,29 @@ uint64_t StableHash64(absl::string_view data, uint64_t seed) {
     h *= kFnv64Prime;
   }
   return SplitMix64Finalize(h);
+}
+
+std::string Hash128::Hex() const {
+  return absl::StrFormat("%016x%016x", high, low);
+}
+
+Hash128 FieldsHash128(std::initializer_list<absl::string_view> fields) {
+  std::string framed;
+  for (absl::string_view field : fields) {
+    uint64_t size = field.size();
+    for (int i = 0; i < 8; ++i)
+      framed.push_back(static_cast<char>(size >> (8 * i)));
+    framed.append(field.data(), field.size());
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(framed.data()), framed.size(),
+         digest);
+  Hash128 hash;
+  for (int i = 0; i < 8; ++i) {
+    hash.high = (hash.high << 8) | digest[i];
+    hash.low = (hash.low << 8) | digest[8 + i];
+  }
+  return hash;
 }
 
 StableHasher128::StableHasher128() : state_(kFnv128Offset) {}

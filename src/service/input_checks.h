@@ -1,0 +1,29 @@
+#ifndef FTCAPTURE_SRC_SERVICE_INPUT_CHECKS_H_
+#define FTCAPTURE_SRC_SERVICE_INPUT_CHECKS_H_
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
+
+namespace ftcapture {
+
+// What the capture API accepts from clients, in every field of a request
+// (docs/hostile_input.md), so nothing stored can break a tool that reads it
+// later:
+//  - strings are UTF-8 and hold no NUL and no other C0 control character
+//    but tab, newline and carriage return;
+//  - timestamps lie within
+//  0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999999Z,
+//    the range of google.protobuf.Timestamp and its JSON form.
+// Anything else is INVALID_ARGUMENT naming the field (`name` is its prefix,
+// e.g. "turn") and, for text, the byte offset and the character.
+absl::Status CheckClientInput(const google::protobuf::Message& message,
+                              absl::string_view name);
+
+// True when `message` or a message inside it holds fields this build does
+// not know (a newer or careless client): those are dropped before storing.
+bool HasUnknownFields(const google::protobuf::Message& message);
+
+}  // namespace ftcapture
+
+#endif  // FTCAPTURE_SRC_SERVICE_INPUT_CHECKS_H_

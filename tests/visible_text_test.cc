@@ -1,0 +1,74 @@
+// Control characters shown visibly: the Markdown log and the CLI output
+// (issue 13: `ftcapture list` sent a session id's escape sequence to the
+// operator's terminal).
+
+#include "src/util/visible_text.h"
+
+#include <sstream>
+#include <string>
+
+#include "client/escaping_streambuf.h"
+#include "gtest/gtest.h"
+
+namespace ftcapture {
+namespace {
+
+using std::string_literals::operator""s;
+
+TEST(VisibleTextTest, ControlCharactersBecomeJsonStyleEscapes) {
+  EXPECT_EQ(VisibleText("a\x1b[31mb"), R"(a\u001b[31mb)");
+  EXPECT_EQ(VisibleText("nul\0!"s), R"(nul\u0000!)");
+  EXPECT_EQ(VisibleText("del\x7f"), R"(del\u007f)");
+  EXPECT_EQ(VisibleText("csi\xc2\x9b"
+                        "2J"),
+            R"(csi\u009b2J)");
+  EXPECT_EQ(VisibleText("lone\rcr"), R"(lone\u000dcr)");
+  EXPECT_EQ(VisibleText("bad\xff"), R"(bad\xff)");
+  EXPECT_EQ(VisibleText("cut \xe2\x82"), R"(cut \xe2\x82)");
+}
+
+TEST(VisibleTextTest, OrdinaryTextIsUnchanged) {
+  const std::string text =
+      "tab\tnewline\ncrlf\r\nUTF-8: \xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\x89";
+  EXPECT_TRUE(IsVisibleText(text));
+  EXPECT_EQ(VisibleText(text), text);
+  EXPECT_FALSE(IsVisibleText("x\x1b"));
+  EXPECT_FALSE(IsVisibleText("x\r"));
+  EXPECT_FALSE(IsVisibleText("\xed\xa0\x80"));  // a surrogate
+}
+
+TEST(VisibleTextTest, StreamingWaitsForTheRestOfASequence) {
+  std::string out;
+  EXPECT_EQ(AppendVisibleText("ab\xe2\x82", /*final=*/false, &out), 2u);
+  EXPECT_EQ(out, "ab");
+  EXPECT_EQ(AppendVisibleText("x\r", /*final=*/false, &out), 1u);
+  EXPECT_EQ(out, "abx");
+}
+
+TEST(ControlEscapingStreambufTest, EscapesWhateverIsWrittenInAnyPieces) {
+  std::ostringstream target;
+  {
+    ControlEscapingStreambuf buffer(target.rdbuf());
+    std::ostream out(&buffer);
+    out << "session \x1b]0;owned\x07 ok\n";
+    out << "\xe2";  // a euro sign split across two writes
+    out << "\x82\xac" << '\x1b' << "\r\n";
+    out.flush();
+  }
+  EXPECT_EQ(target.str(),
+            "session \\u001b]0;owned\\u0007 ok\n\xe2\x82\xac\\u001b\r\n");
+}
+
+TEST(ControlEscapingStreambufTest, JsonStaysJsonWithTheSameMeaning) {
+  std::ostringstream target;
+  {
+    ControlEscapingStreambuf buffer(target.rdbuf());
+    std::ostream out(&buffer);
+    out << "{\"text\":\"a\xc2\x9b"
+           "b\"}\n";
+  }
+  EXPECT_EQ(target.str(), "{\"text\":\"a\\u009bb\"}\n");
+}
+
+}  // namespace
+}  // namespace ftcapture
