@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -10,6 +12,7 @@
 #include "client/commands.h"
 #include "client/display.h"
 #include "client/proto_json.h"
+#include "client/replicas.h"
 #include "client/rpc.h"
 
 namespace ftcapture {
@@ -75,15 +78,15 @@ class ListCommand : public Command {
     if (page_size_ < 0 || page_size_ > 1000) {
       return UsageError("--page_size must be in 0..1000");
     }
+    absl::StatusOr<std::vector<std::string>> servers =
+        ParseServerList(context.server);
+    if (!servers.ok()) return UsageError(servers.status().message());
+    if (servers->size() > 1) return RunMerged(*servers, context);
     request_.set_page_size(static_cast<int32_t>(page_size_));
     request_.set_page_token(page_token_);
     auto stub = NewCaptureStub(context.server);
     int64_t shown = 0;
-    if (!json_) {
-      *context.out << absl::StrFormat("%-24s %-20s %-8s %-8s %-16s %s\n", "ID",
-                                      "CAPTURED", "LABEL", "STATUS", "SESSION",
-                                      "PRAISE");
-    }
+    PrintHeader(context);
     while (true) {
       auto rpc = NewUnaryContext();
       v1::ListExamplesResponse page;
@@ -91,15 +94,7 @@ class ListCommand : public Command {
       if (!status.ok()) return RpcError("ListExamples", context.server, status);
       for (const v1::Example& e : page.examples()) {
         ++shown;
-        if (json_) {
-          *context.out << ToJson(e) << "\n";
-        } else {
-          *context.out << absl::StrFormat(
-              "%-24s %-20s %-8s %-8s %-16s %s\n", e.id(),
-              TimestampText(e.captured_at()), LabelName(e.label()),
-              ReviewStatusName(e.status()), e.session_id(),
-              OneLine(e.praise_text(), 60));
-        }
+        PrintExample(e, context);
       }
       if (page.next_page_token().empty()) {
         if (!json_) {
@@ -120,6 +115,56 @@ class ListCommand : public Command {
   }
 
  private:
+  void PrintHeader(const CommandContext& context) const {
+    if (json_) return;
+    *context.out << absl::StrFormat("%-24s %-20s %-8s %-8s %-16s %s\n", "ID",
+                                    "CAPTURED", "LABEL", "STATUS", "SESSION",
+                                    "PRAISE");
+  }
+
+  void PrintExample(const v1::Example& e, const CommandContext& context) const {
+    if (json_) {
+      *context.out << ToJson(e) << "\n";
+      return;
+    }
+    *context.out << absl::StrFormat(
+        "%-24s %-20s %-8s %-8s %-16s %s\n", e.id(),
+        TimestampText(e.captured_at()), LabelName(e.label()),
+        ReviewStatusName(e.status()), e.session_id(),
+        OneLine(e.praise_text(), 60));
+  }
+
+  // Several replicas: every matching example of each (their export
+  // streams), merged by id in capture-time order. Pages do not combine
+  // across servers, so this always lists everything.
+  absl::Status RunMerged(const std::vector<std::string>& servers,
+                         const CommandContext& context) {
+    if (!page_token_.empty()) {
+      return UsageError("--page_token applies to one server only");
+    }
+    v1::ExportExamplesRequest filter;
+    filter.set_status(request_.status());
+    filter.set_label(request_.label());
+    std::vector<ExampleStream> streams;
+    for (const std::string& server : servers) {
+      streams.push_back(ServerExampleStream(server, filter));
+    }
+    PrintHeader(context);
+    int64_t shown = 0;
+    absl::Status status =
+        MergeExampleStreams(std::move(streams), [&](const v1::Example& e) {
+          ++shown;
+          PrintExample(e, context);
+          return absl::OkStatus();
+        });
+    if (!status.ok()) return status;
+    if (!json_) {
+      *context.out << absl::StrFormat("%d examples from %d servers\n", shown,
+                                      servers.size());
+    }
+    return absl::OkStatus();
+  }
+
   v1::ListExamplesRequest request_;
   int64_t page_size_ = 0;
   std::string page_token_;

@@ -20,6 +20,19 @@ std::unique_ptr<grpc::ClientContext> NewUnaryContext() {
   return context;
 }
 
+void SetSessionMetadata(grpc::ClientContext* context,
+                        absl::string_view session_id) {
+  if (session_id.empty()) return;
+  context->AddMetadata(kSessionIdMetadataKey, std::string(session_id));
+}
+
+std::unique_ptr<grpc::ClientContext> NewSessionContext(
+    absl::string_view session_id) {
+  std::unique_ptr<grpc::ClientContext> context = NewUnaryContext();
+  SetSessionMetadata(context.get(), session_id);
+  return context;
+}
+
 absl::Status RpcError(absl::string_view rpc, absl::string_view server,
                       const grpc::Status& status) {
   const auto code = static_cast<absl::StatusCode>(status.error_code());

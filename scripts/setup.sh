@@ -8,6 +8,7 @@ FTCAPTURE_PACKAGES=(
   cmake ninja-build g++ pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libre2-dev libgtest-dev libgmock-dev libbenchmark-dev
+  prometheus-cpp-dev nginx
 )
 
 ftcapture_log() { echo "[ftcapture] $*" >&2; }
