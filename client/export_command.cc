@@ -298,7 +298,7 @@ class ExportCommand : public Command {
     }
     absl::StatusOr<std::vector<std::string>> servers =
         ParseServerList(context.server);
-    if (!servers.ok()) return UsageError(servers.status().message());
+    if (!servers.ok()) return servers.status();
     for (const std::string& server : *servers) {
       streams.push_back(ServerExampleStream(server, request_));
     }

@@ -80,7 +80,7 @@ class ListCommand : public Command {
     }
     absl::StatusOr<std::vector<std::string>> servers =
         ParseServerList(context.server);
-    if (!servers.ok()) return UsageError(servers.status().message());
+    if (!servers.ok()) return servers.status();
     if (servers->size() > 1) return RunMerged(*servers, context);
     request_.set_page_size(static_cast<int32_t>(page_size_));
     request_.set_page_token(page_token_);

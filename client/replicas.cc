@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "client/command.h"
 #include "client/rpc.h"
 
 namespace ftcapture {
@@ -63,14 +64,16 @@ absl::StatusOr<std::vector<std::string>> ParseServerList(
     }
   }
   if (servers.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--server names no server: '", value, "'"));
+    return UsageError(absl::StrCat("--server names no server: '", value, "'"));
   }
   return servers;
 }
 
-absl::StatusOr<v1::GetStatsResponse> FetchStats(
-    const std::vector<std::string>& servers) {
+absl::StatusOr<v1::GetStatsResponse> FetchStats(absl::string_view server_flag) {
+  absl::StatusOr<std::vector<std::string>> parsed =
+      ParseServerList(server_flag);
+  if (!parsed.ok()) return parsed.status();
+  const std::vector<std::string>& servers = *parsed;
   std::vector<v1::GetStatsResponse> all(servers.size());
   for (size_t i = 0; i < servers.size(); ++i) {
     auto stub = NewCaptureStub(servers[i]);

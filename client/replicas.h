@@ -15,12 +15,13 @@ namespace ftcapture {
 // ("a:50051,b:50051,c:50051"), or "@FILE" with one address per line (blank
 // lines and # comments skipped). Each replica of a deployment holds its own
 // examples, so commands that read the dataset ask all of them and merge.
+// An empty list is a usage error.
 absl::StatusOr<std::vector<std::string>> ParseServerList(
     absl::string_view value);
 
-// GetStats from every server, added up (MergeStats) when there are several.
-absl::StatusOr<v1::GetStatsResponse> FetchStats(
-    const std::vector<std::string>& servers);
+// GetStats from every server of a --server value, added up (MergeStats)
+// when there are several.
+absl::StatusOr<v1::GetStatsResponse> FetchStats(absl::string_view server_flag);
 
 // The ExportExamples stream of one server as an ExampleStream; an RPC error
 // (when the stream ends) names the server.

@@ -28,10 +28,7 @@ class StatsCommand : public Command {
     if (!context.args.empty()) {
       return UsageError("stats takes no arguments");
     }
-    absl::StatusOr<std::vector<std::string>> servers =
-        ParseServerList(context.server);
-    if (!servers.ok()) return UsageError(servers.status().message());
-    absl::StatusOr<v1::GetStatsResponse> fetched = FetchStats(*servers);
+    absl::StatusOr<v1::GetStatsResponse> fetched = FetchStats(context.server);
     if (!fetched.ok()) return fetched.status();
     const v1::GetStatsResponse& stats = *fetched;
     if (json_) {

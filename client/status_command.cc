@@ -36,10 +36,7 @@ class StatusCommand : public Command {
     if (!context.args.empty()) {
       return UsageError("status takes no arguments");
     }
-    absl::StatusOr<std::vector<std::string>> servers =
-        ParseServerList(context.server);
-    if (!servers.ok()) return UsageError(servers.status().message());
-    absl::StatusOr<v1::GetStatsResponse> fetched = FetchStats(*servers);
+    absl::StatusOr<v1::GetStatsResponse> fetched = FetchStats(context.server);
     if (!fetched.ok()) return fetched.status();
     const v1::GetStatsResponse& stats = *fetched;
 
