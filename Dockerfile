@@ -24,6 +24,7 @@ COPY server/ server/
 COPY client/ client/
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DBUILD_TESTING=OFF -DFTCAPTURE_BUILD_BENCHMARKS=OFF \
+      -DFTCAPTURE_BUILD_PYTHON=OFF \
     && cmake --build /build --target ftcapture-server ftcapture \
     && strip /build/ftcapture-server /build/ftcapture
 
