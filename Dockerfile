@@ -5,6 +5,9 @@
 #   docker run -p 50051:50051 -v ftcapture-data:/data ftcapture
 #   docker run --rm ftcapture ftcapture help
 # See README.md, "Running it in a container".
+# Off loopback the server wants tokens (-e FTCAPTURE_AUTH_TOKENS=FILE with the
+# file mounted) or --insecure when a proxy in front authenticates; see
+# README "Running it safely".
 FROM debian:bookworm AS build
 # Build dependencies of the shipped binaries only: no GoogleTest, no Google
 # Benchmark (-DBUILD_TESTING=OFF -DFTCAPTURE_BUILD_BENCHMARKS=OFF below).
@@ -40,7 +43,7 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
 RUN groupadd --system --gid 10001 ftcapture \
     && useradd --system --uid 10001 --gid 10001 --home-dir /data \
          --no-create-home --shell /usr/sbin/nologin ftcapture \
-    && mkdir -p /data && chown ftcapture:ftcapture /data
+    && mkdir -p /data && chown ftcapture:ftcapture /data && chmod 700 /data
 COPY --from=build /build/ftcapture-server /build/ftcapture /usr/local/bin/
 COPY docker/entrypoint.sh /usr/local/bin/ftcapture-entrypoint
 # The CLI in the container talks to the server in the container.

@@ -208,7 +208,7 @@ class ExportCommand : public Command {
     if (!streams.ok()) return streams.status();
     const int64_t total =
         context.err_is_tty && streams->size() == 1 && data_dir_.empty()
-            ? ExpectedTotal(context.server)
+            ? ExpectedTotal(context.connection)
             : 0;
     const ExportSplitter splitter(split ? split_ : 1.0,
                                   static_cast<uint64_t>(seed_));
@@ -300,7 +300,8 @@ class ExportCommand : public Command {
         ParseServerList(context.server);
     if (!servers.ok()) return servers.status();
     for (const std::string& server : *servers) {
-      streams.push_back(ServerExampleStream(server, request_));
+      streams.push_back(ServerExampleStream(
+          WithServer(context.connection, server), request_));
     }
     return streams;
   }
@@ -308,9 +309,9 @@ class ExportCommand : public Command {
   // How many examples the export will stream, for the progress bar: the
   // ListExamples total under the same status and label filters. Unknown (0)
   // with a time filter, which ListExamples cannot apply, or on any error.
-  int64_t ExpectedTotal(const std::string& server) const {
+  int64_t ExpectedTotal(const ServerConnection& connection) const {
     if (request_.has_since() || request_.has_until()) return 0;
-    auto stub = NewCaptureStub(server);
+    auto stub = NewCaptureStub(connection);
     v1::ListExamplesRequest list;
     list.set_page_size(1);
     list.set_status(request_.status());

@@ -37,8 +37,8 @@ class HealthCommand : public Command {
     if (!(timeout_seconds_ > 0)) {
       return UsageError("--timeout must be positive");
     }
-    auto stub = grpc::health::v1::Health::NewStub(grpc::CreateChannel(
-        context.server, grpc::InsecureChannelCredentials()));
+    auto stub =
+        grpc::health::v1::Health::NewStub(NewChannel(context.connection));
     grpc::ClientContext rpc;
     rpc.set_deadline(
         absl::ToChronoTime(absl::Now() + absl::Seconds(timeout_seconds_)));

@@ -84,7 +84,7 @@ class ListCommand : public Command {
     if (servers->size() > 1) return RunMerged(*servers, context);
     request_.set_page_size(static_cast<int32_t>(page_size_));
     request_.set_page_token(page_token_);
-    auto stub = NewCaptureStub(context.server);
+    auto stub = NewCaptureStub(context.connection);
     int64_t shown = 0;
     PrintHeader(context);
     while (true) {
@@ -147,7 +147,8 @@ class ListCommand : public Command {
     filter.set_label(request_.label());
     std::vector<ExampleStream> streams;
     for (const std::string& server : servers) {
-      streams.push_back(ServerExampleStream(server, filter));
+      streams.push_back(
+          ServerExampleStream(WithServer(context.connection, server), filter));
     }
     PrintHeader(context);
     int64_t shown = 0;

@@ -79,7 +79,7 @@ class ReplayCommand : public Command {
     if (absl::Status s = Validate(path, &line_numbers); !s.ok()) return s;
     const int64_t total = static_cast<int64_t>(line_numbers.size());
 
-    auto stub = NewCaptureStub(context.server);
+    auto stub = NewCaptureStub(context.connection);
     JsonlReader reader(path);
     ReplayCounts counts;
     absl::Time next_progress = absl::Now() + kProgressInterval;

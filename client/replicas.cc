@@ -69,14 +69,22 @@ absl::StatusOr<std::vector<std::string>> ParseServerList(
   return servers;
 }
 
-absl::StatusOr<v1::GetStatsResponse> FetchStats(absl::string_view server_flag) {
+ServerConnection WithServer(const ServerConnection& connection,
+                            const std::string& server) {
+  ServerConnection copy = connection;
+  copy.server = server;
+  return copy;
+}
+
+absl::StatusOr<v1::GetStatsResponse> FetchStats(
+    const ServerConnection& connection) {
   absl::StatusOr<std::vector<std::string>> parsed =
-      ParseServerList(server_flag);
+      ParseServerList(connection.server);
   if (!parsed.ok()) return parsed.status();
   const std::vector<std::string>& servers = *parsed;
   std::vector<v1::GetStatsResponse> all(servers.size());
   for (size_t i = 0; i < servers.size(); ++i) {
-    auto stub = NewCaptureStub(servers[i]);
+    auto stub = NewCaptureStub(WithServer(connection, servers[i]));
     auto rpc = NewUnaryContext();
     grpc::Status status =
         stub->GetStats(rpc.get(), v1::GetStatsRequest(), &all[i]);
@@ -86,11 +94,11 @@ absl::StatusOr<v1::GetStatsResponse> FetchStats(absl::string_view server_flag) {
   return MergeStats(all);
 }
 
-ExampleStream ServerExampleStream(const std::string& server,
+ExampleStream ServerExampleStream(const ServerConnection& connection,
                                   const v1::ExportExamplesRequest& request) {
   auto call = std::make_shared<ExportCall>();
-  call->server = server;
-  call->stub = NewCaptureStub(server);
+  call->server = connection.server;
+  call->stub = NewCaptureStub(connection);
   call->reader = call->stub->ExportExamples(&call->context, request);
   return [call](v1::Example* example) -> absl::StatusOr<bool> {
     if (call->reader == nullptr) return false;

@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "client/command.h"
 #include "ftcapture/v1/capture.pb.h"
 #include "src/tools/shard_merge.h"
 
@@ -19,13 +20,18 @@ namespace ftcapture {
 absl::StatusOr<std::vector<std::string>> ParseServerList(
     absl::string_view value);
 
-// GetStats from every server of a --server value, added up (MergeStats)
-// when there are several.
-absl::StatusOr<v1::GetStatsResponse> FetchStats(absl::string_view server_flag);
+// `connection` with `server` as its address (TLS and token kept).
+ServerConnection WithServer(const ServerConnection& connection,
+                            const std::string& server);
 
-// The ExportExamples stream of one server as an ExampleStream; an RPC error
-// (when the stream ends) names the server.
-ExampleStream ServerExampleStream(const std::string& server,
+// GetStats from every server of connection.server (a --server value),
+// added up (MergeStats) when there are several.
+absl::StatusOr<v1::GetStatsResponse> FetchStats(
+    const ServerConnection& connection);
+
+// The ExportExamples stream of connection.server (one address) as an
+// ExampleStream; an RPC error (when the stream ends) names the server.
+ExampleStream ServerExampleStream(const ServerConnection& connection,
                                   const v1::ExportExamplesRequest& request);
 
 }  // namespace ftcapture

@@ -28,7 +28,8 @@ class StatsCommand : public Command {
     if (!context.args.empty()) {
       return UsageError("stats takes no arguments");
     }
-    absl::StatusOr<v1::GetStatsResponse> fetched = FetchStats(context.server);
+    absl::StatusOr<v1::GetStatsResponse> fetched =
+        FetchStats(context.connection);
     if (!fetched.ok()) return fetched.status();
     const v1::GetStatsResponse& stats = *fetched;
     if (json_) {

@@ -36,7 +36,8 @@ class StatusCommand : public Command {
     if (!context.args.empty()) {
       return UsageError("status takes no arguments");
     }
-    absl::StatusOr<v1::GetStatsResponse> fetched = FetchStats(context.server);
+    absl::StatusOr<v1::GetStatsResponse> fetched =
+        FetchStats(context.connection);
     if (!fetched.ok()) return fetched.status();
     const v1::GetStatsResponse& stats = *fetched;
 

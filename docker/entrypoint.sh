@@ -5,7 +5,10 @@
 #   ftcapture-server ...    the same, with these server flags
 #   ftcapture stats, sh ... that command, as the ftcapture user
 # Environment: FTCAPTURE_LISTEN (0.0.0.0:50051), FTCAPTURE_DATA_DIR (/data),
-# FTCAPTURE_METRICS_LISTEN (empty: no metrics; e.g. 0.0.0.0:9464).
+# FTCAPTURE_METRICS_LISTEN (empty: no metrics; e.g. 0.0.0.0:9464),
+# FTCAPTURE_AUTH_TOKENS (a token file: off loopback the server wants tokens,
+# or --insecure when a proxy in front authenticates; TLS: --tls_cert,
+# --tls_key, --tls_client_ca).
 # Started as root, it makes the data dir the ftcapture user's (a bind mount
 # owned by root would otherwise fail with "open /data/LOCK: Permission
 # denied") and drops to that user with setpriv; started as another user
@@ -18,6 +21,9 @@ if [ "$#" -eq 0 ] || [ "${1#-}" != "$1" ]; then
 fi
 if [ "$1" = "ftcapture-server" ]; then
   shift
+  if [ -n "${FTCAPTURE_AUTH_TOKENS:-}" ]; then
+    set -- --auth_tokens="$FTCAPTURE_AUTH_TOKENS" "$@"
+  fi
   if [ -n "${FTCAPTURE_METRICS_LISTEN:-}" ]; then
     set -- --metrics_listen="$FTCAPTURE_METRICS_LISTEN" "$@"
   fi
