@@ -12,6 +12,8 @@ FTCAPTURE_PACKAGES=(
   # The Python client (python/): grpc_python_plugin is in
   # protobuf-compiler-grpc; its tests run under Debian's python3.
   python3-grpcio python3-protobuf python3-setuptools openssl
+  # Metrics (server/metrics.cc); nginx for tests/replicas_test.cc.
+  prometheus-cpp-dev nginx
 )
 # Only for fuzz/run.sh (installed by it): clang with libFuzzer and the
 # sanitizer runtimes.

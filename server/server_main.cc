@@ -22,9 +22,11 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
@@ -33,6 +35,7 @@
 #include "server/access_control.h"
 #include "server/call_policy.h"
 #include "server/capture_grpc_service.h"
+#include "server/metrics.h"
 #include "server/process_tuning.h"
 #include "server/server_security.h"
 #include "server/turn_stream.h"
@@ -73,6 +76,13 @@ ABSL_FLAG(bool, journal_sessions, true,
           "Journal session windows under --data_dir so a restart keeps them.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "On SIGINT/SIGTERM, how long in-flight calls may take to finish.");
+ABSL_FLAG(absl::Duration, shutdown_drain, absl::ZeroDuration(),
+          "On SIGINT/SIGTERM, how long to keep serving with health "
+          "NOT_SERVING before refusing new calls, so load balancers that "
+          "probe health (Kubernetes readiness) stop sending first.");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port to serve Prometheus metrics on (/metrics), e.g. "
+          "127.0.0.1:9464; empty: no metrics.");
 
 // Security: see README "Running it safely".
 ABSL_FLAG(std::string, tls_cert, "",
@@ -179,6 +189,35 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
+constexpr char kUsage[] =
+    "Captures praised chatbot exchanges as fine-tuning examples.\n"
+    "Usage: ftcapture-server [--listen=HOST:PORT] [--data_dir=DIR] ...";
+
+bool IsHelpFlag(absl::string_view arg) {
+  return arg == "--help" || arg == "-help" || arg == "-h" ||
+         arg == "--helpfull" || arg == "--helpshort";
+}
+
+// --help: this program's own flags, sorted, exit status 0. (absl's built-in
+// --help looks for flags in a file named after the program, finds none in
+// server_main.cc and exits 1.)
+void PrintHelp() {
+  std::vector<const absl::CommandLineFlag*> flags;
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (absl::EndsWith(flag->Filename(), "server_main.cc")) {
+      flags.push_back(flag);
+    }
+  }
+  std::sort(flags.begin(), flags.end(),
+            [](const auto* a, const auto* b) { return a->Name() < b->Name(); });
+  std::printf("%s\n\nFlags:\n", kUsage);
+  for (const absl::CommandLineFlag* flag : flags) {
+    std::printf("  --%s (default: %s)\n      %s\n",
+                std::string(flag->Name()).c_str(), flag->DefaultValue().c_str(),
+                flag->Help().c_str());
+  }
+}
+
 int MillisArg(absl::Duration duration) {
   return static_cast<int>(
       std::min<int64_t>(absl::ToInt64Milliseconds(duration), INT32_MAX));
@@ -250,10 +289,15 @@ absl::Status CheckExposure(const std::string& listen, bool has_tokens) {
 }
 
 int Run(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (absl::string_view(argv[i]) == "--") break;
+    if (IsHelpFlag(argv[i])) {
+      PrintHelp();
+      return 0;
+    }
+  }
   TuneProcessForServing();
-  absl::SetProgramUsageMessage(
-      "Captures praised chatbot exchanges as fine-tuning examples.\n"
-      "Usage: ftcapture-server [--listen=HOST:PORT] [--data_dir=DIR] ...");
+  absl::SetProgramUsageMessage(kUsage);
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   if (rest.size() > 1) {
     return Fail(absl::InvalidArgumentError(
@@ -299,6 +343,17 @@ int Run(int argc, char** argv) {
     return Fail(s);
   }
 
+  // Before the service, so its recovery is counted, and outliving it.
+  ServerMetrics metrics;
+  const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  if (!metrics_listen.empty()) {
+    absl::StatusOr<std::string> metrics_address = metrics.Serve(metrics_listen);
+    if (!metrics_address.ok()) return Fail(metrics_address.status());
+    std::printf("%s metrics on http://%s/metrics\n", kProgram,
+                metrics_address->c_str());
+    options->observer = &metrics;
+  }
+
   absl::StatusOr<std::unique_ptr<CaptureService>> service =
       CaptureService::Open(*options, /*env=*/nullptr);
   if (!service.ok()) {
@@ -329,6 +384,14 @@ int Run(int argc, char** argv) {
   // the same port start and silently take half the traffic.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&grpc_service);
+  if (!metrics_listen.empty()) {
+    std::vector<
+        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(metrics.NewInterceptorFactory());
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+    metrics.set_service(service->get());
+  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || selected_port == 0) {
     return Fail(absl::UnavailableError(absl::StrCat(
@@ -364,10 +427,15 @@ int Run(int argc, char** argv) {
   token_watcher.join();
   std::fprintf(stderr, "%s: %s received, shutting down\n", kProgram,
                strsignal(signal_number));
+  // Health first, so whatever probes it stops sending new calls; then new
+  // calls are refused and in-flight ones get the grace period.
+  server->GetHealthCheckService()->Shutdown();
+  absl::SleepFor(absl::GetFlag(FLAGS_shutdown_drain));
   server->Shutdown(
       absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_shutdown_grace)));
   server->Wait();
   server.reset();
+  metrics.set_service(nullptr);
   service->reset();  // flushes and closes the files
   std::fprintf(stderr, "%s: stopped\n", kProgram);
   return 0;

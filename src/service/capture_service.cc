@@ -170,6 +170,7 @@ class CaptureServiceImpl final : public CaptureService {
   std::atomic<int64_t> criticism_seen_{0};
   std::atomic<int64_t> praise_uncredited_{0};
   std::atomic<int64_t> duplicate_turns_{0};
+  std::atomic<int64_t> captured_since_start_{0};
 
   ExampleCatalog catalog_;
 };
@@ -182,6 +183,12 @@ absl::Status CaptureServiceImpl::Start() {
   store_options.data_dir = options_.data_dir;
   store_options.sync = options_.sync;
   store_options.negative_markdown = options_.negative_markdown;
+  if (options_.observer != nullptr) {
+    CaptureObserver* observer = options_.observer;
+    store_options.on_dataset_sync = [observer](absl::Duration latency) {
+      observer->OnDatasetSync(latency);
+    };
+  }
   RecoveryReport report;
   // Sized for the dataset up front (a typical example is a few KB), so a
   // large one is not rehashed over and over while it is read back.
@@ -205,6 +212,7 @@ absl::Status CaptureServiceImpl::Start() {
   store_ = *std::move(store);
   Log(absl::StrCat("dataset: ", report.ToString(), " (",
                    absl::FormatDuration(absl::Now() - started_at_), ")"));
+  if (options_.observer != nullptr) options_.observer->OnRecovery(report);
 
   absl::StatusOr<std::unique_ptr<ReviewLog>> reviews = ReviewLog::Open(
       env_, options_.data_dir, [this](const v1::ReviewRecord& review) {
@@ -442,6 +450,7 @@ absl::Status CaptureServiceImpl::CaptureReply(v1::Example example,
     return offset.status();
   }
   catalog_.Add(SummaryOf(example), *offset);
+  captured_since_start_.fetch_add(1, std::memory_order_relaxed);
   *response_id = example.id();
   return absl::OkStatus();
 }
@@ -535,6 +544,13 @@ absl::StatusOr<v1::GetStatsResponse> CaptureServiceImpl::GetStats() {
   stats.set_praise_uncredited(praise_uncredited_.load());
   stats.set_duplicate_turns(duplicate_turns_.load());
   stats.set_live_sessions(sessions_.size());
+  stats.set_examples_captured_since_start(captured_since_start_.load());
+  int64_t window_bytes = 0;
+  sessions_.ForEach(
+      [&](absl::string_view, absl::Time, const SessionWindow& window) {
+        window_bytes += window.ApproximateBytes();
+      });
+  stats.set_live_window_bytes(window_bytes);
   *stats.mutable_started_at() = ToProtoTime(started_at_);
   stats.set_dataset_bytes(store_->dataset_bytes());
   stats.set_markdown_bytes(store_->markdown_bytes());

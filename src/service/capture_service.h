@@ -17,6 +17,18 @@ namespace ftcapture {
 
 class Env;
 
+// What the service reports as it works, for metrics; implemented outside
+// the library (the server's Prometheus exporter). Methods may be called from
+// any thread, concurrently, and must not call back into the service.
+class CaptureObserver {
+ public:
+  virtual ~CaptureObserver() = default;
+  // Recovery at start found `report` (called once, before serving).
+  virtual void OnRecovery(const RecoveryReport& report) = 0;
+  // One fsync of the dataset took `latency`.
+  virtual void OnDatasetSync(absl::Duration latency) = 0;
+};
+
 // The whole capture logic behind the gRPC API, with no gRPC in it: the
 // server translates protos in and out and maps absl::Status codes to gRPC
 // status codes one to one. Every method is thread-safe; RecordTurn takes no
@@ -40,6 +52,8 @@ class CaptureService {
     bool journal_sessions = true;
     // Reports what recovery found; default: stderr.
     std::function<void(const std::string&)> log;
+    // Told about recovery and fsyncs; may be null; must outlive the service.
+    CaptureObserver* observer = nullptr;
   };
 
   static absl::StatusOr<std::unique_ptr<CaptureService>> Open(

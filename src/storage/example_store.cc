@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "src/storage/example_index.h"
 #include "src/storage/example_summary.h"
@@ -189,6 +190,13 @@ class ExampleStoreImpl : public ExampleStore {
   absl::Status RestoreDataset();
   void RollBack(uint64_t dataset_size, const uint64_t markdown_sizes[2]);
   void PublishSizes();
+  // Syncs the dataset file, reporting the latency to on_dataset_sync.
+  absl::Status SyncDataset(WritableFile& file) const {
+    const absl::Time start = absl::Now();
+    absl::Status status = file.Sync();
+    if (options_.on_dataset_sync) options_.on_dataset_sync(absl::Now() - start);
+    return status;
+  }
   void SyncLoop();
   // Frames onto `*out` an index entry that records the Markdown logs'
   // current state. Leader-only.
@@ -755,7 +763,7 @@ absl::Status ExampleStoreImpl::WriteBatch(const std::vector<Writer*>& batch,
 
   absl::Status s;
   if (!records.empty()) s = dataset->Append(records);
-  if (s.ok() && sync) s = dataset->Sync();
+  if (s.ok() && sync) s = SyncDataset(*dataset);
   for (int i = 0; i < 2 && s.ok(); ++i) {
     if (blocks[i].empty()) continue;
     s = markdown_[i].file->Append(blocks[i]);
@@ -824,7 +832,7 @@ void ExampleStoreImpl::SyncLoop() {
     const uint64_t syncing = unsynced_bytes_;
     mu_.Unlock();
     // fdatasync alongside appends: it covers at least what was counted.
-    const bool ok = file->Sync().ok();
+    const bool ok = SyncDataset(*file).ok();
     mu_.Lock();
     if (ok) unsynced_bytes_ -= std::min(unsynced_bytes_, syncing);
   }

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "ftcapture/v1/capture.pb.h"
 #include "ftcapture/v1/storage.pb.h"
 #include "src/storage/data_dir_files.h"
@@ -58,6 +59,9 @@ class ExampleStore {
     SyncPolicy sync = SyncPolicy::kAlways;
     // Also write negative examples to kNegativeMarkdownFileName.
     bool negative_markdown = false;
+    // Called after every fsync of the dataset with how long it took (for
+    // metrics); may run on any thread, concurrently. May be null.
+    std::function<void(absl::Duration latency)> on_dataset_sync;
   };
   // `summary` views bytes that live only during the call.
   using Visitor =
