@@ -17,6 +17,7 @@
 #include "src/detect/praise_detector.h"
 #include "src/session/session_journal.h"
 #include "src/session/session_table.h"
+#include "src/service/verdict_proto.h"
 #include "src/session/session_window.h"
 #include "src/storage/example_filter.h"
 #include "src/storage/example_id.h"
@@ -417,11 +418,7 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
       return response;
     }
     // Capture what the first attempt should have (see above).
-    response.set_rule(verdict.rule);
-    response.set_praise(verdict.kind == FeedbackKind::kPraise);
-    response.set_verdict(verdict.kind == FeedbackKind::kPraise
-                             ? v1::VERDICT_PRAISE
-                             : v1::VERDICT_CRITICISM);
+    SetVerdictFields(verdict, &response);
     turn = retried_praise;
   } else {
     turns_seen_.fetch_add(1, std::memory_order_relaxed);
@@ -435,8 +432,7 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
     if (verdict.kind == FeedbackKind::kNone) return response;
 
     const bool praise = verdict.kind == FeedbackKind::kPraise;
-    response.set_praise(praise);
-    response.set_verdict(praise ? v1::VERDICT_PRAISE : v1::VERDICT_CRITICISM);
+    SetVerdictFields(verdict, &response);
     (praise ? praise_seen_ : criticism_seen_)
         .fetch_add(1, std::memory_order_relaxed);
     if (credited_reply == nullptr) {
@@ -460,6 +456,7 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
   *example.mutable_metadata() = example.praise_turn().metadata();
   example.set_label(praise ? v1::LABEL_POSITIVE : v1::LABEL_NEGATIVE);
   example.set_source(v1::SOURCE_IMPLICIT);
+  RecordVerdictOnExample(verdict, &example);
   std::string example_id;
   std::string reason;
   absl::Status captured =
@@ -776,6 +773,7 @@ absl::Status CaptureServiceImpl::ExportExamples(
   for (const ExampleInfo& info : selected) {
     absl::StatusOr<v1::Example> example = ReadExample(info);
     if (!example.ok()) return example.status();
+    if (!MatchesConfidenceFilter(request, *example)) continue;
     if (!emit(*example)) break;
   }
   return absl::OkStatus();
