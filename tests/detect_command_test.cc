@@ -100,9 +100,8 @@ TEST(RunDetectEvalTest, ScoresPraiseAndListsEveryMiss) {
   EXPECT_THAT(report,
               HasSubstr("praise FN\tline 3\texpected praise\tgot none\t-\t-\t"
                         "Nailed it\n"));
-  EXPECT_THAT(report,
-              HasSubstr("praise FP\tline 5\texpected none\tgot praise\t"
-                        "strong\tgood_one\tMake it a good one\n"));
+  EXPECT_THAT(report, HasSubstr("praise FP\tline 5\texpected none\tgot praise\t"
+                                "strong\tgood_one\tMake it a good one\n"));
   EXPECT_THAT(report, Not(HasSubstr("criticism precision")));
   EXPECT_THAT(report, Not(HasSubstr("far too long")));
   EXPECT_THAT(report, Not(HasSubstr("Good one, Timmy")));

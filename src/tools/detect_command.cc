@@ -88,8 +88,9 @@ void PrintScore(absl::string_view name, const Score& score, std::ostream& out) {
 
 std::string VerdictExplanation(const Verdict& verdict) {
   if (!verdict.mixed_criticism_rule.empty()) {
-    return absl::StrCat(verdict.rule, ";criticism=", verdict.mixed_criticism_rule,
-                        ":", ConfidenceName(verdict.mixed_criticism_confidence));
+    return absl::StrCat(verdict.rule,
+                        ";criticism=", verdict.mixed_criticism_rule, ":",
+                        ConfidenceName(verdict.mixed_criticism_confidence));
   }
   if (verdict.kind != FeedbackKind::kNone) return verdict.rule;
   if (!verdict.veto.empty()) {

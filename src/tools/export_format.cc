@@ -209,8 +209,8 @@ absl::StatusOr<v1::Confidence> ParseConfidenceFlag(absl::string_view text) {
   if (name.empty()) return v1::CONFIDENCE_UNSPECIFIED;
   if (name == "low") return v1::CONFIDENCE_LOW;
   if (name == "high") return v1::CONFIDENCE_HIGH;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown confidence \"", text, "\"; expected low or high"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown confidence \"", text, "\"; expected low or high"));
 }
 
 }  // namespace ftcapture
