@@ -98,8 +98,8 @@ class ExportCommand : public Command {
   const char* synopsis() const override {
     return "--format=openai-chat|trl-kto|full-jsonl --out=FILE|- "
            "[--since=TIME] [--until=TIME] [--status=pending|approved|rejected] "
-           "[--label=positive|negative] [--split=0.9 [--seed=N]] "
-           "[--data_dir=DIR[,DIR...]]";
+           "[--label=positive|negative] [--min_confidence=low|high] "
+           "[--split=0.9 [--seed=N]] [--data_dir=DIR[,DIR...]]";
   }
   const char* summary() const override {
     return "write the dataset as JSON lines for fine-tuning (ExportExamples)";
@@ -151,6 +151,16 @@ class ExportCommand : public Command {
           return absl::OkStatus();
         },
         "only praised (positive) or criticised (negative) examples");
+    flags->Custom(
+        "min_confidence", "LEVEL",
+        [this](absl::string_view text) {
+          absl::StatusOr<v1::Confidence> level = ParseConfidenceFlag(text);
+          if (!level.ok()) return Prefixed("--min_confidence", level.status());
+          request_.set_min_confidence(*level);
+          return absl::OkStatus();
+        },
+        "high: only examples from strong rules (or approved in review); low: "
+        "weak ones too. Unset: all but weak negatives still pending");
     flags->Double("split", &split_,
                   "fraction (0..1) of examples for FILE.train.EXT, the rest "
                   "in FILE.test.EXT; decided by a hash of the example id");

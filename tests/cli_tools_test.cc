@@ -231,10 +231,11 @@ class CliToolsTest : public ::testing::Test {
 
 // --- detect ------------------------------------------------------------------
 
-TEST(DetectCliTest, PrintsVerdictRuleAndMessagePerLine) {
+TEST(DetectCliTest, PrintsVerdictConfidenceRuleAndMessagePerLine) {
   const std::vector<std::string> messages = {
       "Good one, Timmy!", "Your last response was far too long.",
-      "The weather is great", "That was not a good one"};
+      "The weather is great", "That was not a good one",
+      "Wrong year, it was 2019."};
   ProcessResult result =
       RunClient({"detect"}, absl::StrCat(absl::StrJoin(messages, "\n"), "\n"));
   ASSERT_EQ(result.exit_code, 0) << result.err;
@@ -242,20 +243,25 @@ TEST(DetectCliTest, PrintsVerdictRuleAndMessagePerLine) {
   ASSERT_THAT(lines, SizeIs(messages.size())) << result.out;
   std::vector<std::vector<std::string>> columns;
   for (const std::string& line : lines) {
-    columns.push_back(absl::StrSplit(line, absl::MaxSplits('\t', 2)));
-    ASSERT_THAT(columns.back(), SizeIs(3)) << line;
+    columns.push_back(absl::StrSplit(line, absl::MaxSplits('\t', 3)));
+    ASSERT_THAT(columns.back(), SizeIs(4)) << line;
   }
   for (size_t i = 0; i < messages.size(); ++i) {
-    EXPECT_EQ(columns[i][2], messages[i]);
+    EXPECT_EQ(columns[i][3], messages[i]);
   }
   EXPECT_EQ(columns[0][0], "praise");
-  EXPECT_THAT(columns[0][1], AllOf(Not(IsEmpty()), Not("-")));
+  EXPECT_EQ(columns[0][1], "strong");
+  EXPECT_THAT(columns[0][2], AllOf(Not(IsEmpty()), Not("-")));
   EXPECT_EQ(columns[1][0], "criticism");
-  EXPECT_THAT(columns[1][1], AllOf(Not(IsEmpty()), Not("-")));
+  EXPECT_EQ(columns[1][1], "strong");
+  EXPECT_THAT(columns[1][2], AllOf(Not(IsEmpty()), Not("-")));
+  EXPECT_EQ(columns[4][0], "criticism");
+  EXPECT_EQ(columns[4][1], "weak");
   EXPECT_EQ(columns[2][0], "none");
   EXPECT_EQ(columns[3][0], "none");
   // A praise rule fired and the negation guard vetoed it.
-  EXPECT_THAT(columns[3][1], StartsWith("vetoed:"));
+  EXPECT_EQ(columns[3][1], "-");
+  EXPECT_THAT(columns[3][2], StartsWith("vetoed:"));
 }
 
 TEST(DetectCliTest, UsesThePersonaFlag) {

@@ -74,6 +74,7 @@ struct CoreParts {
 
 struct CompiledRule {
   FeedbackKind kind;
+  Confidence confidence;
   std::string name;
   std::unique_ptr<RE2> regex;  // sentence mode; group 1 (if any) = the core
   std::unique_ptr<CoreParts> parts;  // null: RE2 finds group 1 itself
@@ -206,6 +207,7 @@ class RegexPraiseDetector : public PraiseDetector {
     for (const RuleSpec& spec : file.rules) {
       CompiledRule rule;
       rule.kind = spec.kind;
+      rule.confidence = spec.confidence;
       rule.name = spec.name;
       rule.regex = std::make_unique<RE2>(Piece(spec.sentence_regex), options);
       if (!rule.regex->ok()) {
@@ -276,6 +278,7 @@ class RegexPraiseDetector : public PraiseDetector {
     }
     std::sort(candidates.begin(), candidates.end());
 
+    Verdict praise;
     Verdict criticism;
     Verdict vetoed;
     std::vector<VetoedSpan> vetoed_spans;
@@ -284,19 +287,33 @@ class RegexPraiseDetector : public PraiseDetector {
       vetoed_spans.clear();
       for (int index : candidates) {
         const CompiledRule& rule = rules_[index];
-        if (rule.kind == FeedbackKind::kCriticism &&
-            criticism.kind != FeedbackKind::kNone) {
-          continue;  // one criticism is enough; keep looking for praise
-        }
+        // One of each kind is enough: praise decides, a criticism beside it
+        // is kept for the record.
+        const Verdict& found =
+            rule.kind == FeedbackKind::kPraise ? praise : criticism;
+        if (found.kind != FeedbackKind::kNone) continue;
         Verdict judged =
             JudgeRule(rule, message, sentence, &vetoed_spans, &nfa_budget);
-        if (judged.kind == FeedbackKind::kPraise) return judged;
-        if (judged.kind == FeedbackKind::kCriticism) {
+        if (judged.kind == FeedbackKind::kPraise) {
+          praise = std::move(judged);
+        } else if (judged.kind == FeedbackKind::kCriticism) {
           criticism = std::move(judged);
         } else if (!judged.veto.empty() && vetoed.veto.empty()) {
           vetoed = std::move(judged);
         }
+        if (praise.kind != FeedbackKind::kNone &&
+            criticism.kind != FeedbackKind::kNone) {
+          break;
+        }
       }
+    }
+    if (praise.kind != FeedbackKind::kNone) {
+      if (criticism.kind != FeedbackKind::kNone) {
+        praise.mixed_criticism_rule = std::move(criticism.rule);
+        praise.mixed_criticism_evidence = std::move(criticism.evidence);
+        praise.mixed_criticism_confidence = criticism.confidence;
+      }
+      return praise;
     }
     if (criticism.kind != FeedbackKind::kNone) return criticism;
     return vetoed;
@@ -493,6 +510,7 @@ class RegexPraiseDetector : public PraiseDetector {
       }
       if (veto < 0) {
         verdict.kind = rule.kind;
+        verdict.confidence = rule.confidence;
         verdict.rule = rule.name;
         verdict.veto.clear();
         verdict.evidence = std::string(core.data(), core.size());
@@ -528,6 +546,10 @@ absl::string_view FeedbackKindName(FeedbackKind kind) {
       return "criticism";
   }
   return "none";
+}
+
+absl::string_view ConfidenceName(Confidence confidence) {
+  return confidence == Confidence::kWeak ? "weak" : "strong";
 }
 
 absl::StatusOr<std::unique_ptr<PraiseDetector>> PraiseDetector::Create(

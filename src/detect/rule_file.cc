@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -203,6 +204,29 @@ std::string ReplaceBoundaries(absl::string_view regex, absl::string_view start,
   return out;
 }
 
+constexpr absl::string_view kConfidenceAttribute = "confidence=";
+
+// Takes an optional `confidence=strong|weak` field off the front of `*rest`
+// (a rule's regex never starts with it: write `(?:confidence=)` for that).
+absl::Status TakeConfidence(absl::string_view* rest, int line,
+                            Confidence* confidence) {
+  absl::string_view after = absl::StripLeadingAsciiWhitespace(*rest);
+  if (!absl::StartsWith(after, kConfidenceAttribute)) return absl::OkStatus();
+  absl::string_view value = NextField(&after);
+  value.remove_prefix(kConfidenceAttribute.size());
+  if (value == "strong") {
+    *confidence = Confidence::kStrong;
+  } else if (value == "weak") {
+    *confidence = Confidence::kWeak;
+  } else {
+    return LineError(line, absl::StrCat("confidence must be strong or weak, "
+                                        "got '",
+                                        value, "'"));
+  }
+  *rest = after;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<GuardScope> ParseScope(absl::string_view s, int line) {
   if (s == "before") return GuardScope::kBefore;
   if (s == "after") return GuardScope::kAfter;
@@ -335,6 +359,8 @@ absl::StatusOr<RuleFile> ParseRuleFile(absl::string_view text,
                                       : FeedbackKind::kCriticism;
     rule.name = std::string(name);
     rule.line = line_no;
+    absl::Status attribute = TakeConfidence(&rest, line_no, &rule.confidence);
+    if (!attribute.ok()) return attribute;
     absl::string_view regex = absl::StripAsciiWhitespace(rest);
     if (regex.empty()) return LineError(line_no, "rule without a regex");
     absl::StatusOr<std::string> expanded =

@@ -32,6 +32,8 @@ struct RuleSpec {
   FeedbackKind kind = FeedbackKind::kNone;
   std::string name;
   int line = 0;
+  // `confidence=strong|weak` after the name; strong when left out.
+  Confidence confidence = Confidence::kStrong;
   // Matched against one sentence: {start} -> ^, {end} -> $.
   std::string sentence_regex;
   // Matched against the whole message as a cheap prefilter: every sentence

@@ -17,6 +17,7 @@
 #include "src/detect/praise_detector.h"
 #include "src/service/example_catalog.h"
 #include "src/service/input_checks.h"
+#include "src/service/verdict_proto.h"
 #include "src/session/session_table.h"
 #include "src/session/session_window.h"
 #include "src/storage/example_filter.h"
@@ -351,10 +352,7 @@ TurnPtr CaptureServiceImpl::AnswerRetry(absl::string_view session_id,
     return nullptr;
   }
   // Capture what the first attempt should have (see NoteRetriedFeedback).
-  const bool praise = verdict.kind == FeedbackKind::kPraise;
-  response->set_rule(verdict.rule);
-  response->set_praise(praise);
-  response->set_verdict(praise ? v1::VERDICT_PRAISE : v1::VERDICT_CRITICISM);
+  SetVerdictFields(verdict, response);
   return seen.retried_praise;
 }
 
@@ -373,8 +371,7 @@ TurnPtr CaptureServiceImpl::CountNewTurn(const TurnPtr& turn,
   if (verdict.kind == FeedbackKind::kNone) return nullptr;
 
   const bool praise = verdict.kind == FeedbackKind::kPraise;
-  response->set_praise(praise);
-  response->set_verdict(praise ? v1::VERDICT_PRAISE : v1::VERDICT_CRITICISM);
+  SetVerdictFields(verdict, response);
   (praise ? praise_seen_ : criticism_seen_)
       .fetch_add(1, std::memory_order_relaxed);
   if (seen.credited_reply == nullptr) {
@@ -403,6 +400,7 @@ absl::Status CaptureServiceImpl::CaptureFeedback(
   example.set_label(verdict.kind == FeedbackKind::kPraise ? v1::LABEL_POSITIVE
                                                           : v1::LABEL_NEGATIVE);
   example.set_source(v1::SOURCE_IMPLICIT);
+  RecordVerdictOnExample(verdict, &example);
   std::string example_id;
   std::string reason;
   absl::Status captured =
@@ -657,6 +655,7 @@ absl::Status CaptureServiceImpl::ExportExamples(
   for (const CatalogEntry& entry : selected) {
     absl::StatusOr<v1::Example> example = ReadExample(entry);
     if (!example.ok()) return example.status();
+    if (!MatchesConfidenceFilter(request, *example)) continue;
     if (!emit(*example)) break;
   }
   return absl::OkStatus();
