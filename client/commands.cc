@@ -15,6 +15,7 @@ std::vector<std::unique_ptr<Command>> AllCommands() {
   commands.push_back(NewStatusCommand());
   commands.push_back(NewRebuildMarkdownCommand());
   commands.push_back(NewDetectCommand());
+  commands.push_back(NewRedactCommand());
   return commands;
 }
 
