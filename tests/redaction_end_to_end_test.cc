@@ -10,18 +10,18 @@
 
 #include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "ftcapture/v1/capture.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "tests/util/running_server.h"
 #include "tests/util/subprocess.h"
 #include "tests/util/temp_dir.h"
 
@@ -33,13 +33,6 @@ using ::testing::Not;
 
 constexpr char kEmail[] = "jane.roe@example.org";
 constexpr char kCard[] = "4111 1111 1111 1111";
-
-std::string ReadFileOrEmpty(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // Every regular file under `dir`, recursively.
 void ListFiles(const std::string& dir, std::vector<std::string>* files) {
@@ -62,25 +55,17 @@ void ListFiles(const std::string& dir, std::vector<std::string>* files) {
 
 class RedactionEndToEndTest : public ::testing::Test {
  protected:
-  void StartServer(const std::vector<std::string>& extra_flags) {
-    std::vector<std::string> argv = {FTCAPTURE_SERVER_BIN,
-                                     "--listen=127.0.0.1:0",
-                                     "--data_dir=" + DataDir()};
-    argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
-    auto server = Subprocess::Start(argv, dir_.File("server.stderr"));
+  void StartServer(std::vector<std::string> flags) {
+    flags.push_back("--data_dir=" + DataDir());
+    auto server = RunningServer::Start(flags, dir_.File("server.stderr"));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    auto line = server_->WaitForLine("listening on", absl::Seconds(60));
-    ASSERT_TRUE(line.ok()) << line.status() << "\n"
-                           << ReadFileOrEmpty(dir_.File("server.stderr"));
-    std::vector<std::string> words = absl::StrSplit(*line, ' ');
-    ASSERT_GE(words.size(), 4u) << *line;
-    address_ = words[3];
+    address_ = server_->address();
   }
 
   void StopServer() {
-    ASSERT_TRUE(server_->Signal(SIGTERM).ok());
-    auto code = server_->Wait(absl::Seconds(30));
+    ASSERT_TRUE(server_->process().Signal(SIGTERM).ok());
+    auto code = server_->process().Wait(absl::Seconds(30));
     ASSERT_TRUE(code.ok()) << code.status();
     EXPECT_EQ(*code, 0);
   }
@@ -120,7 +105,7 @@ class RedactionEndToEndTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<Subprocess> server_;
+  std::unique_ptr<RunningServer> server_;
   std::string address_;
 };
 
