@@ -74,6 +74,13 @@ ABSL_FLAG(bool, negative_markdown, false,
           "fine_tuning_negative_interchanges.md.");
 ABSL_FLAG(bool, journal_sessions, true,
           "Journal session windows under --data_dir so a restart keeps them.");
+ABSL_FLAG(std::string, redact, "",
+          "'default': redact personal data with the shipped rules (e-mail, "
+          "phone, card, IBAN, IP, API keys) before anything is written; "
+          "empty: off. See docs/privacy.md.");
+ABSL_FLAG(std::string, redact_rules, "",
+          "A redaction rule file (docs/privacy.md), applied before anything "
+          "is written; with --redact=default, after the default rules.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "On SIGINT/SIGTERM, how long in-flight calls may take to finish.");
 ABSL_FLAG(absl::Duration, shutdown_drain, absl::ZeroDuration(),
@@ -143,6 +150,14 @@ absl::StatusOr<CaptureService::Options> OptionsFromFlags() {
   options.max_window_bytes = absl::GetFlag(FLAGS_max_window_bytes);
   options.session_ttl = absl::GetFlag(FLAGS_session_ttl);
   options.journal_sessions = absl::GetFlag(FLAGS_journal_sessions);
+  const std::string redact = absl::GetFlag(FLAGS_redact);
+  if (!redact.empty() && redact != "default") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--redact must be 'default' or empty, not '", redact,
+                     "' (a rule file goes to --redact_rules)"));
+  }
+  options.redact_default = redact == "default";
+  options.redact_rules_path = absl::GetFlag(FLAGS_redact_rules);
 
   if (options.data_dir.empty()) {
     return absl::InvalidArgumentError("--data_dir must not be empty");

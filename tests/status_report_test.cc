@@ -42,6 +42,7 @@ v1::GetStatsResponse HealthyStats() {
   stats.set_positive_examples(38);
   stats.set_negative_examples(2);
   stats.set_imported_examples(10);
+  stats.set_redacted_examples(4);
   stats.set_pending_examples(30);
   stats.set_approved_examples(7);
   stats.set_rejected_examples(3);
@@ -72,6 +73,7 @@ TEST(RenderStatusMarkdownTest, TotalsSizesAndRates) {
   EXPECT_THAT(page, HasSubstr("| Examples | **40** |"));
   EXPECT_THAT(page, HasSubstr("| Positive / negative | 38 / 2 |"));
   EXPECT_THAT(page, HasSubstr("| Imported | 10 |"));
+  EXPECT_THAT(page, HasSubstr("| Redacted (a redaction rule fired) | 4 |"));
   EXPECT_THAT(page, HasSubstr("123.5 kB (123,456 bytes)"));
   EXPECT_THAT(page, HasSubstr("59.3 kB (59,332 bytes), 1,128 lines"));
   // The Markdown holds the 38 positives: 59332 / 38 bytes and 1128 / 38

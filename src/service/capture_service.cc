@@ -15,6 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "src/detect/praise_detector.h"
+#include "src/privacy/proto_redaction.h"
+#include "src/privacy/redactor.h"
 #include "src/service/example_catalog.h"
 #include "src/service/input_checks.h"
 #include "src/service/verdict_proto.h"
@@ -86,6 +88,10 @@ class CaptureServiceImpl final : public CaptureService {
   // Before the first RecordTurn.
   void set_detector(std::unique_ptr<PraiseDetector> detector) {
     detector_ = std::move(detector);
+  }
+  // Before the first call; null: no redaction.
+  void set_redactor(std::unique_ptr<Redactor> redactor) {
+    redactor_ = std::move(redactor);
   }
 
   absl::StatusOr<v1::RecordTurnResponse> RecordTurn(
@@ -159,6 +165,7 @@ class CaptureServiceImpl final : public CaptureService {
   const Options options_;
   Env* const env_;
   std::unique_ptr<PraiseDetector> detector_;  // set once, before serving
+  std::unique_ptr<Redactor> redactor_;        // set once, before serving
   std::unique_ptr<ExampleStore> store_;
   std::unique_ptr<ReviewLog> reviews_;
   SessionTable sessions_;
@@ -250,7 +257,17 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
   if (!valid.ok()) return valid;
 
   const absl::Time now = env_->Now();
-  TurnPtr turn = StoreTurn(request_turn, now);
+  // The window, the journal and any example see only the redacted turn;
+  // the verdict below is computed on the original text.
+  v1::Turn redacted_turn;
+  const v1::Turn* stored_turn = &request_turn;
+  if (redactor_ != nullptr || !request_turn.redactions().empty()) {
+    redacted_turn = request_turn;
+    redacted_turn.clear_redactions();
+    if (redactor_ != nullptr) RedactTurn(*redactor_, &redacted_turn);
+    stored_turn = &redacted_turn;
+  }
+  TurnPtr turn = StoreTurn(*stored_turn, now);
   Verdict verdict;
   if (turn->role() == v1::ROLE_USER) {
     verdict = detector_->Detect(request_turn.text());
@@ -395,6 +412,7 @@ absl::Status CaptureServiceImpl::CaptureFeedback(
   seen.credited_reply->ParseInto(example.mutable_assistant_turn());
   feedback->ParseInto(example.mutable_praise_turn());
   example.set_praise_text(example.praise_turn().text());
+  AddTurnRedactions(&example);
   example.set_rule(verdict.rule);
   *example.mutable_metadata() = example.praise_turn().metadata();
   example.set_label(verdict.kind == FeedbackKind::kPraise ? v1::LABEL_POSITIVE
@@ -500,6 +518,10 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordFeedback(
   if (answered != nullptr) answered->ParseInto(example.mutable_user_turn());
   reply->ParseInto(example.mutable_assistant_turn());
   example.set_praise_text(request.note());
+  AddTurnRedactions(&example);
+  if (redactor_ != nullptr) {
+    RedactExampleText(*redactor_, example.mutable_praise_text(), &example);
+  }
   example.set_rule(request.positive() ? "explicit:thumbs-up"
                                       : "explicit:thumbs-down");
   example.set_label(request.positive() ? v1::LABEL_POSITIVE
@@ -559,6 +581,7 @@ absl::StatusOr<v1::GetStatsResponse> CaptureServiceImpl::GetStats() {
   stats.set_positive_examples(examples.positive);
   stats.set_negative_examples(examples.negative);
   stats.set_imported_examples(examples.imported);
+  stats.set_redacted_examples(examples.redacted);
   stats.set_approved_examples(examples.approved);
   stats.set_rejected_examples(examples.rejected);
   stats.set_pending_examples(examples.pending);
@@ -628,6 +651,7 @@ absl::StatusOr<v1::ReviewExampleResponse> CaptureServiceImpl::ReviewExample(
   record.set_example_id(request.example_id());
   record.set_status(request.status());
   record.set_note(request.note());
+  if (redactor_ != nullptr) redactor_->Redact(record.mutable_note(), nullptr);
   *record.mutable_reviewed_at() = ToProtoTime(absl::Now());
   absl::Status logged = reviews_->Append(record);
   if (!logged.ok()) return logged;
@@ -684,7 +708,9 @@ absl::StatusOr<v1::ImportExamplesResponse> CaptureServiceImpl::ImportExamples(
     v1::Example example = incoming;
     example.DiscardUnknownFields();
     example.clear_read_warnings();
+    // The id is of the original, so a re-import is still recognised.
     example.set_id(ImportedExampleId(example));
+    if (redactor_ != nullptr) RedactExample(*redactor_, &example);
     example.set_source(v1::SOURCE_IMPORTED);
     if (example.label() == v1::LABEL_UNSPECIFIED) {
       example.set_label(v1::LABEL_POSITIVE);
@@ -725,6 +751,13 @@ absl::StatusOr<std::unique_ptr<CaptureService>> CaptureService::Open(
         "max_turn_bytes, max_sessions, max_window_bytes and session_ttl "
         "must be positive");
   }
+  std::unique_ptr<Redactor> redactor;
+  if (options.redact_default || !options.redact_rules_path.empty()) {
+    absl::StatusOr<std::unique_ptr<Redactor>> loaded = Redactor::FromOptions(
+        options.redact_default, options.redact_rules_path);
+    if (!loaded.ok()) return loaded.status();
+    redactor = *std::move(loaded);
+  }
   // Compiling the rules and reading the data dir take similar time on a
   // large dataset; they are independent, so they run side by side.
   absl::StatusOr<std::unique_ptr<PraiseDetector>> detector;
@@ -738,6 +771,7 @@ absl::StatusOr<std::unique_ptr<CaptureService>> CaptureService::Open(
   if (!detector.ok()) return detector.status();
   if (!started.ok()) return started;
   service->set_detector(*std::move(detector));
+  service->set_redactor(std::move(redactor));
   return service;
 }
 

@@ -50,6 +50,10 @@ class CaptureService {
     absl::Duration session_ttl = absl::Hours(24);
     // Journal session windows so a restart keeps them.
     bool journal_sessions = true;
+    // Redaction before anything is written (docs/privacy.md): the shipped
+    // default rules, and/or a rule file. Neither: texts are stored verbatim.
+    bool redact_default = false;
+    std::string redact_rules_path;
     // Reports what recovery found; default: stderr.
     std::function<void(const std::string&)> log;
     // Told about recovery and fsyncs; may be null; must outlive the service.

@@ -284,6 +284,8 @@ std::string RenderStatusMarkdown(const v1::GetStatsResponse& stats,
                   WithThousands(stats.negative_examples()), " |\n");
   absl::StrAppend(&out, "| Imported | ",
                   WithThousands(stats.imported_examples()), " |\n");
+  absl::StrAppend(&out, "| Redacted (a redaction rule fired) | ",
+                  WithThousands(stats.redacted_examples()), " |\n");
   absl::StrAppend(&out, "| Dataset (", kDatasetFileName, ") | ",
                   FormatBytes(stats.dataset_bytes()), " (",
                   WithThousands(stats.dataset_bytes()), " bytes) |\n");
