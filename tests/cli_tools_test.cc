@@ -32,6 +32,7 @@
 #include "src/tools/markdown_import.h"
 #include "tests/util/subprocess.h"
 #include "tests/util/temp_dir.h"
+#include "tests/util/text_files.h"
 
 namespace ftcapture {
 namespace {
@@ -44,13 +45,6 @@ using ::testing::Not;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
 using ::testing::UnorderedElementsAreArray;
-
-std::string ReadFileOrEmpty(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 void WriteFile(const std::string& path, absl::string_view text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

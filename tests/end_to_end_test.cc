@@ -27,6 +27,7 @@
 #include "gtest/gtest.h"
 #include "tests/util/subprocess.h"
 #include "tests/util/temp_dir.h"
+#include "tests/util/text_files.h"
 
 namespace ftcapture {
 namespace {
@@ -38,23 +39,6 @@ using ::testing::Not;
 constexpr char kMarkdown[] = "fine_tuning_best_case_interchanges.md";
 constexpr char kDataset[] = "examples.tfrecord";
 const std::string kRule(80, '=');
-
-std::string ReadFileOrEmpty(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Non-overlapping occurrences of `needle` in `text`.
-int Count(absl::string_view text, absl::string_view needle) {
-  int count = 0;
-  for (size_t pos = text.find(needle); pos != absl::string_view::npos;
-       pos = text.find(needle, pos + needle.size())) {
-    ++count;
-  }
-  return count;
-}
 
 template <typename Message>
 Message ParseJson(const std::string& json) {
@@ -162,7 +146,7 @@ TEST_F(EndToEndTest, FourTurnConversationCapturesOneExampleInBothFiles) {
   ASSERT_THAT(id, Not(IsEmpty()));
 
   const std::string md = Markdown();
-  EXPECT_EQ(Count(md, "Example Captured"), 1) << md;
+  EXPECT_EQ(CountOccurrences(md, "Example Captured"), 1) << md;
   // The header block: 80 '=', the capture line, the praise, 80 '='.
   std::vector<std::string> lines = absl::StrSplit(md, '\n');
   size_t header = 0;
@@ -231,7 +215,7 @@ TEST_F(EndToEndTest, RetriedPraiseCapturesNothingNew) {
   EXPECT_TRUE(retry.duplicate());
   EXPECT_EQ(retry.example_id(), id);
   EXPECT_EQ(Markdown(), md_before);
-  EXPECT_EQ(Count(Markdown(), "Example Captured"), 1);
+  EXPECT_EQ(CountOccurrences(Markdown(), "Example Captured"), 1);
   EXPECT_EQ(Stats().examples_total(), 1);
 }
 
@@ -245,7 +229,7 @@ TEST_F(EndToEndTest, PraiseWithNoReplyIsCountedNotCaptured) {
   v1::GetStatsResponse stats = Stats();
   EXPECT_EQ(stats.praise_uncredited(), 1);
   EXPECT_EQ(stats.examples_total(), 0);
-  EXPECT_EQ(Count(Markdown(), "Example Captured"), 0);
+  EXPECT_EQ(CountOccurrences(Markdown(), "Example Captured"), 0);
 }
 
 TEST_F(EndToEndTest, ReplyWithBackticksSurvivesInALongerFence) {
@@ -301,7 +285,7 @@ TEST_F(EndToEndTest, ReplayStreamsAJsonlFileOfTurns) {
                                                  3 * kSessions, " turns, ",
                                                  kSessions, " examples")));
   EXPECT_EQ(Stats().examples_total(), kSessions);
-  EXPECT_EQ(Count(Markdown(), "Example Captured"), kSessions);
+  EXPECT_EQ(CountOccurrences(Markdown(), "Example Captured"), kSessions);
 
   // Replaying the same file again (a retry after a failed run) captures
   // nothing: the duplicates carry their example_id but are not counted as
@@ -350,7 +334,7 @@ TEST_F(EndToEndTest, SigtermStopsCleanlyAndARestartKeepsTheExamples) {
       << retry.example_id();
   EXPECT_EQ(Stats().examples_total(), 1);
   EXPECT_EQ(StopServer(), 0) << ServerStderr();
-  EXPECT_EQ(Count(Markdown(), "Example Captured"), 1);
+  EXPECT_EQ(CountOccurrences(Markdown(), "Example Captured"), 1);
 }
 
 TEST_F(EndToEndTest, DatasetReadsBackWithAnIndependentReader) {
@@ -373,7 +357,7 @@ TEST_F(EndToEndTest, DatasetReadsBackWithAnIndependentReader) {
        DataDir() + "/" + kDataset, "--out-dir", records});
   ASSERT_TRUE(read.ok()) << read.status();
   ASSERT_EQ(read->exit_code, 0) << read->err;
-  EXPECT_EQ(Count(read->out, "\n"), 2) << read->out;
+  EXPECT_EQ(CountOccurrences(read->out, "\n"), 2) << read->out;
 
   // Each record is a whole ftcapture.v1.Example.
   v1::Example first;

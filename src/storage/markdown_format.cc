@@ -10,6 +10,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "src/util/proto_time.h"
 
 namespace ftcapture {
 namespace {
@@ -64,16 +65,15 @@ std::string MetadataJson(const v1::Example& e) {
   json["rule"] = e.rule();
   json["label"] = v1::Label_Name(e.label());
   json["source"] = v1::Source_Name(e.source());
-  if (IsSet(e.captured_at()))
-    json["captured_at"] = FormatIsoTime(e.captured_at());
+  if (IsSet(e.captured_at())) json["captured_at"] = Rfc3339(e.captured_at());
   if (IsSet(e.user_turn().time())) {
-    json["user_time"] = FormatIsoTime(e.user_turn().time());
+    json["user_time"] = Rfc3339(e.user_turn().time());
   }
   if (IsSet(e.assistant_turn().time())) {
-    json["assistant_time"] = FormatIsoTime(e.assistant_turn().time());
+    json["assistant_time"] = Rfc3339(e.assistant_turn().time());
   }
   if (IsSet(e.praise_turn().time())) {
-    json["praise_time"] = FormatIsoTime(e.praise_turn().time());
+    json["praise_time"] = Rfc3339(e.praise_turn().time());
   }
   if (!e.metadata().empty()) json["metadata"] = SortedObject(e.metadata());
   if (!e.user_turn().metadata().empty()) {
@@ -99,7 +99,7 @@ std::string PromptWithMemories(const v1::Turn& assistant) {
     if (!m.category().empty()) tags.push_back(m.category());
     tags.push_back(absl::StrCat("importance ", m.importance()));
     if (IsSet(m.created_at())) {
-      tags.push_back(absl::StrCat("created ", FormatIsoTime(m.created_at())));
+      tags.push_back(absl::StrCat("created ", Rfc3339(m.created_at())));
     }
     absl::StrAppend(&text, "\n\xE2\x80\xA2 [", absl::StrJoin(tags, ", "), "] ",
                     m.text());
@@ -130,21 +130,15 @@ std::string MarkdownFenceFor(absl::string_view content) {
   return std::string(std::max<size_t>(3, LongestRun(content, '`') + 1), '`');
 }
 
-std::string FormatIsoTime(const google::protobuf::Timestamp& time) {
-  const absl::Time t =
-      absl::FromUnixSeconds(time.seconds()) + absl::Nanoseconds(time.nanos());
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone());
-}
-
 std::string FormatExampleMarkdown(const v1::Example& example) {
   std::string out;
   out.reserve(1024 + example.user_turn().text().size() +
               example.assistant_turn().system_prompt().size() +
               example.assistant_turn().text().size());
   absl::StrAppend(&out, "\n", Rule(), "\n",
-                  "## Example Captured: ", FormatIsoTime(example.captured_at()),
-                  "\n", "**Praise:** ", OneLine(example.praise_text()), "\n",
-                  Rule(), "\n\n");
+                  "## Example Captured: ", Rfc3339(example.captured_at()), "\n",
+                  "**Praise:** ", OneLine(example.praise_text()), "\n", Rule(),
+                  "\n\n");
   out.append("### User Message (n-3):\n");
   AppendFenced(example.user_turn().text(), "", &out);
   out.append("\n### System Prompt with Memories (n-2):\n");

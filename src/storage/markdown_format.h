@@ -44,9 +44,6 @@ inline std::string MarkdownFileHeader() { return std::string(); }
 // The fence for `content`: backticks, one more than its longest run, min 3.
 std::string MarkdownFenceFor(absl::string_view content);
 
-// "2025-11-20T00:00:20.192958Z" (UTC, microseconds).
-std::string FormatIsoTime(const google::protobuf::Timestamp& time);
-
 // Reads a Markdown log line by line (in chunks of any size) and finds the
 // examples it holds and where its last complete example block ends.
 // A block is complete once its Metadata fence is closed.

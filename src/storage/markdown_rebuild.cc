@@ -9,6 +9,7 @@
 #include "src/storage/markdown_format.h"
 #include "src/storage/store_repair.h"
 #include "src/storage/tfrecord_reader.h"
+#include "src/util/atomic_file.h"
 #include "src/util/env.h"
 
 namespace ftcapture {
@@ -32,29 +33,21 @@ absl::Status RebuildMarkdown(Env* env, const std::string& data_dir,
   const std::string paths[2] = {JoinPath(data_dir, kMarkdownFileName),
                                 JoinPath(data_dir, kNegativeMarkdownFileName)};
   const bool enabled[2] = {true, negative_markdown};
-  std::unique_ptr<WritableFile> out[2];
+  // Both logs are committed only once the whole dataset has been read.
+  std::unique_ptr<AtomicOutputFile> out[2];
   for (int i = 0; i < 2; ++i) {
     if (!enabled[i]) continue;
-    auto created = env->NewWritableFile(absl::StrCat(paths[i], ".tmp"));
+    auto created = AtomicOutputFile::Create(paths[i], env, ".tmp");
     if (!created.ok()) return created.status();
-    out[i] = std::move(*created);
+    out[i] = *std::move(created);
   }
-  auto fail = [&](absl::Status status) {
-    for (int i = 0; i < 2; ++i) {
-      if (!enabled[i]) continue;
-      out[i].reset();
-      env->RemoveFile(absl::StrCat(paths[i], ".tmp")).IgnoreError();
-    }
-    return status;
-  };
 
   TFRecordReader reader(file->get(), *size);
   TFRecordEntry entry;
   v1::Example example;
-  std::string pending[2];
   while (true) {
     absl::Status s = reader.Next(&entry);
-    if (!s.ok()) return fail(s);
+    if (!s.ok()) return s;
     if (entry.kind == TFRecordEntry::Kind::kEnd) break;
     if (entry.kind != TFRecordEntry::Kind::kRecord ||
         !example.ParseFromString(entry.data)) {
@@ -62,25 +55,14 @@ absl::Status RebuildMarkdown(Env* env, const std::string& data_dir,
     }
     const int i = IsNegative(example.label()) ? 1 : 0;
     if (!enabled[i]) continue;
-    pending[i].append(FormatExampleMarkdown(example));
+    s = out[i]->Append(FormatExampleMarkdown(example));
+    if (!s.ok()) return s;
     if (examples_written != nullptr) ++*examples_written;
-    if (pending[i].size() >= kStoreChunkBytes) {
-      s = out[i]->Append(pending[i]);
-      if (!s.ok()) return fail(s);
-      pending[i].clear();
-    }
   }
   for (int i = 0; i < 2; ++i) {
     if (!enabled[i]) continue;
-    absl::Status s = out[i]->Append(pending[i]);
-    if (s.ok()) s = out[i]->Sync();
-    if (s.ok()) s = out[i]->Close();
-    if (!s.ok()) return fail(s);
-  }
-  for (int i = 0; i < 2; ++i) {
-    if (!enabled[i]) continue;
-    absl::Status s = env->RenameFile(absl::StrCat(paths[i], ".tmp"), paths[i]);
-    if (!s.ok()) return fail(s);
+    absl::Status s = out[i]->Commit();
+    if (!s.ok()) return s;
   }
   // The index recorded the old logs' state; the next start rebuilds it.
   const std::string index_path = JoinPath(data_dir, kIndexFileName);

@@ -14,6 +14,7 @@
 #include "absl/types/optional.h"
 #include "src/tools/export_format.h"
 #include "src/tools/flat_json.h"
+#include "src/util/proto_time.h"
 #include "src/util/stable_hash.h"
 
 namespace ftcapture {
@@ -95,15 +96,6 @@ bool IsClosingFence(absl::string_view line, size_t open) {
   return line.substr(n).find_first_not_of(" \t") == absl::string_view::npos;
 }
 
-google::protobuf::Timestamp ToTimestamp(absl::Time time) {
-  google::protobuf::Timestamp out;
-  int64_t seconds = absl::ToUnixSeconds(time);  // rounds down
-  out.set_seconds(seconds);
-  out.set_nanos(static_cast<int32_t>((time - absl::FromUnixSeconds(seconds)) /
-                                     absl::Nanoseconds(1)));
-  return out;
-}
-
 // A parse of one file. Invariant: i_ indexes the next unread line of lines_.
 class LegacyMarkdownParser {
  public:
@@ -173,7 +165,7 @@ class LegacyMarkdownParser {
     ++i_;
 
     v1::Example example;
-    *example.mutable_captured_at() = ToTimestamp(*captured_at);
+    *example.mutable_captured_at() = ToProtoTime(*captured_at);
     example.set_praise_text(praise);
     example.set_label(negative ? v1::LABEL_NEGATIVE : v1::LABEL_POSITIVE);
     example.set_source(v1::SOURCE_IMPORTED);

@@ -193,10 +193,6 @@ std::string DirName(absl::string_view path);
 // Reads a whole (small) file.
 absl::Status ReadFileToString(Env* env, absl::string_view path,
                               std::string* data);
-// Replaces `path` with `data` atomically and durably: writes path + ".tmp",
-// syncs it, renames it over `path` and syncs the directory.
-absl::Status WriteStringToFileAtomic(Env* env, absl::string_view data,
-                                     absl::string_view path);
 
 }  // namespace ftcapture
 

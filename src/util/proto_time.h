@@ -14,6 +14,9 @@ google::protobuf::Timestamp ToProtoTime(absl::Time time);
 std::string UtcDate(absl::Time time);
 // RFC 3339 with microseconds, UTC: "2026-11-25T06:12:03.123456Z".
 std::string Rfc3339(absl::Time time);
+inline std::string Rfc3339(const google::protobuf::Timestamp& time) {
+  return Rfc3339(FromProtoTime(time));
+}
 
 }  // namespace ftcapture
 
