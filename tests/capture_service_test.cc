@@ -12,26 +12,11 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/util/temp_dir.h"
+#include "tests/util/text_files.h"
 #include "tests/util/turns.h"
 
 namespace ftcapture {
 namespace {
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-int CountOccurrences(const std::string& text, const std::string& needle) {
-  int count = 0;
-  for (size_t pos = text.find(needle); pos != std::string::npos;
-       pos = text.find(needle, pos + needle.size())) {
-    ++count;
-  }
-  return count;
-}
 
 v1::Turn Assistant(const std::string& session, const std::string& id,
                    const std::string& text, const std::string& prompt) {
@@ -72,7 +57,7 @@ class CaptureServiceTest : public ::testing::Test {
   v1::GetStatsResponse Stats() {
     absl::StatusOr<v1::GetStatsResponse> stats = service_->GetStats();
     EXPECT_TRUE(stats.ok()) << stats.status();
-    return *stats;
+    return stats.ok() ? *stats : v1::GetStatsResponse();
   }
 
   std::vector<v1::Example> AllExamples() {
@@ -85,7 +70,8 @@ class CaptureServiceTest : public ::testing::Test {
   }
 
   std::string Markdown() {
-    return ReadFile(dir_.path() + "/fine_tuning_best_case_interchanges.md");
+    return ReadFileOrEmpty(dir_.path() +
+                           "/fine_tuning_best_case_interchanges.md");
   }
 
   TempDir dir_;
