@@ -6,12 +6,14 @@
 
 #include <errno.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "src/service/capture_service.h"
@@ -60,7 +62,11 @@ class CaptureServiceFaultsTest : public ::testing::Test {
     service_.reset();
     CaptureService::Options options = options_;
     options.data_dir = dir_.path();
-    options.log = [this](const std::string& line) { log_.push_back(line); };
+    // The store's syncer logs from its own thread.
+    options.log = [this](const std::string& line) {
+      MutexLock lock(&log_mu_);
+      log_.push_back(line);
+    };
     absl::StatusOr<std::unique_ptr<CaptureService>> service =
         CaptureService::Open(options, &env_);
     ASSERT_TRUE(service.ok()) << service.status();
@@ -121,7 +127,26 @@ class CaptureServiceFaultsTest : public ::testing::Test {
   TempDir dir_;
   TestEnv env_;
   CaptureService::Options options_;  // sync=always by default
-  std::vector<std::string> log_;
+  // Whether some logged line contains `text`.
+  bool Logged(absl::string_view text) {
+    MutexLock lock(&log_mu_);
+    for (const std::string& line : log_) {
+      if (absl::StrContains(line, text)) return true;
+    }
+    return false;
+  }
+
+  // Polls `done` for up to 10 s (the background syncer runs every 5 ms).
+  static bool Eventually(const std::function<bool()>& done) {
+    for (int i = 0; i < 2000; ++i) {
+      if (done()) return true;
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    return done();
+  }
+
+  Mutex log_mu_;
+  std::vector<std::string> log_ ABSL_GUARDED_BY(log_mu_);
   std::unique_ptr<CaptureService> service_;
 };
 
@@ -208,6 +233,40 @@ TEST_F(CaptureServiceFaultsTest, IoErrorsAreUnavailable) {
   EXPECT_FALSE(
       Record(UserTurn("s1", "u2", "Good one, Timmy!")).example_id().empty());
   EXPECT_EQ(DatasetOnDisk().size(), 1u);
+}
+
+// --sync=batch acknowledges before the background fsync; when that fsync
+// fails, the error is logged, the service reports it (health: NOT_SERVING)
+// and refuses captures until a later fsync succeeds.
+TEST_F(CaptureServiceFaultsTest,
+       FailedBackgroundSyncRefusesCapturesUntilOneWorks) {
+  options_.sync = SyncPolicy::kBatch;
+  Open();
+  Record(Assistant("s1", "a1", "A fluffy Maine Coon."));
+  env_.FailSyncs(kDatasetFileName, EIO);
+  // Acknowledged before its fsync, which then fails in the background.
+  EXPECT_FALSE(
+      Record(UserTurn("s1", "u2", "Good one, Timmy!")).example_id().empty());
+  ASSERT_TRUE(Eventually([&] { return !service_->ServingStatus().ok(); }));
+  EXPECT_EQ(service_->ServingStatus().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(Logged("background fsync of"));
+  EXPECT_TRUE(Logged("captures are refused"));
+
+  Record(Assistant("s1", "a3", "Rufus liked boxes."));
+  absl::StatusOr<v1::RecordTurnResponse> refused =
+      service_->RecordTurn(UserTurn("s1", "u4", "Good one, Timmy!"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "fsync"))
+      << refused.status();
+  EXPECT_EQ(DatasetOnDisk().size(), 1u);
+
+  env_.Heal();
+  ASSERT_TRUE(Eventually([&] { return service_->ServingStatus().ok(); }));
+  EXPECT_TRUE(Logged("succeeded again"));
+  EXPECT_FALSE(
+      Record(UserTurn("s1", "u4", "Good one, Timmy!")).example_id().empty());
+  EXPECT_EQ(DatasetOnDisk().size(), 2u);
 }
 
 // The praise reached the session journal, its capture failed, and the

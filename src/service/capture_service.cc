@@ -94,6 +94,7 @@ class CaptureServiceImpl final : public CaptureService {
       const std::function<bool(const v1::Example&)>& emit) override;
   absl::StatusOr<v1::ImportExamplesResponse> ImportExamples(
       const v1::ImportExamplesRequest& request) override;
+  absl::Status ServingStatus() const override { return store_->sync_status(); }
 
  private:
   void Log(const std::string& line) const {
@@ -172,6 +173,7 @@ absl::Status CaptureServiceImpl::Start() {
   store_options.data_dir = options_.data_dir;
   store_options.sync = options_.sync;
   store_options.negative_markdown = options_.negative_markdown;
+  store_options.log = [this](const std::string& line) { Log(line); };
   RecoveryReport report;
   // Sized for the dataset up front (a typical example is a few KB), so a
   // large one is not rehashed over and over while it is read back.
