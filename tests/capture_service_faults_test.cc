@@ -23,6 +23,7 @@
 #include "src/util/env.h"
 #include "src/util/mutex.h"
 #include "tests/util/fault_injection_env.h"
+#include "tests/util/service_calls.h"
 #include "tests/util/temp_dir.h"
 #include "tests/util/turns.h"
 
@@ -74,17 +75,9 @@ class CaptureServiceFaultsTest : public ::testing::Test {
   }
 
   v1::RecordTurnResponse Record(const v1::Turn& turn) {
-    absl::StatusOr<v1::RecordTurnResponse> response =
-        service_->RecordTurn(turn);
-    EXPECT_TRUE(response.ok()) << response.status();
-    return response.ok() ? *response : v1::RecordTurnResponse();
+    return RecordOrFail(*service_, turn);
   }
-
-  v1::GetStatsResponse Stats() {
-    absl::StatusOr<v1::GetStatsResponse> stats = service_->GetStats();
-    EXPECT_TRUE(stats.ok()) << stats.status();
-    return stats.ok() ? *stats : v1::GetStatsResponse();
-  }
+  v1::GetStatsResponse Stats() { return StatsOrFail(*service_); }
 
   uint64_t FileSize(const char* name) {
     absl::StatusOr<uint64_t> size =

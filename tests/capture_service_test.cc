@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/util/service_calls.h"
 #include "tests/util/temp_dir.h"
 #include "tests/util/text_files.h"
 #include "tests/util/turns.h"
@@ -48,17 +49,9 @@ class CaptureServiceTest : public ::testing::Test {
   }
 
   v1::RecordTurnResponse Record(const v1::Turn& turn) {
-    absl::StatusOr<v1::RecordTurnResponse> response =
-        service_->RecordTurn(turn);
-    EXPECT_TRUE(response.ok()) << response.status();
-    return response.ok() ? *response : v1::RecordTurnResponse();
+    return RecordOrFail(*service_, turn);
   }
-
-  v1::GetStatsResponse Stats() {
-    absl::StatusOr<v1::GetStatsResponse> stats = service_->GetStats();
-    EXPECT_TRUE(stats.ok()) << stats.status();
-    return stats.ok() ? *stats : v1::GetStatsResponse();
-  }
+  v1::GetStatsResponse Stats() { return StatsOrFail(*service_); }
 
   std::vector<v1::Example> AllExamples() {
     v1::ListExamplesRequest request;

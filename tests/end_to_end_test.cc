@@ -25,6 +25,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "tests/util/json_messages.h"
 #include "tests/util/subprocess.h"
 #include "tests/util/temp_dir.h"
 #include "tests/util/text_files.h"
@@ -39,14 +40,6 @@ using ::testing::Not;
 constexpr char kMarkdown[] = "fine_tuning_best_case_interchanges.md";
 constexpr char kDataset[] = "examples.tfrecord";
 const std::string kRule(80, '=');
-
-template <typename Message>
-Message ParseJson(const std::string& json) {
-  Message message;
-  auto status = google::protobuf::util::JsonStringToMessage(json, &message);
-  EXPECT_TRUE(status.ok()) << status.ToString() << " in: " << json;
-  return message;
-}
 
 bool HaveProgram(const std::string& name) {
   auto result = RunProcess({"/bin/sh", "-c", "command -v " + name});
