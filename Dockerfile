@@ -14,7 +14,7 @@ FROM debian:bookworm AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
       --no-install-recommends cmake ninja-build g++ pkg-config \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
-      libabsl-dev libre2-dev prometheus-cpp-dev \
+      libabsl-dev libre2-dev prometheus-cpp-dev nlohmann-json3-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only what the compile reads, so editing docs, tests, bench/ or docker/

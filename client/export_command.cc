@@ -17,13 +17,13 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "client/atomic_output_file.h"
 #include "client/commands.h"
 #include "client/display.h"
 #include "client/replicas.h"
 #include "client/rpc.h"
 #include "src/tools/export_format.h"
 #include "src/tools/shard_merge.h"
+#include "src/util/atomic_file.h"
 #include "src/util/env.h"
 #include "src/util/proto_time.h"
 
@@ -173,6 +173,34 @@ class ExportCommand : public Command {
   }
 
   absl::Status Run(const CommandContext& context) override {
+    absl::Status status = CheckFlags(context);
+    if (!status.ok()) return status;
+    Outputs outputs;
+    status = OpenOutputs(context, &outputs);
+    if (!status.ok()) return status;
+    int64_t skipped = 0;
+    status = StreamExamples(context, &outputs, &skipped);
+    // On any failure the sinks are dropped uncommitted: no file is replaced.
+    if (!status.ok()) return status;
+    status = outputs.train->Commit();
+    if (status.ok() && outputs.test != nullptr) status = outputs.test->Commit();
+    if (!status.ok()) return status;
+    PrintSummary(context, outputs, skipped);
+    return absl::OkStatus();
+  }
+
+ private:
+  // Where the lines go: one file (or stdout), or train and test with --split.
+  struct Outputs {
+    std::string train_path;
+    std::string test_path;  // empty without --split
+    std::unique_ptr<LineSink> train;
+    std::unique_ptr<LineSink> test;  // null without --split
+  };
+
+  bool split() const { return flags_->IsSet("split"); }
+
+  absl::Status CheckFlags(const CommandContext& context) const {
     if (!context.args.empty()) {
       return UsageError(absl::StrCat("export takes no arguments, got '",
                                      context.args[0], "'"));
@@ -184,47 +212,58 @@ class ExportCommand : public Command {
     if (out_.empty()) {
       return UsageError("--out is required (a file, or - for stdout)");
     }
-    const bool split = flags_->IsSet("split");
-    if (split && !(split_ > 0 && split_ < 1)) {
+    if (split() && !(split_ > 0 && split_ < 1)) {
       return UsageError(
           absl::StrCat("--split must be between 0 and 1, got ", split_));
     }
-    if (split && out_ == "-") {
+    if (split() && out_ == "-") {
       return UsageError(
           "--split writes two files; give --out a file name, not -");
     }
-    if (flags_->IsSet("seed") && !split) {
+    if (flags_->IsSet("seed") && !split()) {
       return UsageError("--seed only applies with --split");
     }
     if (request_.has_since() && request_.has_until() &&
         FromProtoTime(request_.until()) <= FromProtoTime(request_.since())) {
       return UsageError("--until must be after --since");
     }
+    return absl::OkStatus();
+  }
 
-    // Outputs first: a path that cannot be written fails before the export.
-    std::unique_ptr<LineSink> train, test;
-    std::string train_path = out_, test_path;
-    if (split) std::tie(train_path, test_path) = SplitOutputPaths(out_);
-    absl::StatusOr<std::unique_ptr<LineSink>> sink =
-        OpenSink(train_path, context.out);
-    if (!sink.ok()) return sink.status();
-    train = *std::move(sink);
-    if (split) {
-      sink = OpenSink(test_path, context.out);
-      if (!sink.ok()) return sink.status();
-      test = *std::move(sink);
+  // Outputs first: a path that cannot be written fails before the export.
+  absl::Status OpenOutputs(const CommandContext& context,
+                           Outputs* outputs) const {
+    outputs->train_path = out_;
+    if (split()) {
+      std::tie(outputs->train_path, outputs->test_path) =
+          SplitOutputPaths(out_);
     }
+    absl::StatusOr<std::unique_ptr<LineSink>> sink =
+        OpenSink(outputs->train_path, context.out);
+    if (!sink.ok()) return sink.status();
+    outputs->train = *std::move(sink);
+    if (split()) {
+      sink = OpenSink(outputs->test_path, context.out);
+      if (!sink.ok()) return sink.status();
+      outputs->test = *std::move(sink);
+    }
+    return absl::OkStatus();
+  }
 
+  // Streams the examples (from each server or data dir, merged by id) into
+  // the outputs, with a progress bar on a tty; `*skipped` counts the
+  // examples the format leaves out.
+  absl::Status StreamExamples(const CommandContext& context, Outputs* outputs,
+                              int64_t* skipped) const {
     absl::StatusOr<std::vector<ExampleStream>> streams = OpenStreams(context);
     if (!streams.ok()) return streams.status();
     const int64_t total =
         context.err_is_tty && streams->size() == 1 && data_dir_.empty()
             ? ExpectedTotal(context.connection)
             : 0;
-    const ExportSplitter splitter(split ? split_ : 1.0,
+    const ExportSplitter splitter(split() ? split_ : 1.0,
                                   static_cast<uint64_t>(seed_));
-
-    int64_t received = 0, skipped = 0;
+    int64_t received = 0;
     absl::Time next_progress = absl::Now();  // draw the bar at once
     absl::Status status = MergeExampleStreams(
         *std::move(streams), [&](const v1::Example& merged) -> absl::Status {
@@ -240,9 +279,10 @@ class ExportCommand : public Command {
                                              line.status().message()));
           }
           if (line->empty()) {
-            ++skipped;  // not in this format (openai-chat: not positive)
+            ++*skipped;  // not in this format (openai-chat: not positive)
           } else {
-            LineSink* to = splitter.IsTrain(example) ? train.get() : test.get();
+            LineSink* to = splitter.IsTrain(example) ? outputs->train.get()
+                                                     : outputs->test.get();
             absl::Status written = to->Write(*line);
             if (!written.ok()) return written;
           }
@@ -254,13 +294,12 @@ class ExportCommand : public Command {
           return absl::OkStatus();
         });
     if (context.err_is_tty) *context.progress << "\r\033[K" << std::flush;
-    // On any failure the sinks are dropped uncommitted: no file is replaced.
-    if (!status.ok()) return status;
-    absl::Status committed = train->Commit();
-    if (committed.ok() && test != nullptr) committed = test->Commit();
-    if (!committed.ok()) return committed;
+    return status;
+  }
 
-    // The summary goes to stderr when stdout carries the data.
+  // The summary goes to stderr when stdout carries the data.
+  void PrintSummary(const CommandContext& context, const Outputs& outputs,
+                    int64_t skipped) const {
     std::ostream& summary = out_ == "-" ? *context.err : *context.out;
     std::string skipped_note = skipped == 0
                                    ? ""
@@ -269,20 +308,20 @@ class ExportCommand : public Command {
                                          "only)",
                                          Examples(skipped, "negative example"),
                                          ExportFormatName(format_));
-    if (split) {
+    const LineSink& train = *outputs.train;
+    if (outputs.test != nullptr) {
+      const LineSink& test = *outputs.test;
       summary << absl::StrFormat(
           "exported %s: %d to %s (train), %d to %s (test)%s\n",
-          Examples(train->lines() + test->lines()), train->lines(), train_path,
-          test->lines(), test_path, skipped_note);
+          Examples(train.lines() + test.lines()), train.lines(),
+          outputs.train_path, test.lines(), outputs.test_path, skipped_note);
     } else {
       summary << absl::StrFormat("exported %s to %s%s\n",
-                                 Examples(train->lines()),
+                                 Examples(train.lines()),
                                  out_ == "-" ? "stdout" : out_, skipped_note);
     }
-    return absl::OkStatus();
   }
 
- private:
   static absl::Status Prefixed(absl::string_view flag,
                                const absl::Status& status) {
     return absl::Status(status.code(),

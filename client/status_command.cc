@@ -8,10 +8,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "client/atomic_output_file.h"
 #include "client/commands.h"
 #include "client/replicas.h"
 #include "src/tools/status_report.h"
+#include "src/util/atomic_file.h"
 
 namespace ftcapture {
 namespace {

@@ -58,7 +58,8 @@ ABSL_FLAG(int64_t, max_turn_bytes, int64_t{1} << 20,
 ABSL_FLAG(std::string, sync, "always",
           "When captured examples reach the disk: always (fsync before "
           "acknowledging, shared by concurrent captures), batch (fsync in "
-          "the background) or none (left to the OS).");
+          "the background; while that fails, captures are refused and health "
+          "is NOT_SERVING) or none (left to the OS).");
 ABSL_FLAG(int64_t, max_sessions, 100000,
           "Session windows kept in memory; the least recently used are "
           "evicted beyond this.");
@@ -303,6 +304,41 @@ absl::Status CheckExposure(const std::string& listen, bool has_tokens) {
   return absl::OkStatus();
 }
 
+// Keeps the gRPC health status in step with the service: NOT_SERVING while
+// it refuses captures (a failed background fsync with --sync=batch), SERVING
+// again once it accepts them. Polls, so the storage layer knows no gRPC.
+class HealthWatcher {
+ public:
+  HealthWatcher(const CaptureService* service,
+                grpc::HealthCheckServiceInterface* health)
+      : service_(service), health_(health), thread_([this] { Loop(); }) {}
+  ~HealthWatcher() {
+    stop_.Notify();
+    thread_.join();
+  }
+
+ private:
+  static constexpr absl::Duration kInterval = absl::Milliseconds(100);
+
+  void Loop() {
+    bool serving = true;
+    while (!stop_.WaitForNotificationWithTimeout(kInterval)) {
+      const absl::Status status = service_->ServingStatus();
+      if (status.ok() == serving) continue;
+      serving = status.ok();
+      health_->SetServingStatus(serving);  // "" and every service
+      std::fprintf(stderr, "%s: health %s%s\n", kProgram,
+                   serving ? "SERVING" : "NOT_SERVING: ",
+                   serving ? "" : std::string(status.message()).c_str());
+    }
+  }
+
+  const CaptureService* const service_;
+  grpc::HealthCheckServiceInterface* const health_;
+  absl::Notification stop_;
+  std::thread thread_;  // last: starts once the rest is set
+};
+
 int Run(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (absl::string_view(argv[i]) == "--") break;
@@ -418,6 +454,9 @@ int Run(int argc, char** argv) {
   server->GetHealthCheckService()->SetServingStatus(
       v1::CaptureService::service_full_name(), true);
 
+  auto health_watcher = std::make_unique<HealthWatcher>(
+      service->get(), server->GetHealthCheckService());
+
   std::printf("%s listening on %s data_dir=%s\n", kProgram,
               WithPort(listen, selected_port).c_str(),
               options->data_dir.c_str());
@@ -442,6 +481,9 @@ int Run(int argc, char** argv) {
   token_watcher.join();
   std::fprintf(stderr, "%s: %s received, shutting down\n", kProgram,
                strsignal(signal_number));
+  // The health watcher goes first, before the server and service it
+  // watches, so it cannot set SERVING again during the shutdown.
+  health_watcher.reset();
   // Health first, so whatever probes it stops sending new calls; then new
   // calls are refused and in-flight ones get the grace period.
   server->GetHealthCheckService()->Shutdown();

@@ -12,7 +12,9 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/util/service_calls.h"
 #include "tests/util/temp_dir.h"
+#include "tests/util/text_files.h"
 #include "tests/util/turns.h"
 
 namespace ftcapture {
@@ -20,22 +22,6 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-int CountOccurrences(const std::string& text, const std::string& needle) {
-  int count = 0;
-  for (size_t pos = text.find(needle); pos != std::string::npos;
-       pos = text.find(needle, pos + needle.size())) {
-    ++count;
-  }
-  return count;
-}
 
 v1::Turn Assistant(const std::string& session, const std::string& id,
                    const std::string& text, const std::string& prompt) {
@@ -67,17 +53,9 @@ class CaptureServiceTest : public ::testing::Test {
   }
 
   v1::RecordTurnResponse Record(const v1::Turn& turn) {
-    absl::StatusOr<v1::RecordTurnResponse> response =
-        service_->RecordTurn(turn);
-    EXPECT_TRUE(response.ok()) << response.status();
-    return response.ok() ? *response : v1::RecordTurnResponse();
+    return RecordOrFail(*service_, turn);
   }
-
-  v1::GetStatsResponse Stats() {
-    absl::StatusOr<v1::GetStatsResponse> stats = service_->GetStats();
-    EXPECT_TRUE(stats.ok()) << stats.status();
-    return *stats;
-  }
+  v1::GetStatsResponse Stats() { return StatsOrFail(*service_); }
 
   std::vector<v1::Example> AllExamples() {
     v1::ListExamplesRequest request;
@@ -89,7 +67,8 @@ class CaptureServiceTest : public ::testing::Test {
   }
 
   std::string Markdown() {
-    return ReadFile(dir_.path() + "/fine_tuning_best_case_interchanges.md");
+    return ReadFileOrEmpty(dir_.path() +
+                           "/fine_tuning_best_case_interchanges.md");
   }
 
   TempDir dir_;

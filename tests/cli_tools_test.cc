@@ -30,8 +30,10 @@
 #include "gtest/gtest.h"
 #include "src/storage/example_store.h"
 #include "src/tools/markdown_import.h"
+#include "tests/util/json_messages.h"
 #include "tests/util/subprocess.h"
 #include "tests/util/temp_dir.h"
+#include "tests/util/text_files.h"
 
 namespace ftcapture {
 namespace {
@@ -45,13 +47,6 @@ using ::testing::SizeIs;
 using ::testing::StartsWith;
 using ::testing::UnorderedElementsAreArray;
 
-std::string ReadFileOrEmpty(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 void WriteFile(const std::string& path, absl::string_view text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
@@ -64,16 +59,6 @@ std::vector<std::string> Lines(absl::string_view text) {
   std::vector<std::string> lines = absl::StrSplit(text, '\n');
   if (!lines.empty() && lines.back().empty()) lines.pop_back();
   return lines;
-}
-
-// Strict: an unknown field is an error, so the line has exactly the shape of
-// `Message`.
-template <typename Message>
-Message ParseJson(const std::string& json) {
-  Message message;
-  auto status = google::protobuf::util::JsonStringToMessage(json, &message);
-  EXPECT_TRUE(status.ok()) << status.ToString() << " in: " << json;
-  return message;
 }
 
 // The top-level keys of a JSON object.

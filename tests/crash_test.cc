@@ -44,6 +44,7 @@
 #include "src/util/env.h"
 #include "src/util/mutex.h"  // FTCAPTURE_TSAN
 #include "tests/util/temp_dir.h"
+#include "tests/util/text_files.h"
 
 extern char** environ;
 
@@ -60,13 +61,6 @@ int EnvInt(const char* name, int fallback) {
     return parsed;
   }
   return fallback;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
 }
 
 // Starts `argv` with stdout and stderr appended to `out_path` and the
@@ -142,7 +136,7 @@ class ServerProcess {
     ASSERT_GT(pid_, 0) << "cannot start " << FTCAPTURE_SERVER_BIN;
     const absl::Time deadline = absl::Now() + kStartTimeout;
     while (true) {
-      const std::string log = ReadFile(log_path_);
+      const std::string log = ReadFileOrEmpty(log_path_);
       const size_t at = log.find(" listening on ");
       if (at != std::string::npos) {
         std::vector<std::string> words =
@@ -178,7 +172,7 @@ class ServerProcess {
     for (int run = 1; run <= runs_; ++run) {
       absl::StrAppend(
           &all, "--- server run ", run, "\n",
-          ReadFile(absl::StrCat(log_dir_, "/server-", run, ".log")));
+          ReadFileOrEmpty(absl::StrCat(log_dir_, "/server-", run, ".log")));
     }
     return all;
   }
@@ -213,7 +207,7 @@ struct Ack {
 std::vector<Ack> ReadAcks(const std::string& path,
                           std::vector<std::string>* lost) {
   std::vector<Ack> acks;
-  for (absl::string_view line : absl::StrSplit(ReadFile(path), '\n')) {
+  for (absl::string_view line : absl::StrSplit(ReadFileOrEmpty(path), '\n')) {
     std::vector<std::string> words = absl::StrSplit(line, ' ');
     if (words.size() == 5 && words[0] == "ack") {
       acks.push_back({words[1], words[2], words[3], words[4]});
@@ -249,15 +243,6 @@ std::vector<v1::Example> ReadDataset(const std::string& path) {
     examples.push_back(std::move(example));
   }
   return examples;
-}
-
-int CountOccurrences(const std::string& text, const std::string& needle) {
-  int count = 0;
-  for (size_t pos = text.find(needle); pos != std::string::npos;
-       pos = text.find(needle, pos + needle.size())) {
-    ++count;
-  }
-  return count;
 }
 
 // What a sanitizer prints when it finds something.
@@ -323,9 +308,10 @@ TEST_F(CrashTest, EveryAcknowledgedExampleSurvivesRepeatedSigkill) {
     while (ReadAcks(ack_log, nullptr).size() < before + more) {
       ASSERT_LT(absl::Now(), deadline)
           << "no progress; driver:\n"
-          << ReadFile(driver_log) << server.AllLogs();
-      ASSERT_EQ(waitpid(driver, nullptr, WNOHANG), 0) << "driver exited:\n"
-                                                      << ReadFile(driver_log);
+          << ReadFileOrEmpty(driver_log) << server.AllLogs();
+      ASSERT_EQ(waitpid(driver, nullptr, WNOHANG), 0)
+          << "driver exited:\n"
+          << ReadFileOrEmpty(driver_log);
       absl::SleepFor(absl::Milliseconds(5));
     }
   };
@@ -346,7 +332,7 @@ TEST_F(CrashTest, EveryAcknowledgedExampleSurvivesRepeatedSigkill) {
   ASSERT_NO_FATAL_FAILURE(wait_for_new_acks(acked_before_kill, 3));
   { std::ofstream touch(stop_file); }
   const int driver_status = WaitFor(driver, absl::Seconds(120));
-  const std::string driver_output = ReadFile(driver_log);
+  const std::string driver_output = ReadFileOrEmpty(driver_log);
   ASSERT_TRUE(WIFEXITED(driver_status) && WEXITSTATUS(driver_status) == 0)
       << "driver: " << DescribeExit(driver_status) << "\n"
       << driver_output;
@@ -418,13 +404,13 @@ TEST_F(CrashTest, EveryAcknowledgedExampleSurvivesRepeatedSigkill) {
   EXPECT_FALSE(report.repaired()) << report.ToString();
   EXPECT_EQ(report.records, static_cast<int64_t>(examples.size()));
   const std::string markdown_path = JoinPath(DataDir(), kMarkdownFileName);
-  const std::string markdown = ReadFile(markdown_path);
+  const std::string markdown = ReadFileOrEmpty(markdown_path);
   EXPECT_EQ(CountOccurrences(markdown, "## Example Captured: "),
             static_cast<int>(examples.size()));
   int64_t rebuilt = 0;
   ASSERT_TRUE(RebuildMarkdown(Env::Default(), DataDir(), false, &rebuilt).ok());
   EXPECT_EQ(rebuilt, static_cast<int64_t>(examples.size()));
-  EXPECT_TRUE(ReadFile(markdown_path) == markdown)
+  EXPECT_TRUE(ReadFileOrEmpty(markdown_path) == markdown)
       << "the Markdown differs from the one the dataset regenerates";
 }
 

@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/util/text_files.h"
 
 namespace ftcapture {
 namespace {
@@ -317,15 +318,6 @@ TEST(ExamplesPerWeekTest, SpanIsAtLeastOneDay) {
   return ::testing::AssertionSuccess();
 }
 
-int Count(const std::string& text, const std::string& needle) {
-  int n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos;
-       at = text.find(needle, at + 1)) {
-    ++n;
-  }
-  return n;
-}
-
 TEST(RenderTimelineSvgTest, WellFormedWithABarPerDay) {
   v1::GetStatsResponse stats = HealthyStats();
   AddDay(&stats, "2025-12-25", 0);  // no bar for an empty day
@@ -334,7 +326,7 @@ TEST(RenderTimelineSvgTest, WellFormedWithABarPerDay) {
       absl::StartsWith(svg, "<svg xmlns=\"http://www.w3.org/2000/svg\""));
   EXPECT_TRUE(absl::EndsWith(svg, "</svg>\n"));
   EXPECT_TRUE(WellFormed(svg));
-  EXPECT_EQ(Count(svg, "<rect class=\"bar\""), 3);
+  EXPECT_EQ(CountOccurrences(svg, "<rect class=\"bar\""), 3);
   for (const char* tooltip :
        {"2025-12-13: 10 examples", "2025-12-20: 15 examples",
         "2026-01-05: 15 examples", "2026-01-05: 40 in total"}) {
@@ -352,7 +344,7 @@ TEST(RenderTimelineSvgTest, EscapesText) {
   EXPECT_TRUE(WellFormed(svg));
   EXPECT_THAT(svg, HasSubstr("&lt;b&gt;&amp;&quot;&apos;"));
   EXPECT_THAT(svg, Not(HasSubstr("<b>")));
-  EXPECT_EQ(Count(svg, "<rect class=\"bar\""), 1);
+  EXPECT_EQ(CountOccurrences(svg, "<rect class=\"bar\""), 1);
 }
 
 TEST(RenderTimelineSvgTest, EmptyIsStillAChart) {
@@ -360,7 +352,7 @@ TEST(RenderTimelineSvgTest, EmptyIsStillAChart) {
   EXPECT_TRUE(absl::StartsWith(svg, "<svg"));
   EXPECT_TRUE(WellFormed(svg));
   EXPECT_THAT(svg, HasSubstr("No examples yet"));
-  EXPECT_EQ(Count(svg, "<rect class=\"bar\""), 0);
+  EXPECT_EQ(CountOccurrences(svg, "<rect class=\"bar\""), 0);
 }
 
 }  // namespace

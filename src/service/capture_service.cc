@@ -108,6 +108,7 @@ class CaptureServiceImpl final : public CaptureService {
       const std::function<bool(const v1::Example&)>& emit) override;
   absl::StatusOr<v1::ImportExamplesResponse> ImportExamples(
       const v1::ImportExamplesRequest& request) override;
+  absl::Status ServingStatus() const override { return store_->sync_status(); }
   bool HasLiveSession(absl::string_view session_id) override {
     return sessions_.WithExistingSession(session_id, env_->Now(),
                                          [](SessionWindow&) {});
@@ -197,6 +198,7 @@ absl::Status CaptureServiceImpl::Start() {
       observer->OnDatasetSync(latency);
     };
   }
+  store_options.log = [this](const std::string& line) { Log(line); };
   RecoveryReport report;
   // Sized for the dataset up front (a typical example is a few KB), so a
   // large one is not rehashed over and over while it is read back.

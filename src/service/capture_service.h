@@ -80,6 +80,9 @@ class CaptureService {
       const std::function<bool(const v1::Example&)>& emit) = 0;
   virtual absl::StatusOr<v1::ImportExamplesResponse> ImportExamples(
       const v1::ImportExamplesRequest& request) = 0;
+  // OK while captures are accepted; otherwise why not (a failed background
+  // fsync with --sync=batch): the server reports NOT_SERVING on health.
+  virtual absl::Status ServingStatus() const = 0;
   // Whether `session_id` has a live (known, unexpired) window, so the
   // server can charge a caller for the sessions it opens.
   virtual bool HasLiveSession(absl::string_view session_id) = 0;

@@ -1,20 +1,10 @@
 #include "tests/util/running_server.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 
 namespace ftcapture {
-
-std::string ReadFileOrEmpty(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 absl::StatusOr<std::unique_ptr<RunningServer>> RunningServer::Start(
     const std::vector<std::string>& flags, const std::string& stderr_path) {

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "tests/util/subprocess.h"
+#include "tests/util/text_files.h"  // ReadFileOrEmpty, for callers
 
 namespace ftcapture {
 
@@ -38,9 +39,6 @@ class RunningServer {
   std::string address_;
   std::string stderr_path_;
 };
-
-// The whole of a (small) file, or "" when it cannot be read.
-std::string ReadFileOrEmpty(const std::string& path);
 
 }  // namespace ftcapture
 
