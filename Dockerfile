@@ -5,12 +5,13 @@ FROM debian:bookworm AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
       --no-install-recommends cmake ninja-build g++ pkg-config \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
-      libabsl-dev libre2-dev libgtest-dev libgmock-dev libbenchmark-dev \
+      libabsl-dev libre2-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
+# No tests and no benchmarks: GoogleTest and Google Benchmark are not needed.
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      -DBUILD_TESTING=OFF \
+      -DBUILD_TESTING=OFF -DFTCAPTURE_BUILD_BENCHMARKS=OFF \
     && cmake --build /build --target ftcapture-server ftcapture
 
 FROM debian:bookworm-slim

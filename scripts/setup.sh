@@ -12,6 +12,9 @@ FTCAPTURE_PACKAGES=(
   # protobuf-compiler-grpc; its tests run under Debian's python3.
   python3-grpcio python3-protobuf python3-setuptools openssl
 )
+# What .ci/run needs on top: clang for the thread-safety analysis and the
+# one-header-per-file check, clang-format for the format check.
+FTCAPTURE_CI_PACKAGES=(clang-14 clang-format git)
 
 ftcapture_log() { echo "[ftcapture] $*" >&2; }
 
@@ -19,10 +22,16 @@ ftcapture_is_installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
 }
 
-# Installs the packages that are missing; apt-get update only if any are.
+# Installs the packages ftcapture builds from that are missing.
 ftcapture_install_deps() {
+  ftcapture_install_packages "${FTCAPTURE_PACKAGES[@]}"
+}
+
+# ftcapture_install_packages PACKAGE...: installs those missing; apt-get
+# update only if any are.
+ftcapture_install_packages() {
   local missing=() package
-  for package in "${FTCAPTURE_PACKAGES[@]}"; do
+  for package in "$@"; do
     ftcapture_is_installed "$package" || missing+=("$package")
   done
   if [ ${#missing[@]} -eq 0 ]; then
