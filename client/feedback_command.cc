@@ -50,7 +50,7 @@ class FeedbackCommand : public Command {
     request.set_positive(up_);
     request.set_note(note_);
     v1::RecordFeedbackResponse response;
-    auto stub = NewCaptureStub(context.server);
+    auto stub = NewCaptureStub(context.connection);
     auto rpc = NewUnaryContext();
     grpc::Status status = stub->RecordFeedback(rpc.get(), request, &response);
     if (!status.ok()) return RpcError("RecordFeedback", context.server, status);
