@@ -30,7 +30,7 @@
 #include "gtest/gtest.h"
 #include "src/storage/example_store.h"
 #include "src/tools/markdown_import.h"
-#include "tests/util/server_process.h"
+#include "tests/util/running_server.h"
 #include "tests/util/subprocess.h"
 #include "tests/util/temp_dir.h"
 
@@ -106,7 +106,7 @@ class CliToolsTest : public ::testing::Test {
   void SetUp() override { StartServer(); }
 
   void StartServer() {
-    auto server = ServerProcess::Start(FTCAPTURE_SERVER_BIN, DataDir(),
+    auto server = RunningServer::Start({"--data_dir=" + DataDir()},
                                        dir_.File("server.stderr"));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -217,7 +217,7 @@ class CliToolsTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<RunningServer> server_;
   std::string address_;
 };
 

@@ -43,7 +43,7 @@
 #include "src/storage/tfrecord_reader.h"
 #include "src/util/env.h"
 #include "src/util/mutex.h"  // FTCAPTURE_TSAN
-#include "tests/util/server_process.h"
+#include "tests/util/running_server.h"
 #include "tests/util/temp_dir.h"
 
 extern char** environ;
@@ -134,10 +134,9 @@ class RestartedServer {
   // Starts the next run and waits for "listening on <address>".
   void Start() {
     ++runs_;
-    auto server =
-        ServerProcess::Start(FTCAPTURE_SERVER_BIN, data_dir_,
-                             absl::StrCat(log_dir_, "/server-", runs_, ".log"),
-                             {"--sync=always"}, kStartTimeout);
+    auto server = RunningServer::Start(
+        {"--data_dir=" + data_dir_, "--sync=always"},
+        absl::StrCat(log_dir_, "/server-", runs_, ".log"), kStartTimeout);
     ASSERT_TRUE(server.ok()) << "server never listened: " << server.status();
     server_ = *std::move(server);
   }
@@ -167,7 +166,7 @@ class RestartedServer {
   const std::string data_dir_;
   const std::string log_dir_;
   int runs_ = 0;
-  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<RunningServer> server_;
 };
 
 void WriteAddressFile(const std::string& path, const std::string& address) {

@@ -25,7 +25,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-#include "tests/util/server_process.h"
+#include "tests/util/running_server.h"
 #include "tests/util/subprocess.h"
 #include "tests/util/temp_dir.h"
 
@@ -75,8 +75,8 @@ class EndToEndTest : public ::testing::Test {
   void SetUp() override { StartServer(); }
 
   void StartServer(std::vector<std::string> extra_flags = {}) {
-    auto server = ServerProcess::Start(FTCAPTURE_SERVER_BIN, DataDir(),
-                                       dir_.File("server.stderr"), extra_flags);
+    extra_flags.insert(extra_flags.begin(), "--data_dir=" + DataDir());
+    auto server = RunningServer::Start(extra_flags, dir_.File("server.stderr"));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     address_ = server_->address();
@@ -144,7 +144,7 @@ class EndToEndTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<RunningServer> server_;
   std::string address_;
 };
 
