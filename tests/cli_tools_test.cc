@@ -31,6 +31,7 @@
 #include "src/storage/example_store.h"
 #include "src/tools/markdown_import.h"
 #include "tests/util/json_messages.h"
+#include "tests/util/running_server.h"
 #include "tests/util/subprocess.h"
 #include "tests/util/temp_dir.h"
 #include "tests/util/text_files.h"
@@ -90,24 +91,15 @@ class CliToolsTest : public ::testing::Test {
   void SetUp() override { StartServer(); }
 
   void StartServer() {
-    auto server =
-        Subprocess::Start({FTCAPTURE_SERVER_BIN, "--listen=127.0.0.1:0",
-                           "--data_dir=" + DataDir()},
-                          dir_.File("server.stderr"));
+    auto server = RunningServer::Start({"--data_dir=" + DataDir()},
+                                       dir_.File("server.stderr"));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    auto line = server_->WaitForLine("listening on", absl::Seconds(60));
-    ASSERT_TRUE(line.ok()) << line.status() << "\n"
-                           << ReadFileOrEmpty(dir_.File("server.stderr"));
-    // "ftcapture-server listening on 127.0.0.1:43117 data_dir=..."
-    std::vector<std::string> words = absl::StrSplit(*line, ' ');
-    ASSERT_GE(words.size(), 4u) << *line;
-    address_ = words[3];
+    address_ = server_->address();
   }
 
   void StopServer() {
-    ASSERT_TRUE(server_->Signal(SIGTERM).ok());
-    auto code = server_->Wait(absl::Seconds(30));
+    auto code = server_->Stop(SIGTERM);
     ASSERT_TRUE(code.ok()) << code.status();
     EXPECT_EQ(*code, 0);
   }
@@ -210,7 +202,7 @@ class CliToolsTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<Subprocess> server_;
+  std::unique_ptr<RunningServer> server_;
   std::string address_;
 };
 

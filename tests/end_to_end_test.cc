@@ -30,6 +30,7 @@
 #include "src/storage/example_store.h"
 #include "src/util/env.h"
 #include "tests/util/json_messages.h"
+#include "tests/util/running_server.h"
 #include "tests/util/subprocess.h"
 #include "tests/util/temp_dir.h"
 #include "tests/util/text_files.h"
@@ -55,28 +56,18 @@ class EndToEndTest : public ::testing::Test {
   void SetUp() override { StartServer(); }
 
   void StartServer(std::vector<std::string> extra_flags = {}) {
-    std::vector<std::string> argv = {FTCAPTURE_SERVER_BIN,
-                                     "--listen=127.0.0.1:0",
-                                     "--data_dir=" + DataDir()};
-    argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
-    auto server = Subprocess::Start(argv, dir_.File("server.stderr"));
+    extra_flags.insert(extra_flags.begin(), "--data_dir=" + DataDir());
+    auto server = RunningServer::Start(extra_flags, dir_.File("server.stderr"));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    auto line = server_->WaitForLine("listening on", absl::Seconds(60));
-    ASSERT_TRUE(line.ok()) << line.status() << "\nserver stderr:\n"
-                           << ServerStderr();
-    // "ftcapture-server listening on 127.0.0.1:43117 data_dir=..."
-    std::vector<std::string> words = absl::StrSplit(*line, ' ');
-    ASSERT_GE(words.size(), 4u) << *line;
-    address_ = words[3];
-    ASSERT_THAT(address_, Not(HasSubstr(":0"))) << *line;
-    EXPECT_THAT(*line, HasSubstr("data_dir=" + DataDir()));
+    address_ = server_->address();
+    ASSERT_THAT(address_, Not(HasSubstr(":0"))) << server_->listening_line();
+    EXPECT_THAT(server_->listening_line(), HasSubstr("data_dir=" + DataDir()));
   }
 
   // SIGTERM; returns the exit code.
   int StopServer() {
-    EXPECT_TRUE(server_->Signal(SIGTERM).ok());
-    auto code = server_->Wait(absl::Seconds(30));
+    auto code = server_->Stop(SIGTERM);
     EXPECT_TRUE(code.ok()) << code.status();
     return code.ok() ? *code : -1;
   }
@@ -134,7 +125,7 @@ class EndToEndTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<Subprocess> server_;
+  std::unique_ptr<RunningServer> server_;
   std::string address_;
 };
 

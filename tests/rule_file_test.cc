@@ -72,7 +72,9 @@ TEST(RuleFileTest, PrefilterEndIsWhereTheSplitterEndsSentences) {
     }
     const bool screened = RE2::PartialMatch(message, prefilter);
     // Sound: never misses a sentence match.
-    if (in_a_sentence) EXPECT_TRUE(screened);
+    if (in_a_sentence) {
+      EXPECT_TRUE(screened);
+    }
   }
   EXPECT_TRUE(RE2::PartialMatch("Great! Next one.", prefilter));
   EXPECT_TRUE(RE2::PartialMatch("ok. great\v", prefilter));
