@@ -369,8 +369,9 @@ TEST_F(CrashTest, EveryAcknowledgedExampleSurvivesRepeatedSigkill) {
   // regenerates.
   RecoveryReport report;
   {
-    auto store =
-        ExampleStore::Open(Env::Default(), {DataDir()}, nullptr, &report);
+    ExampleStore::Options options;
+    options.data_dir = DataDir();
+    auto store = ExampleStore::Open(Env::Default(), options, nullptr, &report);
     ASSERT_TRUE(store.ok()) << store.status();
   }
   EXPECT_FALSE(report.repaired()) << report.ToString();
