@@ -6,6 +6,8 @@
 #   ./test.sh --sanitize=thread    build-tsan/ with ThreadSanitizer
 #   ./test.sh --sanitize=address   build-asan/ with ASan + UBSan
 #   ./test.sh -R end_to_end        further arguments go to ctest
+#
+# FTCAPTURE_CMAKE_ARGS adds cmake options (.ci/run: -DFTCAPTURE_WERROR=ON).
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/setup.sh
@@ -30,5 +32,7 @@ esac
 BUILD_DIR="${BUILD_DIR:-$default_dir}"
 
 ftcapture_install_deps
-ftcapture_build "$BUILD_DIR" -DFTCAPTURE_SANITIZE="$sanitize"
+read -r -a extra_cmake_args <<<"${FTCAPTURE_CMAKE_ARGS:-}"
+ftcapture_build "$BUILD_DIR" -DFTCAPTURE_SANITIZE="$sanitize" \
+  "${extra_cmake_args[@]}"
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 "${ctest_args[@]}"

@@ -1,6 +1,7 @@
 // The library's cost per turn, without gRPC: CaptureService::RecordTurn on
 // the server benchmark's turn mix (bench/turn_mix.h) over 10 000 sessions,
-// with and without the session journal, and from several threads at once.
+// with and without the session journal, with and without redaction
+// (--redact=default), and from several threads at once.
 // Compare with what ftcapture-server spends per turn over the no-op server
 // (docs/benchmarks.md): the difference is what the library's work costs the
 // server beyond its own instructions (cache misses, allocation, scheduling).
@@ -75,12 +76,14 @@ BENCHMARK(BM_RecordTurnThreads)
 
 void BM_RecordTurn(benchmark::State& state) {
   const bool journal = state.range(0) != 0;
+  const bool redact = state.range(1) != 0;
   char dir_template[] = "/tmp/ftcapture-capture-bench-XXXXXX";
   const std::string dir = mkdtemp(dir_template);
   CaptureService::Options options;
   options.data_dir = dir;
   options.sync = SyncPolicy::kNone;
   options.journal_sessions = journal;
+  options.redact_default = redact;
   options.log = [](const std::string&) {};
   auto service = CaptureService::Open(options, nullptr);
   if (!service.ok()) {
@@ -110,7 +113,12 @@ void BM_RecordTurn(benchmark::State& state) {
   service->reset();
   std::system(absl::StrCat("rm -rf '", dir, "'").c_str());
 }
-BENCHMARK(BM_RecordTurn)->Arg(1)->Arg(0)->ArgName("journal");
+BENCHMARK(BM_RecordTurn)
+    ->Args({1, 0})
+    ->Args({1, 1})
+    ->Args({0, 0})
+    ->Args({0, 1})
+    ->ArgNames({"journal", "redact"});
 
 }  // namespace
 }  // namespace ftcapture

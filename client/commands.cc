@@ -15,6 +15,8 @@ std::vector<std::unique_ptr<Command>> AllCommands() {
   commands.push_back(NewStatusCommand());
   commands.push_back(NewRebuildMarkdownCommand());
   commands.push_back(NewDetectCommand());
+  commands.push_back(NewHealthCommand());
+  commands.push_back(NewRedactCommand());
   return commands;
 }
 

@@ -24,6 +24,8 @@ std::unique_ptr<Command> NewImportMarkdownCommand();
 std::unique_ptr<Command> NewStatusCommand();
 std::unique_ptr<Command> NewRebuildMarkdownCommand();
 std::unique_ptr<Command> NewDetectCommand();
+std::unique_ptr<Command> NewHealthCommand();
+std::unique_ptr<Command> NewRedactCommand();
 
 // Every command, in the order `ftcapture help` lists them.
 std::vector<std::unique_ptr<Command>> AllCommands();

@@ -1,13 +1,13 @@
 #include "client/display.h"
 
 #include "absl/time/time.h"
+#include "src/util/proto_time.h"
 
 namespace ftcapture {
 
 std::string TimestampText(const google::protobuf::Timestamp& time) {
   if (time.seconds() == 0 && time.nanos() == 0) return "-";
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
-                          absl::FromUnixSeconds(time.seconds()),
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", FromProtoTime(time),
                           absl::UTCTimeZone());
 }
 

@@ -8,18 +8,23 @@
 #include <string>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "client/atomic_output_file.h"
 #include "client/commands.h"
 #include "client/display.h"
+#include "client/replicas.h"
 #include "client/rpc.h"
 #include "src/tools/export_format.h"
+#include "src/tools/shard_merge.h"
+#include "src/util/atomic_file.h"
+#include "src/util/env.h"
 #include "src/util/proto_time.h"
 
 namespace ftcapture {
@@ -93,7 +98,8 @@ class ExportCommand : public Command {
   const char* synopsis() const override {
     return "--format=openai-chat|trl-kto|full-jsonl --out=FILE|- "
            "[--since=TIME] [--until=TIME] [--status=pending|approved|rejected] "
-           "[--label=positive|negative] [--split=0.9 [--seed=N]]";
+           "[--label=positive|negative] [--min_confidence=low|high] "
+           "[--split=0.9 [--seed=N]] [--data_dir=DIR[,DIR...]]";
   }
   const char* summary() const override {
     return "write the dataset as JSON lines for fine-tuning (ExportExamples)";
@@ -145,14 +151,56 @@ class ExportCommand : public Command {
           return absl::OkStatus();
         },
         "only praised (positive) or criticised (negative) examples");
+    flags->Custom(
+        "min_confidence", "LEVEL",
+        [this](absl::string_view text) {
+          absl::StatusOr<v1::Confidence> level = ParseConfidenceFlag(text);
+          if (!level.ok()) return Prefixed("--min_confidence", level.status());
+          request_.set_min_confidence(*level);
+          return absl::OkStatus();
+        },
+        "high: only examples from strong rules (or approved in review); low: "
+        "weak ones too. Unset: all but weak negatives still pending");
     flags->Double("split", &split_,
                   "fraction (0..1) of examples for FILE.train.EXT, the rest "
                   "in FILE.test.EXT; decided by a hash of the example id");
     flags->Int("seed", &seed_, "seed of the --split hash");
+    flags->String("data_dir", &data_dir_,
+                  "read these data dirs (comma-separated, e.g. the volumes "
+                  "of several replicas) offline instead of asking a server",
+                  "DIR[,DIR...]");
     flags_ = flags;
   }
 
   absl::Status Run(const CommandContext& context) override {
+    absl::Status status = CheckFlags(context);
+    if (!status.ok()) return status;
+    Outputs outputs;
+    status = OpenOutputs(context, &outputs);
+    if (!status.ok()) return status;
+    int64_t skipped = 0;
+    status = StreamExamples(context, &outputs, &skipped);
+    // On any failure the sinks are dropped uncommitted: no file is replaced.
+    if (!status.ok()) return status;
+    status = outputs.train->Commit();
+    if (status.ok() && outputs.test != nullptr) status = outputs.test->Commit();
+    if (!status.ok()) return status;
+    PrintSummary(context, outputs, skipped);
+    return absl::OkStatus();
+  }
+
+ private:
+  // Where the lines go: one file (or stdout), or train and test with --split.
+  struct Outputs {
+    std::string train_path;
+    std::string test_path;  // empty without --split
+    std::unique_ptr<LineSink> train;
+    std::unique_ptr<LineSink> test;  // null without --split
+  };
+
+  bool split() const { return flags_->IsSet("split"); }
+
+  absl::Status CheckFlags(const CommandContext& context) const {
     if (!context.args.empty()) {
       return UsageError(absl::StrCat("export takes no arguments, got '",
                                      context.args[0], "'"));
@@ -164,85 +212,94 @@ class ExportCommand : public Command {
     if (out_.empty()) {
       return UsageError("--out is required (a file, or - for stdout)");
     }
-    const bool split = flags_->IsSet("split");
-    if (split && !(split_ > 0 && split_ < 1)) {
+    if (split() && !(split_ > 0 && split_ < 1)) {
       return UsageError(
           absl::StrCat("--split must be between 0 and 1, got ", split_));
     }
-    if (split && out_ == "-") {
+    if (split() && out_ == "-") {
       return UsageError(
           "--split writes two files; give --out a file name, not -");
     }
-    if (flags_->IsSet("seed") && !split) {
+    if (flags_->IsSet("seed") && !split()) {
       return UsageError("--seed only applies with --split");
     }
     if (request_.has_since() && request_.has_until() &&
         FromProtoTime(request_.until()) <= FromProtoTime(request_.since())) {
       return UsageError("--until must be after --since");
     }
+    return absl::OkStatus();
+  }
 
-    // Outputs first: a path that cannot be written fails before the export.
-    std::unique_ptr<LineSink> train, test;
-    std::string train_path = out_, test_path;
-    if (split) std::tie(train_path, test_path) = SplitOutputPaths(out_);
+  // Outputs first: a path that cannot be written fails before the export.
+  absl::Status OpenOutputs(const CommandContext& context,
+                           Outputs* outputs) const {
+    outputs->train_path = out_;
+    if (split()) {
+      std::tie(outputs->train_path, outputs->test_path) =
+          SplitOutputPaths(out_);
+    }
     absl::StatusOr<std::unique_ptr<LineSink>> sink =
-        OpenSink(train_path, context.out);
+        OpenSink(outputs->train_path, context.out);
     if (!sink.ok()) return sink.status();
-    train = *std::move(sink);
-    if (split) {
-      sink = OpenSink(test_path, context.out);
+    outputs->train = *std::move(sink);
+    if (split()) {
+      sink = OpenSink(outputs->test_path, context.out);
       if (!sink.ok()) return sink.status();
-      test = *std::move(sink);
+      outputs->test = *std::move(sink);
     }
+    return absl::OkStatus();
+  }
 
-    auto stub = NewCaptureStub(context.connection);
-    const int64_t total = context.err_is_tty ? ExpectedTotal(*stub) : 0;
-    const ExportSplitter splitter(split ? split_ : 1.0,
+  // Streams the examples (from each server or data dir, merged by id) into
+  // the outputs, with a progress bar on a tty; `*skipped` counts the
+  // examples the format leaves out.
+  absl::Status StreamExamples(const CommandContext& context, Outputs* outputs,
+                              int64_t* skipped) const {
+    absl::StatusOr<std::vector<ExampleStream>> streams = OpenStreams(context);
+    if (!streams.ok()) return streams.status();
+    const int64_t total =
+        context.err_is_tty && streams->size() == 1 && data_dir_.empty()
+            ? ExpectedTotal(context.connection)
+            : 0;
+    const ExportSplitter splitter(split() ? split_ : 1.0,
                                   static_cast<uint64_t>(seed_));
-
-    grpc::ClientContext rpc;
-    std::unique_ptr<grpc::ClientReader<v1::Example>> reader =
-        stub->ExportExamples(&rpc, request_);
-    v1::Example example;
-    int64_t received = 0, skipped = 0;
-    absl::Status write_status;
+    int64_t received = 0;
     absl::Time next_progress = absl::Now();  // draw the bar at once
-    while (reader->Read(&example)) {
-      ++received;
-      // A time JSON cannot hold (stored before times were checked) is
-      // exported as the nearest valid one, with a warning.
-      PrintReadWarnings(example, ClampTimestamps(&example), *context.err);
-      absl::StatusOr<std::string> line = FormatExportLine(format_, example);
-      if (!line.ok()) {
-        write_status = absl::Status(line.status().code(),
-                                    absl::StrCat("example ", example.id(), ": ",
-                                                 line.status().message()));
-        break;
-      }
-      if (line->empty()) {
-        ++skipped;  // not in this format (openai-chat: not positive)
-      } else {
-        LineSink* to = splitter.IsTrain(example) ? train.get() : test.get();
-        write_status = to->Write(*line);
-        if (!write_status.ok()) break;
-      }
-      if (context.err_is_tty && absl::Now() >= next_progress) {
-        *context.progress << "\r" << ProgressLine(received, total)
-                          << std::flush;
-        next_progress = absl::Now() + kProgressInterval;
-      }
-    }
-    if (!write_status.ok()) rpc.TryCancel();
-    grpc::Status status = reader->Finish();
+    absl::Status status = MergeExampleStreams(
+        *std::move(streams), [&](const v1::Example& merged) -> absl::Status {
+          ++received;
+          // A time JSON cannot hold (stored before times were checked) is
+          // exported as the nearest valid one, with a warning.
+          v1::Example example = merged;
+          PrintReadWarnings(example, ClampTimestamps(&example), *context.err);
+          absl::StatusOr<std::string> line = FormatExportLine(format_, example);
+          if (!line.ok()) {
+            return absl::Status(line.status().code(),
+                                absl::StrCat("example ", example.id(), ": ",
+                                             line.status().message()));
+          }
+          if (line->empty()) {
+            ++*skipped;  // not in this format (openai-chat: not positive)
+          } else {
+            LineSink* to = splitter.IsTrain(example) ? outputs->train.get()
+                                                     : outputs->test.get();
+            absl::Status written = to->Write(*line);
+            if (!written.ok()) return written;
+          }
+          if (context.err_is_tty && absl::Now() >= next_progress) {
+            *context.progress << "\r" << ProgressLine(received, total)
+                              << std::flush;
+            next_progress = absl::Now() + kProgressInterval;
+          }
+          return absl::OkStatus();
+        });
     if (context.err_is_tty) *context.progress << "\r\033[K" << std::flush;
-    // On any failure the sinks are dropped uncommitted: no file is replaced.
-    if (!write_status.ok()) return write_status;
-    if (!status.ok()) return RpcError("ExportExamples", context.server, status);
-    absl::Status committed = train->Commit();
-    if (committed.ok() && test != nullptr) committed = test->Commit();
-    if (!committed.ok()) return committed;
+    return status;
+  }
 
-    // The summary goes to stderr when stdout carries the data.
+  // The summary goes to stderr when stdout carries the data.
+  void PrintSummary(const CommandContext& context, const Outputs& outputs,
+                    int64_t skipped) const {
     std::ostream& summary = out_ == "-" ? *context.err : *context.out;
     std::string skipped_note = skipped == 0
                                    ? ""
@@ -251,20 +308,20 @@ class ExportCommand : public Command {
                                          "only)",
                                          Examples(skipped, "negative example"),
                                          ExportFormatName(format_));
-    if (split) {
+    const LineSink& train = *outputs.train;
+    if (outputs.test != nullptr) {
+      const LineSink& test = *outputs.test;
       summary << absl::StrFormat(
           "exported %s: %d to %s (train), %d to %s (test)%s\n",
-          Examples(train->lines() + test->lines()), train->lines(), train_path,
-          test->lines(), test_path, skipped_note);
+          Examples(train.lines() + test.lines()), train.lines(),
+          outputs.train_path, test.lines(), outputs.test_path, skipped_note);
     } else {
       summary << absl::StrFormat("exported %s to %s%s\n",
-                                 Examples(train->lines()),
+                                 Examples(train.lines()),
                                  out_ == "-" ? "stdout" : out_, skipped_note);
     }
-    return absl::OkStatus();
   }
 
- private:
   static absl::Status Prefixed(absl::string_view flag,
                                const absl::Status& status) {
     return absl::Status(status.code(),
@@ -279,23 +336,50 @@ class ExportCommand : public Command {
     return absl::OkStatus();
   }
 
+  // One stream per server of --server, or per data dir of --data_dir
+  // (offline).
+  absl::StatusOr<std::vector<ExampleStream>> OpenStreams(
+      const CommandContext& context) const {
+    std::vector<ExampleStream> streams;
+    if (!data_dir_.empty()) {
+      for (absl::string_view dir : absl::StrSplit(data_dir_, ',')) {
+        if (dir.empty()) continue;
+        absl::StatusOr<ExampleStream> stream =
+            OpenDataDirStream(Env::Default(), std::string(dir), request_);
+        if (!stream.ok()) return stream.status();
+        streams.push_back(*std::move(stream));
+      }
+      return streams;
+    }
+    absl::StatusOr<std::vector<std::string>> servers =
+        ParseServerList(context.server);
+    if (!servers.ok()) return servers.status();
+    for (const std::string& server : *servers) {
+      streams.push_back(ServerExampleStream(
+          WithServer(context.connection, server), request_));
+    }
+    return streams;
+  }
+
   // How many examples the export will stream, for the progress bar: the
   // ListExamples total under the same status and label filters. Unknown (0)
   // with a time filter, which ListExamples cannot apply, or on any error.
-  int64_t ExpectedTotal(v1::CaptureService::Stub& stub) const {
+  int64_t ExpectedTotal(const ServerConnection& connection) const {
     if (request_.has_since() || request_.has_until()) return 0;
+    auto stub = NewCaptureStub(connection);
     v1::ListExamplesRequest list;
     list.set_page_size(1);
     list.set_status(request_.status());
     list.set_label(request_.label());
     v1::ListExamplesResponse page;
     auto rpc = NewUnaryContext();
-    if (!stub.ListExamples(rpc.get(), list, &page).ok()) return 0;
+    if (!stub->ListExamples(rpc.get(), list, &page).ok()) return 0;
     return page.total_size();
   }
 
   ExportFormat format_ = ExportFormat::kFullJsonl;
   std::string out_;
+  std::string data_dir_;
   v1::ExportExamplesRequest request_;
   double split_ = 0;
   int64_t seed_ = 0;

@@ -51,7 +51,7 @@ class FeedbackCommand : public Command {
     request.set_note(note_);
     v1::RecordFeedbackResponse response;
     auto stub = NewCaptureStub(context.connection);
-    auto rpc = NewUnaryContext();
+    auto rpc = NewSessionContext(request.session_id());
     grpc::Status status = stub->RecordFeedback(rpc.get(), request, &response);
     if (!status.ok()) return RpcError("RecordFeedback", context.server, status);
     if (!response.example_id().empty()) {

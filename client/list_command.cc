@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -10,6 +12,7 @@
 #include "client/commands.h"
 #include "client/display.h"
 #include "client/proto_json.h"
+#include "client/replicas.h"
 #include "client/rpc.h"
 
 namespace ftcapture {
@@ -75,15 +78,15 @@ class ListCommand : public Command {
     if (page_size_ < 0 || page_size_ > 1000) {
       return UsageError("--page_size must be in 0..1000");
     }
+    absl::StatusOr<std::vector<std::string>> servers =
+        ParseServerList(context.server);
+    if (!servers.ok()) return servers.status();
+    if (servers->size() > 1) return RunMerged(*servers, context);
     request_.set_page_size(static_cast<int32_t>(page_size_));
     request_.set_page_token(page_token_);
     auto stub = NewCaptureStub(context.connection);
     int64_t shown = 0;
-    if (!json_) {
-      *context.out << absl::StrFormat("%-24s %-20s %-8s %-8s %-16s %s\n", "ID",
-                                      "CAPTURED", "LABEL", "STATUS", "SESSION",
-                                      "PRAISE");
-    }
+    PrintHeader(context);
     while (true) {
       auto rpc = NewUnaryContext();
       v1::ListExamplesResponse page;
@@ -91,19 +94,8 @@ class ListCommand : public Command {
       if (!status.ok()) return RpcError("ListExamples", context.server, status);
       for (const v1::Example& e : page.examples()) {
         ++shown;
-        if (json_) {
-          std::vector<std::string> warnings;
-          absl::StatusOr<std::string> json = ToJson(e, false, false, &warnings);
-          if (!json.ok()) return json.status();
-          *context.out << *json << "\n";
-          PrintReadWarnings(e, warnings, *context.err);
-        } else {
-          PrintReadWarnings(e, {}, *context.err);
-          *context.out << absl::StrFormat(
-              "%-24s %-20s %-8s %-8s %-16s %s\n", e.id(),
-              TimestampText(e.captured_at()), LabelName(e.label()),
-              ReviewStatusName(e.status()), e.session_id(),
-              OneLine(e.praise_text(), 60));
+        if (absl::Status printed = PrintExample(e, context); !printed.ok()) {
+          return printed;
         }
       }
       if (page.next_page_token().empty()) {
@@ -125,6 +117,65 @@ class ListCommand : public Command {
   }
 
  private:
+  void PrintHeader(const CommandContext& context) const {
+    if (json_) return;
+    *context.out << absl::StrFormat("%-24s %-20s %-8s %-8s %-16s %s\n", "ID",
+                                    "CAPTURED", "LABEL", "STATUS", "SESSION",
+                                    "PRAISE");
+  }
+
+  // Prints one example; a time JSON cannot hold (stored before times were
+  // checked) is printed as the nearest valid one, with a warning.
+  absl::Status PrintExample(const v1::Example& e,
+                            const CommandContext& context) const {
+    if (json_) {
+      std::vector<std::string> warnings;
+      absl::StatusOr<std::string> json = ToJson(e, false, false, &warnings);
+      if (!json.ok()) return json.status();
+      *context.out << *json << "\n";
+      PrintReadWarnings(e, warnings, *context.err);
+      return absl::OkStatus();
+    }
+    PrintReadWarnings(e, {}, *context.err);
+    *context.out << absl::StrFormat(
+        "%-24s %-20s %-8s %-8s %-16s %s\n", e.id(),
+        TimestampText(e.captured_at()), LabelName(e.label()),
+        ReviewStatusName(e.status()), e.session_id(),
+        OneLine(e.praise_text(), 60));
+    return absl::OkStatus();
+  }
+
+  // Several replicas: every matching example of each (their export
+  // streams), merged by id in capture-time order. Pages do not combine
+  // across servers, so this always lists everything.
+  absl::Status RunMerged(const std::vector<std::string>& servers,
+                         const CommandContext& context) {
+    if (!page_token_.empty()) {
+      return UsageError("--page_token applies to one server only");
+    }
+    v1::ExportExamplesRequest filter;
+    filter.set_status(request_.status());
+    filter.set_label(request_.label());
+    std::vector<ExampleStream> streams;
+    for (const std::string& server : servers) {
+      streams.push_back(
+          ServerExampleStream(WithServer(context.connection, server), filter));
+    }
+    PrintHeader(context);
+    int64_t shown = 0;
+    absl::Status status =
+        MergeExampleStreams(std::move(streams), [&](const v1::Example& e) {
+          ++shown;
+          return PrintExample(e, context);
+        });
+    if (!status.ok()) return status;
+    if (!json_) {
+      *context.out << absl::StrFormat("%d examples from %d servers\n", shown,
+                                      servers.size());
+    }
+    return absl::OkStatus();
+  }
+
   v1::ListExamplesRequest request_;
   int64_t page_size_ = 0;
   std::string page_token_;

@@ -87,7 +87,7 @@ class PushCommand : public Command {
     *request.mutable_turn() = *std::move(turn);
     v1::RecordTurnResponse response;
     auto stub = NewCaptureStub(context.connection);
-    auto rpc = NewUnaryContext();
+    auto rpc = NewSessionContext(request.turn().session_id());
     grpc::Status status = stub->RecordTurn(rpc.get(), request, &response);
     if (!status.ok()) return RpcError("RecordTurn", context.server, status);
     absl::StatusOr<std::string> json = ToJson(response);

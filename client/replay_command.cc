@@ -2,10 +2,13 @@
 //
 // The file is checked in full before anything is sent, so a bad line changes
 // nothing on the server. Then a writer thread streams the turns while this
-// thread reads the responses, which come back one per turn, in order.
+// thread reads the responses, which come back one per turn, in order; each
+// run of consecutive turns of one session goes in a stream of its own with
+// that session's x-session-id.
 
 #include <cstdint>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -77,55 +80,34 @@ class ReplayCommand : public Command {
     const int64_t total = static_cast<int64_t>(line_numbers.size());
 
     auto stub = NewCaptureStub(context.connection);
-    grpc::ClientContext rpc;
-    auto stream = stub->StreamTurns(&rpc);
-
-    std::thread writer([&stream, &path] {
-      JsonlReader reader(path);
-      std::string line;
-      int64_t line_number = 0;
-      v1::RecordTurnRequest request;
-      while (reader.Next(&line, &line_number)) {
-        // Validated above; the file would have to change under us to fail.
-        absl::StatusOr<v1::Turn> turn = ParseTurnJson(line);
-        if (!turn.ok()) break;
-        *request.mutable_turn() = *std::move(turn);
-        if (!stream->Write(request)) break;  // the call failed; Finish says why
-      }
-      stream->WritesDone();
-    });
-
+    JsonlReader reader(path);
     ReplayCounts counts;
     absl::Time next_progress = absl::Now() + kProgressInterval;
-    v1::RecordTurnResponse response;
-    while (stream->Read(&response)) {
-      const int64_t line_number =
-          counts.responses < total ? line_numbers[counts.responses] : -1;
-      ++counts.responses;
-      // A duplicate (a turn the session already saw) echoes the example_id
-      // it captured the first time; it captured nothing now.
-      if (!response.example_id().empty() && !response.duplicate()) {
-        ++counts.examples;
-      }
-      if (response.praise()) ++counts.praise;
-      if (response.duplicate()) ++counts.duplicates;
-      if (response.error_code() != 0) {
-        if (++counts.errors <= kMaxErrorsShown) {
-          if (context.err_is_tty) *context.progress << "\r\033[K";
-          *context.err << "replay: " << path << ":" << line_number << ": "
-                       << absl::StatusCodeToString(
-                              static_cast<absl::StatusCode>(
-                                  response.error_code()))
-                       << ": " << response.error_message() << "\n";
+    // The turn read but not yet sent: it starts the next stream.
+    std::optional<v1::Turn> pending = NextTurn(reader);
+    grpc::Status status;
+    // One stream per run of consecutive turns of a session, carrying its
+    // x-session-id, so a proxy in front of replicas keeps the session on one.
+    while (pending.has_value() && status.ok()) {
+      const std::string session_id = pending->session_id();
+      grpc::ClientContext rpc;
+      SetSessionMetadata(&rpc, session_id);
+      auto stream = stub->StreamTurns(&rpc);
+      std::thread writer([&stream, &reader, &pending, &session_id] {
+        v1::RecordTurnRequest request;
+        while (pending.has_value() && pending->session_id() == session_id) {
+          *request.mutable_turn() = *std::move(pending);
+          pending = NextTurn(reader);
+          // A failed call: Finish says why.
+          if (!stream->Write(request)) break;
         }
-      }
-      if (context.err_is_tty && absl::Now() >= next_progress) {
-        *context.progress << "\r" << ProgressLine(counts, total) << std::flush;
-        next_progress = absl::Now() + kProgressInterval;
-      }
+        stream->WritesDone();
+      });
+      ReadResponses(*stream, path, line_numbers, context, &counts,
+                    &next_progress);
+      writer.join();
+      status = stream->Finish();
     }
-    writer.join();
-    grpc::Status status = stream->Finish();
     if (context.err_is_tty) *context.progress << "\r\033[K";
     *context.err << ProgressLine(counts, total) << "\n";
     if (!status.ok()) return RpcError("StreamTurns", context.server, status);
@@ -148,6 +130,52 @@ class ReplayCommand : public Command {
   }
 
  private:
+  // The next turn of the file (validated already), or none at its end.
+  static std::optional<v1::Turn> NextTurn(JsonlReader& reader) {
+    std::string line;
+    int64_t line_number = 0;
+    if (!reader.Next(&line, &line_number)) return std::nullopt;
+    absl::StatusOr<v1::Turn> turn = ParseTurnJson(line);
+    // Validated above; the file would have to change under us to fail.
+    if (!turn.ok()) return std::nullopt;
+    return *std::move(turn);
+  }
+
+  // Reads one stream's responses, counting them and reporting errors with
+  // the line number of their turn.
+  static void ReadResponses(
+      grpc::ClientReaderWriter<v1::RecordTurnRequest, v1::RecordTurnResponse>&
+          stream,
+      const std::string& path, const std::vector<int64_t>& line_numbers,
+      const CommandContext& context, ReplayCounts* counts,
+      absl::Time* next_progress) {
+    const int64_t total = static_cast<int64_t>(line_numbers.size());
+    v1::RecordTurnResponse response;
+    while (stream.Read(&response)) {
+      const int64_t line_number =
+          counts->responses < total ? line_numbers[counts->responses] : -1;
+      ++counts->responses;
+      // A duplicate (a turn the session already saw) echoes the example_id
+      // it captured the first time; it captured nothing now.
+      if (!response.example_id().empty() && !response.duplicate()) {
+        ++counts->examples;
+      }
+      if (response.praise()) ++counts->praise;
+      if (response.duplicate()) ++counts->duplicates;
+      if (response.error_code() != 0 && ++counts->errors <= kMaxErrorsShown) {
+        if (context.err_is_tty) *context.progress << "\r\033[K";
+        *context.err << "replay: " << path << ":" << line_number << ": "
+                     << absl::StatusCodeToString(static_cast<absl::StatusCode>(
+                            response.error_code()))
+                     << ": " << response.error_message() << "\n";
+      }
+      if (context.err_is_tty && absl::Now() >= *next_progress) {
+        *context.progress << "\r" << ProgressLine(*counts, total) << std::flush;
+        *next_progress = absl::Now() + kProgressInterval;
+      }
+    }
+  }
+
   static std::string ProgressLine(const ReplayCounts& counts, int64_t total) {
     return absl::StrFormat("replay: %d/%d turns, %d examples", counts.responses,
                            total, counts.examples);

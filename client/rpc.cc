@@ -96,8 +96,7 @@ absl::Status LoadConnectionSecrets(const std::string& token_file,
   return absl::OkStatus();
 }
 
-std::unique_ptr<v1::CaptureService::Stub> NewCaptureStub(
-    const ServerConnection& connection) {
+std::shared_ptr<grpc::Channel> NewChannel(const ServerConnection& connection) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(-1);
   std::shared_ptr<grpc::ChannelCredentials> credentials;
@@ -122,14 +121,31 @@ std::unique_ptr<v1::CaptureService::Stub> NewCaptureStub(
     interceptors.push_back(
         std::make_unique<BearerTokenInterceptorFactory>(connection.token));
   }
-  return v1::CaptureService::NewStub(
-      grpc::experimental::CreateCustomChannelWithInterceptors(
-          connection.server, credentials, args, std::move(interceptors)));
+  return grpc::experimental::CreateCustomChannelWithInterceptors(
+      connection.server, credentials, args, std::move(interceptors));
+}
+
+std::unique_ptr<v1::CaptureService::Stub> NewCaptureStub(
+    const ServerConnection& connection) {
+  return v1::CaptureService::NewStub(NewChannel(connection));
 }
 
 std::unique_ptr<grpc::ClientContext> NewUnaryContext() {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(absl::ToChronoTime(absl::Now() + kUnaryRpcTimeout));
+  return context;
+}
+
+void SetSessionMetadata(grpc::ClientContext* context,
+                        absl::string_view session_id) {
+  if (session_id.empty()) return;
+  context->AddMetadata(kSessionIdMetadataKey, std::string(session_id));
+}
+
+std::unique_ptr<grpc::ClientContext> NewSessionContext(
+    absl::string_view session_id) {
+  std::unique_ptr<grpc::ClientContext> context = NewUnaryContext();
+  SetSessionMetadata(context.get(), session_id);
   return context;
 }
 

@@ -24,6 +24,8 @@ inline constexpr absl::Duration kUnaryRpcTimeout = absl::Seconds(60);
 // with its name.
 std::unique_ptr<v1::CaptureService::Stub> NewCaptureStub(
     const ServerConnection& connection);
+// The channel under NewCaptureStub, for other services (grpc.health.v1).
+std::shared_ptr<grpc::Channel> NewChannel(const ServerConnection& connection);
 
 // Fills the TLS and token parts of `connection` from the files named by
 // its flags and $FTCAPTURE_TOKEN; `token_file` wins over the variable.
@@ -32,6 +34,19 @@ absl::Status LoadConnectionSecrets(const std::string& token_file,
 
 // A context for one unary call, with kUnaryRpcTimeout as its deadline.
 std::unique_ptr<grpc::ClientContext> NewUnaryContext();
+
+// The metadata key that carries a call's session id, so a proxy in front of
+// several replicas (nginx: hash $http_x_session_id consistent) sends every
+// call of a session to the same one.
+inline constexpr char kSessionIdMetadataKey[] = "x-session-id";
+
+// Adds x-session-id to a call about `session_id` (no-op when empty).
+void SetSessionMetadata(grpc::ClientContext* context,
+                        absl::string_view session_id);
+
+// NewUnaryContext() with x-session-id set.
+std::unique_ptr<grpc::ClientContext> NewSessionContext(
+    absl::string_view session_id);
 
 // The RPC's failure as an absl::Status with the same code, its message
 // saying which call failed against which server, e.g.

@@ -7,7 +7,7 @@
 #include "client/commands.h"
 #include "client/display.h"
 #include "client/proto_json.h"
-#include "client/rpc.h"
+#include "client/replicas.h"
 
 namespace ftcapture {
 namespace {
@@ -17,7 +17,8 @@ class StatsCommand : public Command {
   const char* name() const override { return "stats"; }
   const char* synopsis() const override { return "[--json]"; }
   const char* summary() const override {
-    return "show the server's counters and file sizes (GetStats)";
+    return "show the server's counters and file sizes (GetStats; several "
+           "servers are added up)";
   }
   void DefineFlags(FlagSet* flags) override {
     flags->Bool("json", &json_, "print the GetStatsResponse as JSON");
@@ -27,12 +28,10 @@ class StatsCommand : public Command {
     if (!context.args.empty()) {
       return UsageError("stats takes no arguments");
     }
-    auto stub = NewCaptureStub(context.connection);
-    auto rpc = NewUnaryContext();
-    v1::GetStatsResponse stats;
-    grpc::Status status =
-        stub->GetStats(rpc.get(), v1::GetStatsRequest(), &stats);
-    if (!status.ok()) return RpcError("GetStats", context.server, status);
+    absl::StatusOr<v1::GetStatsResponse> fetched =
+        FetchStats(context.connection);
+    if (!fetched.ok()) return fetched.status();
+    const v1::GetStatsResponse& stats = *fetched;
     if (json_) {
       std::vector<std::string> warnings;
       absl::StatusOr<std::string> json =

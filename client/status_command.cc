@@ -8,10 +8,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "client/atomic_output_file.h"
 #include "client/commands.h"
-#include "client/rpc.h"
+#include "client/replicas.h"
 #include "src/tools/status_report.h"
+#include "src/util/atomic_file.h"
 
 namespace ftcapture {
 namespace {
@@ -36,12 +36,10 @@ class StatusCommand : public Command {
     if (!context.args.empty()) {
       return UsageError("status takes no arguments");
     }
-    auto stub = NewCaptureStub(context.connection);
-    auto rpc = NewUnaryContext();
-    v1::GetStatsResponse stats;
-    grpc::Status status =
-        stub->GetStats(rpc.get(), v1::GetStatsRequest(), &stats);
-    if (!status.ok()) return RpcError("GetStats", context.server, status);
+    absl::StatusOr<v1::GetStatsResponse> fetched =
+        FetchStats(context.connection);
+    if (!fetched.ok()) return fetched.status();
+    const v1::GetStatsResponse& stats = *fetched;
 
     if (!chart_path_.empty()) {
       auto chart = AtomicOutputFile::Create(chart_path_);

@@ -4,14 +4,18 @@
 #    drives the real server with (tests/tools/crash_driver.cc).
 #  - ftcapture-store-bench: append latency/throughput of ExampleStore per sync
 #    policy, with and without group commit (bench/store_bench.cc).
-add_executable(ftcapture-crash-driver tests/tools/crash_driver.cc)
-target_link_libraries(ftcapture-crash-driver PRIVATE ftcapture_grpc
-  gRPC::grpc++ absl::flags absl::flags_parse absl::strings absl::str_format
-  absl::time)
+if(BUILD_TESTING)
+  add_executable(ftcapture-crash-driver tests/tools/crash_driver.cc)
+  target_link_libraries(ftcapture-crash-driver PRIVATE ftcapture_grpc
+    gRPC::grpc++ absl::flags absl::flags_parse absl::strings absl::str_format
+    absl::time)
+endif()
 
-add_executable(ftcapture-store-bench bench/store_bench.cc)
-target_link_libraries(ftcapture-store-bench PRIVATE ftcapture_storage
-  absl::flags absl::flags_parse)
+if(FTCAPTURE_BUILD_BENCHMARKS)
+  add_executable(ftcapture-store-bench bench/store_bench.cc)
+  target_link_libraries(ftcapture-store-bench PRIVATE ftcapture_storage
+    absl::flags absl::flags_parse)
+endif()
 
 # The tests are defined after this snippet runs; once they are, give
 # crash_test the driver's path and build the driver before it.

@@ -9,13 +9,20 @@ FTCAPTURE_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libre2-dev libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev
+  nlohmann-json3-dev
   # The Python client (python/): grpc_python_plugin is in
   # protobuf-compiler-grpc; its tests run under Debian's python3.
   python3-grpcio python3-protobuf python3-setuptools openssl
+  # Metrics (server/metrics.cc); nginx for tests/replicas_test.cc.
+  prometheus-cpp-dev nginx
 )
 # Only for fuzz/run.sh (installed by it): clang with libFuzzer and the
 # sanitizer runtimes.
 FTCAPTURE_FUZZ_PACKAGES=(clang-14 libfuzzer-14-dev libclang-rt-14-dev)
+
+# What .ci/run needs on top: clang for the thread-safety analysis and the
+# one-header-per-file check, clang-format for the format check.
+FTCAPTURE_CI_PACKAGES=(clang-14 clang-format git)
 
 ftcapture_log() { echo "[ftcapture] $*" >&2; }
 
@@ -24,11 +31,17 @@ ftcapture_is_installed() {
 }
 
 # Installs the packages that are missing (the arguments, by default
-# FTCAPTURE_PACKAGES); apt-get update only if any are.
+# FTCAPTURE_PACKAGES).
 ftcapture_install_deps() {
-  local missing=() package wanted=("$@")
-  if [ ${#wanted[@]} -eq 0 ]; then wanted=("${FTCAPTURE_PACKAGES[@]}"); fi
-  for package in "${wanted[@]}"; do
+  if [ $# -eq 0 ]; then set -- "${FTCAPTURE_PACKAGES[@]}"; fi
+  ftcapture_install_packages "$@"
+}
+
+# ftcapture_install_packages PACKAGE...: installs those missing; apt-get
+# update only if any are.
+ftcapture_install_packages() {
+  local missing=() package
+  for package in "$@"; do
     ftcapture_is_installed "$package" || missing+=("$package")
   done
   if [ ${#missing[@]} -eq 0 ]; then

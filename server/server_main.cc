@@ -22,9 +22,11 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
@@ -33,6 +35,7 @@
 #include "server/access_control.h"
 #include "server/call_policy.h"
 #include "server/capture_grpc_service.h"
+#include "server/metrics.h"
 #include "server/process_tuning.h"
 #include "server/server_security.h"
 #include "server/turn_stream.h"
@@ -55,7 +58,8 @@ ABSL_FLAG(int64_t, max_turn_bytes, int64_t{1} << 20,
 ABSL_FLAG(std::string, sync, "always",
           "When captured examples reach the disk: always (fsync before "
           "acknowledging, shared by concurrent captures), batch (fsync in "
-          "the background) or none (left to the OS).");
+          "the background; while that fails, captures are refused and health "
+          "is NOT_SERVING) or none (left to the OS).");
 ABSL_FLAG(int64_t, max_sessions, 100000,
           "Session windows kept in memory; the least recently used are "
           "evicted beyond this.");
@@ -71,8 +75,22 @@ ABSL_FLAG(bool, negative_markdown, false,
           "fine_tuning_negative_interchanges.md.");
 ABSL_FLAG(bool, journal_sessions, true,
           "Journal session windows under --data_dir so a restart keeps them.");
+ABSL_FLAG(std::string, redact, "",
+          "'default': redact personal data with the shipped rules (e-mail, "
+          "phone, card, IBAN, IP, API keys) before anything is written; "
+          "empty: off. See docs/privacy.md.");
+ABSL_FLAG(std::string, redact_rules, "",
+          "A redaction rule file (docs/privacy.md), applied before anything "
+          "is written; with --redact=default, after the default rules.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "On SIGINT/SIGTERM, how long in-flight calls may take to finish.");
+ABSL_FLAG(absl::Duration, shutdown_drain, absl::ZeroDuration(),
+          "On SIGINT/SIGTERM, how long to keep serving with health "
+          "NOT_SERVING before refusing new calls, so load balancers that "
+          "probe health (Kubernetes readiness) stop sending first.");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port to serve Prometheus metrics on (/metrics), e.g. "
+          "127.0.0.1:9464; empty: no metrics.");
 
 // Security: see README "Running it safely".
 ABSL_FLAG(std::string, tls_cert, "",
@@ -133,6 +151,14 @@ absl::StatusOr<CaptureService::Options> OptionsFromFlags() {
   options.max_window_bytes = absl::GetFlag(FLAGS_max_window_bytes);
   options.session_ttl = absl::GetFlag(FLAGS_session_ttl);
   options.journal_sessions = absl::GetFlag(FLAGS_journal_sessions);
+  const std::string redact = absl::GetFlag(FLAGS_redact);
+  if (!redact.empty() && redact != "default") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--redact must be 'default' or empty, not '", redact,
+                     "' (a rule file goes to --redact_rules)"));
+  }
+  options.redact_default = redact == "default";
+  options.redact_rules_path = absl::GetFlag(FLAGS_redact_rules);
 
   if (options.data_dir.empty()) {
     return absl::InvalidArgumentError("--data_dir must not be empty");
@@ -177,6 +203,35 @@ int Fail(const absl::Status& status) {
   std::fprintf(stderr, "%s: %s\n", kProgram,
                std::string(status.message()).c_str());
   return 1;
+}
+
+constexpr char kUsage[] =
+    "Captures praised chatbot exchanges as fine-tuning examples.\n"
+    "Usage: ftcapture-server [--listen=HOST:PORT] [--data_dir=DIR] ...";
+
+bool IsHelpFlag(absl::string_view arg) {
+  return arg == "--help" || arg == "-help" || arg == "-h" ||
+         arg == "--helpfull" || arg == "--helpshort";
+}
+
+// --help: this program's own flags, sorted, exit status 0. (absl's built-in
+// --help looks for flags in a file named after the program, finds none in
+// server_main.cc and exits 1.)
+void PrintHelp() {
+  std::vector<const absl::CommandLineFlag*> flags;
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (absl::EndsWith(flag->Filename(), "server_main.cc")) {
+      flags.push_back(flag);
+    }
+  }
+  std::sort(flags.begin(), flags.end(),
+            [](const auto* a, const auto* b) { return a->Name() < b->Name(); });
+  std::printf("%s\n\nFlags:\n", kUsage);
+  for (const absl::CommandLineFlag* flag : flags) {
+    std::printf("  --%s (default: %s)\n      %s\n",
+                std::string(flag->Name()).c_str(), flag->DefaultValue().c_str(),
+                flag->Help().c_str());
+  }
 }
 
 int MillisArg(absl::Duration duration) {
@@ -249,11 +304,51 @@ absl::Status CheckExposure(const std::string& listen, bool has_tokens) {
   return absl::OkStatus();
 }
 
+// Keeps the gRPC health status in step with the service: NOT_SERVING while
+// it refuses captures (a failed background fsync with --sync=batch), SERVING
+// again once it accepts them. Polls, so the storage layer knows no gRPC.
+class HealthWatcher {
+ public:
+  HealthWatcher(const CaptureService* service,
+                grpc::HealthCheckServiceInterface* health)
+      : service_(service), health_(health), thread_([this] { Loop(); }) {}
+  ~HealthWatcher() {
+    stop_.Notify();
+    thread_.join();
+  }
+
+ private:
+  static constexpr absl::Duration kInterval = absl::Milliseconds(100);
+
+  void Loop() {
+    bool serving = true;
+    while (!stop_.WaitForNotificationWithTimeout(kInterval)) {
+      const absl::Status status = service_->ServingStatus();
+      if (status.ok() == serving) continue;
+      serving = status.ok();
+      health_->SetServingStatus(serving);  // "" and every service
+      std::fprintf(stderr, "%s: health %s%s\n", kProgram,
+                   serving ? "SERVING" : "NOT_SERVING: ",
+                   serving ? "" : std::string(status.message()).c_str());
+    }
+  }
+
+  const CaptureService* const service_;
+  grpc::HealthCheckServiceInterface* const health_;
+  absl::Notification stop_;
+  std::thread thread_;  // last: starts once the rest is set
+};
+
 int Run(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (absl::string_view(argv[i]) == "--") break;
+    if (IsHelpFlag(argv[i])) {
+      PrintHelp();
+      return 0;
+    }
+  }
   TuneProcessForServing();
-  absl::SetProgramUsageMessage(
-      "Captures praised chatbot exchanges as fine-tuning examples.\n"
-      "Usage: ftcapture-server [--listen=HOST:PORT] [--data_dir=DIR] ...");
+  absl::SetProgramUsageMessage(kUsage);
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   if (rest.size() > 1) {
     return Fail(absl::InvalidArgumentError(
@@ -299,6 +394,17 @@ int Run(int argc, char** argv) {
     return Fail(s);
   }
 
+  // Before the service, so its recovery is counted, and outliving it.
+  ServerMetrics metrics;
+  const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  if (!metrics_listen.empty()) {
+    absl::StatusOr<std::string> metrics_address = metrics.Serve(metrics_listen);
+    if (!metrics_address.ok()) return Fail(metrics_address.status());
+    std::printf("%s metrics on http://%s/metrics\n", kProgram,
+                metrics_address->c_str());
+    options->observer = &metrics;
+  }
+
   absl::StatusOr<std::unique_ptr<CaptureService>> service =
       CaptureService::Open(*options, /*env=*/nullptr);
   if (!service.ok()) {
@@ -329,6 +435,14 @@ int Run(int argc, char** argv) {
   // the same port start and silently take half the traffic.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&grpc_service);
+  if (!metrics_listen.empty()) {
+    std::vector<
+        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(metrics.NewInterceptorFactory());
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+    metrics.set_service(service->get());
+  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || selected_port == 0) {
     return Fail(absl::UnavailableError(absl::StrCat(
@@ -339,6 +453,9 @@ int Run(int argc, char** argv) {
   // the service (grpc_health_probe -service=...) would get NOT_FOUND.
   server->GetHealthCheckService()->SetServingStatus(
       v1::CaptureService::service_full_name(), true);
+
+  auto health_watcher = std::make_unique<HealthWatcher>(
+      service->get(), server->GetHealthCheckService());
 
   std::printf("%s listening on %s data_dir=%s\n", kProgram,
               WithPort(listen, selected_port).c_str(),
@@ -364,10 +481,18 @@ int Run(int argc, char** argv) {
   token_watcher.join();
   std::fprintf(stderr, "%s: %s received, shutting down\n", kProgram,
                strsignal(signal_number));
+  // The health watcher goes first, before the server and service it
+  // watches, so it cannot set SERVING again during the shutdown.
+  health_watcher.reset();
+  // Health first, so whatever probes it stops sending new calls; then new
+  // calls are refused and in-flight ones get the grace period.
+  server->GetHealthCheckService()->Shutdown();
+  absl::SleepFor(absl::GetFlag(FLAGS_shutdown_drain));
   server->Shutdown(
       absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_shutdown_grace)));
   server->Wait();
   server.reset();
+  metrics.set_service(nullptr);
   service->reset();  // flushes and closes the files
   std::fprintf(stderr, "%s: stopped\n", kProgram);
   return 0;

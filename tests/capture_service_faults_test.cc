@@ -6,6 +6,7 @@
 
 #include <errno.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "src/service/capture_service.h"
@@ -22,6 +24,7 @@
 #include "src/util/env.h"
 #include "src/util/mutex.h"
 #include "tests/util/fault_injection_env.h"
+#include "tests/util/service_calls.h"
 #include "tests/util/temp_dir.h"
 #include "tests/util/turns.h"
 
@@ -61,7 +64,11 @@ class CaptureServiceFaultsTest : public ::testing::Test {
     service_.reset();
     CaptureService::Options options = options_;
     options.data_dir = dir_.path();
-    options.log = [this](const std::string& line) { log_.push_back(line); };
+    // The store's syncer logs from its own thread.
+    options.log = [this](const std::string& line) {
+      MutexLock lock(&log_mu_);
+      log_.push_back(line);
+    };
     absl::StatusOr<std::unique_ptr<CaptureService>> service =
         CaptureService::Open(options, &env_);
     ASSERT_TRUE(service.ok()) << service.status();
@@ -69,17 +76,9 @@ class CaptureServiceFaultsTest : public ::testing::Test {
   }
 
   v1::RecordTurnResponse Record(const v1::Turn& turn) {
-    absl::StatusOr<v1::RecordTurnResponse> response =
-        service_->RecordTurn(turn);
-    EXPECT_TRUE(response.ok()) << response.status();
-    return response.ok() ? *response : v1::RecordTurnResponse();
+    return RecordOrFail(*service_, turn);
   }
-
-  v1::GetStatsResponse Stats() {
-    absl::StatusOr<v1::GetStatsResponse> stats = service_->GetStats();
-    EXPECT_TRUE(stats.ok()) << stats.status();
-    return stats.ok() ? *stats : v1::GetStatsResponse();
-  }
+  v1::GetStatsResponse Stats() { return StatsOrFail(*service_); }
 
   uint64_t FileSize(const char* name) {
     absl::StatusOr<uint64_t> size =
@@ -122,7 +121,26 @@ class CaptureServiceFaultsTest : public ::testing::Test {
   TempDir dir_;
   TestEnv env_;
   CaptureService::Options options_;  // sync=always by default
-  std::vector<std::string> log_;
+  // Whether some logged line contains `text`.
+  bool Logged(absl::string_view text) {
+    MutexLock lock(&log_mu_);
+    for (const std::string& line : log_) {
+      if (absl::StrContains(line, text)) return true;
+    }
+    return false;
+  }
+
+  // Polls `done` for up to 10 s (the background syncer runs every 5 ms).
+  static bool Eventually(const std::function<bool()>& done) {
+    for (int i = 0; i < 2000; ++i) {
+      if (done()) return true;
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    return done();
+  }
+
+  Mutex log_mu_;
+  std::vector<std::string> log_ ABSL_GUARDED_BY(log_mu_);
   std::unique_ptr<CaptureService> service_;
 };
 
@@ -209,6 +227,40 @@ TEST_F(CaptureServiceFaultsTest, IoErrorsAreUnavailable) {
   EXPECT_FALSE(
       Record(UserTurn("s1", "u2", "Good one, Timmy!")).example_id().empty());
   EXPECT_EQ(DatasetOnDisk().size(), 1u);
+}
+
+// --sync=batch acknowledges before the background fsync; when that fsync
+// fails, the error is logged, the service reports it (health: NOT_SERVING)
+// and refuses captures until a later fsync succeeds.
+TEST_F(CaptureServiceFaultsTest,
+       FailedBackgroundSyncRefusesCapturesUntilOneWorks) {
+  options_.sync = SyncPolicy::kBatch;
+  Open();
+  Record(Assistant("s1", "a1", "A fluffy Maine Coon."));
+  env_.FailSyncs(kDatasetFileName, EIO);
+  // Acknowledged before its fsync, which then fails in the background.
+  EXPECT_FALSE(
+      Record(UserTurn("s1", "u2", "Good one, Timmy!")).example_id().empty());
+  ASSERT_TRUE(Eventually([&] { return !service_->ServingStatus().ok(); }));
+  EXPECT_EQ(service_->ServingStatus().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(Logged("background fsync of"));
+  EXPECT_TRUE(Logged("captures are refused"));
+
+  Record(Assistant("s1", "a3", "Rufus liked boxes."));
+  absl::StatusOr<v1::RecordTurnResponse> refused =
+      service_->RecordTurn(UserTurn("s1", "u4", "Good one, Timmy!"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "fsync"))
+      << refused.status();
+  EXPECT_EQ(DatasetOnDisk().size(), 1u);
+
+  env_.Heal();
+  ASSERT_TRUE(Eventually([&] { return service_->ServingStatus().ok(); }));
+  EXPECT_TRUE(Logged("succeeded again"));
+  EXPECT_FALSE(
+      Record(UserTurn("s1", "u4", "Good one, Timmy!")).example_id().empty());
+  EXPECT_EQ(DatasetOnDisk().size(), 2u);
 }
 
 // The praise reached the session journal, its capture failed, and the

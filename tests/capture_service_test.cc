@@ -10,28 +10,18 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/util/service_calls.h"
 #include "tests/util/temp_dir.h"
+#include "tests/util/text_files.h"
 #include "tests/util/turns.h"
 
 namespace ftcapture {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-int CountOccurrences(const std::string& text, const std::string& needle) {
-  int count = 0;
-  for (size_t pos = text.find(needle); pos != std::string::npos;
-       pos = text.find(needle, pos + needle.size())) {
-    ++count;
-  }
-  return count;
-}
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 v1::Turn Assistant(const std::string& session, const std::string& id,
                    const std::string& text, const std::string& prompt) {
@@ -63,17 +53,9 @@ class CaptureServiceTest : public ::testing::Test {
   }
 
   v1::RecordTurnResponse Record(const v1::Turn& turn) {
-    absl::StatusOr<v1::RecordTurnResponse> response =
-        service_->RecordTurn(turn);
-    EXPECT_TRUE(response.ok()) << response.status();
-    return response.ok() ? *response : v1::RecordTurnResponse();
+    return RecordOrFail(*service_, turn);
   }
-
-  v1::GetStatsResponse Stats() {
-    absl::StatusOr<v1::GetStatsResponse> stats = service_->GetStats();
-    EXPECT_TRUE(stats.ok()) << stats.status();
-    return *stats;
-  }
+  v1::GetStatsResponse Stats() { return StatsOrFail(*service_); }
 
   std::vector<v1::Example> AllExamples() {
     v1::ListExamplesRequest request;
@@ -85,7 +67,8 @@ class CaptureServiceTest : public ::testing::Test {
   }
 
   std::string Markdown() {
-    return ReadFile(dir_.path() + "/fine_tuning_best_case_interchanges.md");
+    return ReadFileOrEmpty(dir_.path() +
+                           "/fine_tuning_best_case_interchanges.md");
   }
 
   TempDir dir_;
@@ -237,6 +220,76 @@ TEST_F(CaptureServiceTest, CriticismIsANegativeExampleKeptOutOfTheMarkdown) {
   EXPECT_EQ(examples[0].label(), v1::LABEL_NEGATIVE);
   EXPECT_EQ(Markdown().find("Queen of England"), std::string::npos);
   EXPECT_EQ(Stats().negative_examples(), 1);
+}
+
+TEST_F(CaptureServiceTest,
+       WeakCriticismIsALowConfidenceNegativeLeftOutOfExports) {
+  Record(UserTurn("s", "u1", "When did we get the cats?"));
+  Record(Assistant("s", "a1", "In 2021, I believe.", "P"));
+  v1::RecordTurnResponse weak =
+      Record(UserTurn("s", "u2", "Wrong year, it was 2019."));
+  EXPECT_EQ(weak.verdict(), v1::VERDICT_CRITICISM);
+  EXPECT_EQ(weak.confidence(), v1::CONFIDENCE_LOW);
+  ASSERT_FALSE(weak.example_id().empty());
+  Record(UserTurn("t", "u1", "Tell me a joke."));
+  Record(Assistant("t", "a1", "Why did the robot cross the road?", "P"));
+  v1::RecordTurnResponse strong =
+      Record(UserTurn("t", "u2", "That was way too long."));
+  EXPECT_EQ(strong.confidence(), v1::CONFIDENCE_HIGH);
+
+  std::vector<v1::Example> examples = AllExamples();
+  ASSERT_EQ(examples.size(), 2);
+  EXPECT_EQ(examples[0].label(), v1::LABEL_NEGATIVE);
+  EXPECT_EQ(examples[0].confidence(), v1::CONFIDENCE_LOW);
+  EXPECT_EQ(examples[0].status(), v1::REVIEW_STATUS_PENDING);
+  EXPECT_EQ(examples[1].confidence(), v1::CONFIDENCE_HIGH);
+
+  auto exported = [&](v1::Confidence min_confidence) {
+    v1::ExportExamplesRequest request;
+    request.set_min_confidence(min_confidence);
+    std::vector<std::string> ids;
+    EXPECT_TRUE(service_
+                    ->ExportExamples(request,
+                                     [&](const v1::Example& example) {
+                                       ids.push_back(example.id());
+                                       return true;
+                                     })
+                    .ok());
+    return ids;
+  };
+  EXPECT_THAT(exported(v1::CONFIDENCE_UNSPECIFIED),
+              ElementsAre(strong.example_id()));
+  EXPECT_THAT(exported(v1::CONFIDENCE_HIGH), ElementsAre(strong.example_id()));
+  EXPECT_THAT(exported(v1::CONFIDENCE_LOW),
+              ElementsAre(weak.example_id(), strong.example_id()));
+
+  // A reviewer who approves the weak one vouches for it.
+  v1::ReviewExampleRequest review;
+  review.set_example_id(weak.example_id());
+  review.set_status(v1::REVIEW_STATUS_APPROVED);
+  ASSERT_TRUE(service_->ReviewExample(review).ok());
+  EXPECT_THAT(exported(v1::CONFIDENCE_HIGH),
+              ElementsAre(weak.example_id(), strong.example_id()));
+}
+
+TEST_F(CaptureServiceTest, MixedMessageIsPraiseWithTheCriticismInMetadata) {
+  Record(UserTurn("s", "u1", "How do magnets work?"));
+  Record(Assistant("s", "a1", "Spinning electrons line up.", "P"));
+  v1::Turn praise = UserTurn("s", "u2", "Lovely answer, but far too long.");
+  (*praise.mutable_metadata())["channel"] = "voice";
+  v1::RecordTurnResponse response = Record(praise);
+  EXPECT_EQ(response.verdict(), v1::VERDICT_PRAISE);
+  EXPECT_FALSE(response.mixed_criticism_rule().empty());
+  std::vector<v1::Example> examples = AllExamples();
+  ASSERT_EQ(examples.size(), 1);
+  EXPECT_EQ(examples[0].label(), v1::LABEL_POSITIVE);
+  const auto& metadata = examples[0].metadata();
+  EXPECT_EQ(metadata.at("channel"), "voice");
+  EXPECT_EQ(metadata.at("ftcapture.criticism_rule"),
+            response.mixed_criticism_rule());
+  EXPECT_THAT(metadata.at("ftcapture.criticism_evidence"),
+              HasSubstr("too long"));
+  EXPECT_EQ(metadata.at("ftcapture.criticism_confidence"), "strong");
 }
 
 TEST_F(CaptureServiceTest, ExplicitFeedbackCreditsTheLatestReply) {

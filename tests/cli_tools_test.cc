@@ -30,8 +30,11 @@
 #include "gtest/gtest.h"
 #include "src/storage/example_store.h"
 #include "src/tools/markdown_import.h"
+#include "tests/util/json_messages.h"
+#include "tests/util/running_server.h"
 #include "tests/util/subprocess.h"
 #include "tests/util/temp_dir.h"
+#include "tests/util/text_files.h"
 
 namespace ftcapture {
 namespace {
@@ -45,13 +48,6 @@ using ::testing::SizeIs;
 using ::testing::StartsWith;
 using ::testing::UnorderedElementsAreArray;
 
-std::string ReadFileOrEmpty(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 void WriteFile(const std::string& path, absl::string_view text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
@@ -64,16 +60,6 @@ std::vector<std::string> Lines(absl::string_view text) {
   std::vector<std::string> lines = absl::StrSplit(text, '\n');
   if (!lines.empty() && lines.back().empty()) lines.pop_back();
   return lines;
-}
-
-// Strict: an unknown field is an error, so the line has exactly the shape of
-// `Message`.
-template <typename Message>
-Message ParseJson(const std::string& json) {
-  Message message;
-  auto status = google::protobuf::util::JsonStringToMessage(json, &message);
-  EXPECT_TRUE(status.ok()) << status.ToString() << " in: " << json;
-  return message;
 }
 
 // The top-level keys of a JSON object.
@@ -105,24 +91,15 @@ class CliToolsTest : public ::testing::Test {
   void SetUp() override { StartServer(); }
 
   void StartServer() {
-    auto server =
-        Subprocess::Start({FTCAPTURE_SERVER_BIN, "--listen=127.0.0.1:0",
-                           "--data_dir=" + DataDir()},
-                          dir_.File("server.stderr"));
+    auto server = RunningServer::Start({"--data_dir=" + DataDir()},
+                                       dir_.File("server.stderr"));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    auto line = server_->WaitForLine("listening on", absl::Seconds(60));
-    ASSERT_TRUE(line.ok()) << line.status() << "\n"
-                           << ReadFileOrEmpty(dir_.File("server.stderr"));
-    // "ftcapture-server listening on 127.0.0.1:43117 data_dir=..."
-    std::vector<std::string> words = absl::StrSplit(*line, ' ');
-    ASSERT_GE(words.size(), 4u) << *line;
-    address_ = words[3];
+    address_ = server_->address();
   }
 
   void StopServer() {
-    ASSERT_TRUE(server_->Signal(SIGTERM).ok());
-    auto code = server_->Wait(absl::Seconds(30));
+    auto code = server_->Stop(SIGTERM);
     ASSERT_TRUE(code.ok()) << code.status();
     EXPECT_EQ(*code, 0);
   }
@@ -225,16 +202,17 @@ class CliToolsTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<Subprocess> server_;
+  std::unique_ptr<RunningServer> server_;
   std::string address_;
 };
 
 // --- detect ------------------------------------------------------------------
 
-TEST(DetectCliTest, PrintsVerdictRuleAndMessagePerLine) {
+TEST(DetectCliTest, PrintsVerdictConfidenceRuleAndMessagePerLine) {
   const std::vector<std::string> messages = {
       "Good one, Timmy!", "Your last response was far too long.",
-      "The weather is great", "That was not a good one"};
+      "The weather is great", "That was not a good one",
+      "Wrong year, it was 2019."};
   ProcessResult result =
       RunClient({"detect"}, absl::StrCat(absl::StrJoin(messages, "\n"), "\n"));
   ASSERT_EQ(result.exit_code, 0) << result.err;
@@ -242,20 +220,25 @@ TEST(DetectCliTest, PrintsVerdictRuleAndMessagePerLine) {
   ASSERT_THAT(lines, SizeIs(messages.size())) << result.out;
   std::vector<std::vector<std::string>> columns;
   for (const std::string& line : lines) {
-    columns.push_back(absl::StrSplit(line, absl::MaxSplits('\t', 2)));
-    ASSERT_THAT(columns.back(), SizeIs(3)) << line;
+    columns.push_back(absl::StrSplit(line, absl::MaxSplits('\t', 3)));
+    ASSERT_THAT(columns.back(), SizeIs(4)) << line;
   }
   for (size_t i = 0; i < messages.size(); ++i) {
-    EXPECT_EQ(columns[i][2], messages[i]);
+    EXPECT_EQ(columns[i][3], messages[i]);
   }
   EXPECT_EQ(columns[0][0], "praise");
-  EXPECT_THAT(columns[0][1], AllOf(Not(IsEmpty()), Not("-")));
+  EXPECT_EQ(columns[0][1], "strong");
+  EXPECT_THAT(columns[0][2], AllOf(Not(IsEmpty()), Not("-")));
   EXPECT_EQ(columns[1][0], "criticism");
-  EXPECT_THAT(columns[1][1], AllOf(Not(IsEmpty()), Not("-")));
+  EXPECT_EQ(columns[1][1], "strong");
+  EXPECT_THAT(columns[1][2], AllOf(Not(IsEmpty()), Not("-")));
+  EXPECT_EQ(columns[4][0], "criticism");
+  EXPECT_EQ(columns[4][1], "weak");
   EXPECT_EQ(columns[2][0], "none");
   EXPECT_EQ(columns[3][0], "none");
   // A praise rule fired and the negation guard vetoed it.
-  EXPECT_THAT(columns[3][1], StartsWith("vetoed:"));
+  EXPECT_EQ(columns[3][1], "-");
+  EXPECT_THAT(columns[3][2], StartsWith("vetoed:"));
 }
 
 TEST(DetectCliTest, UsesThePersonaFlag) {

@@ -43,7 +43,9 @@
 #include "src/storage/tfrecord_reader.h"
 #include "src/util/env.h"
 #include "src/util/mutex.h"  // FTCAPTURE_TSAN
+#include "tests/util/running_server.h"
 #include "tests/util/temp_dir.h"
+#include "tests/util/text_files.h"
 
 extern char** environ;
 
@@ -60,13 +62,6 @@ int EnvInt(const char* name, int fallback) {
     return parsed;
   }
   return fallback;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
 }
 
 // Starts `argv` with stdout and stderr appended to `out_path` and the
@@ -123,62 +118,40 @@ std::string DescribeExit(int status) {
   return absl::StrCat("status ", status);
 }
 
-// One run of the built server on a data dir, on a fresh port.
-class ServerProcess {
+// Runs of the built server on one data dir, each on a fresh port, each
+// with its own stderr log.
+class RestartedServer {
  public:
-  ServerProcess(std::string data_dir, std::string log_dir)
+  RestartedServer(std::string data_dir, std::string log_dir)
       : data_dir_(std::move(data_dir)), log_dir_(std::move(log_dir)) {}
-  ~ServerProcess() {
-    if (pid_ > 0) Kill(SIGKILL);
-  }
 
-  // Starts it and waits for "listening on <address>".
+  // Starts the next run and waits for "listening on <address>".
   void Start() {
     ++runs_;
-    log_path_ = absl::StrCat(log_dir_, "/server-", runs_, ".log");
-    pid_ = Spawn({FTCAPTURE_SERVER_BIN, "--listen=127.0.0.1:0",
-                  absl::StrCat("--data_dir=", data_dir_), "--sync=always"},
-                 log_path_);
-    ASSERT_GT(pid_, 0) << "cannot start " << FTCAPTURE_SERVER_BIN;
-    const absl::Time deadline = absl::Now() + kStartTimeout;
-    while (true) {
-      const std::string log = ReadFile(log_path_);
-      const size_t at = log.find(" listening on ");
-      if (at != std::string::npos) {
-        std::vector<std::string> words =
-            absl::StrSplit(log.substr(at + 14), absl::ByAnyChar(" \n"));
-        address_ = words[0];
-        return;
-      }
-      int status = 0;
-      ASSERT_EQ(waitpid(pid_, &status, WNOHANG), 0)
-          << "server exited (" << DescribeExit(status) << "):\n"
-          << log;
-      ASSERT_LT(absl::Now(), deadline) << "server never listened:\n" << log;
-      absl::SleepFor(absl::Milliseconds(10));
-    }
+    auto server = RunningServer::Start(
+        {"--data_dir=" + data_dir_, "--sync=always"},
+        absl::StrCat(log_dir_, "/server-", runs_, ".log"), kStartTimeout);
+    ASSERT_TRUE(server.ok()) << "server never listened: " << server.status();
+    server_ = *std::move(server);
   }
 
-  // Sends `signal` and reaps the process; returns its wait status.
+  // Sends `signal` and reaps the process; returns its exit code (128 +
+  // signal when a signal ended it), or -1 if it would not end.
   int Kill(int signal) {
-    kill(pid_, signal);
-    int status = WaitFor(pid_, absl::Seconds(60));
-    if (status == -1) {
-      kill(pid_, SIGKILL);
-      status = WaitFor(pid_, absl::Seconds(10));
-    }
-    pid_ = -1;
-    return status;
+    absl::StatusOr<int> code = server_->Stop(signal, absl::Seconds(60));
+    if (!code.ok()) code = server_->Stop(SIGKILL, absl::Seconds(10));
+    server_.reset();
+    return code.ok() ? *code : -1;
   }
 
-  const std::string& address() const { return address_; }
+  const std::string& address() const { return server_->address(); }
   // Every run's output, for sanitizer reports and recovery messages.
   std::string AllLogs() const {
     std::string all;
     for (int run = 1; run <= runs_; ++run) {
       absl::StrAppend(
           &all, "--- server run ", run, "\n",
-          ReadFile(absl::StrCat(log_dir_, "/server-", run, ".log")));
+          ReadFileOrEmpty(absl::StrCat(log_dir_, "/server-", run, ".log")));
     }
     return all;
   }
@@ -186,10 +159,8 @@ class ServerProcess {
  private:
   const std::string data_dir_;
   const std::string log_dir_;
-  pid_t pid_ = -1;
   int runs_ = 0;
-  std::string log_path_;
-  std::string address_;
+  std::unique_ptr<RunningServer> server_;
 };
 
 void WriteAddressFile(const std::string& path, const std::string& address) {
@@ -213,7 +184,7 @@ struct Ack {
 std::vector<Ack> ReadAcks(const std::string& path,
                           std::vector<std::string>* lost) {
   std::vector<Ack> acks;
-  for (absl::string_view line : absl::StrSplit(ReadFile(path), '\n')) {
+  for (absl::string_view line : absl::StrSplit(ReadFileOrEmpty(path), '\n')) {
     std::vector<std::string> words = absl::StrSplit(line, ' ');
     if (words.size() == 5 && words[0] == "ack") {
       acks.push_back({words[1], words[2], words[3], words[4]});
@@ -249,15 +220,6 @@ std::vector<v1::Example> ReadDataset(const std::string& path) {
     examples.push_back(std::move(example));
   }
   return examples;
-}
-
-int CountOccurrences(const std::string& text, const std::string& needle) {
-  int count = 0;
-  for (size_t pos = text.find(needle); pos != std::string::npos;
-       pos = text.find(needle, pos + needle.size())) {
-    ++count;
-  }
-  return count;
 }
 
 // What a sanitizer prints when it finds something.
@@ -303,7 +265,7 @@ TEST_F(CrashTest, EveryAcknowledgedExampleSurvivesRepeatedSigkill) {
   const std::string addr_file = dir_.File("address");
   const std::string ack_log = dir_.File("acks.log");
   const std::string stop_file = dir_.File("stop");
-  ServerProcess server(DataDir(), dir_.path());
+  RestartedServer server(DataDir(), dir_.path());
   ASSERT_NO_FATAL_FAILURE(server.Start());
   ASSERT_NO_FATAL_FAILURE(WriteAddressFile(addr_file, server.address()));
 
@@ -323,9 +285,10 @@ TEST_F(CrashTest, EveryAcknowledgedExampleSurvivesRepeatedSigkill) {
     while (ReadAcks(ack_log, nullptr).size() < before + more) {
       ASSERT_LT(absl::Now(), deadline)
           << "no progress; driver:\n"
-          << ReadFile(driver_log) << server.AllLogs();
-      ASSERT_EQ(waitpid(driver, nullptr, WNOHANG), 0) << "driver exited:\n"
-                                                      << ReadFile(driver_log);
+          << ReadFileOrEmpty(driver_log) << server.AllLogs();
+      ASSERT_EQ(waitpid(driver, nullptr, WNOHANG), 0)
+          << "driver exited:\n"
+          << ReadFileOrEmpty(driver_log);
       absl::SleepFor(absl::Milliseconds(5));
     }
   };
@@ -334,10 +297,8 @@ TEST_F(CrashTest, EveryAcknowledgedExampleSurvivesRepeatedSigkill) {
     ASSERT_NO_FATAL_FAILURE(wait_for_new_acks(acked_before_kill, 3));
     absl::SleepFor(absl::Microseconds(
         std::uniform_int_distribution<int>(0, 200000)(random)));
-    const int status = server.Kill(SIGKILL);
-    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
-        << DescribeExit(status) << "\n"
-        << server.AllLogs();
+    const int code = server.Kill(SIGKILL);
+    ASSERT_EQ(code, 128 + SIGKILL) << server.AllLogs();
     acked_before_kill = ReadAcks(ack_log, nullptr).size();
     ASSERT_NO_FATAL_FAILURE(server.Start());
     ASSERT_NO_FATAL_FAILURE(WriteAddressFile(addr_file, server.address()));
@@ -346,14 +307,11 @@ TEST_F(CrashTest, EveryAcknowledgedExampleSurvivesRepeatedSigkill) {
   ASSERT_NO_FATAL_FAILURE(wait_for_new_acks(acked_before_kill, 3));
   { std::ofstream touch(stop_file); }
   const int driver_status = WaitFor(driver, absl::Seconds(120));
-  const std::string driver_output = ReadFile(driver_log);
+  const std::string driver_output = ReadFileOrEmpty(driver_log);
   ASSERT_TRUE(WIFEXITED(driver_status) && WEXITSTATUS(driver_status) == 0)
       << "driver: " << DescribeExit(driver_status) << "\n"
       << driver_output;
-  const int server_status = server.Kill(SIGTERM);
-  EXPECT_TRUE(WIFEXITED(server_status) && WEXITSTATUS(server_status) == 0)
-      << "server: " << DescribeExit(server_status) << "\n"
-      << server.AllLogs();
+  EXPECT_EQ(server.Kill(SIGTERM), 0) << "server:\n" << server.AllLogs();
   const std::string server_logs = server.AllLogs();
   ExpectNoSanitizerReports(driver_output + server_logs);
   // A kill can tear the last record, never one in the middle.
@@ -411,25 +369,26 @@ TEST_F(CrashTest, EveryAcknowledgedExampleSurvivesRepeatedSigkill) {
   // regenerates.
   RecoveryReport report;
   {
-    auto store =
-        ExampleStore::Open(Env::Default(), {DataDir()}, nullptr, &report);
+    ExampleStore::Options options;
+    options.data_dir = DataDir();
+    auto store = ExampleStore::Open(Env::Default(), options, nullptr, &report);
     ASSERT_TRUE(store.ok()) << store.status();
   }
   EXPECT_FALSE(report.repaired()) << report.ToString();
   EXPECT_EQ(report.records, static_cast<int64_t>(examples.size()));
   const std::string markdown_path = JoinPath(DataDir(), kMarkdownFileName);
-  const std::string markdown = ReadFile(markdown_path);
+  const std::string markdown = ReadFileOrEmpty(markdown_path);
   EXPECT_EQ(CountOccurrences(markdown, "## Example Captured: "),
             static_cast<int>(examples.size()));
   int64_t rebuilt = 0;
   ASSERT_TRUE(RebuildMarkdown(Env::Default(), DataDir(), false, &rebuilt).ok());
   EXPECT_EQ(rebuilt, static_cast<int64_t>(examples.size()));
-  EXPECT_TRUE(ReadFile(markdown_path) == markdown)
+  EXPECT_TRUE(ReadFileOrEmpty(markdown_path) == markdown)
       << "the Markdown differs from the one the dataset regenerates";
 }
 
 TEST_F(CrashTest, PraiseAfterSigkillCreditsTheReplyGivenBeforeIt) {
-  ServerProcess server(DataDir(), dir_.path());
+  RestartedServer server(DataDir(), dir_.path());
   ASSERT_NO_FATAL_FAILURE(server.Start());
   auto record = [&](const v1::Turn& turn) {
     auto stub = v1::CaptureService::NewStub(grpc::CreateChannel(
@@ -457,8 +416,7 @@ TEST_F(CrashTest, PraiseAfterSigkillCreditsTheReplyGivenBeforeIt) {
   record(user);
   record(reply);
 
-  const int status = server.Kill(SIGKILL);
-  ASSERT_TRUE(WIFSIGNALED(status)) << DescribeExit(status);
+  ASSERT_EQ(server.Kill(SIGKILL), 128 + SIGKILL) << server.AllLogs();
   ASSERT_NO_FATAL_FAILURE(server.Start());
 
   v1::Turn praise = user;

@@ -20,6 +20,7 @@ constexpr char kRules[] =
     "# ftcapture-rules v1\n"
     "praise    good_one   \\b(good\\s+one)\\b\n"
     "criticism too_long   \\b(too\\s+long)\\b\n"
+    "criticism wrong_year confidence=weak \\b(wrong\\s+year)\\b\n"
     "guard     negation   before  praise  \\bnot\\s+(?:a\\s+)?$\n";
 
 std::unique_ptr<PraiseDetector> TestDetector() {
@@ -37,15 +38,20 @@ TEST(RunDetectTest, PrintsKindExplanationAndMessagePerLine) {
       "That was not a good one\n"
       "\n"
       "Way too long\n"
+      "Wrong year\n"
+      "Good one, but too long\n"
       "Hello there");
   std::ostringstream out;
   EXPECT_EQ(RunDetect(*detector, in, out), 0);
   EXPECT_EQ(out.str(),
-            "praise\tgood_one\tGood one, Timmy!\n"
-            "none\tvetoed:negation:good_one\tThat was not a good one\n"
-            "none\t-\t\n"
-            "criticism\ttoo_long\tWay too long\n"
-            "none\t-\tHello there\n");
+            "praise\tstrong\tgood_one\tGood one, Timmy!\n"
+            "none\t-\tvetoed:negation:good_one\tThat was not a good one\n"
+            "none\t-\t-\t\n"
+            "criticism\tstrong\ttoo_long\tWay too long\n"
+            "criticism\tweak\twrong_year\tWrong year\n"
+            "praise\tstrong\tgood_one;criticism=too_long:strong\t"
+            "Good one, but too long\n"
+            "none\t-\t-\tHello there\n");
 }
 
 TEST(RunDetectTest, EmptyInputPrintsNothing) {
@@ -66,6 +72,10 @@ TEST(VerdictExplanationTest, RuleVetoOrDash) {
   verdict.kind = FeedbackKind::kPraise;
   verdict.veto.clear();
   EXPECT_EQ(VerdictExplanation(verdict), "good_one");
+  EXPECT_EQ(VerdictConfidence(verdict), "strong");
+  verdict.mixed_criticism_rule = "too_long";
+  verdict.mixed_criticism_confidence = Confidence::kWeak;
+  EXPECT_EQ(VerdictExplanation(verdict), "good_one;criticism=too_long:weak");
 }
 
 TEST(RunDetectEvalTest, ScoresPraiseAndListsEveryMiss) {
@@ -87,10 +97,11 @@ TEST(RunDetectEvalTest, ScoresPraiseAndListsEveryMiss) {
   EXPECT_THAT(report, HasSubstr("praise precision: 0.5000 (1/2)"));
   EXPECT_THAT(report, HasSubstr("praise recall:    0.5000 (1/2)"));
   EXPECT_THAT(report, HasSubstr("praise F1:        0.5000"));
-  EXPECT_THAT(report, HasSubstr("FN\tline 3\texpected praise\tgot none\t-\t"
-                                "Nailed it\n"));
-  EXPECT_THAT(report, HasSubstr("FP\tline 5\texpected none\tgot praise\t"
-                                "good_one\tMake it a good one\n"));
+  EXPECT_THAT(report,
+              HasSubstr("praise FN\tline 3\texpected praise\tgot none\t-\t-\t"
+                        "Nailed it\n"));
+  EXPECT_THAT(report, HasSubstr("praise FP\tline 5\texpected none\tgot praise\t"
+                                "strong\tgood_one\tMake it a good one\n"));
   EXPECT_THAT(report, Not(HasSubstr("criticism precision")));
   EXPECT_THAT(report, Not(HasSubstr("far too long")));
   EXPECT_THAT(report, Not(HasSubstr("Good one, Timmy")));
@@ -110,8 +121,10 @@ TEST(RunDetectEvalTest, ScoresCriticismWhenTheFileLabelsIt) {
   EXPECT_THAT(report, HasSubstr("praise precision: 1.0000 (1/1)"));
   EXPECT_THAT(report, HasSubstr("criticism precision: 0.5000 (1/2)"));
   EXPECT_THAT(report, HasSubstr("criticism recall:    0.5000 (1/2)"));
-  EXPECT_THAT(report, HasSubstr("kind\tline 2\texpected criticism\tgot none"));
-  EXPECT_THAT(report, HasSubstr("kind\tline 3\texpected none\tgot criticism"));
+  EXPECT_THAT(report, HasSubstr("criticism FN\tline 2\texpected criticism\t"
+                                "got none"));
+  EXPECT_THAT(report, HasSubstr("criticism FP\tline 3\texpected none\t"
+                                "got criticism\tstrong\ttoo_long"));
 }
 
 TEST(RunDetectEvalTest, PerfectFileSaysNoMisses) {

@@ -29,8 +29,11 @@
 #include "gtest/gtest.h"
 #include "src/storage/example_store.h"
 #include "src/util/env.h"
+#include "tests/util/json_messages.h"
+#include "tests/util/running_server.h"
 #include "tests/util/subprocess.h"
 #include "tests/util/temp_dir.h"
+#include "tests/util/text_files.h"
 
 namespace ftcapture {
 namespace {
@@ -43,31 +46,6 @@ constexpr char kMarkdown[] = "fine_tuning_best_case_interchanges.md";
 constexpr char kDataset[] = "examples.tfrecord";
 const std::string kRule(80, '=');
 
-std::string ReadFileOrEmpty(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Non-overlapping occurrences of `needle` in `text`.
-int Count(absl::string_view text, absl::string_view needle) {
-  int count = 0;
-  for (size_t pos = text.find(needle); pos != absl::string_view::npos;
-       pos = text.find(needle, pos + needle.size())) {
-    ++count;
-  }
-  return count;
-}
-
-template <typename Message>
-Message ParseJson(const std::string& json) {
-  Message message;
-  auto status = google::protobuf::util::JsonStringToMessage(json, &message);
-  EXPECT_TRUE(status.ok()) << status.ToString() << " in: " << json;
-  return message;
-}
-
 bool HaveProgram(const std::string& name) {
   auto result = RunProcess({"/bin/sh", "-c", "command -v " + name});
   return result.ok() && result->exit_code == 0;
@@ -78,28 +56,18 @@ class EndToEndTest : public ::testing::Test {
   void SetUp() override { StartServer(); }
 
   void StartServer(std::vector<std::string> extra_flags = {}) {
-    std::vector<std::string> argv = {FTCAPTURE_SERVER_BIN,
-                                     "--listen=127.0.0.1:0",
-                                     "--data_dir=" + DataDir()};
-    argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
-    auto server = Subprocess::Start(argv, dir_.File("server.stderr"));
+    extra_flags.insert(extra_flags.begin(), "--data_dir=" + DataDir());
+    auto server = RunningServer::Start(extra_flags, dir_.File("server.stderr"));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    auto line = server_->WaitForLine("listening on", absl::Seconds(60));
-    ASSERT_TRUE(line.ok()) << line.status() << "\nserver stderr:\n"
-                           << ServerStderr();
-    // "ftcapture-server listening on 127.0.0.1:43117 data_dir=..."
-    std::vector<std::string> words = absl::StrSplit(*line, ' ');
-    ASSERT_GE(words.size(), 4u) << *line;
-    address_ = words[3];
-    ASSERT_THAT(address_, Not(HasSubstr(":0"))) << *line;
-    EXPECT_THAT(*line, HasSubstr("data_dir=" + DataDir()));
+    address_ = server_->address();
+    ASSERT_THAT(address_, Not(HasSubstr(":0"))) << server_->listening_line();
+    EXPECT_THAT(server_->listening_line(), HasSubstr("data_dir=" + DataDir()));
   }
 
   // SIGTERM; returns the exit code.
   int StopServer() {
-    EXPECT_TRUE(server_->Signal(SIGTERM).ok());
-    auto code = server_->Wait(absl::Seconds(30));
+    auto code = server_->Stop(SIGTERM);
     EXPECT_TRUE(code.ok()) << code.status();
     return code.ok() ? *code : -1;
   }
@@ -157,7 +125,7 @@ class EndToEndTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::unique_ptr<Subprocess> server_;
+  std::unique_ptr<RunningServer> server_;
   std::string address_;
 };
 
@@ -166,7 +134,7 @@ TEST_F(EndToEndTest, FourTurnConversationCapturesOneExampleInBothFiles) {
   ASSERT_THAT(id, Not(IsEmpty()));
 
   const std::string md = Markdown();
-  EXPECT_EQ(Count(md, "Example Captured"), 1) << md;
+  EXPECT_EQ(CountOccurrences(md, "Example Captured"), 1) << md;
   // The header block: 80 '=', the capture line, the praise, 80 '='.
   std::vector<std::string> lines = absl::StrSplit(md, '\n');
   size_t header = 0;
@@ -235,7 +203,7 @@ TEST_F(EndToEndTest, RetriedPraiseCapturesNothingNew) {
   EXPECT_TRUE(retry.duplicate());
   EXPECT_EQ(retry.example_id(), id);
   EXPECT_EQ(Markdown(), md_before);
-  EXPECT_EQ(Count(Markdown(), "Example Captured"), 1);
+  EXPECT_EQ(CountOccurrences(Markdown(), "Example Captured"), 1);
   EXPECT_EQ(Stats().examples_total(), 1);
 }
 
@@ -249,7 +217,7 @@ TEST_F(EndToEndTest, PraiseWithNoReplyIsCountedNotCaptured) {
   v1::GetStatsResponse stats = Stats();
   EXPECT_EQ(stats.praise_uncredited(), 1);
   EXPECT_EQ(stats.examples_total(), 0);
-  EXPECT_EQ(Count(Markdown(), "Example Captured"), 0);
+  EXPECT_EQ(CountOccurrences(Markdown(), "Example Captured"), 0);
 }
 
 TEST_F(EndToEndTest, ReplyWithBackticksSurvivesInALongerFence) {
@@ -305,7 +273,7 @@ TEST_F(EndToEndTest, ReplayStreamsAJsonlFileOfTurns) {
                                                  3 * kSessions, " turns, ",
                                                  kSessions, " examples")));
   EXPECT_EQ(Stats().examples_total(), kSessions);
-  EXPECT_EQ(Count(Markdown(), "Example Captured"), kSessions);
+  EXPECT_EQ(CountOccurrences(Markdown(), "Example Captured"), kSessions);
 
   // Replaying the same file again (a retry after a failed run) captures
   // nothing: the duplicates carry their example_id but are not counted as
@@ -354,7 +322,7 @@ TEST_F(EndToEndTest, SigtermStopsCleanlyAndARestartKeepsTheExamples) {
       << retry.example_id();
   EXPECT_EQ(Stats().examples_total(), 1);
   EXPECT_EQ(StopServer(), 0) << ServerStderr();
-  EXPECT_EQ(Count(Markdown(), "Example Captured"), 1);
+  EXPECT_EQ(CountOccurrences(Markdown(), "Example Captured"), 1);
 }
 
 TEST_F(EndToEndTest, DatasetReadsBackWithAnIndependentReader) {
@@ -377,7 +345,7 @@ TEST_F(EndToEndTest, DatasetReadsBackWithAnIndependentReader) {
        DataDir() + "/" + kDataset, "--out-dir", records});
   ASSERT_TRUE(read.ok()) << read.status();
   ASSERT_EQ(read->exit_code, 0) << read->err;
-  EXPECT_EQ(Count(read->out, "\n"), 2) << read->out;
+  EXPECT_EQ(CountOccurrences(read->out, "\n"), 2) << read->out;
 
   // Each record is a whole ftcapture.v1.Example.
   v1::Example first;

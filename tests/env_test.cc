@@ -3,6 +3,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "src/util/atomic_file.h"
 #include "tests/util/temp_dir.h"
 
 namespace ftcapture {

@@ -17,9 +17,11 @@
 #include "src/storage/markdown_rebuild.h"
 #include "src/storage/tfrecord_reader.h"
 #include "src/storage/tfrecord_writer.h"
+#include "src/util/atomic_file.h"
 #include "src/util/env.h"
 #include "tests/util/fault_injection_env.h"
 #include "tests/util/temp_dir.h"
+#include "tests/util/text_files.h"
 
 namespace ftcapture {
 namespace {
@@ -40,15 +42,6 @@ v1::Example MakeExample(const std::string& id, bool positive = true) {
   e.set_rule(positive ? "good_one" : "wrong");
   e.set_label(positive ? v1::LABEL_POSITIVE : v1::LABEL_NEGATIVE);
   return e;
-}
-
-int CountOccurrences(const std::string& text, const std::string& needle) {
-  int n = 0;
-  for (size_t p = text.find(needle); p != std::string::npos;
-       p = text.find(needle, p + 1)) {
-    ++n;
-  }
-  return n;
 }
 
 class ExampleStoreTest : public ::testing::Test {

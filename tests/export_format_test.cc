@@ -293,6 +293,39 @@ TEST(FlagParsersTest, StatusAndLabel) {
   EXPECT_EQ(*ParseLabelFlag(""), v1::LABEL_UNSPECIFIED);
   EXPECT_EQ(ParseLabelFlag("good").status().code(),
             absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(*ParseConfidenceFlag("low"), v1::CONFIDENCE_LOW);
+  EXPECT_EQ(*ParseConfidenceFlag("HIGH"), v1::CONFIDENCE_HIGH);
+  EXPECT_EQ(*ParseConfidenceFlag(""), v1::CONFIDENCE_UNSPECIFIED);
+  EXPECT_EQ(ParseConfidenceFlag("medium").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(MatchesConfidenceFilterTest, WeakNegativesOnlyWhenAskedOrApproved) {
+  v1::Example weak_negative = Fixture(v1::LABEL_NEGATIVE);
+  weak_negative.set_confidence(v1::CONFIDENCE_LOW);
+  v1::Example weak_positive = Fixture();
+  weak_positive.set_confidence(v1::CONFIDENCE_LOW);
+  v1::Example strong = Fixture(v1::LABEL_NEGATIVE);
+  strong.set_confidence(v1::CONFIDENCE_HIGH);
+  const v1::Example unmarked = Fixture(v1::LABEL_NEGATIVE);
+
+  v1::ExportExamplesRequest by_default, high, low;
+  high.set_min_confidence(v1::CONFIDENCE_HIGH);
+  low.set_min_confidence(v1::CONFIDENCE_LOW);
+  EXPECT_FALSE(MatchesConfidenceFilter(by_default, weak_negative));
+  EXPECT_TRUE(MatchesConfidenceFilter(by_default, weak_positive));
+  EXPECT_TRUE(MatchesConfidenceFilter(by_default, strong));
+  EXPECT_TRUE(MatchesConfidenceFilter(by_default, unmarked));
+  EXPECT_FALSE(MatchesConfidenceFilter(high, weak_negative));
+  EXPECT_FALSE(MatchesConfidenceFilter(high, weak_positive));
+  EXPECT_TRUE(MatchesConfidenceFilter(high, strong));
+  EXPECT_TRUE(MatchesConfidenceFilter(high, unmarked));
+  EXPECT_TRUE(MatchesConfidenceFilter(low, weak_negative));
+  EXPECT_TRUE(MatchesConfidenceFilter(low, weak_positive));
+
+  weak_negative.set_status(v1::REVIEW_STATUS_APPROVED);
+  EXPECT_TRUE(MatchesConfidenceFilter(by_default, weak_negative));
+  EXPECT_TRUE(MatchesConfidenceFilter(high, weak_negative));
 }
 
 }  // namespace

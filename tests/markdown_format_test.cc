@@ -143,15 +143,22 @@ TEST(MarkdownFormatTest, MemoriesListOnlyWhatIsSet) {
 }
 
 TEST(MarkdownFormatTest, JsonEscapesEverythingThatNeedsIt) {
-  std::string out;
-  AppendJsonString(std::string("a\"b\\c\nd\te\x01\x7f", 11), &out);
-  EXPECT_EQ(out, "\"a\\\"b\\\\c\\nd\\te\\u0001\\u007f\"");
-  out.clear();
-  AppendJsonString("caf\xC3\xA9 \xE2\x80\xA2 ok", &out);
-  EXPECT_EQ(out, "\"caf\xC3\xA9 \xE2\x80\xA2 ok\"");  // valid UTF-8 kept
-  out.clear();
-  AppendJsonString("bad \xC3 and \xFF", &out);
-  EXPECT_EQ(out, "\"bad \\ufffd and \\ufffd\"");
+  v1::Example e = Fixture();
+  e.set_rule(std::string("a\"b\\c\nd\te\x01", 10));
+  EXPECT_NE(FormatExampleMarkdown(e).find(
+                "  \"rule\": \"a\\\"b\\\\c\\nd\\te\\u0001\",\n"),
+            std::string::npos);
+  e.set_rule("caf\xC3\xA9 \xE2\x80\xA2 ok");  // valid UTF-8 kept
+  EXPECT_NE(FormatExampleMarkdown(e).find(
+                "  \"rule\": \"caf\xC3\xA9 \xE2\x80\xA2 ok\",\n"),
+            std::string::npos);
+  // Invalid UTF-8 becomes U+FFFD, so the block stays valid JSON. (The
+  // hand-written writer escaped it as \\ufffd and DEL as \\u007f; nlohmann
+  // writes both as UTF-8, as Python's json.dumps(ensure_ascii=False) does.)
+  e.set_rule("bad \xC3 and \xFF");
+  EXPECT_NE(FormatExampleMarkdown(e).find(
+                "  \"rule\": \"bad \xEF\xBF\xBD and \xEF\xBF\xBD\",\n"),
+            std::string::npos);
 }
 
 TEST(MarkdownFormatTest, MetadataMapsAreSortedAndEscaped) {

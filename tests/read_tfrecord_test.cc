@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "src/storage/example_store.h"
+#include "src/util/atomic_file.h"
 #include "src/util/env.h"
 #include "tests/util/temp_dir.h"
 

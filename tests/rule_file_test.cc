@@ -21,6 +21,25 @@ absl::StatusOr<RuleFile> Parse(const std::string& body) {
   return ParseRuleFile("# ftcapture-rules v1\n" + body, "Timmy");
 }
 
+TEST(RuleFileTest, ConfidenceIsStrongUnlessTheRuleSaysWeak) {
+  absl::StatusOr<RuleFile> file = Parse(
+      "criticism judged \\b(too\\s+long)\\b\n"
+      "criticism fact confidence=weak \\b(wrong\\s+year)\\b\n"
+      "praise liked confidence=strong \\b(good\\s+one)\\b\n");
+  ASSERT_TRUE(file.ok()) << file.status();
+  ASSERT_EQ(file->rules.size(), 3u);
+  EXPECT_EQ(file->rules[0].confidence, Confidence::kStrong);
+  EXPECT_EQ(file->rules[1].confidence, Confidence::kWeak);
+  EXPECT_EQ(file->rules[1].sentence_regex, "\\b(wrong\\s+year)\\b");
+  EXPECT_EQ(file->rules[2].confidence, Confidence::kStrong);
+
+  absl::StatusOr<RuleFile> bad =
+      Parse("criticism fact confidence=sure \\b(wrong)\\b\n");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.status().message(),
+              HasSubstr("line 2: confidence must be strong or weak"));
+}
+
 TEST(RuleFileTest, WithoutPrefilterMarkThePrefilterIsTheWholeRule) {
   absl::StatusOr<RuleFile> file = Parse("praise ok \\byou\\s+(rock){end}\n");
   ASSERT_TRUE(file.ok()) << file.status();
@@ -53,7 +72,9 @@ TEST(RuleFileTest, PrefilterEndIsWhereTheSplitterEndsSentences) {
     }
     const bool screened = RE2::PartialMatch(message, prefilter);
     // Sound: never misses a sentence match.
-    if (in_a_sentence) EXPECT_TRUE(screened);
+    if (in_a_sentence) {
+      EXPECT_TRUE(screened);
+    }
   }
   EXPECT_TRUE(RE2::PartialMatch("Great! Next one.", prefilter));
   EXPECT_TRUE(RE2::PartialMatch("ok. great\v", prefilter));

@@ -4,17 +4,10 @@
 #include "src/session/session_table.h"
 #include "src/util/env.h"
 #include "tests/util/temp_dir.h"
+#include "tests/util/turns.h"
 
 namespace ftcapture {
 namespace {
-
-TurnPtr UserTurn(const std::string& session, const std::string& id) {
-  v1::Turn turn;
-  turn.set_session_id(session);
-  turn.set_turn_id(id);
-  turn.set_role(v1::ROLE_USER);
-  return StoredTurn::FromTurn(turn);
-}
 
 const absl::Time kStart = absl::FromUnixSeconds(1700000000);
 
@@ -41,13 +34,14 @@ TEST(SessionTableJournalTest, AppliedTurnsSurviveARestart) {
     for (int i = 0; i < 50; ++i) {
       // Enough turns that the shard's journal is compacted on the way.
       ASSERT_TRUE(table
-                      .ApplyTurn("s", kStart, UserTurn("s", std::to_string(i)),
+                      .ApplyTurn("s", kStart,
+                                 StoredUserTurn("s", std::to_string(i)),
                                  [](const SessionWindow&) { return true; })
                       .ok());
     }
     // Inspected but not applied: neither in the window nor in the journal.
     ASSERT_TRUE(table
-                    .ApplyTurn("t", kStart, UserTurn("t", "skipped"),
+                    .ApplyTurn("t", kStart, StoredUserTurn("t", "skipped"),
                                [](const SessionWindow&) { return false; })
                     .ok());
     EXPECT_EQ(LatestUser(table, "t"), "");
@@ -66,7 +60,7 @@ TEST(SessionTableJournalTest, AppliedTurnsSurviveARestart) {
 TEST(SessionTableJournalTest, WithoutAJournalApplyTurnOnlyUpdatesWindows) {
   SessionTable table(100, absl::Hours(1));
   ASSERT_TRUE(table
-                  .ApplyTurn("s", kStart, UserTurn("s", "1"),
+                  .ApplyTurn("s", kStart, StoredUserTurn("s", "1"),
                              [](const SessionWindow& window) {
                                return !window.SeenRecently(v1::ROLE_USER, "1");
                              })

@@ -6,26 +6,19 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/util/turns.h"
 
 namespace ftcapture {
 namespace {
-
-TurnPtr UserTurn(const std::string& session, const std::string& id) {
-  v1::Turn turn;
-  turn.set_session_id(session);
-  turn.set_turn_id(id);
-  turn.set_role(v1::ROLE_USER);
-  return StoredTurn::FromTurn(turn);
-}
 
 const absl::Time kStart = absl::FromUnixSeconds(1700000000);
 
 TEST(SessionTableTest, KeepsAWindowPerSession) {
   SessionTable table(100, absl::Hours(1));
-  table.WithSession("a", kStart,
-                    [](SessionWindow& w) { w.Apply(UserTurn("a", "1")); });
-  table.WithSession("b", kStart,
-                    [](SessionWindow& w) { w.Apply(UserTurn("b", "2")); });
+  table.WithSession(
+      "a", kStart, [](SessionWindow& w) { w.Apply(StoredUserTurn("a", "1")); });
+  table.WithSession(
+      "b", kStart, [](SessionWindow& w) { w.Apply(StoredUserTurn("b", "2")); });
   std::string seen;
   table.WithSession("a", kStart, [&](SessionWindow& w) {
     seen = w.latest_user()->turn_id();
@@ -45,8 +38,9 @@ TEST(SessionTableTest, ExistingOnlyNeverCreates) {
 TEST(SessionTableTest, EvictsLeastRecentlyUsedWithinAShard) {
   SessionTable table(/*max_sessions=*/2, absl::Hours(1), /*shards=*/1);
   for (const char* id : {"a", "b"}) {
-    table.WithSession(id, kStart,
-                      [&](SessionWindow& w) { w.Apply(UserTurn(id, "t")); });
+    table.WithSession(id, kStart, [&](SessionWindow& w) {
+      w.Apply(StoredUserTurn(id, "t"));
+    });
   }
   // Touch "a" so "b" is the least recently used, then add "c".
   table.WithSession("a", kStart + absl::Seconds(1), [](SessionWindow&) {});
@@ -61,8 +55,8 @@ TEST(SessionTableTest, EvictsLeastRecentlyUsedWithinAShard) {
 
 TEST(SessionTableTest, ExpiredSessionsComeBackEmpty) {
   SessionTable table(100, absl::Minutes(10));
-  table.WithSession("a", kStart,
-                    [](SessionWindow& w) { w.Apply(UserTurn("a", "1")); });
+  table.WithSession(
+      "a", kStart, [](SessionWindow& w) { w.Apply(StoredUserTurn("a", "1")); });
   EXPECT_FALSE(table.WithExistingSession("a", kStart + absl::Minutes(11),
                                          [](SessionWindow&) {}));
   bool had_user = true;
@@ -93,8 +87,8 @@ TEST(SessionTableTest, ConcurrentSessionsDoNotLoseTurns) {
       for (int i = 0; i < 500; ++i) {
         const std::string session = "s" + std::to_string(i % 50);
         table.WithSession(session, kStart, [&](SessionWindow& w) {
-          w.Apply(
-              UserTurn(session, std::to_string(t) + "-" + std::to_string(i)));
+          w.Apply(StoredUserTurn(session,
+                                 std::to_string(t) + "-" + std::to_string(i)));
         });
       }
     });

@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/util/text_files.h"
 
 namespace ftcapture {
 namespace {
@@ -42,6 +43,7 @@ v1::GetStatsResponse HealthyStats() {
   stats.set_positive_examples(38);
   stats.set_negative_examples(2);
   stats.set_imported_examples(10);
+  stats.set_redacted_examples(4);
   stats.set_pending_examples(30);
   stats.set_approved_examples(7);
   stats.set_rejected_examples(3);
@@ -72,6 +74,7 @@ TEST(RenderStatusMarkdownTest, TotalsSizesAndRates) {
   EXPECT_THAT(page, HasSubstr("| Examples | **40** |"));
   EXPECT_THAT(page, HasSubstr("| Positive / negative | 38 / 2 |"));
   EXPECT_THAT(page, HasSubstr("| Imported | 10 |"));
+  EXPECT_THAT(page, HasSubstr("| Redacted (a redaction rule fired) | 4 |"));
   EXPECT_THAT(page, HasSubstr("123.5 kB (123,456 bytes)"));
   EXPECT_THAT(page, HasSubstr("59.3 kB (59,332 bytes), 1,128 lines"));
   // The Markdown holds the 38 positives: 59332 / 38 bytes and 1128 / 38
@@ -315,15 +318,6 @@ TEST(ExamplesPerWeekTest, SpanIsAtLeastOneDay) {
   return ::testing::AssertionSuccess();
 }
 
-int Count(const std::string& text, const std::string& needle) {
-  int n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos;
-       at = text.find(needle, at + 1)) {
-    ++n;
-  }
-  return n;
-}
-
 TEST(RenderTimelineSvgTest, WellFormedWithABarPerDay) {
   v1::GetStatsResponse stats = HealthyStats();
   AddDay(&stats, "2025-12-25", 0);  // no bar for an empty day
@@ -332,7 +326,7 @@ TEST(RenderTimelineSvgTest, WellFormedWithABarPerDay) {
       absl::StartsWith(svg, "<svg xmlns=\"http://www.w3.org/2000/svg\""));
   EXPECT_TRUE(absl::EndsWith(svg, "</svg>\n"));
   EXPECT_TRUE(WellFormed(svg));
-  EXPECT_EQ(Count(svg, "<rect class=\"bar\""), 3);
+  EXPECT_EQ(CountOccurrences(svg, "<rect class=\"bar\""), 3);
   for (const char* tooltip :
        {"2025-12-13: 10 examples", "2025-12-20: 15 examples",
         "2026-01-05: 15 examples", "2026-01-05: 40 in total"}) {
@@ -350,7 +344,7 @@ TEST(RenderTimelineSvgTest, EscapesText) {
   EXPECT_TRUE(WellFormed(svg));
   EXPECT_THAT(svg, HasSubstr("&lt;b&gt;&amp;&quot;&apos;"));
   EXPECT_THAT(svg, Not(HasSubstr("<b>")));
-  EXPECT_EQ(Count(svg, "<rect class=\"bar\""), 1);
+  EXPECT_EQ(CountOccurrences(svg, "<rect class=\"bar\""), 1);
 }
 
 TEST(RenderTimelineSvgTest, EmptyIsStillAChart) {
@@ -358,7 +352,7 @@ TEST(RenderTimelineSvgTest, EmptyIsStillAChart) {
   EXPECT_TRUE(absl::StartsWith(svg, "<svg"));
   EXPECT_TRUE(WellFormed(svg));
   EXPECT_THAT(svg, HasSubstr("No examples yet"));
-  EXPECT_EQ(Count(svg, "<rect class=\"bar\""), 0);
+  EXPECT_EQ(CountOccurrences(svg, "<rect class=\"bar\""), 0);
 }
 
 }  // namespace

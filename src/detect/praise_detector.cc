@@ -16,7 +16,6 @@
 #include "absl/strings/str_cat.h"
 #include "re2/re2.h"
 #include "re2/set.h"
-#include "src/detect/core_split.h"
 #include "src/detect/rule_file.h"
 #include "src/detect/sentence_splitter.h"
 
@@ -32,10 +31,6 @@ namespace {
 // How many matches of one rule in one sentence are tried when guards veto the
 // earlier ones ("not great, but that one was great").
 constexpr int kMaxMatchesPerRule = 8;
-
-// How many items of a lazy gap before a rule's core are walked with DFA runs
-// before RE2 is asked for the core instead (CoreBeginAlongGap).
-constexpr int kMaxGapItems = 16;
 
 // How many bytes of rule matches per message RE2's NFA may search for a core
 // (~0.5 us per byte with the built-in rules). Real praise needs a few dozen;
@@ -56,27 +51,11 @@ RE2::Options MatchOptions() {
 
 constexpr int kScopeCount = static_cast<int>(GuardScope::kMessage) + 1;
 
-// A rule cut around its core (src/core_split.h), each part compiled on its
-// own; a part that can only match the empty string is left null.
-struct CoreParts {
-  std::shared_ptr<const RE2> before;          // anchored at the match's start
-  std::shared_ptr<const RE2> core_and_after;  // must then reach the match's end
-  std::shared_ptr<const RE2> core;            // anchored at the core's start
-  std::shared_ptr<const RE2> after;           // must then reach the match's end
-  // When the part before the core ends with a lazy loop (src/core_split.h):
-  // its head (null if it only matches the empty string) and item, walked
-  // instead of `before`, which is then null.
-  std::shared_ptr<const RE2> gap_head;
-  std::shared_ptr<const RE2> gap_item;
-  int gap_min = 0;
-  int gap_max = -1;
-};
-
 struct CompiledRule {
   FeedbackKind kind;
+  Confidence confidence;
   std::string name;
   std::unique_ptr<RE2> regex;  // sentence mode; group 1 (if any) = the core
-  std::unique_ptr<CoreParts> parts;  // null: RE2 finds group 1 itself
   // Per scope: the guards that target this rule (indices into guards_, in
   // file order) and all of them as one alternation, so that the common case,
   // no veto, costs one match per scope. Rules with the same guards share the
@@ -98,72 +77,6 @@ struct VetoedSpan {
   int guard;
 };
 
-bool Targets(const GuardSpec& guard, const RuleSpec& rule) {
-  for (const std::string& target : guard.targets) {
-    if (target == "*") return true;
-    if (target == "praise" && rule.kind == FeedbackKind::kPraise) return true;
-    if (target == "criticism" && rule.kind == FeedbackKind::kCriticism) {
-      return true;
-    }
-    if (absl::EndsWith(target, "*")) {
-      if (absl::StartsWith(rule.name, absl::string_view(target).substr(
-                                          0, target.size() - 1))) {
-        return true;
-      }
-    } else if (target == rule.name) {
-      return true;
-    }
-  }
-  return false;
-}
-
-// Compiled regexes by text, so that rules share the parts they have in
-// common (most end in the same {TAIL}).
-using RegexCache = absl::flat_hash_map<std::string, std::shared_ptr<const RE2>>;
-
-// The parts of `sentence_regex` around its core, or null when it does not
-// split (or a part does not compile on its own: RE2 then finds the group).
-std::unique_ptr<CoreParts> CompileCoreParts(absl::string_view sentence_regex,
-                                            const RE2::Options& options,
-                                            RegexCache* cache) {
-  std::optional<CoreSplit> split = SplitAtCore(sentence_regex);
-  if (!split.has_value()) return nullptr;
-  auto parts = std::make_unique<CoreParts>();
-  auto compile = [&](const std::string& regex,
-                     std::shared_ptr<const RE2>* out) {
-    std::shared_ptr<const RE2>& cached = (*cache)[regex];
-    if (cached == nullptr) {
-      cached = std::make_shared<const RE2>(Piece(regex), options);
-    }
-    *out = cached;
-    return cached->ok();
-  };
-  if (!MatchesOnlyEmpty(split->before)) {
-    if (!compile(absl::StrCat("(?:", split->core, ")(?:", split->after, ")"),
-                 &parts->core_and_after)) {
-      return nullptr;
-    }
-    // A lazy gap is walked (CoreBeginAlongGap); otherwise the part before
-    // is run whole.
-    const std::optional<LazyGap>& gap = split->gap;
-    if (gap.has_value() && compile(gap->item, &parts->gap_item) &&
-        (MatchesOnlyEmpty(gap->head) || compile(gap->head, &parts->gap_head))) {
-      parts->gap_min = gap->min;
-      parts->gap_max = gap->max;
-    } else {
-      parts->gap_item = nullptr;
-      parts->gap_head = nullptr;
-      if (!compile(split->before, &parts->before)) return nullptr;
-    }
-  }
-  if (!MatchesOnlyEmpty(split->after) &&
-      !(compile(split->core, &parts->core) &&
-        compile(split->after, &parts->after))) {
-    return nullptr;
-  }
-  return parts;
-}
-
 absl::Status BadRegex(const char* what, const std::string& name, int line,
                       absl::string_view error) {
   return absl::InvalidArgumentError(absl::StrCat(
@@ -180,9 +93,9 @@ class RegexPraiseDetector : public PraiseDetector {
   static absl::StatusOr<std::unique_ptr<PraiseDetector>> Build(
       const RuleFile& file) {
     std::unique_ptr<RegexPraiseDetector> detector(new RegexPraiseDetector());
-    // Only a rule's own regex reports group 1 (when its parts cannot find
-    // it); everything else is asked "does it match" or for the whole match,
-    // and compiles smaller and runs a little faster without captures.
+    // Only a rule's own regex reports group 1; everything else is asked "does
+    // it match" or for the whole match, and compiles smaller and runs a little
+    // faster without captures.
     const RE2::Options options = MatchOptions();
     RE2::Options no_capture = options;
     no_capture.set_never_capture(true);
@@ -201,17 +114,16 @@ class RegexPraiseDetector : public PraiseDetector {
         std::make_unique<RE2::Set>(big_options, RE2::UNANCHORED);
     std::string any_rule;
     // Guard alternations by text: most rules have the same guards.
-    RegexCache alternations;
-    RegexCache parts;
+    absl::flat_hash_map<std::string, std::shared_ptr<const RE2>> alternations;
     for (const RuleSpec& spec : file.rules) {
       CompiledRule rule;
       rule.kind = spec.kind;
+      rule.confidence = spec.confidence;
       rule.name = spec.name;
       rule.regex = std::make_unique<RE2>(Piece(spec.sentence_regex), options);
       if (!rule.regex->ok()) {
         return BadRegex("rule", spec.name, spec.line, rule.regex->error());
       }
-      rule.parts = CompileCoreParts(spec.sentence_regex, no_capture, &parts);
       std::string error;
       if (detector->prefilter_->Add(Piece(spec.prefilter_regex), &error) < 0) {
         return BadRegex("rule", spec.name, spec.line, error);
@@ -220,7 +132,7 @@ class RegexPraiseDetector : public PraiseDetector {
                       "(?:", spec.prefilter_regex, ")");
       std::string alternation[kScopeCount];
       for (size_t g = 0; g < file.guards.size(); ++g) {
-        if (!Targets(file.guards[g], spec)) continue;
+        if (!GuardTargetsRule(file.guards[g], spec)) continue;
         const int scope = static_cast<int>(file.guards[g].scope);
         rule.guards[scope].push_back(g);
         absl::StrAppend(&alternation[scope],
@@ -276,6 +188,7 @@ class RegexPraiseDetector : public PraiseDetector {
     }
     std::sort(candidates.begin(), candidates.end());
 
+    Verdict praise;
     Verdict criticism;
     Verdict vetoed;
     std::vector<VetoedSpan> vetoed_spans;
@@ -284,19 +197,33 @@ class RegexPraiseDetector : public PraiseDetector {
       vetoed_spans.clear();
       for (int index : candidates) {
         const CompiledRule& rule = rules_[index];
-        if (rule.kind == FeedbackKind::kCriticism &&
-            criticism.kind != FeedbackKind::kNone) {
-          continue;  // one criticism is enough; keep looking for praise
-        }
+        // One of each kind is enough: praise decides, a criticism beside it
+        // is kept for the record.
+        const Verdict& found =
+            rule.kind == FeedbackKind::kPraise ? praise : criticism;
+        if (found.kind != FeedbackKind::kNone) continue;
         Verdict judged =
             JudgeRule(rule, message, sentence, &vetoed_spans, &nfa_budget);
-        if (judged.kind == FeedbackKind::kPraise) return judged;
-        if (judged.kind == FeedbackKind::kCriticism) {
+        if (judged.kind == FeedbackKind::kPraise) {
+          praise = std::move(judged);
+        } else if (judged.kind == FeedbackKind::kCriticism) {
           criticism = std::move(judged);
         } else if (!judged.veto.empty() && vetoed.veto.empty()) {
           vetoed = std::move(judged);
         }
+        if (praise.kind != FeedbackKind::kNone &&
+            criticism.kind != FeedbackKind::kNone) {
+          break;
+        }
       }
+    }
+    if (praise.kind != FeedbackKind::kNone) {
+      if (criticism.kind != FeedbackKind::kNone) {
+        praise.mixed_criticism_rule = std::move(criticism.rule);
+        praise.mixed_criticism_evidence = std::move(criticism.evidence);
+        praise.mixed_criticism_confidence = criticism.confidence;
+      }
+      return praise;
     }
     if (criticism.kind != FeedbackKind::kNone) return criticism;
     return vetoed;
@@ -364,11 +291,8 @@ class RegexPraiseDetector : public PraiseDetector {
     }
     *core = *match;
     if (rule.regex->NumberOfCapturingGroups() == 0) return true;
-    if (rule.parts != nullptr && CoreByParts(*rule.parts, text, *match, core)) {
-      return true;
-    }
     // RE2 finds group 1 the way its unanchored search would: with the match
-    // known, by a full match of that span.
+    // known, by a full match of that span (its NFA: hence the budget).
     if (match->size() > *nfa_budget) return false;
     *nfa_budget -= match->size();
     const size_t begin = match->data() - text.data();
@@ -379,85 +303,6 @@ class RegexPraiseDetector : public PraiseDetector {
     }
     if (groups[1].data() != nullptr) *core = groups[1];
     return true;
-  }
-
-  // Group 1 of `match` from DFA runs of the rule's parts, which is what RE2's
-  // leftmost-first choice gives (src/core_split.h): the first parse of the
-  // part before the core, if the rest can follow it; then the first parse of
-  // the core, if the part after it can follow. False when the rest cannot
-  // follow a first parse; the caller then asks RE2 for the group.
-  static bool CoreByParts(const CoreParts& parts, const re2::StringPiece& text,
-                          const re2::StringPiece& match,
-                          re2::StringPiece* core) {
-    const size_t begin = match.data() - text.data();
-    const size_t end = begin + match.size();
-    size_t core_begin = begin;
-    size_t core_end = end;
-    re2::StringPiece part;
-    if (parts.gap_item != nullptr) {
-      if (!CoreBeginAlongGap(parts, text, begin, end, &core_begin)) {
-        return false;
-      }
-    } else if (parts.before != nullptr) {
-      if (!parts.before->Match(text, begin, end, RE2::ANCHOR_START, &part, 1)) {
-        return false;
-      }
-      core_begin = begin + part.size();
-      if (!parts.core_and_after->Match(text, core_begin, end, RE2::ANCHOR_BOTH,
-                                       nullptr, 0)) {
-        return false;
-      }
-    }
-    if (parts.after != nullptr) {
-      if (!parts.core->Match(text, core_begin, end, RE2::ANCHOR_START, &part,
-                             1)) {
-        return false;
-      }
-      core_end = core_begin + part.size();
-      if (!parts.after->Match(text, core_end, end, RE2::ANCHOR_BOTH, nullptr,
-                              0)) {
-        return false;
-      }
-    }
-    *core = re2::StringPiece(text.data() + core_begin, core_end - core_begin);
-    return true;
-  }
-
-  // Where the core starts when the part before it is head + a lazy loop:
-  // the head's first parse, then the loop's exits in the order a lazy loop
-  // prefers them (min items, then one more item, each by its first parse);
-  // the first exit that core + after can complete to `end` is RE2's choice.
-  // False when none does (RE2 would look at other parses: the caller asks
-  // it).
-  static bool CoreBeginAlongGap(const CoreParts& parts,
-                                const re2::StringPiece& text, size_t begin,
-                                size_t end, size_t* core_begin) {
-    re2::StringPiece part;
-    size_t pos = begin;
-    if (parts.gap_head != nullptr) {
-      if (!parts.gap_head->Match(text, begin, end, RE2::ANCHOR_START, &part,
-                                 1)) {
-        return false;
-      }
-      pos = begin + part.size();
-    }
-    for (int items = 0;; ++items) {
-      if (items >= parts.gap_min &&
-          parts.core_and_after->Match(text, pos, end, RE2::ANCHOR_BOTH, nullptr,
-                                      0)) {
-        *core_begin = pos;
-        return true;
-      }
-      // Each step is a run over the rest of the match: a bounded number of
-      // them keeps the detector linear in the message (an unbounded "*?"
-      // gap falls back to RE2 after kMaxGapItems).
-      if (items == parts.gap_max || items == kMaxGapItems) return false;
-      if (!parts.gap_item->Match(text, pos, end, RE2::ANCHOR_START, &part, 1) ||
-          part.empty()) {
-        return false;
-      }
-      pos += part.size();
-    }
   }
 
   // Tries `rule` on `sentence` (a view into `message`): the first match that
@@ -493,6 +338,7 @@ class RegexPraiseDetector : public PraiseDetector {
       }
       if (veto < 0) {
         verdict.kind = rule.kind;
+        verdict.confidence = rule.confidence;
         verdict.rule = rule.name;
         verdict.veto.clear();
         verdict.evidence = std::string(core.data(), core.size());
@@ -528,6 +374,10 @@ absl::string_view FeedbackKindName(FeedbackKind kind) {
       return "criticism";
   }
   return "none";
+}
+
+absl::string_view ConfidenceName(Confidence confidence) {
+  return confidence == Confidence::kWeak ? "weak" : "strong";
 }
 
 absl::StatusOr<std::unique_ptr<PraiseDetector>> PraiseDetector::Create(

@@ -13,6 +13,13 @@ enum class FeedbackKind { kNone, kPraise, kCriticism };
 
 absl::string_view FeedbackKindName(FeedbackKind kind);  // "praise", ...
 
+// How sure a rule is of its signal: strong rules hear an explicit judgement
+// of the reply ("that was way too long"), weak ones a factual correction
+// ("wrong year, it was 2019") that a reviewer should confirm.
+enum class Confidence { kStrong, kWeak };
+
+absl::string_view ConfidenceName(Confidence confidence);  // "strong", "weak"
+
 // Why a message was judged the way it was.
 struct Verdict {
   FeedbackKind kind = FeedbackKind::kNone;
@@ -25,6 +32,14 @@ struct Verdict {
   // The words the deciding (or vetoed) rule matched, e.g. "good one"; empty
   // when no rule matched.
   std::string evidence;
+  // The deciding rule's confidence (kStrong when nothing fired).
+  Confidence confidence = Confidence::kStrong;
+  // Praise only: a criticism of the same reply in the same message ("Lovely
+  // answer, but far too long"). Praise wins; the criticism is kept here so a
+  // review can see both. Empty when there was none.
+  std::string mixed_criticism_rule;
+  std::string mixed_criticism_evidence;
+  Confidence mixed_criticism_confidence = Confidence::kStrong;
 };
 
 // Judges whether a user message praises (or criticises) the reply just

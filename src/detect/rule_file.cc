@@ -1,5 +1,6 @@
 #include "src/detect/rule_file.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -8,6 +9,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -203,6 +205,29 @@ std::string ReplaceBoundaries(absl::string_view regex, absl::string_view start,
   return out;
 }
 
+constexpr absl::string_view kConfidenceAttribute = "confidence=";
+
+// Takes an optional `confidence=strong|weak` field off the front of `*rest`
+// (a rule's regex never starts with it: write `(?:confidence=)` for that).
+absl::Status TakeConfidence(absl::string_view* rest, int line,
+                            Confidence* confidence) {
+  absl::string_view after = absl::StripLeadingAsciiWhitespace(*rest);
+  if (!absl::StartsWith(after, kConfidenceAttribute)) return absl::OkStatus();
+  absl::string_view value = NextField(&after);
+  value.remove_prefix(kConfidenceAttribute.size());
+  if (value == "strong") {
+    *confidence = Confidence::kStrong;
+  } else if (value == "weak") {
+    *confidence = Confidence::kWeak;
+  } else {
+    return LineError(line, absl::StrCat("confidence must be strong or weak, "
+                                        "got '",
+                                        value, "'"));
+  }
+  *rest = after;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<GuardScope> ParseScope(absl::string_view s, int line) {
   if (s == "before") return GuardScope::kBefore;
   if (s == "after") return GuardScope::kAfter;
@@ -235,38 +260,76 @@ absl::string_view GuardScopeName(GuardScope scope) {
   return "?";
 }
 
-absl::StatusOr<RuleFile> ParseRuleFile(absl::string_view text,
-                                       absl::string_view persona) {
-  RuleFile file;
-  absl::flat_hash_map<std::string, std::string> macros;
-  absl::flat_hash_set<std::string> names;  // rules and guards share one space
-  const std::string persona_regex =
-      PersonaRegex(absl::StripAsciiWhitespace(persona).empty()
-                       ? PraiseDetector::kDefaultPersona
-                       : persona);
+bool TargetNamesRule(absl::string_view target, const RuleSpec& rule) {
+  if (target == "*") return true;
+  if (target == "praise") return rule.kind == FeedbackKind::kPraise;
+  if (target == "criticism") return rule.kind == FeedbackKind::kCriticism;
+  if (absl::ConsumeSuffix(&target, "*")) {
+    return absl::StartsWith(rule.name, target);
+  }
+  return rule.name == target;
+}
 
-  int line_no = 0;
-  bool seen_header = false;
-  for (absl::string_view raw : absl::StrSplit(text, '\n')) {
-    ++line_no;
-    absl::string_view line = absl::StripAsciiWhitespace(raw);
-    if (!seen_header) {
-      if (line.empty()) continue;
-      if (line != kRuleFileHeaderV1) {
-        if (absl::StartsWith(line, "# ftcapture-rules ")) {
-          return LineError(line_no,
-                           absl::StrCat("unsupported rule file version '", line,
-                                        "' (this build reads v1)"));
-        }
-        return LineError(line_no, absl::StrCat("a rule file must start with '",
-                                               kRuleFileHeaderV1, "'"));
-      }
-      seen_header = true;
-      file.version = 1;
-      continue;
+bool GuardTargetsRule(const GuardSpec& guard, const RuleSpec& rule) {
+  return std::any_of(
+      guard.targets.begin(), guard.targets.end(),
+      [&](const std::string& target) { return TargetNamesRule(target, rule); });
+}
+
+namespace {
+
+// One parse of a rule file, line by line. Invariant: macros_ holds the
+// expanded regex of every define seen so far, names_ every rule and guard
+// name (one space for both).
+class RuleFileParser {
+ public:
+  explicit RuleFileParser(absl::string_view persona)
+      : persona_regex_(PersonaRegex(absl::StripAsciiWhitespace(persona).empty()
+                                        ? PraiseDetector::kDefaultPersona
+                                        : persona)) {}
+
+  absl::StatusOr<RuleFile> Parse(absl::string_view text) {
+    int line_no = 0;
+    for (absl::string_view raw : absl::StrSplit(text, '\n')) {
+      ++line_no;
+      absl::string_view line = absl::StripAsciiWhitespace(raw);
+      absl::Status status = file_.version == 0 ? ParseHeader(line, line_no)
+                                               : ParseLine(line, line_no);
+      if (!status.ok()) return status;
     }
-    if (line.empty() || line[0] == '#') continue;
+    if (file_.version == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "rules: empty rule file (expected '", kRuleFileHeaderV1, "')"));
+    }
+    if (file_.rules.empty()) {
+      return absl::InvalidArgumentError(
+          "rules: no praise or criticism rule in the file");
+    }
+    absl::Status targets = CheckGuardTargets();
+    if (!targets.ok()) return targets;
+    return std::move(file_);
+  }
 
+ private:
+  // Blank lines, then the version line.
+  absl::Status ParseHeader(absl::string_view line, int line_no) {
+    if (line.empty()) return absl::OkStatus();
+    if (line != kRuleFileHeaderV1) {
+      if (absl::StartsWith(line, "# ftcapture-rules ")) {
+        return LineError(line_no,
+                         absl::StrCat("unsupported rule file version '", line,
+                                      "' (this build reads v1)"));
+      }
+      return LineError(line_no, absl::StrCat("a rule file must start with '",
+                                             kRuleFileHeaderV1, "'"));
+    }
+    file_.version = 1;
+    return absl::OkStatus();
+  }
+
+  // "DIRECTIVE NAME ...": define, praise, criticism or guard.
+  absl::Status ParseLine(absl::string_view line, int line_no) {
+    if (line.empty() || line[0] == '#') return absl::OkStatus();
     absl::string_view rest = line;
     absl::string_view directive = NextField(&rest);
     absl::string_view name = NextField(&rest);
@@ -277,69 +340,83 @@ absl::StatusOr<RuleFile> ParseRuleFile(absl::string_view text,
                                     "and '_', got '",
                                     name, "'"));
     }
-    if (directive == "define") {
-      absl::string_view regex = absl::StripAsciiWhitespace(rest);
-      if (regex.empty()) return LineError(line_no, "define without a regex");
-      if (name == "persona" || name == "start" || name == "end") {
-        return LineError(line_no, absl::StrCat("{", name, "} is built in"));
-      }
-      if (macros.contains(std::string(name))) {
-        return LineError(line_no, absl::StrCat("'", name, "' defined twice"));
-      }
-      absl::StatusOr<std::string> expanded =
-          ExpandPlaceholders(regex, macros, persona_regex,
-                             /*allow_prefilter_mark=*/false, line_no);
-      if (!expanded.ok()) return expanded.status();
-      macros[std::string(name)] = absl::StrCat("(?:", *expanded, ")");
-      continue;
-    }
-
+    if (directive == "define") return ParseDefine(name, rest, line_no);
     if (directive != "praise" && directive != "criticism" &&
         directive != "guard") {
       return LineError(line_no,
                        absl::StrCat("unknown directive '", directive,
                                     "' (define|praise|criticism|guard)"));
     }
-    if (!names.insert(std::string(name)).second) {
+    if (!names_.insert(std::string(name)).second) {
       return LineError(line_no, absl::StrCat("'", name, "' used twice"));
     }
+    if (directive == "guard") return ParseGuard(name, rest, line_no);
+    return ParseRule(directive == "praise" ? FeedbackKind::kPraise
+                                           : FeedbackKind::kCriticism,
+                     name, rest, line_no);
+  }
 
-    if (directive == "guard") {
-      GuardSpec guard;
-      guard.name = std::string(name);
-      guard.line = line_no;
-      absl::StatusOr<GuardScope> scope = ParseScope(NextField(&rest), line_no);
-      if (!scope.ok()) return scope.status();
-      guard.scope = *scope;
-      absl::string_view targets = NextField(&rest);
-      for (absl::string_view target : absl::StrSplit(targets, ',')) {
-        if (target.empty()) {
-          return LineError(line_no, "guard without targets");
-        }
-        guard.targets.emplace_back(target);
-      }
-      absl::string_view regex = absl::StripAsciiWhitespace(rest);
-      if (regex.empty()) return LineError(line_no, "guard without a regex");
-      absl::StatusOr<std::string> expanded =
-          ExpandPlaceholders(regex, macros, persona_regex,
-                             /*allow_prefilter_mark=*/false, line_no);
-      if (!expanded.ok()) return expanded.status();
-      // A guard sees a plain piece of text: its boundaries are ^ and $.
-      guard.regex = ReplaceBoundaries(*expanded, "^", "$");
-      file.guards.push_back(std::move(guard));
-      continue;
+  absl::StatusOr<std::string> Expand(absl::string_view regex,
+                                     bool allow_prefilter_mark, int line_no) {
+    return ExpandPlaceholders(regex, macros_, persona_regex_,
+                              allow_prefilter_mark, line_no);
+  }
+
+  absl::Status ParseDefine(absl::string_view name, absl::string_view rest,
+                           int line_no) {
+    absl::string_view regex = absl::StripAsciiWhitespace(rest);
+    if (regex.empty()) return LineError(line_no, "define without a regex");
+    if (name == "persona" || name == "start" || name == "end") {
+      return LineError(line_no, absl::StrCat("{", name, "} is built in"));
     }
+    if (macros_.contains(std::string(name))) {
+      return LineError(line_no, absl::StrCat("'", name, "' defined twice"));
+    }
+    absl::StatusOr<std::string> expanded =
+        Expand(regex, /*allow_prefilter_mark=*/false, line_no);
+    if (!expanded.ok()) return expanded.status();
+    macros_[std::string(name)] = absl::StrCat("(?:", *expanded, ")");
+    return absl::OkStatus();
+  }
 
+  // "guard NAME SCOPE TARGET[,TARGET...] REGEX"
+  absl::Status ParseGuard(absl::string_view name, absl::string_view rest,
+                          int line_no) {
+    GuardSpec guard;
+    guard.name = std::string(name);
+    guard.line = line_no;
+    absl::StatusOr<GuardScope> scope = ParseScope(NextField(&rest), line_no);
+    if (!scope.ok()) return scope.status();
+    guard.scope = *scope;
+    absl::string_view targets = NextField(&rest);
+    for (absl::string_view target : absl::StrSplit(targets, ',')) {
+      if (target.empty()) return LineError(line_no, "guard without targets");
+      guard.targets.emplace_back(target);
+    }
+    absl::string_view regex = absl::StripAsciiWhitespace(rest);
+    if (regex.empty()) return LineError(line_no, "guard without a regex");
+    absl::StatusOr<std::string> expanded =
+        Expand(regex, /*allow_prefilter_mark=*/false, line_no);
+    if (!expanded.ok()) return expanded.status();
+    // A guard sees a plain piece of text: its boundaries are ^ and $.
+    guard.regex = ReplaceBoundaries(*expanded, "^", "$");
+    file_.guards.push_back(std::move(guard));
+    return absl::OkStatus();
+  }
+
+  // "praise|criticism NAME REGEX", where REGEX may hold {prefilter}.
+  absl::Status ParseRule(FeedbackKind kind, absl::string_view name,
+                         absl::string_view rest, int line_no) {
     RuleSpec rule;
-    rule.kind = directive == "praise" ? FeedbackKind::kPraise
-                                      : FeedbackKind::kCriticism;
+    rule.kind = kind;
     rule.name = std::string(name);
     rule.line = line_no;
+    absl::Status attribute = TakeConfidence(&rest, line_no, &rule.confidence);
+    if (!attribute.ok()) return attribute;
     absl::string_view regex = absl::StripAsciiWhitespace(rest);
     if (regex.empty()) return LineError(line_no, "rule without a regex");
     absl::StatusOr<std::string> expanded =
-        ExpandPlaceholders(regex, macros, persona_regex,
-                           /*allow_prefilter_mark=*/true, line_no);
+        Expand(regex, /*allow_prefilter_mark=*/true, line_no);
     if (!expanded.ok()) return expanded.status();
     absl::Status anchors = CheckNoBareAnchors(*expanded, line_no);
     if (!anchors.ok()) return anchors;
@@ -354,43 +431,43 @@ absl::StatusOr<RuleFile> ParseRuleFile(absl::string_view text,
     rule.sentence_regex = ReplaceBoundaries(whole, "^", "$");
     rule.prefilter_regex =
         ReplaceBoundaries(screened, kPrefilterStart, kPrefilterEnd);
-    file.rules.push_back(std::move(rule));
+    file_.rules.push_back(std::move(rule));
+    return absl::OkStatus();
   }
 
-  if (!seen_header) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "rules: empty rule file (expected '", kRuleFileHeaderV1, "')"));
-  }
-  if (file.rules.empty()) {
-    return absl::InvalidArgumentError(
-        "rules: no praise or criticism rule in the file");
-  }
   // Every guard target must name something, so a typo cannot silently
   // disable a guard.
-  for (const GuardSpec& guard : file.guards) {
-    for (const std::string& target : guard.targets) {
-      if (target == "*" || target == "praise" || target == "criticism") {
-        continue;
-      }
-      bool prefix = absl::EndsWith(target, "*");
-      absl::string_view stem =
-          prefix ? absl::string_view(target).substr(0, target.size() - 1)
-                 : absl::string_view(target);
-      bool found = false;
-      for (const RuleSpec& rule : file.rules) {
-        if (prefix ? absl::StartsWith(rule.name, stem) : rule.name == stem) {
-          found = true;
-          break;
+  absl::Status CheckGuardTargets() const {
+    for (const GuardSpec& guard : file_.guards) {
+      for (const std::string& target : guard.targets) {
+        if (target == "*" || target == "praise" || target == "criticism") {
+          continue;
+        }
+        const bool found = std::any_of(file_.rules.begin(), file_.rules.end(),
+                                       [&](const RuleSpec& rule) {
+                                         return TargetNamesRule(target, rule);
+                                       });
+        if (!found) {
+          return LineError(guard.line,
+                           absl::StrCat("guard '", guard.name, "' targets '",
+                                        target, "', which names no rule"));
         }
       }
-      if (!found) {
-        return LineError(guard.line,
-                         absl::StrCat("guard '", guard.name, "' targets '",
-                                      target, "', which names no rule"));
-      }
     }
+    return absl::OkStatus();
   }
-  return file;
+
+  const std::string persona_regex_;
+  RuleFile file_;  // version 0 until the header is read
+  absl::flat_hash_map<std::string, std::string> macros_;
+  absl::flat_hash_set<std::string> names_;
+};
+
+}  // namespace
+
+absl::StatusOr<RuleFile> ParseRuleFile(absl::string_view text,
+                                       absl::string_view persona) {
+  return RuleFileParser(persona).Parse(text);
 }
 
 }  // namespace ftcapture

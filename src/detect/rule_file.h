@@ -32,6 +32,8 @@ struct RuleSpec {
   FeedbackKind kind = FeedbackKind::kNone;
   std::string name;
   int line = 0;
+  // `confidence=strong|weak` after the name; strong when left out.
+  Confidence confidence = Confidence::kStrong;
   // Matched against one sentence: {start} -> ^, {end} -> $.
   std::string sentence_regex;
   // Matched against the whole message as a cheap prefilter: every sentence
@@ -56,6 +58,13 @@ struct RuleFile {
   std::vector<RuleSpec> rules;    // in file order
   std::vector<GuardSpec> guards;  // in file order
 };
+
+// True when guard target `target` names `rule`: "*" every rule, "praise" or
+// "criticism" every rule of that kind, "name*" every rule whose name starts
+// with "name", otherwise the rule of that name.
+bool TargetNamesRule(absl::string_view target, const RuleSpec& rule);
+// True when one of `guard`'s targets names `rule`.
+bool GuardTargetsRule(const GuardSpec& guard, const RuleSpec& rule);
 
 // The first line every rule file must start with (version 1).
 inline constexpr absl::string_view kRuleFileHeaderV1 = "# ftcapture-rules v1";

@@ -15,8 +15,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "src/detect/praise_detector.h"
+#include "src/privacy/proto_redaction.h"
+#include "src/privacy/redactor.h"
 #include "src/service/example_catalog.h"
 #include "src/service/input_checks.h"
+#include "src/service/verdict_proto.h"
 #include "src/session/session_table.h"
 #include "src/session/session_window.h"
 #include "src/storage/example_filter.h"
@@ -86,6 +89,10 @@ class CaptureServiceImpl final : public CaptureService {
   void set_detector(std::unique_ptr<PraiseDetector> detector) {
     detector_ = std::move(detector);
   }
+  // Before the first call; null: no redaction.
+  void set_redactor(std::unique_ptr<Redactor> redactor) {
+    redactor_ = std::move(redactor);
+  }
 
   absl::StatusOr<v1::RecordTurnResponse> RecordTurn(
       const v1::Turn& turn) override;
@@ -101,6 +108,7 @@ class CaptureServiceImpl final : public CaptureService {
       const std::function<bool(const v1::Example&)>& emit) override;
   absl::StatusOr<v1::ImportExamplesResponse> ImportExamples(
       const v1::ImportExamplesRequest& request) override;
+  absl::Status ServingStatus() const override { return store_->sync_status(); }
   bool HasLiveSession(absl::string_view session_id) override {
     return sessions_.WithExistingSession(session_id, env_->Now(),
                                          [](SessionWindow&) {});
@@ -158,6 +166,7 @@ class CaptureServiceImpl final : public CaptureService {
   const Options options_;
   Env* const env_;
   std::unique_ptr<PraiseDetector> detector_;  // set once, before serving
+  std::unique_ptr<Redactor> redactor_;        // set once, before serving
   std::unique_ptr<ExampleStore> store_;
   std::unique_ptr<ReviewLog> reviews_;
   SessionTable sessions_;
@@ -170,6 +179,7 @@ class CaptureServiceImpl final : public CaptureService {
   std::atomic<int64_t> criticism_seen_{0};
   std::atomic<int64_t> praise_uncredited_{0};
   std::atomic<int64_t> duplicate_turns_{0};
+  std::atomic<int64_t> captured_since_start_{0};
 
   ExampleCatalog catalog_;
 };
@@ -182,6 +192,13 @@ absl::Status CaptureServiceImpl::Start() {
   store_options.data_dir = options_.data_dir;
   store_options.sync = options_.sync;
   store_options.negative_markdown = options_.negative_markdown;
+  if (options_.observer != nullptr) {
+    CaptureObserver* observer = options_.observer;
+    store_options.on_dataset_sync = [observer](absl::Duration latency) {
+      observer->OnDatasetSync(latency);
+    };
+  }
+  store_options.log = [this](const std::string& line) { Log(line); };
   RecoveryReport report;
   // Sized for the dataset up front (a typical example is a few KB), so a
   // large one is not rehashed over and over while it is read back.
@@ -205,6 +222,7 @@ absl::Status CaptureServiceImpl::Start() {
   store_ = *std::move(store);
   Log(absl::StrCat("dataset: ", report.ToString(), " (",
                    absl::FormatDuration(absl::Now() - started_at_), ")"));
+  if (options_.observer != nullptr) options_.observer->OnRecovery(report);
 
   absl::StatusOr<std::unique_ptr<ReviewLog>> reviews = ReviewLog::Open(
       env_, options_.data_dir, [this](const v1::ReviewRecord& review) {
@@ -241,7 +259,17 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
   if (!valid.ok()) return valid;
 
   const absl::Time now = env_->Now();
-  TurnPtr turn = StoreTurn(request_turn, now);
+  // The window, the journal and any example see only the redacted turn;
+  // the verdict below is computed on the original text.
+  v1::Turn redacted_turn;
+  const v1::Turn* stored_turn = &request_turn;
+  if (redactor_ != nullptr || !request_turn.redactions().empty()) {
+    redacted_turn = request_turn;
+    redacted_turn.clear_redactions();
+    if (redactor_ != nullptr) RedactTurn(*redactor_, &redacted_turn);
+    stored_turn = &redacted_turn;
+  }
+  TurnPtr turn = StoreTurn(*stored_turn, now);
   Verdict verdict;
   if (turn->role() == v1::ROLE_USER) {
     verdict = detector_->Detect(request_turn.text());
@@ -343,10 +371,7 @@ TurnPtr CaptureServiceImpl::AnswerRetry(absl::string_view session_id,
     return nullptr;
   }
   // Capture what the first attempt should have (see NoteRetriedFeedback).
-  const bool praise = verdict.kind == FeedbackKind::kPraise;
-  response->set_rule(verdict.rule);
-  response->set_praise(praise);
-  response->set_verdict(praise ? v1::VERDICT_PRAISE : v1::VERDICT_CRITICISM);
+  SetVerdictFields(verdict, response);
   return seen.retried_praise;
 }
 
@@ -365,8 +390,7 @@ TurnPtr CaptureServiceImpl::CountNewTurn(const TurnPtr& turn,
   if (verdict.kind == FeedbackKind::kNone) return nullptr;
 
   const bool praise = verdict.kind == FeedbackKind::kPraise;
-  response->set_praise(praise);
-  response->set_verdict(praise ? v1::VERDICT_PRAISE : v1::VERDICT_CRITICISM);
+  SetVerdictFields(verdict, response);
   (praise ? praise_seen_ : criticism_seen_)
       .fetch_add(1, std::memory_order_relaxed);
   if (seen.credited_reply == nullptr) {
@@ -390,11 +414,13 @@ absl::Status CaptureServiceImpl::CaptureFeedback(
   seen.credited_reply->ParseInto(example.mutable_assistant_turn());
   feedback->ParseInto(example.mutable_praise_turn());
   example.set_praise_text(example.praise_turn().text());
+  AddTurnRedactions(&example);
   example.set_rule(verdict.rule);
   *example.mutable_metadata() = example.praise_turn().metadata();
   example.set_label(verdict.kind == FeedbackKind::kPraise ? v1::LABEL_POSITIVE
                                                           : v1::LABEL_NEGATIVE);
   example.set_source(v1::SOURCE_IMPLICIT);
+  RecordVerdictOnExample(verdict, &example);
   std::string example_id;
   std::string reason;
   absl::Status captured =
@@ -442,6 +468,7 @@ absl::Status CaptureServiceImpl::CaptureReply(v1::Example example,
     return offset.status();
   }
   catalog_.Add(SummaryOf(example), *offset);
+  captured_since_start_.fetch_add(1, std::memory_order_relaxed);
   *response_id = example.id();
   return absl::OkStatus();
 }
@@ -493,6 +520,10 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordFeedback(
   if (answered != nullptr) answered->ParseInto(example.mutable_user_turn());
   reply->ParseInto(example.mutable_assistant_turn());
   example.set_praise_text(request.note());
+  AddTurnRedactions(&example);
+  if (redactor_ != nullptr) {
+    RedactExampleText(*redactor_, example.mutable_praise_text(), &example);
+  }
   example.set_rule(request.positive() ? "explicit:thumbs-up"
                                       : "explicit:thumbs-down");
   example.set_label(request.positive() ? v1::LABEL_POSITIVE
@@ -535,6 +566,13 @@ absl::StatusOr<v1::GetStatsResponse> CaptureServiceImpl::GetStats() {
   stats.set_praise_uncredited(praise_uncredited_.load());
   stats.set_duplicate_turns(duplicate_turns_.load());
   stats.set_live_sessions(sessions_.size());
+  stats.set_examples_captured_since_start(captured_since_start_.load());
+  int64_t window_bytes = 0;
+  sessions_.ForEach(
+      [&](absl::string_view, absl::Time, const SessionWindow& window) {
+        window_bytes += window.ApproximateBytes();
+      });
+  stats.set_live_window_bytes(window_bytes);
   *stats.mutable_started_at() = ToProtoTime(started_at_);
   stats.set_dataset_bytes(store_->dataset_bytes());
   stats.set_markdown_bytes(store_->markdown_bytes());
@@ -545,6 +583,7 @@ absl::StatusOr<v1::GetStatsResponse> CaptureServiceImpl::GetStats() {
   stats.set_positive_examples(examples.positive);
   stats.set_negative_examples(examples.negative);
   stats.set_imported_examples(examples.imported);
+  stats.set_redacted_examples(examples.redacted);
   stats.set_approved_examples(examples.approved);
   stats.set_rejected_examples(examples.rejected);
   stats.set_pending_examples(examples.pending);
@@ -614,6 +653,7 @@ absl::StatusOr<v1::ReviewExampleResponse> CaptureServiceImpl::ReviewExample(
   record.set_example_id(request.example_id());
   record.set_status(request.status());
   record.set_note(request.note());
+  if (redactor_ != nullptr) redactor_->Redact(record.mutable_note(), nullptr);
   *record.mutable_reviewed_at() = ToProtoTime(absl::Now());
   absl::Status logged = reviews_->Append(record);
   if (!logged.ok()) return logged;
@@ -641,6 +681,7 @@ absl::Status CaptureServiceImpl::ExportExamples(
   for (const CatalogEntry& entry : selected) {
     absl::StatusOr<v1::Example> example = ReadExample(entry);
     if (!example.ok()) return example.status();
+    if (!MatchesConfidenceFilter(request, *example)) continue;
     if (!emit(*example)) break;
   }
   return absl::OkStatus();
@@ -669,7 +710,9 @@ absl::StatusOr<v1::ImportExamplesResponse> CaptureServiceImpl::ImportExamples(
     v1::Example example = incoming;
     example.DiscardUnknownFields();
     example.clear_read_warnings();
+    // The id is of the original, so a re-import is still recognised.
     example.set_id(ImportedExampleId(example));
+    if (redactor_ != nullptr) RedactExample(*redactor_, &example);
     example.set_source(v1::SOURCE_IMPORTED);
     if (example.label() == v1::LABEL_UNSPECIFIED) {
       example.set_label(v1::LABEL_POSITIVE);
@@ -710,6 +753,13 @@ absl::StatusOr<std::unique_ptr<CaptureService>> CaptureService::Open(
         "max_turn_bytes, max_sessions, max_window_bytes and session_ttl "
         "must be positive");
   }
+  std::unique_ptr<Redactor> redactor;
+  if (options.redact_default || !options.redact_rules_path.empty()) {
+    absl::StatusOr<std::unique_ptr<Redactor>> loaded = Redactor::FromOptions(
+        options.redact_default, options.redact_rules_path);
+    if (!loaded.ok()) return loaded.status();
+    redactor = *std::move(loaded);
+  }
   // Compiling the rules and reading the data dir take similar time on a
   // large dataset; they are independent, so they run side by side.
   absl::StatusOr<std::unique_ptr<PraiseDetector>> detector;
@@ -723,6 +773,7 @@ absl::StatusOr<std::unique_ptr<CaptureService>> CaptureService::Open(
   if (!detector.ok()) return detector.status();
   if (!started.ok()) return started;
   service->set_detector(*std::move(detector));
+  service->set_redactor(std::move(redactor));
   return service;
 }
 

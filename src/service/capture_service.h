@@ -17,6 +17,18 @@ namespace ftcapture {
 
 class Env;
 
+// What the service reports as it works, for metrics; implemented outside
+// the library (the server's Prometheus exporter). Methods may be called from
+// any thread, concurrently, and must not call back into the service.
+class CaptureObserver {
+ public:
+  virtual ~CaptureObserver() = default;
+  // Recovery at start found `report` (called once, before serving).
+  virtual void OnRecovery(const RecoveryReport& report) = 0;
+  // One fsync of the dataset took `latency`.
+  virtual void OnDatasetSync(absl::Duration latency) = 0;
+};
+
 // The whole capture logic behind the gRPC API, with no gRPC in it: the
 // server translates protos in and out and maps absl::Status codes to gRPC
 // status codes one to one. Every method is thread-safe; RecordTurn takes no
@@ -38,8 +50,14 @@ class CaptureService {
     absl::Duration session_ttl = absl::Hours(24);
     // Journal session windows so a restart keeps them.
     bool journal_sessions = true;
+    // Redaction before anything is written (docs/privacy.md): the shipped
+    // default rules, and/or a rule file. Neither: texts are stored verbatim.
+    bool redact_default = false;
+    std::string redact_rules_path;
     // Reports what recovery found; default: stderr.
     std::function<void(const std::string&)> log;
+    // Told about recovery and fsyncs; may be null; must outlive the service.
+    CaptureObserver* observer = nullptr;
   };
 
   static absl::StatusOr<std::unique_ptr<CaptureService>> Open(
@@ -62,6 +80,9 @@ class CaptureService {
       const std::function<bool(const v1::Example&)>& emit) = 0;
   virtual absl::StatusOr<v1::ImportExamplesResponse> ImportExamples(
       const v1::ImportExamplesRequest& request) = 0;
+  // OK while captures are accepted; otherwise why not (a failed background
+  // fsync with --sync=batch): the server reports NOT_SERVING on health.
+  virtual absl::Status ServingStatus() const = 0;
   // Whether `session_id` has a live (known, unexpired) window, so the
   // server can charge a caller for the sessions it opens.
   virtual bool HasLiveSession(absl::string_view session_id) = 0;

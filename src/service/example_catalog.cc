@@ -69,6 +69,7 @@ void ExampleCatalog::Add(const ExampleSummaryView& example, uint64_t offset) {
   if (entry.label == v1::LABEL_POSITIVE) ++positive_;
   if (entry.label == v1::LABEL_NEGATIVE) ++negative_;
   if (entry.source == v1::SOURCE_IMPORTED) ++imported_;
+  if (example.redacted) ++redacted_;
   first_at_ = std::min(first_at_, entry.captured_at);
   last_at_ = std::max(last_at_, entry.captured_at);
   CountDay(entry.captured_at);
@@ -251,6 +252,7 @@ ExampleCatalog::Stats ExampleCatalog::GetStats() const {
   stats.positive = positive_;
   stats.negative = negative_;
   stats.imported = imported_;
+  stats.redacted = redacted_;
   stats.approved = approved_;
   stats.rejected = rejected_;
   stats.pending = stats.total - approved_ - rejected_;

@@ -65,6 +65,7 @@ class ExampleCatalog {
     int64_t positive = 0;
     int64_t negative = 0;
     int64_t imported = 0;
+    int64_t redacted = 0;
     int64_t approved = 0;
     int64_t rejected = 0;
     int64_t pending = 0;
@@ -168,6 +169,7 @@ class ExampleCatalog {
   int64_t positive_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t negative_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t imported_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t redacted_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t approved_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time first_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();

@@ -32,4 +32,19 @@ bool MatchesExportFilter(const v1::ExportExamplesRequest& request,
   return true;
 }
 
+bool MatchesConfidenceFilter(const v1::ExportExamplesRequest& request,
+                             const v1::Example& example) {
+  const bool low = example.confidence() == v1::CONFIDENCE_LOW &&
+                   example.status() != v1::REVIEW_STATUS_APPROVED;
+  if (!low) return true;
+  switch (request.min_confidence()) {
+    case v1::CONFIDENCE_LOW:
+      return true;
+    case v1::CONFIDENCE_HIGH:
+      return false;
+    default:
+      return IsPositiveExample(example);
+  }
+}
+
 }  // namespace ftcapture

@@ -16,6 +16,14 @@ bool IsPositiveExample(const v1::Example& example);
 bool MatchesExportFilter(const v1::ExportExamplesRequest& request,
                          const v1::Example& example);
 
+// The confidence filter of `request` (min_confidence): LOW passes every
+// example, HIGH only high-confidence ones, unset all but low-confidence
+// negatives. An example with CONFIDENCE_UNSPECIFIED counts as high, and so
+// does one a review approved. Separate from MatchesExportFilter because it
+// needs the stored example, not just its summary.
+bool MatchesConfidenceFilter(const v1::ExportExamplesRequest& request,
+                             const v1::Example& example);
+
 }  // namespace ftcapture
 
 #endif  // FTCAPTURE_SRC_STORAGE_EXAMPLE_FILTER_H_

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <deque>
 #include <thread>
 #include <utility>
@@ -13,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "src/storage/example_index.h"
 #include "src/storage/example_summary.h"
@@ -110,6 +112,7 @@ class ExampleStoreImpl : public ExampleStore {
 
   absl::StatusOr<uint64_t> Append(const v1::Example& example) override;
   absl::StatusOr<v1::Example> ReadAt(uint64_t offset) const override;
+  absl::Status sync_status() const override;
 
   int64_t dataset_bytes() const override { return dataset_bytes_.load(); }
   int64_t markdown_bytes() const override { return markdown_bytes_.load(); }
@@ -189,7 +192,18 @@ class ExampleStoreImpl : public ExampleStore {
   absl::Status RestoreDataset();
   void RollBack(uint64_t dataset_size, const uint64_t markdown_sizes[2]);
   void PublishSizes();
+  // Syncs the dataset file, reporting the latency to on_dataset_sync.
+  absl::Status SyncDataset(WritableFile& file) const {
+    const absl::Time start = absl::Now();
+    absl::Status status = file.Sync();
+    if (options_.on_dataset_sync) options_.on_dataset_sync(absl::Now() - start);
+    return status;
+  }
   void SyncLoop();
+  // Records the outcome of one background fsync; returns what to log.
+  std::string NoteBackgroundSync(const absl::Status& status, uint64_t synced)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Log(const std::string& line) const;
   // Frames onto `*out` an index entry that records the Markdown logs'
   // current state. Leader-only.
   void AppendMarkdownStateEntry(std::string* out) const;
@@ -205,12 +219,14 @@ class ExampleStoreImpl : public ExampleStore {
   std::unique_ptr<FileLock> lock_;
   std::unique_ptr<RandomAccessFile> dataset_reader_;
 
-  Mutex mu_;
+  mutable Mutex mu_;
   std::deque<Writer*> writers_ ABSL_GUARDED_BY(mu_);
   // Shared with the kBatch syncer, which syncs a copy outside `mu_`.
   std::shared_ptr<WritableFile> dataset_ ABSL_GUARDED_BY(mu_);
   uint64_t unsynced_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  // Not OK while the last background fsync failed: Append() refuses.
+  absl::Status sync_error_ ABSL_GUARDED_BY(mu_);
   CondVar shutdown_cv_;  // wakes the kBatch syncer when shutting down
   std::thread syncer_;
 
@@ -646,6 +662,11 @@ absl::StatusOr<uint64_t> ExampleStoreImpl::Append(const v1::Example& example) {
   }
 
   mu_.Lock();
+  if (!sync_error_.ok()) {
+    const absl::Status refused = sync_error_;
+    mu_.Unlock();
+    return refused;
+  }
   writers_.push_back(&w);
   while (!w.done && &w != writers_.front()) w.cv.Wait(&mu_);
   if (w.done) {
@@ -755,7 +776,7 @@ absl::Status ExampleStoreImpl::WriteBatch(const std::vector<Writer*>& batch,
 
   absl::Status s;
   if (!records.empty()) s = dataset->Append(records);
-  if (s.ok() && sync) s = dataset->Sync();
+  if (s.ok() && sync) s = SyncDataset(*dataset);
   for (int i = 0; i < 2 && s.ok(); ++i) {
     if (blocks[i].empty()) continue;
     s = markdown_[i].file->Append(blocks[i]);
@@ -824,11 +845,48 @@ void ExampleStoreImpl::SyncLoop() {
     const uint64_t syncing = unsynced_bytes_;
     mu_.Unlock();
     // fdatasync alongside appends: it covers at least what was counted.
-    const bool ok = file->Sync().ok();
+    const absl::Status synced = SyncDataset(*file);
     mu_.Lock();
-    if (ok) unsynced_bytes_ -= std::min(unsynced_bytes_, syncing);
+    const std::string line = NoteBackgroundSync(synced, syncing);
+    if (!line.empty()) {
+      mu_.Unlock();
+      Log(line);
+      mu_.Lock();
+    }
   }
   mu_.Unlock();
+}
+
+std::string ExampleStoreImpl::NoteBackgroundSync(const absl::Status& status,
+                                                 uint64_t synced) {
+  if (status.ok()) {
+    unsynced_bytes_ -= std::min(unsynced_bytes_, synced);
+    if (sync_error_.ok()) return "";
+    sync_error_ = absl::OkStatus();
+    return absl::StrCat("background fsync of ", dataset_path_,
+                        " succeeded again; captures are accepted");
+  }
+  // Like LevelDB: acknowledged examples may not be on disk, so the store
+  // stops acknowledging more rather than dropping the error. The bytes stay
+  // counted, so the next round retries.
+  const bool first = sync_error_.ok();
+  sync_error_ = absl::UnavailableError(absl::StrCat(
+      "background fsync of ", dataset_path_, " failed (", status.message(),
+      "); captures are refused until an fsync succeeds"));
+  return first ? std::string(sync_error_.message()) : "";
+}
+
+absl::Status ExampleStoreImpl::sync_status() const {
+  MutexLock l(&mu_);
+  return sync_error_;
+}
+
+void ExampleStoreImpl::Log(const std::string& line) const {
+  if (options_.log) {
+    options_.log(line);
+  } else {
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
 }
 
 absl::StatusOr<v1::Example> ExampleStoreImpl::ReadAt(uint64_t offset) const {

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "ftcapture/v1/capture.pb.h"
 #include "ftcapture/v1/storage.pb.h"
 #include "src/storage/data_dir_files.h"
@@ -58,6 +59,12 @@ class ExampleStore {
     SyncPolicy sync = SyncPolicy::kAlways;
     // Also write negative examples to kNegativeMarkdownFileName.
     bool negative_markdown = false;
+    // Called after every fsync of the dataset with how long it took (for
+    // metrics); may run on any thread, concurrently. May be null.
+    std::function<void(absl::Duration latency)> on_dataset_sync;
+    // Where a failed background fsync (kBatch) and its recovery are
+    // reported; may be called from the store's own thread. Default: stderr.
+    std::function<void(const std::string&)> log;
   };
   // `summary` views bytes that live only during the call.
   using Visitor =
@@ -88,6 +95,12 @@ class ExampleStore {
   // with kAlways, fsynced) together by one of them.
   virtual absl::StatusOr<uint64_t> Append(const v1::Example& example) = 0;
   virtual absl::StatusOr<v1::Example> ReadAt(uint64_t offset) const = 0;
+
+  // OK, or why Append() refuses examples: with SyncPolicy::kBatch, the last
+  // background fsync of the dataset failed (Unavailable), so what was
+  // acknowledged since the previous one may not be on disk. Cleared when a
+  // later fsync succeeds (the syncer keeps retrying).
+  virtual absl::Status sync_status() const = 0;
 
   virtual int64_t dataset_bytes() const = 0;
   virtual int64_t markdown_bytes() const = 0;

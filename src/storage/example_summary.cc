@@ -89,6 +89,8 @@ struct SummaryFields {
   int assistant_turn_id, praise_turn_id, has_praise_turn;  // ExampleSummary
   int assistant_turn, praise_turn;                         // Example
   int label, source, status;
+  int redactions;  // Example: a map, present when something was redacted
+  int redacted;    // ExampleSummary: a bool
 };
 
 constexpr SummaryFields kExampleFields = {
@@ -102,7 +104,9 @@ constexpr SummaryFields kExampleFields = {
     v1::Example::kPraiseTurnFieldNumber,
     v1::Example::kLabelFieldNumber,
     v1::Example::kSourceFieldNumber,
-    v1::Example::kStatusFieldNumber};
+    v1::Example::kStatusFieldNumber,
+    v1::Example::kRedactionsFieldNumber,
+    0};
 
 constexpr SummaryFields kSummaryFields = {
     v1::ExampleSummary::kIdFieldNumber,
@@ -115,7 +119,9 @@ constexpr SummaryFields kSummaryFields = {
     0,
     v1::ExampleSummary::kLabelFieldNumber,
     v1::ExampleSummary::kSourceFieldNumber,
-    v1::ExampleSummary::kStatusFieldNumber};
+    v1::ExampleSummary::kStatusFieldNumber,
+    0,
+    v1::ExampleSummary::kRedactedFieldNumber};
 
 // Reads the summary out of a serialized message laid out as `f` says,
 // skipping every other field unread.
@@ -142,12 +148,16 @@ bool ReadSummaryFields(absl::string_view data, const SummaryFields& f,
       } else if (field == f.praise_turn) {
         summary->has_praise_turn = true;
         ok = in.Bytes(&bytes) && ReadTurnId(bytes, &summary->praise_turn_id);
+      } else if (field == f.redactions) {
+        summary->redacted = true;
+        ok = in.Skip(tag);
       } else {
         ok = in.Skip(tag);
       }
     } else if (Type(tag) == kVarint &&
                (field == f.has_praise_turn || field == f.label ||
-                field == f.source || field == f.status)) {
+                field == f.source || field == f.status ||
+                field == f.redacted)) {
       uint64_t value = 0;
       ok = in.Varint(&value);
       const int number = static_cast<int>(value);
@@ -157,6 +167,8 @@ bool ReadSummaryFields(absl::string_view data, const SummaryFields& f,
         summary->label = static_cast<v1::Label>(number);
       } else if (field == f.source) {
         summary->source = static_cast<v1::Source>(number);
+      } else if (field == f.redacted) {
+        summary->redacted = value != 0;
       } else {
         summary->status = static_cast<v1::ReviewStatus>(number);
       }
@@ -181,6 +193,7 @@ ExampleSummaryView SummaryOf(const v1::Example& example) {
   view.label = example.label();
   view.source = example.source();
   view.status = example.status();
+  view.redacted = !example.redactions().empty();
   return view;
 }
 
@@ -199,6 +212,7 @@ ExampleSummaryView ViewOf(const v1::ExampleSummary& summary) {
   view.label = summary.label();
   view.source = summary.source();
   view.status = summary.status();
+  view.redacted = summary.redacted();
   return view;
 }
 
@@ -213,6 +227,7 @@ v1::ExampleSummary ToProto(const ExampleSummaryView& view) {
   summary.set_label(view.label);
   summary.set_source(view.source);
   summary.set_status(view.status);
+  summary.set_redacted(view.redacted);
   return summary;
 }
 

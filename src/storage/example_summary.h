@@ -24,6 +24,7 @@ struct ExampleSummaryView {
   v1::Label label = v1::LABEL_UNSPECIFIED;
   v1::Source source = v1::SOURCE_UNSPECIFIED;
   v1::ReviewStatus status = v1::REVIEW_STATUS_UNSPECIFIED;
+  bool redacted = false;  // a redaction rule fired on the example
 };
 
 // Views into `example`, which must outlive the result.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -10,7 +11,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "src/util/proto_time.h"
 #include "src/util/visible_text.h"
 
 namespace ftcapture {
@@ -62,111 +65,53 @@ void AppendFenced(absl::string_view raw, absl::string_view info,
   absl::StrAppend(out, fence, info, "\n", content, "\n", fence, "\n");
 }
 
-// Decodes one UTF-8 sequence at `p`; returns its length, 0 when invalid.
-size_t Utf8SequenceLength(absl::string_view s, size_t p) {
-  const auto b0 = static_cast<uint8_t>(s[p]);
-  size_t n;
-  uint32_t cp;
-  if (b0 < 0x80) return 1;
-  if ((b0 & 0xe0) == 0xc0) {
-    n = 2;
-    cp = b0 & 0x1f;
-  } else if ((b0 & 0xf0) == 0xe0) {
-    n = 3;
-    cp = b0 & 0x0f;
-  } else if ((b0 & 0xf8) == 0xf0) {
-    n = 4;
-    cp = b0 & 0x07;
-  } else {
-    return 0;
-  }
-  if (p + n > s.size()) return 0;
-  for (size_t i = 1; i < n; ++i) {
-    const auto b = static_cast<uint8_t>(s[p + i]);
-    if ((b & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3f);
-  }
-  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  return n;
+using OrderedJson = nlohmann::ordered_json;
+
+OrderedJson SortedObject(
+    const google::protobuf::Map<std::string, std::string>& map) {
+  const std::map<std::string, std::string> sorted(map.begin(), map.end());
+  OrderedJson object = OrderedJson::object();
+  for (const auto& [key, value] : sorted) object[key] = value;
+  return object;
 }
 
-// A JSON object written with two-space indentation, keys in insertion
-// order (like Python's json.dumps(indent=2)).
-class JsonObjectWriter {
- public:
-  JsonObjectWriter(std::string* out, int indent) : out_(out), indent_(indent) {
-    out_->append("{");
-  }
-  void String(absl::string_view key, absl::string_view value) {
-    Key(key);
-    AppendJsonString(value, out_);
-  }
-  void Map(absl::string_view key,
-           const google::protobuf::Map<std::string, std::string>& map) {
-    Key(key);
-    const std::map<std::string, std::string> sorted(map.begin(), map.end());
-    JsonObjectWriter nested(out_, indent_ + 2);
-    for (const auto& [k, v] : sorted) nested.String(k, v);
-    nested.Close();
-  }
-  void Close() {
-    if (fields_ > 0) {
-      out_->append("\n");
-      out_->append(indent_, ' ');
-    }
-    out_->append("}");
-  }
-
- private:
-  void Key(absl::string_view key) {
-    out_->append(fields_++ == 0 ? "\n" : ",\n");
-    out_->append(indent_ + 2, ' ');
-    AppendJsonString(key, out_);
-    out_->append(": ");
-  }
-  std::string* const out_;
-  const int indent_;
-  int fields_ = 0;
-};
-
 std::string MetadataJson(const v1::Example& e) {
-  std::string json;
-  JsonObjectWriter w(&json, 0);
-  w.String("example_id", e.id());
-  w.String("session_id", e.session_id());
-  if (e.has_user_turn()) w.String("user_turn_id", e.user_turn().turn_id());
+  // Keys in insertion order, two-space indent, UTF-8 kept as is (like
+  // Python's json.dumps(indent=2, ensure_ascii=False)); invalid UTF-8 becomes
+  // U+FFFD so the block is always valid JSON.
+  OrderedJson json = OrderedJson::object();
+  json["example_id"] = e.id();
+  json["session_id"] = e.session_id();
+  if (e.has_user_turn()) json["user_turn_id"] = e.user_turn().turn_id();
   if (e.has_assistant_turn()) {
-    w.String("assistant_turn_id", e.assistant_turn().turn_id());
+    json["assistant_turn_id"] = e.assistant_turn().turn_id();
   }
-  if (e.has_praise_turn())
-    w.String("praise_turn_id", e.praise_turn().turn_id());
-  w.String("rule", e.rule());
-  w.String("label", v1::Label_Name(e.label()));
-  w.String("source", v1::Source_Name(e.source()));
-  if (IsSet(e.captured_at()))
-    w.String("captured_at", FormatIsoTime(e.captured_at()));
+  if (e.has_praise_turn()) json["praise_turn_id"] = e.praise_turn().turn_id();
+  json["rule"] = e.rule();
+  json["label"] = v1::Label_Name(e.label());
+  json["source"] = v1::Source_Name(e.source());
+  if (IsSet(e.captured_at())) json["captured_at"] = Rfc3339(e.captured_at());
   if (IsSet(e.user_turn().time())) {
-    w.String("user_time", FormatIsoTime(e.user_turn().time()));
+    json["user_time"] = Rfc3339(e.user_turn().time());
   }
   if (IsSet(e.assistant_turn().time())) {
-    w.String("assistant_time", FormatIsoTime(e.assistant_turn().time()));
+    json["assistant_time"] = Rfc3339(e.assistant_turn().time());
   }
   if (IsSet(e.praise_turn().time())) {
-    w.String("praise_time", FormatIsoTime(e.praise_turn().time()));
+    json["praise_time"] = Rfc3339(e.praise_turn().time());
   }
-  if (!e.metadata().empty()) w.Map("metadata", e.metadata());
+  if (!e.metadata().empty()) json["metadata"] = SortedObject(e.metadata());
   if (!e.user_turn().metadata().empty()) {
-    w.Map("user_metadata", e.user_turn().metadata());
+    json["user_metadata"] = SortedObject(e.user_turn().metadata());
   }
   if (!e.assistant_turn().metadata().empty()) {
-    w.Map("assistant_metadata", e.assistant_turn().metadata());
+    json["assistant_metadata"] = SortedObject(e.assistant_turn().metadata());
   }
   if (!e.praise_turn().metadata().empty()) {
-    w.Map("praise_metadata", e.praise_turn().metadata());
+    json["praise_metadata"] = SortedObject(e.praise_turn().metadata());
   }
-  w.Close();
-  return json;
+  return json.dump(2, ' ', /*ensure_ascii=*/false,
+                   OrderedJson::error_handler_t::replace);
 }
 
 std::string PromptWithMemories(const v1::Turn& assistant) {
@@ -179,7 +124,7 @@ std::string PromptWithMemories(const v1::Turn& assistant) {
     if (!m.category().empty()) tags.push_back(m.category());
     tags.push_back(absl::StrCat("importance ", m.importance()));
     if (IsSet(m.created_at())) {
-      tags.push_back(absl::StrCat("created ", FormatIsoTime(m.created_at())));
+      tags.push_back(absl::StrCat("created ", Rfc3339(m.created_at())));
     }
     absl::StrAppend(&text, "\n\xE2\x80\xA2 [", absl::StrJoin(tags, ", "), "] ",
                     m.text());
@@ -192,78 +137,16 @@ std::string OneLine(absl::string_view text) {
   return absl::StrReplaceAll(text, {{"\r\n", " "}, {"\n", " "}, {"\r", " "}});
 }
 
-// Parses the JSON string literal at the start of `s` (after its opening
-// quote). Returns false when it is not a complete literal.
-bool ParseJsonStringBody(absl::string_view s, std::string* out) {
-  out->clear();
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c == '"') return true;
-    if (c != '\\') {
-      out->push_back(c);
-      continue;
-    }
-    if (++i >= s.size()) return false;
-    switch (s[i]) {
-      case '"':
-        out->push_back('"');
-        break;
-      case '\\':
-        out->push_back('\\');
-        break;
-      case '/':
-        out->push_back('/');
-        break;
-      case 'b':
-        out->push_back('\b');
-        break;
-      case 'f':
-        out->push_back('\f');
-        break;
-      case 'n':
-        out->push_back('\n');
-        break;
-      case 'r':
-        out->push_back('\r');
-        break;
-      case 't':
-        out->push_back('\t');
-        break;
-      case 'u': {
-        if (i + 4 >= s.size()) return false;
-        uint32_t cp = 0;
-        for (int k = 1; k <= 4; ++k) {
-          const char h = s[i + k];
-          cp <<= 4;
-          if (h >= '0' && h <= '9')
-            cp |= h - '0';
-          else if (h >= 'a' && h <= 'f')
-            cp |= h - 'a' + 10;
-          else if (h >= 'A' && h <= 'F')
-            cp |= h - 'A' + 10;
-          else
-            return false;
-        }
-        i += 4;
-        // Surrogate pairs are not produced by AppendJsonString; a lone one
-        // keeps its code point, which is enough to compare ids.
-        if (cp < 0x80) {
-          out->push_back(static_cast<char>(cp));
-        } else if (cp < 0x800) {
-          out->push_back(static_cast<char>(0xc0 | (cp >> 6)));
-          out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-        } else {
-          out->push_back(static_cast<char>(0xe0 | (cp >> 12)));
-          out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-          out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-        }
-        break;
-      }
-      default:
-        return false;
-    }
-  }
-  return false;
+// The JSON string at the start of `s` ("...", maybe followed by ','), or
+// false when it is not one.
+bool ParseJsonStringAtLineStart(absl::string_view s, std::string* out) {
+  absl::ConsumeSuffix(&s, ",");
+  const nlohmann::json value =
+      nlohmann::json::parse(s.begin(), s.end(), nullptr,
+                            /*allow_exceptions=*/false);
+  if (!value.is_string()) return false;
+  *out = value.get<std::string>();
+  return true;
 }
 
 }  // namespace
@@ -355,74 +238,15 @@ std::string MarkdownFenceFor(absl::string_view content) {
   return std::string(std::max<size_t>(3, LongestRun(content, '`') + 1), '`');
 }
 
-std::string FormatIsoTime(const google::protobuf::Timestamp& time) {
-  const absl::Time t =
-      absl::FromUnixSeconds(time.seconds()) + absl::Nanoseconds(time.nanos());
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone());
-}
-
-void AppendJsonString(absl::string_view text, std::string* out) {
-  out->push_back('"');
-  for (size_t i = 0; i < text.size();) {
-    const auto c = static_cast<uint8_t>(text[i]);
-    if (c >= 0x80) {
-      const size_t n = Utf8SequenceLength(text, i);
-      if (n == 0) {
-        out->append("\\ufffd");
-        ++i;
-      } else {
-        out->append(text.data() + i, n);
-        i += n;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\b':
-        out->append("\\b");
-        break;
-      case '\f':
-        out->append("\\f");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out->append("\\u00");
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 0xf]);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-    ++i;
-  }
-  out->push_back('"');
-}
-
 std::string FormatExampleMarkdown(const v1::Example& example) {
   std::string out;
   out.reserve(1024 + example.user_turn().text().size() +
               example.assistant_turn().system_prompt().size() +
               example.assistant_turn().text().size());
   absl::StrAppend(&out, "\n", Rule(), "\n",
-                  "## Example Captured: ", FormatIsoTime(example.captured_at()),
-                  "\n", "**Praise:** ",
-                  EscapeMarkdownInline(example.praise_text()), "\n", Rule(),
-                  "\n\n");
+                  "## Example Captured: ", Rfc3339(example.captured_at()), "\n",
+                  "**Praise:** ", EscapeMarkdownInline(example.praise_text()),
+                  "\n", Rule(), "\n\n");
   out.append("### User Message (n-3):\n");
   AppendFenced(example.user_turn().text(), "", &out);
   out.append("\n### System Prompt with Memories (n-2):\n");
@@ -507,11 +331,11 @@ void ExampleMarkdownScanner::ProcessLine(absl::string_view line,
       fence_is_metadata_ = false;
       return;
     }
-    constexpr absl::string_view kIdKey = "  \"example_id\": \"";
+    constexpr absl::string_view kIdKey = "  \"example_id\": ";
     if (fence_is_metadata_ && terminated &&
         text.substr(0, kIdKey.size()) == kIdKey) {
       std::string id;
-      if (ParseJsonStringBody(text.substr(kIdKey.size()), &id)) {
+      if (ParseJsonStringAtLineStart(text.substr(kIdKey.size()), &id)) {
         pending_id_ = std::move(id);
       }
     }

@@ -70,14 +70,6 @@ absl::string_view UnquoteFencedLine(absl::string_view line);
 // The fence for `content`: backticks, one more than its longest run, min 3.
 std::string MarkdownFenceFor(absl::string_view content);
 
-// "2025-11-20T00:00:20.192958Z" (UTC, microseconds).
-std::string FormatIsoTime(const google::protobuf::Timestamp& time);
-
-// Appends `text` as a JSON string literal (quotes included). Control
-// characters, quotes and backslashes are escaped; invalid UTF-8 becomes
-// U+FFFD so the output is always valid JSON.
-void AppendJsonString(absl::string_view text, std::string* out);
-
 // Reads a Markdown log line by line (in chunks of any size) and finds the
 // examples it holds and where its last complete example block ends.
 // A block is complete once its Metadata fence is closed.

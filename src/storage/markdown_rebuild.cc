@@ -10,6 +10,7 @@
 #include "src/storage/markdown_format.h"
 #include "src/storage/store_repair.h"
 #include "src/storage/tfrecord_reader.h"
+#include "src/util/atomic_file.h"
 #include "src/util/env.h"
 
 namespace ftcapture {
@@ -33,34 +34,26 @@ absl::Status RebuildMarkdown(Env* env, const std::string& data_dir,
   const std::string paths[2] = {JoinPath(data_dir, kMarkdownFileName),
                                 JoinPath(data_dir, kNegativeMarkdownFileName)};
   const bool enabled[2] = {true, negative_markdown};
-  std::unique_ptr<WritableFile> out[2];
+  // Both logs are committed only once the whole dataset has been read.
+  std::unique_ptr<AtomicOutputFile> out[2];
   for (int i = 0; i < 2; ++i) {
     if (!enabled[i]) continue;
-    auto created = env->NewWritableFile(absl::StrCat(paths[i], ".tmp"));
+    auto created = AtomicOutputFile::Create(paths[i], env, ".tmp");
     if (!created.ok()) return created.status();
-    out[i] = std::move(*created);
+    out[i] = *std::move(created);
   }
-  auto fail = [&](absl::Status status) {
-    for (int i = 0; i < 2; ++i) {
-      if (!enabled[i]) continue;
-      out[i].reset();
-      env->RemoveFile(absl::StrCat(paths[i], ".tmp")).IgnoreError();
-    }
-    return status;
-  };
 
   TFRecordReader reader(file->get(), *size);
   TFRecordEntry entry;
   v1::Example example;
-  std::string pending[2];
-  // Checked against what the written files hold before they replace the
-  // old ones: every example of the dataset has exactly one block.
+  // Checked before the files replace the old ones: every example of the
+  // dataset has exactly one block in what was written.
   ExampleMarkdownScanner written[2];
   int64_t blocks[2] = {0, 0};
   int64_t unreadable = 0;
   while (true) {
     absl::Status s = reader.Next(&entry);
-    if (!s.ok()) return fail(s);
+    if (!s.ok()) return s;
     if (entry.kind == TFRecordEntry::Kind::kEnd) break;
     if (entry.kind != TFRecordEntry::Kind::kRecord ||
         !example.ParseFromString(entry.data)) {
@@ -69,36 +62,28 @@ absl::Status RebuildMarkdown(Env* env, const std::string& data_dir,
     }
     const int i = IsNegative(example.label()) ? 1 : 0;
     if (!enabled[i]) continue;
-    pending[i].append(FormatExampleMarkdown(example));
+    const std::string block = FormatExampleMarkdown(example);
+    s = out[i]->Append(block);
+    if (!s.ok()) return s;
+    written[i].Feed(block);
     ++blocks[i];
     if (examples_written != nullptr) ++*examples_written;
-    if (pending[i].size() >= kStoreChunkBytes) {
-      s = out[i]->Append(pending[i]);
-      if (!s.ok()) return fail(s);
-      written[i].Feed(pending[i]);
-      pending[i].clear();
-    }
   }
   for (int i = 0; i < 2; ++i) {
     if (!enabled[i]) continue;
-    absl::Status s = out[i]->Append(pending[i]);
-    if (s.ok()) s = out[i]->Sync();
-    if (s.ok()) s = out[i]->Close();
-    if (!s.ok()) return fail(s);
-    written[i].Feed(pending[i]);
     written[i].Finish();
     if (written[i].complete_blocks() != blocks[i]) {
-      return fail(absl::DataLossError(absl::StrFormat(
+      return absl::DataLossError(absl::StrFormat(
           "MARKDOWN MISMATCH: the rebuilt %s has %d example blocks for the "
           "dataset's %d %s examples; the old file was left in place",
           paths[i], written[i].complete_blocks(), blocks[i],
-          i == 0 ? "positive" : "negative")));
+          i == 0 ? "positive" : "negative"));
     }
   }
   for (int i = 0; i < 2; ++i) {
     if (!enabled[i]) continue;
-    absl::Status s = env->RenameFile(absl::StrCat(paths[i], ".tmp"), paths[i]);
-    if (!s.ok()) return fail(s);
+    absl::Status s = out[i]->Commit();
+    if (!s.ok()) return s;
   }
   // The index recorded the old logs' state; the next start rebuilds it.
   const std::string index_path = JoinPath(data_dir, kIndexFileName);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "src/storage/markdown_format.h"
+#include "src/util/atomic_file.h"
 #include "src/util/env.h"
 
 namespace ftcapture {
@@ -133,8 +134,7 @@ absl::Status RepairDataset(Env* env, const std::string& path,
     return env->TruncateFile(path, good_end);
   }
   // Rewrite without the corrupt stretches; rename makes it atomic.
-  const std::string tmp = absl::StrCat(path, ".tmp");
-  auto out = env->NewWritableFile(tmp);
+  auto out = AtomicOutputFile::Create(path, env, ".tmp");
   if (!out.ok()) return out.status();
   std::string scratch(kStoreChunkBytes, '\0');
   uint64_t pos = 0;
@@ -156,12 +156,8 @@ absl::Status RepairDataset(Env* env, const std::string& path,
     if (s.ok()) s = (*out)->Append(got);
     pos += got.size();
   }
-  if (s.ok()) s = (*out)->Sync();
-  if (s.ok()) s = (*out)->Close();
-  if (s.ok()) s = env->RenameFile(tmp, path);
-  if (s.ok()) s = env->SyncDir(DirName(path));
-  if (!s.ok()) env->RemoveFile(tmp).IgnoreError();
-  return s;
+  if (s.ok()) s = (*out)->Commit();
+  return s;  // unless committed, the temporary file is removed
 }
 
 }  // namespace ftcapture

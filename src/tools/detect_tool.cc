@@ -87,11 +87,21 @@ void PrintScore(absl::string_view name, const Score& score, std::ostream& out) {
 }  // namespace
 
 std::string VerdictExplanation(const Verdict& verdict) {
+  if (!verdict.mixed_criticism_rule.empty()) {
+    return absl::StrCat(verdict.rule,
+                        ";criticism=", verdict.mixed_criticism_rule, ":",
+                        ConfidenceName(verdict.mixed_criticism_confidence));
+  }
   if (verdict.kind != FeedbackKind::kNone) return verdict.rule;
   if (!verdict.veto.empty()) {
     return absl::StrCat("vetoed:", verdict.veto, ":", verdict.rule);
   }
   return "-";
+}
+
+absl::string_view VerdictConfidence(const Verdict& verdict) {
+  if (verdict.kind == FeedbackKind::kNone) return "-";
+  return ConfidenceName(verdict.confidence);
 }
 
 int RunDetect(const PraiseDetector& detector, std::istream& in,
@@ -100,8 +110,8 @@ int RunDetect(const PraiseDetector& detector, std::istream& in,
   while (std::getline(in, line)) {
     StripCarriageReturn(&line);
     const Verdict verdict = detector.Detect(line);
-    out << FeedbackKindName(verdict.kind) << '\t' << VerdictExplanation(verdict)
-        << '\t' << line << '\n';
+    out << FeedbackKindName(verdict.kind) << '\t' << VerdictConfidence(verdict)
+        << '\t' << VerdictExplanation(verdict) << '\t' << line << '\n';
   }
   out.flush();
   return out ? 0 : 1;
@@ -148,13 +158,19 @@ absl::Status RunDetectEval(const PraiseDetector& detector, std::istream& tsv,
     const bool miss = score_criticism ? example.label != verdict.kind
                                       : expected_praise != predicted_praise;
     if (miss) {
-      // FP/FN are about praise; a kind mix-up that is not one is "kind".
-      absl::string_view what = predicted_praise  ? "FP"
-                               : expected_praise ? "FN"
-                                                 : "kind";
+      // Named after the kind that was missed (FN) or wrongly seen (FP); a
+      // praise/criticism swap is both, and listed as the FN.
+      std::string what;
+      if (example.label != FeedbackKind::kNone &&
+          (score_criticism || expected_praise)) {
+        what = absl::StrCat(FeedbackKindName(example.label), " FN");
+      } else {
+        what = absl::StrCat(FeedbackKindName(verdict.kind), " FP");
+      }
       absl::StrAppend(&misses, what, "\tline ", example.line, "\texpected ",
                       FeedbackKindName(example.label), "\tgot ",
                       FeedbackKindName(verdict.kind), "\t",
+                      VerdictConfidence(verdict), "\t",
                       VerdictExplanation(verdict), "\t", example.message, "\n");
     }
   }

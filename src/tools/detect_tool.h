@@ -13,13 +13,19 @@ namespace ftcapture {
 // The offline `ftcapture detect` command, without flags or I/O setup so the
 // CLI and the tests share it.
 
-// The second column of a `detect` line: the rule that fired, or for a vetoed
+// The third column of a `detect` line: the rule that fired, or for a vetoed
 // message "vetoed:<guard>:<rule>", or "-" when no rule matched.
 std::string VerdictExplanation(const Verdict& verdict);
 
+// The confidence column of a `detect` line: "strong" or "weak" for praise and
+// criticism, "-" for none.
+absl::string_view VerdictConfidence(const Verdict& verdict);
+
 // Reads messages from `in`, one per line (a trailing '\r' is dropped), and
 // writes one line per message to `out`:
-//   praise|criticism|none <TAB> rule-or-veto <TAB> message
+//   praise|criticism|none <TAB> strong|weak|- <TAB> rule-or-veto <TAB> message
+// For praise that also criticises, rule-or-veto is
+// "<praise rule>;criticism=<criticism rule>:<confidence>".
 // Returns the process exit code: 0, or 1 when `out` failed.
 int RunDetect(const PraiseDetector& detector, std::istream& in,
               std::ostream& out);
@@ -28,8 +34,9 @@ int RunDetect(const PraiseDetector& detector, std::istream& in,
 // blank lines and lines starting with '#' skipped. Label 1 = praise, 0 =
 // neither, -1 = criticism (an extension: files with only 0/1 work as is).
 // Writes the number of examples, praise precision, recall and F1, the same
-// for criticism when the file labels any, and then every miss with its line
-// number and the rule or veto that decided it. A malformed line yields
+// for criticism when the file labels any, and then every miss ("praise FN",
+// "criticism FP", ...) with its line number, the confidence and the rule or
+// veto that decided it. A malformed line yields
 // InvalidArgument naming it, and nothing is written.
 absl::Status RunDetectEval(const PraiseDetector& detector, std::istream& tsv,
                            std::ostream& out);

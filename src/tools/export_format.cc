@@ -204,4 +204,13 @@ absl::StatusOr<v1::Label> ParseLabelFlag(absl::string_view text) {
       "unknown label \"", text, "\"; expected positive, negative or all"));
 }
 
+absl::StatusOr<v1::Confidence> ParseConfidenceFlag(absl::string_view text) {
+  std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
+  if (name.empty()) return v1::CONFIDENCE_UNSPECIFIED;
+  if (name == "low") return v1::CONFIDENCE_LOW;
+  if (name == "high") return v1::CONFIDENCE_HIGH;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown confidence \"", text, "\"; expected low or high"));
+}
+
 }  // namespace ftcapture

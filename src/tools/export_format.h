@@ -77,6 +77,9 @@ absl::StatusOr<absl::Time> ParseTimeFlag(absl::string_view text);
 absl::StatusOr<v1::ReviewStatus> ParseReviewStatusFlag(absl::string_view text);
 // `--label`: "positive", "negative", or "" / "all" for LABEL_UNSPECIFIED.
 absl::StatusOr<v1::Label> ParseLabelFlag(absl::string_view text);
+// `--min_confidence`: "low" (every example, weak negatives too) or "high"
+// (high-confidence only); "" means unset: weak negatives left out.
+absl::StatusOr<v1::Confidence> ParseConfidenceFlag(absl::string_view text);
 
 }  // namespace ftcapture
 

@@ -15,6 +15,7 @@
 #include "src/storage/markdown_format.h"
 #include "src/tools/export_format.h"
 #include "src/tools/flat_json.h"
+#include "src/util/proto_time.h"
 #include "src/util/stable_hash.h"
 #include "src/util/visible_text.h"
 
@@ -59,15 +60,6 @@ bool IsClosingFence(absl::string_view line, size_t open) {
   size_t n = CountLeading(line, '`');
   if (n < open) return false;
   return line.substr(n).find_first_not_of(" \t") == absl::string_view::npos;
-}
-
-google::protobuf::Timestamp ToTimestamp(absl::Time time) {
-  google::protobuf::Timestamp out;
-  int64_t seconds = absl::ToUnixSeconds(time);  // rounds down
-  out.set_seconds(seconds);
-  out.set_nanos(static_cast<int32_t>((time - absl::FromUnixSeconds(seconds)) /
-                                     absl::Nanoseconds(1)));
-  return out;
 }
 
 // A parse of one file. Invariant: i_ indexes the next unread line of lines_.
@@ -139,7 +131,7 @@ class LegacyMarkdownParser {
     ++i_;
 
     v1::Example example;
-    *example.mutable_captured_at() = ToTimestamp(*captured_at);
+    *example.mutable_captured_at() = ToProtoTime(*captured_at);
     // As a renderer shows it: our writer escapes the line (and the
     // original's rarely needs it).
     example.set_praise_text(UnescapeMarkdownInline(praise));

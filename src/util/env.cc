@@ -480,18 +480,4 @@ absl::Status ReadFileToString(Env* env, absl::string_view path,
   return absl::OkStatus();
 }
 
-absl::Status WriteStringToFileAtomic(Env* env, absl::string_view data,
-                                     absl::string_view path) {
-  const std::string tmp = absl::StrCat(path, ".tmp");
-  auto file = env->NewWritableFile(tmp);
-  if (!file.ok()) return file.status();
-  absl::Status s = (*file)->Append(data);
-  if (s.ok()) s = (*file)->Sync();
-  if (s.ok()) s = (*file)->Close();
-  if (s.ok()) s = env->RenameFile(tmp, path);
-  if (s.ok()) s = env->SyncDir(DirName(path));
-  if (!s.ok()) env->RemoveFile(tmp).IgnoreError();
-  return s;
-}
-
 }  // namespace ftcapture

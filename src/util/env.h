@@ -200,10 +200,6 @@ absl::Status PreparePrivateDir(absl::string_view dir);
 // Reads a whole (small) file.
 absl::Status ReadFileToString(Env* env, absl::string_view path,
                               std::string* data);
-// Replaces `path` with `data` atomically and durably: writes path + ".tmp",
-// syncs it, renames it over `path` and syncs the directory.
-absl::Status WriteStringToFileAtomic(Env* env, absl::string_view data,
-                                     absl::string_view path);
 
 }  // namespace ftcapture
 

@@ -18,6 +18,9 @@ google::protobuf::Timestamp ToProtoTime(absl::Time time);
 std::string UtcDate(absl::Time time);
 // RFC 3339 with microseconds, UTC: "2026-11-25T06:12:03.123456Z".
 std::string Rfc3339(absl::Time time);
+inline std::string Rfc3339(const google::protobuf::Timestamp& time) {
+  return Rfc3339(FromProtoTime(time));
+}
 
 // The range of google.protobuf.Timestamp (0001-01-01T00:00:00Z to
 // 9999-12-31T23:59:59.999999999Z, nanos in 0..999999999): what its JSON

@@ -1,23 +1,14 @@
 #include "tests/util/running_server.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 
 namespace ftcapture {
 
-std::string ReadFileOrEmpty(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 absl::StatusOr<std::unique_ptr<RunningServer>> RunningServer::Start(
-    const std::vector<std::string>& flags, const std::string& stderr_path) {
+    const std::vector<std::string>& flags, const std::string& stderr_path,
+    absl::Duration start_timeout) {
   std::vector<std::string> argv = {FTCAPTURE_SERVER_BIN,
                                    "--listen=127.0.0.1:0"};
   argv.insert(argv.end(), flags.begin(), flags.end());
@@ -25,7 +16,7 @@ absl::StatusOr<std::unique_ptr<RunningServer>> RunningServer::Start(
       Subprocess::Start(argv, stderr_path);
   if (!process.ok()) return process.status();
   absl::StatusOr<std::string> line =
-      (*process)->WaitForLine("listening on", absl::Seconds(60));
+      (*process)->WaitForLine("listening on", start_timeout);
   if (!line.ok()) {
     return absl::Status(line.status().code(),
                         absl::StrCat(line.status().message(), "; stderr:\n",
@@ -37,11 +28,19 @@ absl::StatusOr<std::unique_ptr<RunningServer>> RunningServer::Start(
     return absl::InternalError(absl::StrCat("unexpected line: ", *line));
   }
   return std::unique_ptr<RunningServer>(
-      new RunningServer(*std::move(process), words[3], stderr_path));
+      new RunningServer(*std::move(process), *line, words[3], stderr_path));
 }
 
 std::string RunningServer::Stderr() const {
   return ReadFileOrEmpty(stderr_path_);
+}
+
+absl::StatusOr<int> RunningServer::Stop(int signal_number,
+                                        absl::Duration timeout) {
+  if (absl::Status sent = process_->Signal(signal_number); !sent.ok()) {
+    return sent;
+  }
+  return process_->Wait(timeout);
 }
 
 }  // namespace ftcapture

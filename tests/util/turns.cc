@@ -17,4 +17,8 @@ v1::Turn UserTurn(const std::string& session, const std::string& id,
   return BasicTurn(session, id, v1::ROLE_USER, text);
 }
 
+TurnPtr StoredUserTurn(const std::string& session, const std::string& id) {
+  return StoredTurn::FromTurn(BasicTurn(session, id, v1::ROLE_USER, ""));
+}
+
 }  // namespace ftcapture

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "ftcapture/v1/capture.pb.h"
+#include "src/session/stored_turn.h"
 
 namespace ftcapture {
 
@@ -17,6 +18,9 @@ v1::Turn BasicTurn(const std::string& session, const std::string& id,
 // A user message.
 v1::Turn UserTurn(const std::string& session, const std::string& id,
                   const std::string& text);
+
+// A user message without text, as the session table stores it.
+TurnPtr StoredUserTurn(const std::string& session, const std::string& id);
 
 }  // namespace ftcapture
 

@@ -1,4 +1,4 @@
-#include "client/atomic_output_file.h"
+#include "src/util/atomic_file.h"
 
 #include <errno.h>
 
@@ -12,19 +12,13 @@
 #include "src/util/env.h"
 #include "tests/util/fault_injection_env.h"
 #include "tests/util/temp_dir.h"
+#include "tests/util/text_files.h"
 
 namespace ftcapture {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
-
-std::string ReadFileOrEmpty(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::vector<std::string> Children(const TempDir& dir) {
   auto children = Env::Default()->GetChildren(dir.path());

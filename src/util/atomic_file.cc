@@ -1,4 +1,4 @@
-#include "client/atomic_output_file.h"
+#include "src/util/atomic_file.h"
 
 #include <unistd.h>
 
@@ -12,19 +12,14 @@ namespace {
 // Appends reach the kernel in chunks of this size rather than per line.
 constexpr size_t kBufferBytes = 1 << 20;
 
-std::string DirName(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<AtomicOutputFile>> AtomicOutputFile::Create(
-    const std::string& path, Env* env) {
+    const std::string& path, Env* env, absl::string_view temp_suffix) {
   if (path.empty()) return absl::InvalidArgumentError("empty output path");
-  std::string temp_path = absl::StrCat(path, ".tmp.", ::getpid());
+  std::string temp_path = temp_suffix == kPerProcessTempSuffix
+                              ? absl::StrCat(path, ".tmp.", ::getpid())
+                              : absl::StrCat(path, temp_suffix);
   auto file = env->NewWritableFile(temp_path);
   if (!file.ok()) return file.status();
   return std::unique_ptr<AtomicOutputFile>(
@@ -57,6 +52,9 @@ absl::Status AtomicOutputFile::Append(absl::string_view data) {
     return absl::FailedPreconditionError(
         absl::StrCat(path_, " was already committed"));
   }
+  if (buffer_.empty() && data.size() >= kBufferBytes) {
+    return file_->Append(data);  // large chunks need no copy
+  }
   buffer_.append(data.data(), data.size());
   if (buffer_.size() >= kBufferBytes) return FlushBuffer();
   return absl::OkStatus();
@@ -74,6 +72,15 @@ absl::Status AtomicOutputFile::Commit() {
   if (!status.ok()) return status;  // the destructor removes the temp file
   file_.reset();
   return env_->SyncDir(DirName(path_));
+}
+
+absl::Status WriteStringToFileAtomic(Env* env, absl::string_view data,
+                                     absl::string_view path) {
+  auto file = AtomicOutputFile::Create(std::string(path), env, ".tmp");
+  if (!file.ok()) return file.status();
+  absl::Status status = (*file)->Append(data);
+  if (status.ok()) status = (*file)->Commit();
+  return status;
 }
 
 }  // namespace ftcapture
