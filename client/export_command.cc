@@ -90,9 +90,11 @@ class ExportCommand : public Command {
  public:
   const char* name() const override { return "export"; }
   const char* synopsis() const override {
-    return "--format=openai-chat|trl-kto|full-jsonl --out=FILE|- "
-           "[--since=TIME] [--until=TIME] [--status=pending|approved|rejected] "
-           "[--label=positive|negative] [--split=0.9 [--seed=N]]";
+    return "--format=openai-chat|trl-sft|trl-kto|sharegpt|trl-dpo|openai-dpo|"
+           "full-jsonl --out=FILE|- [--history=N] [--since=TIME] "
+           "[--until=TIME] [--status=pending|approved|rejected] "
+           "[--label=positive|negative] [--kind=single|pair] "
+           "[--split=0.9 [--seed=N]]";
   }
   const char* summary() const override {
     return "write the dataset as JSON lines for fine-tuning (ExportExamples)";
@@ -107,9 +109,18 @@ class ExportCommand : public Command {
           format_ = *format;
           return absl::OkStatus();
         },
-        "openai-chat: {\"messages\":[system,user,assistant]}, positive "
-        "examples only; trl-kto: {\"prompt\",\"completion\",\"label\"}, every "
-        "example; full-jsonl: the whole Example in protobuf JSON");
+        "openai-chat: {\"messages\":[system,history...,user,assistant]} "
+        "with weight 0 on earlier replies, positive examples; trl-sft: "
+        "{\"messages\":[...]}, positive examples; trl-kto: {\"prompt\","
+        "\"completion\",\"label\"}, every example; sharegpt: "
+        "{\"conversations\",\"system\"}, positive examples; trl-dpo: "
+        "{\"prompt\",\"chosen\",\"rejected\"} and openai-dpo: {\"input\","
+        "\"preferred_output\",\"non_preferred_output\"}, preference pairs; "
+        "full-jsonl: the whole Example in protobuf JSON");
+    flags->Int("history", &history_,
+               "earlier conversation messages to include (the latest N); "
+               "0 = none, the shape from before history; default: all the "
+               "example holds");
     flags->String("out", &out_,
                   "output file, replaced only once complete; '-' = stdout",
                   "FILE");
@@ -144,6 +155,15 @@ class ExportCommand : public Command {
           return absl::OkStatus();
         },
         "only praised (positive) or criticised (negative) examples");
+    flags->Custom(
+        "kind", "KIND",
+        [this](absl::string_view text) {
+          absl::StatusOr<v1::ExampleKind> kind = ParseKindFlag(text);
+          if (!kind.ok()) return Prefixed("--kind", kind.status());
+          request_.set_kind(*kind);
+          return absl::OkStatus();
+        },
+        "only single examples or only preference pairs");
     flags->Double("split", &split_,
                   "fraction (0..1) of examples for FILE.train.EXT, the rest "
                   "in FILE.test.EXT; decided by a hash of the example id");
@@ -158,7 +178,15 @@ class ExportCommand : public Command {
     }
     if (!flags_->IsSet("format")) {
       return UsageError(
-          "--format is required: openai-chat, trl-kto or full-jsonl");
+          "--format is required: openai-chat, trl-sft, trl-kto, sharegpt, "
+          "trl-dpo, openai-dpo or full-jsonl");
+    }
+    if (flags_->IsSet("history") && history_ < 0) {
+      return UsageError("--history must not be negative");
+    }
+    if (!flags_->IsSet("history")) history_ = -1;
+    if (IsPairFormat(format_) && !flags_->IsSet("kind")) {
+      request_.set_kind(v1::EXAMPLE_KIND_PAIR);
     }
     if (out_.empty()) {
       return UsageError("--out is required (a file, or - for stdout)");
@@ -208,7 +236,10 @@ class ExportCommand : public Command {
     absl::Time next_progress = absl::Now();  // draw the bar at once
     while (reader->Read(&example)) {
       ++received;
-      absl::StatusOr<std::string> line = FormatExportLine(format_, example);
+      ExportOptions options;
+      options.history = static_cast<int>(history_);
+      absl::StatusOr<std::string> line =
+          FormatExportLine(format_, example, options);
       if (!line.ok()) {
         write_status = absl::Status(line.status().code(),
                                     absl::StrCat("example ", example.id(), ": ",
@@ -283,6 +314,7 @@ class ExportCommand : public Command {
     list.set_page_size(1);
     list.set_status(request_.status());
     list.set_label(request_.label());
+    list.set_kind(request_.kind());
     v1::ListExamplesResponse page;
     auto rpc = NewUnaryContext();
     if (!stub.ListExamples(rpc.get(), list, &page).ok()) return 0;
@@ -293,6 +325,7 @@ class ExportCommand : public Command {
   std::string out_;
   v1::ExportExamplesRequest request_;
   double split_ = 0;
+  int64_t history_ = -1;
   int64_t seed_ = 0;
   const FlagSet* flags_ = nullptr;
 };

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "src/detect/praise_detector.h"
+#include "src/service/example_history.h"
 #include "src/session/session_journal.h"
 #include "src/session/session_table.h"
 #include "src/session/session_window.h"
@@ -92,7 +93,15 @@ absl::Status ValidateTurn(const v1::Turn& turn, int64_t max_turn_bytes,
         "turn has %d memories, over the limit of %d (--max_memories)",
         turn.memories_size(), max_memories));
   }
-  return absl::OkStatus();
+  if (turn.reply_to().size() > kMaxIdBytes) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "turn.reply_to is limited to %d bytes", kMaxIdBytes));
+  }
+  if (!turn.reply_to().empty() && turn.role() != v1::ROLE_ASSISTANT) {
+    return absl::InvalidArgumentError(
+        "turn.reply_to is only for assistant turns");
+  }
+  return ValidateContextMessages(turn);
 }
 
 // What the service remembers of each stored example; the example itself is
@@ -104,15 +113,39 @@ struct ExampleInfo {
   v1::Label label = v1::LABEL_UNSPECIFIED;
   v1::Source source = v1::SOURCE_UNSPECIFIED;
   v1::ReviewStatus status = v1::REVIEW_STATUS_PENDING;
+  bool is_pair = false;
   // The latest review, from reviews.tfrecord.
   std::string review_note;
   absl::Time reviewed_at = absl::InfinitePast();
 };
 
 bool Matches(const ExampleInfo& info, v1::ReviewStatus status,
-             v1::Label label) {
+             v1::Label label, v1::ExampleKind kind) {
   return (status == v1::REVIEW_STATUS_UNSPECIFIED || info.status == status) &&
-         (label == v1::LABEL_UNSPECIFIED || info.label == label);
+         (label == v1::LABEL_UNSPECIFIED || info.label == label) &&
+         MatchesKind(kind, info.is_pair);
+}
+
+// What a turn of a session credits: the reply, the user turn it answers,
+// the history before that, and the reply's alternatives (regenerations).
+struct Credit {
+  TurnPtr reply;
+  TurnPtr user;
+  std::vector<TurnPtr> history;
+  int64_t omitted = 0;
+  std::vector<TurnPtr> alternatives;
+};
+
+// Reads what crediting `reply` needs from `window` (under its lock).
+Credit CreditOf(const SessionWindow& window, TurnPtr reply) {
+  Credit credit;
+  if (reply == nullptr) return credit;
+  credit.user = window.AnsweredUserOf(*reply);
+  credit.history =
+      window.HistoryBefore(credit.user.get(), *reply, &credit.omitted);
+  credit.alternatives = window.AlternativesTo(*reply);
+  credit.reply = std::move(reply);
+  return credit;
 }
 
 // Invariants: every example in the dataset has exactly one entry in
@@ -125,7 +158,8 @@ class CaptureServiceImpl final : public CaptureService {
   CaptureServiceImpl(const Options& options, Env* env)
       : options_(options),
         env_(env),
-        sessions_(options.max_sessions, options.session_ttl),
+        sessions_(options.max_sessions, options.session_ttl, /*shards=*/64,
+                  options.session_limits),
         started_at_(absl::Now()) {}
 
   absl::Status Start();
@@ -162,10 +196,32 @@ class CaptureServiceImpl final : public CaptureService {
   void IndexExample(const ExampleSummaryView& example, uint64_t offset)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(examples_mu_);
 
-  // Stores `example` unless its reply was credited already; fills
-  // `response_id` or `reason`. Errors are storage errors.
+  // Stores `example` unless its reply (or its pair) was credited already;
+  // fills `response_id` or `reason`. Errors are storage errors.
   absl::Status CaptureReply(v1::Example example, std::string* response_id,
                             std::string* reason);
+
+  // `feedback` (what was said about the reply) completed with what
+  // `credit` holds: the user turn, the reply and the history before them.
+  v1::Example ExampleOf(absl::string_view session_id, const Credit& credit,
+                        const v1::Example& feedback) const;
+  // After `reply` got `label`: when an alternative to it got the opposite
+  // label, stores the preference pair (the positive one preferred) and
+  // returns its id; empty when there is none.
+  absl::StatusOr<std::string> CapturePairIfAny(absl::string_view session_id,
+                                               const Credit& credit,
+                                               v1::Label label,
+                                               const v1::Example& feedback);
+  // Stores the pair `preferred` over `rejected` (both answering
+  // credit.user); fills `response_id` or `reason`.
+  absl::Status CapturePair(absl::string_view session_id, const Credit& credit,
+                           const TurnPtr& rejected, const v1::Example& feedback,
+                           std::string* response_id, std::string* reason);
+  // The label of the example that credited this reply, if any.
+  v1::Label CreditedLabel(absl::string_view session_id,
+                          absl::string_view turn_id) const;
+  absl::StatusOr<v1::RecordFeedbackResponse> RecordPreference(
+      const v1::RecordFeedbackRequest& request);
 
   absl::StatusOr<v1::Example> ReadExample(const ExampleInfo& info) const;
 
@@ -188,6 +244,7 @@ class CaptureServiceImpl final : public CaptureService {
   std::atomic<int64_t> criticism_seen_{0};
   std::atomic<int64_t> praise_uncredited_{0};
   std::atomic<int64_t> duplicate_turns_{0};
+  std::atomic<int64_t> late_turns_{0};
   std::atomic<int64_t> auto_turn_ids_{0};
 
   mutable Mutex examples_mu_;
@@ -219,9 +276,16 @@ void CaptureServiceImpl::IndexExample(const ExampleSummaryView& example,
   info.status = example.status == v1::REVIEW_STATUS_UNSPECIFIED
                     ? v1::REVIEW_STATUS_PENDING
                     : example.status;
+  info.is_pair = example.is_pair;
   const int64_t index = static_cast<int64_t>(examples_.size());
   by_id_[IdFingerprint(info.id)] = index;
-  if (example.source != v1::SOURCE_IMPORTED) {
+  if (example.source != v1::SOURCE_IMPORTED && example.is_pair) {
+    // A pair credits only itself: its replies keep their own examples.
+    credited_[ReplyFingerprint(
+        example.session_id,
+        PairCreditKey(example.assistant_turn_id, example.rejected_turn_id))] =
+        index;
+  } else if (example.source != v1::SOURCE_IMPORTED) {
     credited_[ReplyFingerprint(example.session_id, example.assistant_turn_id)] =
         index;
     if (example.has_praise_turn) {
@@ -298,13 +362,11 @@ absl::Status CaptureServiceImpl::Start() {
         SessionJournal::Open(
             env_, options_.data_dir, sessions_.shard_count(),
             now - options_.session_ttl,
-            [this, &replayed](absl::string_view session_id, TurnPtr turn,
-                              absl::Time received_at) {
+            [this, &replayed](absl::string_view session_id,
+                              absl::Time received_at,
+                              absl::FunctionRef<void(SessionWindow&)> apply) {
               ++replayed;
-              sessions_.WithSession(session_id, received_at,
-                                    [&](SessionWindow& window) {
-                                      window.Apply(std::move(turn));
-                                    });
+              sessions_.WithSession(session_id, received_at, apply);
             });
     if (!journal.ok()) return journal.status();
     journal_ = *std::move(journal);
@@ -325,8 +387,9 @@ absl::Status CaptureServiceImpl::CompactJournalShard(int shard) {
   absl::Status status;
   sessions_.ForEachInShard(
       shard,
-      [&](absl::string_view, absl::Time last_used, const SessionWindow& w) {
-        SessionJournal::SnapshotWindow(w, last_used, &snapshot);
+      [&](absl::string_view session_id, absl::Time last_used,
+          const SessionWindow& w) {
+        SessionJournal::SnapshotWindow(session_id, w, last_used, &snapshot);
       },
       [&] { status = journal_->CompactShard(shard, snapshot); });
   return status;
@@ -358,8 +421,8 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
   // Under the session's lock: retry check, what the turn credits, and the
   // window update, so concurrent turns of one session see a single order.
   bool duplicate = false;
-  TurnPtr credited_reply;
-  TurnPtr credited_user;
+  bool late = false;
+  Credit credit;
   // For a retried praise that is still the session's latest turn: the
   // praise as first recorded.
   TurnPtr retried_praise;
@@ -367,7 +430,7 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
   bool compact_journal = false;
   const int shard = sessions_.ShardOf(session_id);
   sessions_.WithSession(session_id, now, [&](SessionWindow& window) {
-    if (window.SeenRecently(turn->turn_id())) {
+    if (window.Seen(turn->turn_id())) {
       duplicate = true;
       // A crash after the praise reached the journal but before its example
       // was durable leaves the praise "seen" with nothing captured; while
@@ -380,25 +443,34 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
           window.latest_user()->turn_id() == turn->turn_id() &&
           window.answered_user() != window.latest_user()) {
         retried_praise = window.latest_user();
-        credited_reply = window.latest_assistant();
-        credited_user = window.answered_user();
+        credit = CreditOf(window, window.latest_assistant());
       }
       return;
-    }
-    if (verdict.kind != FeedbackKind::kNone) {
-      credited_reply = window.latest_assistant();
-      credited_user = window.answered_user();
     }
     if (journal_ != nullptr) {
       journaled = journal_->Append(shard, *turn, now);
       compact_journal = journal_->ShouldCompact(shard);
     }
-    window.Apply(turn);
+    TurnPtr latest_reply = window.latest_assistant();
+    if (window.Apply(turn) == ApplyResult::kLate) {
+      late = true;
+      return;
+    }
+    if (verdict.kind != FeedbackKind::kNone) {
+      credit = CreditOf(window, std::move(latest_reply));
+    }
   });
   if (compact_journal && journaled.ok()) journaled = CompactJournalShard(shard);
   if (!journaled.ok()) {
     // The turn still counts; only its survival of a restart is at risk.
     Log(absl::StrCat("session journal: ", journaled.ToString()));
+  }
+  if (late) {
+    // Older than what the session already moved on to: crediting it now
+    // would credit a later reply. Kept only as "seen".
+    late_turns_.fetch_add(1, std::memory_order_relaxed);
+    response.set_late(true);
+    return response;
   }
 
   if (duplicate) {
@@ -413,7 +485,7 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
         return response;
       }
     }
-    if (retried_praise == nullptr || credited_reply == nullptr) {
+    if (retried_praise == nullptr || credit.reply == nullptr) {
       return response;
     }
     // Capture what the first attempt should have (see above).
@@ -439,7 +511,7 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
     response.set_verdict(praise ? v1::VERDICT_PRAISE : v1::VERDICT_CRITICISM);
     (praise ? praise_seen_ : criticism_seen_)
         .fetch_add(1, std::memory_order_relaxed);
-    if (credited_reply == nullptr) {
+    if (credit.reply == nullptr) {
       praise_uncredited_.fetch_add(1, std::memory_order_relaxed);
       response.set_not_captured_reason(
           "no assistant reply in this session yet: nothing to credit");
@@ -448,18 +520,14 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
   }
   const bool praise = verdict.kind == FeedbackKind::kPraise;
 
-  v1::Example example;
-  example.set_session_id(session_id);
-  if (credited_user != nullptr) {
-    credited_user->ParseInto(example.mutable_user_turn());
-  }
-  credited_reply->ParseInto(example.mutable_assistant_turn());
-  turn->ParseInto(example.mutable_praise_turn());
-  example.set_praise_text(example.praise_turn().text());
-  example.set_rule(verdict.rule);
-  *example.mutable_metadata() = example.praise_turn().metadata();
-  example.set_label(praise ? v1::LABEL_POSITIVE : v1::LABEL_NEGATIVE);
-  example.set_source(v1::SOURCE_IMPLICIT);
+  v1::Example feedback;
+  turn->ParseInto(feedback.mutable_praise_turn());
+  feedback.set_praise_text(feedback.praise_turn().text());
+  feedback.set_rule(verdict.rule);
+  *feedback.mutable_metadata() = feedback.praise_turn().metadata();
+  feedback.set_label(praise ? v1::LABEL_POSITIVE : v1::LABEL_NEGATIVE);
+  feedback.set_source(v1::SOURCE_IMPLICIT);
+  v1::Example example = ExampleOf(session_id, credit, feedback);
   std::string example_id;
   std::string reason;
   absl::Status captured =
@@ -482,29 +550,102 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
   }
   response.set_example_id(example_id);
   response.set_not_captured_reason(reason);
+  absl::StatusOr<std::string> pair =
+      CapturePairIfAny(session_id, credit, feedback.label(), feedback);
+  if (pair.ok()) {
+    response.set_pair_example_id(*pair);
+  } else {
+    // The example is stored; only the pair is missing, and RecordFeedback
+    // with preferred and rejected ids can still store it.
+    Log(absl::StrCat("preference pair: ", pair.status().ToString()));
+  }
   return response;
+}
+
+v1::Example CaptureServiceImpl::ExampleOf(absl::string_view session_id,
+                                          const Credit& credit,
+                                          const v1::Example& feedback) const {
+  v1::Example example = feedback;
+  example.set_session_id(std::string(session_id));
+  if (credit.user != nullptr) credit.user->ParseInto(example.mutable_user_turn());
+  credit.reply->ParseInto(example.mutable_assistant_turn());
+  FillHistory(credit.history, credit.omitted, options_.session_limits,
+              &example);
+  return example;
+}
+
+v1::Label CaptureServiceImpl::CreditedLabel(absl::string_view session_id,
+                                            absl::string_view turn_id) const {
+  MutexLock lock(&examples_mu_);
+  auto it = credited_.find(ReplyFingerprint(session_id, turn_id));
+  if (it == credited_.end() || it->second == kCapturing) {
+    return v1::LABEL_UNSPECIFIED;
+  }
+  return examples_[it->second].label;
+}
+
+absl::StatusOr<std::string> CaptureServiceImpl::CapturePairIfAny(
+    absl::string_view session_id, const Credit& credit, v1::Label label,
+    const v1::Example& feedback) {
+  const v1::Label opposite =
+      label == v1::LABEL_POSITIVE ? v1::LABEL_NEGATIVE : v1::LABEL_POSITIVE;
+  // The newest alternative with the opposite verdict.
+  for (auto it = credit.alternatives.rbegin(); it != credit.alternatives.rend();
+       ++it) {
+    if (CreditedLabel(session_id, (*it)->turn_id()) != opposite) continue;
+    Credit preferred = credit;
+    TurnPtr rejected = *it;
+    if (label != v1::LABEL_POSITIVE) std::swap(preferred.reply, rejected);
+    std::string pair_id;
+    std::string reason;
+    absl::Status stored =
+        CapturePair(session_id, preferred, rejected, feedback, &pair_id,
+                    &reason);
+    if (!stored.ok()) return stored;
+    return pair_id;
+  }
+  return std::string();
+}
+
+absl::Status CaptureServiceImpl::CapturePair(absl::string_view session_id,
+                                             const Credit& credit,
+                                             const TurnPtr& rejected,
+                                             const v1::Example& feedback,
+                                             std::string* response_id,
+                                             std::string* reason) {
+  v1::Example example = ExampleOf(session_id, credit, feedback);
+  rejected->ParseInto(example.mutable_rejected_turn());
+  example.set_rule(absl::StrCat("pair:", feedback.rule()));
+  example.set_label(v1::LABEL_POSITIVE);
+  return CaptureReply(std::move(example), response_id, reason);
 }
 
 absl::Status CaptureServiceImpl::CaptureReply(v1::Example example,
                                               std::string* response_id,
                                               std::string* reason) {
+  const std::string& reply_id = example.assistant_turn().turn_id();
+  const bool is_pair = example.has_rejected_turn();
+  const std::string& rejected_id = example.rejected_turn().turn_id();
   const Fingerprint reply_key = ReplyFingerprint(
-      example.session_id(), example.assistant_turn().turn_id());
+      example.session_id(),
+      is_pair ? PairCreditKey(reply_id, rejected_id) : reply_id);
+  const std::string what =
+      is_pair ? absl::StrCat("pair of reply ", reply_id, " over ", rejected_id)
+              : absl::StrCat("reply ", reply_id);
   {
     MutexLock lock(&examples_mu_);
     auto [it, claimed] = credited_.try_emplace(reply_key, kCapturing);
     if (!claimed) {
       *reason = it->second == kCapturing
-                    ? absl::StrCat("reply ", example.assistant_turn().turn_id(),
-                                   " is being captured by another request")
-                    : absl::StrCat("reply ", example.assistant_turn().turn_id(),
-                                   " was already credited (example ",
+                    ? absl::StrCat(what, " is being captured by another request")
+                    : absl::StrCat(what, " was already credited (example ",
                                    examples_[it->second].id, ")");
       return absl::OkStatus();
     }
   }
-  example.set_id(ExampleIdForReply(example.session_id(),
-                                   example.assistant_turn().turn_id()));
+  example.set_id(is_pair ? ExampleIdForPair(example.session_id(), reply_id,
+                                            rejected_id)
+                         : ExampleIdForReply(example.session_id(), reply_id));
   *example.mutable_captured_at() = ToProtoTime(absl::Now());
   example.set_status(v1::REVIEW_STATUS_PENDING);
 
@@ -529,18 +670,22 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordFeedback(
         "feedback is over the limit of %d bytes (--max_turn_bytes)",
         options_.max_turn_bytes));
   }
+  if (!request.preferred_turn_id().empty() ||
+      !request.rejected_turn_id().empty()) {
+    return RecordPreference(request);
+  }
   const absl::Time now = env_->Now();
-  TurnPtr reply;
-  TurnPtr answered;
+  Credit credit;
   const bool known = sessions_.WithExistingSession(
       request.session_id(), now, [&](SessionWindow& window) {
-        reply = window.latest_assistant();
-        answered = window.answered_user();
+        credit = CreditOf(window, request.turn_id().empty()
+                                      ? window.latest_assistant()
+                                      : window.FindReply(request.turn_id()));
       });
   v1::RecordFeedbackResponse response;
-  if (!request.turn_id().empty() &&
-      (reply == nullptr || reply->turn_id() != request.turn_id())) {
-    // Not the latest reply: fine if it was credited already, else gone.
+  if (!request.turn_id().empty() && credit.reply == nullptr) {
+    // Not a reply the session still holds: fine if it was credited
+    // already, else gone.
     MutexLock lock(&examples_mu_);
     auto it = credited_.find(
         ReplyFingerprint(request.session_id(), request.turn_id()));
@@ -551,30 +696,87 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordFeedback(
       return response;
     }
     return absl::FailedPreconditionError(absl::StrCat(
-        "turn ", request.turn_id(), " is not the latest reply of session ",
-        request.session_id(), "; only the latest reply can be rated"));
+        "turn ", request.turn_id(), " is not a reply session ",
+        request.session_id(), " still holds; only recent replies can be rated"));
   }
-  if (!known || reply == nullptr) {
+  if (!known || credit.reply == nullptr) {
     return absl::NotFoundError(absl::StrCat("session ", request.session_id(),
                                             " has no assistant reply to rate"));
   }
 
-  v1::Example example;
-  example.set_session_id(request.session_id());
-  if (answered != nullptr) answered->ParseInto(example.mutable_user_turn());
-  reply->ParseInto(example.mutable_assistant_turn());
-  example.set_praise_text(request.note());
-  example.set_rule(request.positive() ? "explicit:thumbs-up"
-                                      : "explicit:thumbs-down");
-  example.set_label(request.positive() ? v1::LABEL_POSITIVE
-                                       : v1::LABEL_NEGATIVE);
-  example.set_source(v1::SOURCE_EXPLICIT);
+  v1::Example feedback;
+  feedback.set_praise_text(request.note());
+  feedback.set_rule(request.positive() ? "explicit:thumbs-up"
+                                       : "explicit:thumbs-down");
+  feedback.set_label(request.positive() ? v1::LABEL_POSITIVE
+                                        : v1::LABEL_NEGATIVE);
+  feedback.set_source(v1::SOURCE_EXPLICIT);
   std::string example_id;
   std::string reason;
-  absl::Status captured =
-      CaptureReply(std::move(example), &example_id, &reason);
+  absl::Status captured = CaptureReply(
+      ExampleOf(request.session_id(), credit, feedback), &example_id, &reason);
   if (!captured.ok()) return captured;
   response.set_example_id(example_id);
+  response.set_not_captured_reason(reason);
+  absl::StatusOr<std::string> pair = CapturePairIfAny(
+      request.session_id(), credit, feedback.label(), feedback);
+  if (!pair.ok()) return pair.status();
+  response.set_pair_example_id(*pair);
+  return response;
+}
+
+absl::StatusOr<v1::RecordFeedbackResponse>
+CaptureServiceImpl::RecordPreference(const v1::RecordFeedbackRequest& request) {
+  if (request.preferred_turn_id().empty() ||
+      request.rejected_turn_id().empty()) {
+    return absl::InvalidArgumentError(
+        "preferred_turn_id and rejected_turn_id go together");
+  }
+  if (request.preferred_turn_id() == request.rejected_turn_id()) {
+    return absl::InvalidArgumentError(
+        "preferred_turn_id and rejected_turn_id must differ");
+  }
+  Credit credit;
+  TurnPtr rejected;
+  bool alternatives = false;
+  const bool known = sessions_.WithExistingSession(
+      request.session_id(), env_->Now(), [&](SessionWindow& window) {
+        credit = CreditOf(window, window.FindReply(request.preferred_turn_id()));
+        rejected = window.FindReply(request.rejected_turn_id());
+        for (const TurnPtr& other : credit.alternatives) {
+          alternatives = alternatives || other == rejected;
+        }
+      });
+  if (!known) {
+    return absl::NotFoundError(
+        absl::StrCat("session ", request.session_id(), " is not known"));
+  }
+  for (const auto& [turn, id] :
+       {std::make_pair(credit.reply, &request.preferred_turn_id()),
+        std::make_pair(rejected, &request.rejected_turn_id())}) {
+    if (turn == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("turn ", *id, " is not a reply session ",
+                       request.session_id(), " still holds"));
+    }
+  }
+  if (!alternatives) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "replies ", request.preferred_turn_id(), " and ",
+        request.rejected_turn_id(), " do not answer the same user turn"));
+  }
+  v1::Example feedback;
+  feedback.set_praise_text(request.note());
+  feedback.set_rule("explicit:preference");
+  feedback.set_source(v1::SOURCE_EXPLICIT);
+  v1::RecordFeedbackResponse response;
+  std::string pair_id;
+  std::string reason;
+  absl::Status stored = CapturePair(request.session_id(), credit, rejected,
+                                    feedback, &pair_id, &reason);
+  if (!stored.ok()) return stored;
+  response.set_example_id(pair_id);
+  response.set_pair_example_id(pair_id);
   response.set_not_captured_reason(reason);
   return response;
 }
@@ -600,6 +802,7 @@ absl::StatusOr<v1::GetStatsResponse> CaptureServiceImpl::GetStats() {
   stats.set_criticism_seen(criticism_seen_.load());
   stats.set_praise_uncredited(praise_uncredited_.load());
   stats.set_duplicate_turns(duplicate_turns_.load());
+  stats.set_late_turns(late_turns_.load());
   stats.set_live_sessions(sessions_.size());
   *stats.mutable_started_at() = ToProtoTime(started_at_);
   stats.set_dataset_bytes(store_->dataset_bytes());
@@ -619,6 +822,7 @@ absl::StatusOr<v1::GetStatsResponse> CaptureServiceImpl::GetStats() {
       if (info.source == v1::SOURCE_IMPORTED) {
         stats.set_imported_examples(stats.imported_examples() + 1);
       }
+      if (info.is_pair) stats.set_pair_examples(stats.pair_examples() + 1);
       switch (info.status) {
         case v1::REVIEW_STATUS_APPROVED:
           stats.set_approved_examples(stats.approved_examples() + 1);
@@ -686,7 +890,10 @@ absl::StatusOr<v1::ListExamplesResponse> CaptureServiceImpl::ListExamples(
     int64_t total = 0;
     size_t next = examples_.size();
     for (size_t i = 0; i < examples_.size(); ++i) {
-      if (!Matches(examples_[i], request.status(), request.label())) continue;
+      if (!Matches(examples_[i], request.status(), request.label(),
+                   request.kind())) {
+        continue;
+      }
       ++total;
       if (i < start) continue;
       if (static_cast<int>(page.size()) < page_size) {
@@ -766,6 +973,7 @@ absl::Status CaptureServiceImpl::ExportExamples(
       *summary.mutable_captured_at() = ToProtoTime(info.captured_at);
       summary.set_status(info.status);
       summary.set_label(info.label);
+      if (info.is_pair) summary.mutable_rejected_turn();
       if (MatchesExportFilter(request, summary)) selected.push_back(info);
     }
   }

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "ftcapture/v1/capture.pb.h"
+#include "src/session/session_window.h"
 #include "src/storage/example_store.h"
 
 namespace ftcapture {
@@ -32,6 +33,9 @@ class CaptureService {
     bool negative_markdown = false;
     int64_t max_sessions = 100000;
     absl::Duration session_ttl = absl::Hours(24);
+    // How many earlier turns a session keeps for its examples' history, and
+    // how many turn ids it remembers to refuse repeats.
+    SessionLimits session_limits;
     // Journal session windows so a restart keeps them.
     bool journal_sessions = true;
     // Reports what recovery found; default: stderr.

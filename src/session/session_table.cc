@@ -6,9 +6,11 @@
 
 namespace ftcapture {
 
-SessionTable::SessionTable(int64_t max_sessions, absl::Duration ttl, int shards)
+SessionTable::SessionTable(int64_t max_sessions, absl::Duration ttl, int shards,
+                           const SessionLimits& limits)
     : per_shard_capacity_(
           std::max<int64_t>(1, (max_sessions + shards - 1) / shards)),
+      limits_(limits),
       ttl_(ttl) {
   shards_.reserve(shards);
   for (int i = 0; i < shards; ++i) shards_.push_back(std::make_unique<Shard>());
@@ -40,11 +42,12 @@ void SessionTable::WithSession(absl::string_view session_id, absl::Time now,
   auto it = shard.index.find(session_id);
   if (it != shard.index.end() && now - it->second->last_used > ttl_) {
     // Expired: forget what it held, as if it had been swept.
-    it->second->window = SessionWindow();
+    it->second->window = SessionWindow(&limits_);
   }
   if (it == shard.index.end()) {
     EvictLocked(shard, now);
-    shard.lru.push_front(Entry{std::string(session_id), now, SessionWindow()});
+    shard.lru.push_front(
+        Entry{std::string(session_id), now, SessionWindow(&limits_)});
     // The key views the string owned by the list entry, which never moves.
     shard.index.emplace(shard.lru.front().session_id, shard.lru.begin());
     size_.fetch_add(1, std::memory_order_relaxed);

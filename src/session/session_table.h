@@ -27,7 +27,8 @@ namespace ftcapture {
 // gone and dropped when next seen or when its shard needs room.
 class SessionTable {
  public:
-  SessionTable(int64_t max_sessions, absl::Duration ttl, int shards = 64);
+  SessionTable(int64_t max_sessions, absl::Duration ttl, int shards = 64,
+               const SessionLimits& limits = SessionLimits::Default());
   SessionTable(const SessionTable&) = delete;
   SessionTable& operator=(const SessionTable&) = delete;
 
@@ -91,6 +92,8 @@ class SessionTable {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
 
   const int64_t per_shard_capacity_;
+  // Every window points at this (the table never moves).
+  const SessionLimits limits_;
   const absl::Duration ttl_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::atomic<int64_t> size_{0};

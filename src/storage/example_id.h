@@ -17,8 +17,19 @@ namespace ftcapture {
 std::string ExampleIdForReply(absl::string_view session_id,
                               absl::string_view turn_id);
 
+// The key a preference pair is credited by: one pair per (preferred,
+// rejected) reply of a session.
+std::string PairCreditKey(absl::string_view preferred_turn_id,
+                          absl::string_view rejected_turn_id);
+
+// "pair-" + 16 hex digits for a preference pair of a session.
+std::string ExampleIdForPair(absl::string_view session_id,
+                             absl::string_view preferred_turn_id,
+                             absl::string_view rejected_turn_id);
+
 // "imp-" + 32 hex digits: a stable 128-bit hash of the user message, system
-// prompt, assistant reply and praise text, so importing the same exchange
+// prompt, assistant reply and praise text (and a pair's rejected reply and
+// its prompt), so importing the same exchange
 // twice (from the same file or from a copy) yields the same id.
 std::string ImportedExampleId(const v1::Example& example);
 
