@@ -46,8 +46,7 @@ v1::Example Fixture(v1::Label label = v1::LABEL_POSITIVE) {
   return e;
 }
 
-std::string Line(ExportFormat format, const v1::Example& e,
-                 int history = -1) {
+std::string Line(ExportFormat format, const v1::Example& e, int history = -1) {
   ExportOptions options;
   options.history = history;
   absl::StatusOr<std::string> line = FormatExportLine(format, e, options);
@@ -145,15 +144,14 @@ TEST(FormatExportLineTest, DpoShapesFromPairsOnly) {
       kUserJson);
   constexpr char kRejectedJson[] =
       R"({"role":"assistant","content":"Because of the ocean."})";
-  EXPECT_EQ(Line(ExportFormat::kTrlDpo, pair),
-            absl::StrCat(R"({"prompt":[)", prompt, R"(],"chosen":[)",
-                         kAssistantJson, R"(],"rejected":[)", kRejectedJson,
-                         "]}"));
+  EXPECT_EQ(
+      Line(ExportFormat::kTrlDpo, pair),
+      absl::StrCat(R"({"prompt":[)", prompt, R"(],"chosen":[)", kAssistantJson,
+                   R"(],"rejected":[)", kRejectedJson, "]}"));
   EXPECT_EQ(Line(ExportFormat::kOpenAiDpo, pair),
             absl::StrCat(R"({"input":{"messages":[)", prompt,
                          R"(]},"preferred_output":[)", kAssistantJson,
-                         R"(],"non_preferred_output":[)", kRejectedJson,
-                         "]}"));
+                         R"(],"non_preferred_output":[)", kRejectedJson, "]}"));
   // Single examples have no DPO line, and pairs no SFT/KTO line (their
   // replies have single examples of their own).
   EXPECT_EQ(Line(ExportFormat::kTrlDpo, Fixture()), "");
@@ -227,9 +225,8 @@ TEST(FormatExportLineTest, FullJsonlPrintsMetadataSortedSoExportsRepeat) {
 }
 
 constexpr ExportFormat kAllFormats[] = {
-    ExportFormat::kOpenAiChat, ExportFormat::kTrlSft,
-    ExportFormat::kTrlKto,     ExportFormat::kShareGpt,
-    ExportFormat::kTrlDpo,     ExportFormat::kOpenAiDpo,
+    ExportFormat::kOpenAiChat, ExportFormat::kTrlSft, ExportFormat::kTrlKto,
+    ExportFormat::kShareGpt,   ExportFormat::kTrlDpo, ExportFormat::kOpenAiDpo,
     ExportFormat::kFullJsonl};
 
 TEST(FormatExportLineTest, EveryFormatIsOneLine) {

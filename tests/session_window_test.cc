@@ -106,8 +106,8 @@ TEST(SessionWindowTest, HistoryIsTheTurnsBeforeTheAnsweredUserInOrder) {
   ASSERT_NE(user, nullptr);
   EXPECT_EQ(user->turn_id(), "u2");
   int64_t omitted = -1;
-  std::vector<TurnPtr> history = window.HistoryBefore(user.get(), *reply,
-                                                      &omitted);
+  std::vector<TurnPtr> history =
+      window.HistoryBefore(user.get(), *reply, &omitted);
   std::vector<std::string> ids;
   for (const TurnPtr& turn : history) ids.push_back(turn->turn_id());
   EXPECT_EQ(ids, (std::vector<std::string>{"u0", "a0", "u1", "a1"}));

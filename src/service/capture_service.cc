@@ -94,8 +94,8 @@ absl::Status ValidateTurn(const v1::Turn& turn, int64_t max_turn_bytes,
         turn.memories_size(), max_memories));
   }
   if (turn.reply_to().size() > kMaxIdBytes) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "turn.reply_to is limited to %d bytes", kMaxIdBytes));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("turn.reply_to is limited to %d bytes", kMaxIdBytes));
   }
   if (!turn.reply_to().empty() && turn.role() != v1::ROLE_ASSISTANT) {
     return absl::InvalidArgumentError(
@@ -119,8 +119,8 @@ struct ExampleInfo {
   absl::Time reviewed_at = absl::InfinitePast();
 };
 
-bool Matches(const ExampleInfo& info, v1::ReviewStatus status,
-             v1::Label label, v1::ExampleKind kind) {
+bool Matches(const ExampleInfo& info, v1::ReviewStatus status, v1::Label label,
+             v1::ExampleKind kind) {
   return (status == v1::REVIEW_STATUS_UNSPECIFIED || info.status == status) &&
          (label == v1::LABEL_UNSPECIFIED || info.label == label) &&
          MatchesKind(kind, info.is_pair);
@@ -282,9 +282,8 @@ void CaptureServiceImpl::IndexExample(const ExampleSummaryView& example,
   if (example.source != v1::SOURCE_IMPORTED && example.is_pair) {
     // A pair credits only itself: its replies keep their own examples.
     credited_[ReplyFingerprint(
-        example.session_id,
-        PairCreditKey(example.assistant_turn_id, example.rejected_turn_id))] =
-        index;
+        example.session_id, PairCreditKey(example.assistant_turn_id,
+                                          example.rejected_turn_id))] = index;
   } else if (example.source != v1::SOURCE_IMPORTED) {
     credited_[ReplyFingerprint(example.session_id, example.assistant_turn_id)] =
         index;
@@ -567,7 +566,8 @@ v1::Example CaptureServiceImpl::ExampleOf(absl::string_view session_id,
                                           const v1::Example& feedback) const {
   v1::Example example = feedback;
   example.set_session_id(std::string(session_id));
-  if (credit.user != nullptr) credit.user->ParseInto(example.mutable_user_turn());
+  if (credit.user != nullptr)
+    credit.user->ParseInto(example.mutable_user_turn());
   credit.reply->ParseInto(example.mutable_assistant_turn());
   FillHistory(credit.history, credit.omitted, options_.session_limits,
               &example);
@@ -598,9 +598,8 @@ absl::StatusOr<std::string> CaptureServiceImpl::CapturePairIfAny(
     if (label != v1::LABEL_POSITIVE) std::swap(preferred.reply, rejected);
     std::string pair_id;
     std::string reason;
-    absl::Status stored =
-        CapturePair(session_id, preferred, rejected, feedback, &pair_id,
-                    &reason);
+    absl::Status stored = CapturePair(session_id, preferred, rejected, feedback,
+                                      &pair_id, &reason);
     if (!stored.ok()) return stored;
     return pair_id;
   }
@@ -636,16 +635,17 @@ absl::Status CaptureServiceImpl::CaptureReply(v1::Example example,
     MutexLock lock(&examples_mu_);
     auto [it, claimed] = credited_.try_emplace(reply_key, kCapturing);
     if (!claimed) {
-      *reason = it->second == kCapturing
-                    ? absl::StrCat(what, " is being captured by another request")
-                    : absl::StrCat(what, " was already credited (example ",
-                                   examples_[it->second].id, ")");
+      *reason =
+          it->second == kCapturing
+              ? absl::StrCat(what, " is being captured by another request")
+              : absl::StrCat(what, " was already credited (example ",
+                             examples_[it->second].id, ")");
       return absl::OkStatus();
     }
   }
-  example.set_id(is_pair ? ExampleIdForPair(example.session_id(), reply_id,
-                                            rejected_id)
-                         : ExampleIdForReply(example.session_id(), reply_id));
+  example.set_id(
+      is_pair ? ExampleIdForPair(example.session_id(), reply_id, rejected_id)
+              : ExampleIdForReply(example.session_id(), reply_id));
   *example.mutable_captured_at() = ToProtoTime(absl::Now());
   example.set_status(v1::REVIEW_STATUS_PENDING);
 
@@ -695,9 +695,10 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordFeedback(
           examples_[it->second].id, ")"));
       return response;
     }
-    return absl::FailedPreconditionError(absl::StrCat(
-        "turn ", request.turn_id(), " is not a reply session ",
-        request.session_id(), " still holds; only recent replies can be rated"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("turn ", request.turn_id(), " is not a reply session ",
+                     request.session_id(),
+                     " still holds; only recent replies can be rated"));
   }
   if (!known || credit.reply == nullptr) {
     return absl::NotFoundError(absl::StrCat("session ", request.session_id(),
@@ -725,8 +726,8 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordFeedback(
   return response;
 }
 
-absl::StatusOr<v1::RecordFeedbackResponse>
-CaptureServiceImpl::RecordPreference(const v1::RecordFeedbackRequest& request) {
+absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordPreference(
+    const v1::RecordFeedbackRequest& request) {
   if (request.preferred_turn_id().empty() ||
       request.rejected_turn_id().empty()) {
     return absl::InvalidArgumentError(
@@ -741,7 +742,8 @@ CaptureServiceImpl::RecordPreference(const v1::RecordFeedbackRequest& request) {
   bool alternatives = false;
   const bool known = sessions_.WithExistingSession(
       request.session_id(), env_->Now(), [&](SessionWindow& window) {
-        credit = CreditOf(window, window.FindReply(request.preferred_turn_id()));
+        credit =
+            CreditOf(window, window.FindReply(request.preferred_turn_id()));
         rejected = window.FindReply(request.rejected_turn_id());
         for (const TurnPtr& other : credit.alternatives) {
           alternatives = alternatives || other == rejected;

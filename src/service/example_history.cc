@@ -18,10 +18,10 @@ absl::Status ValidateContextMessages(const v1::Turn& turn) {
     const v1::ConversationMessage& message = turn.context_messages(i);
     if (message.role() != v1::ROLE_USER &&
         message.role() != v1::ROLE_ASSISTANT) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "turn.context_messages[%d].role must be ROLE_USER or "
-          "ROLE_ASSISTANT",
-          i));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("turn.context_messages[%d].role must be ROLE_USER or "
+                          "ROLE_ASSISTANT",
+                          i));
     }
     if (message.text().empty()) {
       return absl::InvalidArgumentError(

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "ftcapture/v1/storage.pb.h"
@@ -34,9 +34,9 @@ class SessionJournal {
  public:
   // Called per journaled entry with what rebuilds its session's window:
   // `apply` must run on that session's window.
-  using Replay = std::function<void(
-      absl::string_view session_id, absl::Time received_at,
-      absl::FunctionRef<void(SessionWindow&)> apply)>;
+  using Replay =
+      std::function<void(absl::string_view session_id, absl::Time received_at,
+                         absl::FunctionRef<void(SessionWindow&)> apply)>;
 
   // Replays every journaled entry received after `expire_before`, in order
   // per file, then empties the files: call CompactShard() for every shard

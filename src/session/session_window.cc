@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <utility>
 
-
 namespace ftcapture {
 
 const SessionLimits& SessionLimits::Default() {
@@ -71,8 +70,7 @@ void SessionWindow::DropOldTurns() {
 
 bool SessionWindow::Seen(absl::string_view turn_id) const {
   const uint64_t hash = IdFingerprint(turn_id);
-  return std::find(seen_ids_.begin(), seen_ids_.end(), hash) !=
-         seen_ids_.end();
+  return std::find(seen_ids_.begin(), seen_ids_.end(), hash) != seen_ids_.end();
 }
 
 void SessionWindow::ForgetId(absl::string_view turn_id) {

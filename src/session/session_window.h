@@ -46,7 +46,8 @@ enum class ApplyResult { kApplied, kLate };
 // journal rebuilds the same window.
 class SessionWindow {
  public:
-  explicit SessionWindow(const SessionLimits* limits = &SessionLimits::Default())
+  explicit SessionWindow(
+      const SessionLimits* limits = &SessionLimits::Default())
       : limits_(limits) {}
 
   // Remembers `turn` (validated, not Seen()): as the newest turn, or only

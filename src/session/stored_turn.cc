@@ -58,9 +58,8 @@ absl::StatusOr<TurnPtr> StoredTurn::FromBytes(std::string bytes) {
   if (!turn.ParseFromString(bytes)) {
     return absl::DataLossError("stored turn does not parse");
   }
-  return std::make_shared<const StoredTurn>(std::move(bytes), turn,
-                                            turn.turn_id(),
-                                            absl::InfinitePast());
+  return std::make_shared<const StoredTurn>(
+      std::move(bytes), turn, turn.turn_id(), absl::InfinitePast());
 }
 
 v1::Turn StoredTurn::ToProto() const {
@@ -75,9 +74,8 @@ void StoredTurn::ParseInto(v1::Turn* turn) const {
 }
 
 int64_t StoredTurn::SpaceUsed() const {
-  return static_cast<int64_t>(
-      sizeof(*this) + bytes_.capacity() +
-      (turn_id_.size() > 15 ? turn_id_.capacity() : 0));
+  return static_cast<int64_t>(sizeof(*this) + bytes_.capacity() +
+                              (turn_id_.size() > 15 ? turn_id_.capacity() : 0));
 }
 
 }  // namespace ftcapture

@@ -24,10 +24,9 @@ std::string ExampleIdForPair(absl::string_view session_id,
                              absl::string_view preferred_turn_id,
                              absl::string_view rejected_turn_id) {
   return absl::StrFormat(
-      "pair-%016x",
-      StableHash64(absl::StrCat(
-          session_id, "\x1f",
-          PairCreditKey(preferred_turn_id, rejected_turn_id))));
+      "pair-%016x", StableHash64(absl::StrCat(
+                        session_id, "\x1f",
+                        PairCreditKey(preferred_turn_id, rejected_turn_id))));
 }
 
 std::string ImportedExampleId(const v1::Example& example) {

@@ -159,8 +159,7 @@ bool ReadSummaryFields(absl::string_view data, const SummaryFields& f,
       }
     } else if (Type(tag) == kVarint &&
                (field == f.has_praise_turn || field == f.is_pair ||
-                field == f.label ||
-                field == f.source || field == f.status)) {
+                field == f.label || field == f.source || field == f.status)) {
       uint64_t value = 0;
       ok = in.Varint(&value);
       const int number = static_cast<int>(value);

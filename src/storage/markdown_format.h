@@ -46,7 +46,8 @@ namespace ftcapture {
 
 // Labels of the parts the original's layout did not have; bold lines, not
 // headings, so its three "###" sections stay as they were.
-inline constexpr char kMarkdownHistoryLabel[] = "**Conversation before (n-3):**";
+inline constexpr char kMarkdownHistoryLabel[] =
+    "**Conversation before (n-3):**";
 inline constexpr char kMarkdownHistoryUser[] = "**User:**";
 inline constexpr char kMarkdownHistoryAssistant[] = "**Assistant:**";
 inline constexpr char kMarkdownRejectedResponse[] =

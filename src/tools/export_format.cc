@@ -179,9 +179,9 @@ absl::StatusOr<ExportFormat> ParseExportFormat(absl::string_view name) {
     if (name == format_name) return format;
     names.push_back(format_name);
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown export format \"", name, "\"; expected one of ",
-                   absl::StrJoin(names, ", ")));
+  return absl::InvalidArgumentError(absl::StrCat("unknown export format \"",
+                                                 name, "\"; expected one of ",
+                                                 absl::StrJoin(names, ", ")));
 }
 
 absl::string_view ExportFormatName(ExportFormat format) {
@@ -217,7 +217,8 @@ std::string SystemContent(const v1::Example& example) {
 absl::StatusOr<std::string> FormatExportLine(ExportFormat format,
                                              const v1::Example& example,
                                              const ExportOptions& options) {
-  if (format != ExportFormat::kFullJsonl && IsPairFormat(format) != IsPair(example)) {
+  if (format != ExportFormat::kFullJsonl &&
+      IsPairFormat(format) != IsPair(example)) {
     return std::string();
   }
   switch (format) {
