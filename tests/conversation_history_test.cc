@@ -325,8 +325,6 @@ TEST_F(ConversationHistoryTest, ExplicitPreferenceStoresAPairOnce) {
   Record(User("s", "u1", "Name a bird.", 10));
   Record(Reply("s", "a1", "A robin.", 11));
   Record(Reply("s", "a2", "A table.", 12, "u1"));
-  Record(User("s", "u2", "Another?", 13));
-  Record(Reply("s", "b1", "A wren.", 14));
   v1::RecordFeedbackRequest pick;
   pick.set_session_id("s");
   pick.set_preferred_turn_id("a1");
@@ -344,8 +342,18 @@ TEST_F(ConversationHistoryTest, ExplicitPreferenceStoresAPairOnce) {
   ASSERT_TRUE(picked.ok());
   EXPECT_TRUE(picked->example_id().empty());
 
-  // Not alternatives, unknown, or half a request: refused, nothing stored.
-  pick.set_rejected_turn_id("b1");
+  // Not alternatives, unknown, older than the latest exchange, or half a
+  // request: refused, nothing stored.
+  Record(User("s", "u2", "Another?", 13));
+  Record(User("s", "u3", "And a fish?", 14));
+  Record(Reply("s", "b3", "A trout.", 15, "u3"));
+  Record(Reply("s", "b2", "A wren.", 16, "u2"));
+  pick.set_preferred_turn_id("b2");
+  pick.set_rejected_turn_id("b3");
+  EXPECT_EQ(service_->RecordFeedback(pick).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  pick.set_preferred_turn_id("a1");  // history now: kept without its prompt
+  pick.set_rejected_turn_id("a2");
   EXPECT_EQ(service_->RecordFeedback(pick).status().code(),
             absl::StatusCode::kFailedPrecondition);
   pick.set_rejected_turn_id("nope");
@@ -359,6 +367,7 @@ TEST_F(ConversationHistoryTest, ExplicitPreferenceStoresAPairOnce) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(List(v1::EXAMPLE_KIND_PAIR).size(), 1u);
   EXPECT_EQ(List(v1::EXAMPLE_KIND_UNSPECIFIED).size(), 1u);
+  EXPECT_EQ(List(v1::EXAMPLE_KIND_PAIR)[0].user_turn().turn_id(), "u1");
 }
 
 TEST_F(ConversationHistoryTest, PairsAreReviewedAndExportedByKind) {

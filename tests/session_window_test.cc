@@ -137,6 +137,33 @@ TEST(SessionWindowTest, OldTurnsAreDroppedAndCountedButNotTheCreditedOnes) {
   EXPECT_EQ(window.dropped_turns(), 18);
 }
 
+TEST(SessionWindowTest, OlderRepliesAreKeptWithoutTheirPrompts) {
+  SessionWindow window;
+  auto with_prompt = [](TurnPtr stored) {
+    v1::Turn turn = stored->ToProto();
+    turn.set_system_prompt(std::string(4000, 'p'));
+    turn.add_memories()->set_text("m");
+    return StoredTurn::FromTurn(turn);
+  };
+  window.Apply(TimedTurn(v1::ROLE_USER, "u1", 10));
+  window.Apply(with_prompt(TimedTurn(v1::ROLE_ASSISTANT, "a1", 11)));
+  window.Apply(TimedTurn(v1::ROLE_USER, "u2", 12));
+  ASSERT_NE(window.FindReply("a1"), nullptr);
+  EXPECT_EQ(window.FindReply("a1")->ToProto().memories_size(), 1);
+  const int64_t before = window.ApproximateBytes();
+  window.Apply(with_prompt(TimedTurn(v1::ROLE_ASSISTANT, "a2", 13)));
+  // a1 is history now: its text stays, its prompt goes.
+  EXPECT_EQ(window.FindReply("a1"), nullptr);
+  const v1::Turn a1 = window.turns()[1]->ToProto();
+  EXPECT_EQ(a1.turn_id(), "a1");
+  EXPECT_EQ(a1.text(), "text of a1");
+  EXPECT_TRUE(a1.system_prompt().empty());
+  EXPECT_EQ(a1.memories_size(), 0);
+  EXPECT_EQ(a1.time().seconds(), 11);
+  EXPECT_EQ(window.FindReply("a2")->ToProto().system_prompt().size(), 4000u);
+  EXPECT_LT(window.ApproximateBytes(), before + 4500);
+}
+
 TEST(SessionWindowTest, RegenerationsAnswerTheUserTurnTheyName) {
   SessionWindow window;
   window.Apply(TimedTurn(v1::ROLE_USER, "u1", 10));

@@ -54,7 +54,15 @@ void SessionWindow::DropOldTurns() {
     }
   }
   int64_t bytes = 0;
-  for (int i = 0; i < keep_from; ++i) bytes += turns_[i].turn->bytes().size();
+  for (int i = 0; i < keep_from; ++i) {
+    Entry& entry = turns_[i];
+    if (!entry.slim && entry.turn->role() == v1::ROLE_ASSISTANT &&
+        !AnswersUserAt(entry, keep_from)) {
+      entry.turn = StoredTurn::Slim(entry.turn);
+      entry.slim = true;
+    }
+    bytes += entry.turn->bytes().size();
+  }
   int drop = 0;
   const int max_turns = limits_->max_window_turns();
   while (drop < keep_from &&
@@ -99,6 +107,12 @@ TurnPtr SessionWindow::answered_user() const {
   return reply == nullptr ? nullptr : AnsweredUserOf(*reply);
 }
 
+bool SessionWindow::AnswersUserAt(const Entry& entry, int user_index) const {
+  return user_index < static_cast<int>(turns_.size()) && entry.answers != 0 &&
+         turns_[user_index].turn->role() == v1::ROLE_USER &&
+         IdFingerprint(turns_[user_index].turn->turn_id()) == entry.answers;
+}
+
 int SessionWindow::IndexOf(const StoredTurn& turn) const {
   for (int i = static_cast<int>(turns_.size()) - 1; i >= 0; --i) {
     if (turns_[i].turn.get() == &turn) return i;
@@ -120,7 +134,7 @@ int SessionWindow::IndexOfUser(uint64_t fingerprint) const {
 
 TurnPtr SessionWindow::FindReply(absl::string_view turn_id) const {
   for (auto it = turns_.rbegin(); it != turns_.rend(); ++it) {
-    if (it->turn->role() == v1::ROLE_ASSISTANT &&
+    if (it->turn->role() == v1::ROLE_ASSISTANT && !it->slim &&
         it->turn->turn_id() == turn_id) {
       return it->turn;
     }

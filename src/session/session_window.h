@@ -41,7 +41,10 @@ enum class ApplyResult { kApplied, kLate };
 // most limits.max_window_turns() of them; the turn the latest reply answers
 // and everything after it are never dropped for the byte limit. An assistant
 // turn answers the user turn its reply_to names, or else the newest user
-// turn when it arrived; replies to one user turn are alternatives. A window
+// turn when it arrived; replies to one user turn are alternatives. Replies
+// before the credited exchange are kept slim (text, no prompt or memories):
+// history needs what was said, and only the latest exchange and its
+// alternatives are captured with their prompts. A window
 // changes only through Apply() and RestoreSeenIds(), so replaying the same
 // journal rebuilds the same window.
 class SessionWindow {
@@ -66,7 +69,8 @@ class SessionWindow {
   // The user turn the latest reply answers (null when not held).
   TurnPtr answered_user() const;
 
-  // The reply with this id while the window holds it, or null.
+  // The reply with this id while the window holds it with its prompt (a
+  // reply of the latest exchange or after it), or null.
   TurnPtr FindReply(absl::string_view turn_id) const;
   // The user turn `reply` (held by this window) answers, or null.
   TurnPtr AnsweredUserOf(const StoredTurn& reply) const;
@@ -99,8 +103,12 @@ class SessionWindow {
     // Assistant turns: the fingerprint of the user turn they answer; 0 for
     // user turns and replies with nothing to answer.
     uint64_t answers = 0;
+    // Kept without its prompt and memories (StoredTurn::Slim).
+    bool slim = false;
   };
   int IndexOf(const StoredTurn& turn) const;
+  // True if `entry` is a reply to the user turn at `user_index`.
+  bool AnswersUserAt(const Entry& entry, int user_index) const;
   int IndexOfUser(uint64_t fingerprint) const;
   void RememberId(uint64_t fingerprint);
   void DropOldTurns();

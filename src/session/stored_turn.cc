@@ -62,6 +62,20 @@ absl::StatusOr<TurnPtr> StoredTurn::FromBytes(std::string bytes) {
       std::move(bytes), turn, turn.turn_id(), absl::InfinitePast());
 }
 
+TurnPtr StoredTurn::Slim(const TurnPtr& turn) {
+  v1::Turn parsed = turn->ToProto();
+  if (parsed.system_prompt().empty() && parsed.memories_size() == 0 &&
+      parsed.context_messages_size() == 0) {
+    return turn;
+  }
+  parsed.clear_system_prompt();
+  parsed.clear_memories();
+  parsed.clear_context_messages();
+  auto slim = std::make_shared<const StoredTurn>(
+      parsed.SerializeAsString(), parsed, turn->turn_id(), turn->time());
+  return slim;
+}
+
 v1::Turn StoredTurn::ToProto() const {
   v1::Turn turn;
   ParseInto(&turn);

@@ -41,6 +41,12 @@ class StoredTurn {
   uint64_t reply_to_fingerprint() const { return reply_to_fingerprint_; }
   const std::string& bytes() const { return bytes_; }
 
+  // The turn without what only its own exchange needs (system prompt,
+  // memories, context messages): what a session keeps of an older reply
+  // for history. The same object when there is nothing to drop.
+  static std::shared_ptr<const StoredTurn> Slim(
+      const std::shared_ptr<const StoredTurn>& turn);
+
   // The whole turn, parsed from bytes().
   v1::Turn ToProto() const;
   void ParseInto(v1::Turn* turn) const;
