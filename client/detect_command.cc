@@ -1,8 +1,6 @@
 // `ftcapture detect`: the praise detector offline, without a server. Judges
 // stdin line by line, or scores a labeled TSV with --eval.
 
-#include "src/tools/detect_command.h"
-
 #include <fstream>
 #include <memory>
 #include <string>
@@ -12,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/commands.h"
 #include "src/detect/praise_detector.h"
+#include "src/tools/detect_tool.h"
 
 namespace ftcapture {
 namespace {

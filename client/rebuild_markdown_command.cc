@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "client/commands.h"
 #include "src/storage/example_store.h"
+#include "src/storage/markdown_rebuild.h"
 #include "src/util/env.h"
 
 namespace ftcapture {

@@ -8,6 +8,9 @@ FTCAPTURE_PACKAGES=(
   cmake ninja-build g++ pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libre2-dev libgtest-dev libgmock-dev libbenchmark-dev
+  # The Python client (python/): grpc_python_plugin is in
+  # protobuf-compiler-grpc; its tests run under Debian's python3.
+  python3-grpcio python3-protobuf python3-setuptools openssl
 )
 
 ftcapture_log() { echo "[ftcapture] $*" >&2; }

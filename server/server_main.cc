@@ -28,7 +28,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "server/capture_service_impl.h"
+#include "server/capture_grpc_service.h"
 #include "server/process_tuning.h"
 #include "src/service/capture_service.h"
 #include "src/storage/example_store.h"
@@ -181,7 +181,7 @@ int Run(int argc, char** argv) {
                                   "': ", service.status().message())));
   }
 
-  CaptureServiceImpl grpc_service(service->get());
+  CaptureGrpcService grpc_service(service->get());
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

@@ -39,6 +39,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "src/storage/example_store.h"
+#include "src/storage/markdown_rebuild.h"
 #include "src/storage/tfrecord_reader.h"
 #include "src/util/env.h"
 #include "src/util/mutex.h"  // FTCAPTURE_TSAN

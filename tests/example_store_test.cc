@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "src/storage/markdown_format.h"
+#include "src/storage/markdown_rebuild.h"
 #include "src/storage/tfrecord_reader.h"
 #include "src/storage/tfrecord_writer.h"
 #include "src/util/env.h"

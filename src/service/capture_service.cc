@@ -15,8 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "src/detect/praise_detector.h"
+#include "src/service/example_catalog.h"
 #include "src/service/example_history.h"
-#include "src/session/session_journal.h"
 #include "src/session/session_table.h"
 #include "src/session/session_window.h"
 #include "src/storage/example_filter.h"
@@ -33,39 +33,7 @@ namespace {
 
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 1000;
-constexpr int kRecentExamples = 5;
 constexpr size_t kMaxIdBytes = 256;
-// In CaptureServiceImpl::credited_: a capture of the reply is under way.
-constexpr int64_t kCapturing = -1;
-
-// What the in-memory maps key examples and replies by: a 128-bit
-// fingerprint from two unrelated 64-bit hashes instead of the strings, so a
-// million examples cost no key allocations and read back fast at start. A
-// false match between two of n keys has probability about n^2 / 2^129
-// (1e-27 for a million): never, in practice, unlike a 64-bit hash alone.
-struct Fingerprint {
-  uint64_t a = 0;
-  uint64_t b = 0;
-  bool operator==(const Fingerprint& other) const {
-    return a == other.a && b == other.b;
-  }
-  template <typename H>
-  friend H AbslHashValue(H h, const Fingerprint& f) {
-    return H::combine(std::move(h), f.a);
-  }
-};
-
-Fingerprint IdFingerprint(absl::string_view id) {
-  return {absl::Hash<absl::string_view>()(id),
-          StableHash64(id, 0x6a09e667f3bcc909ull)};
-}
-
-Fingerprint ReplyFingerprint(absl::string_view session_id,
-                             absl::string_view turn_id) {
-  return {absl::Hash<std::pair<absl::string_view, absl::string_view>>()(
-              {session_id, turn_id}),
-          StableHash64(turn_id, StableHash64(session_id) + session_id.size())};
-}
 
 absl::Status ValidateTurn(const v1::Turn& turn, int64_t max_turn_bytes,
                           int max_memories) {
@@ -104,28 +72,6 @@ absl::Status ValidateTurn(const v1::Turn& turn, int64_t max_turn_bytes,
   return ValidateContextMessages(turn);
 }
 
-// What the service remembers of each stored example; the example itself is
-// read back from the dataset when asked for.
-struct ExampleInfo {
-  std::string id;
-  uint64_t offset = 0;
-  absl::Time captured_at;
-  v1::Label label = v1::LABEL_UNSPECIFIED;
-  v1::Source source = v1::SOURCE_UNSPECIFIED;
-  v1::ReviewStatus status = v1::REVIEW_STATUS_PENDING;
-  bool is_pair = false;
-  // The latest review, from reviews.tfrecord.
-  std::string review_note;
-  absl::Time reviewed_at = absl::InfinitePast();
-};
-
-bool Matches(const ExampleInfo& info, v1::ReviewStatus status, v1::Label label,
-             v1::ExampleKind kind) {
-  return (status == v1::REVIEW_STATUS_UNSPECIFIED || info.status == status) &&
-         (label == v1::LABEL_UNSPECIFIED || info.label == label) &&
-         MatchesKind(kind, info.is_pair);
-}
-
 // What a turn of a session credits: the reply, the user turn it answers,
 // the history before that, and the reply's alternatives (regenerations).
 struct Credit {
@@ -148,11 +94,9 @@ Credit CreditOf(const SessionWindow& window, TurnPtr reply) {
   return credit;
 }
 
-// Invariants: every example in the dataset has exactly one entry in
-// `examples_` and `by_id_`; a reply key is in `credited_` from the moment a
-// capture of it starts (value empty) until that capture fails, or forever
-// once it succeeds (value: the example id). So a reply is credited at most
-// once, across threads and restarts.
+// Invariants: every example in the dataset is in `catalog_` (which also
+// keeps each reply credited at most once, across threads and restarts);
+// `catalog_` holds only examples the dataset has.
 class CaptureServiceImpl final : public CaptureService {
  public:
   CaptureServiceImpl(const Options& options, Env* env)
@@ -192,9 +136,38 @@ class CaptureServiceImpl final : public CaptureService {
     }
   }
 
-  // Remembers a stored example (recovery or a fresh append).
-  void IndexExample(const ExampleSummaryView& example, uint64_t offset)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(examples_mu_);
+  // The steps of RecordTurn, in order.
+  // What applying a turn to its session's window found.
+  struct WindowOutcome {
+    bool duplicate = false;  // the turn was seen already: not applied again
+    bool late = false;       // older than the session's latest: not applied
+    Credit credit;           // what a feedback turn credits
+    // For a retried praise that is still the session's latest turn: the
+    // praise as first recorded.
+    TurnPtr retried_praise;
+  };
+  TurnPtr StoreTurn(const v1::Turn& request_turn, absl::Time now);
+  WindowOutcome ApplyToWindow(absl::string_view session_id, const TurnPtr& turn,
+                              const Verdict& verdict, absl::Time now);
+  static void NoteRetriedFeedback(const SessionWindow& window,
+                                  const StoredTurn& turn,
+                                  const Verdict& verdict, WindowOutcome* seen);
+  // The retry's answer; returns the feedback turn to capture again, if any.
+  TurnPtr AnswerRetry(absl::string_view session_id, const StoredTurn& turn,
+                      const WindowOutcome& seen, const Verdict& verdict,
+                      v1::RecordTurnResponse* response);
+  // Counts a new turn; returns it when it is feedback with a reply to credit.
+  TurnPtr CountNewTurn(const TurnPtr& turn, const WindowOutcome& seen,
+                       const Verdict& verdict,
+                       v1::RecordTurnResponse* response);
+  absl::Status CaptureFeedback(absl::string_view session_id,
+                               const TurnPtr& feedback,
+                               const WindowOutcome& seen,
+                               const Verdict& verdict,
+                               v1::RecordTurnResponse* response);
+  // Takes back what a turn whose capture failed counted and remembered.
+  void UndoTurn(absl::string_view session_id, const StoredTurn& feedback,
+                bool duplicate, const Verdict& verdict, absl::Time now);
 
   // Stores `example` unless its reply (or its pair) was credited already;
   // fills `response_id` or `reason`. Errors are storage errors.
@@ -205,35 +178,28 @@ class CaptureServiceImpl final : public CaptureService {
   // `credit` holds: the user turn, the reply and the history before them.
   v1::Example ExampleOf(absl::string_view session_id, const Credit& credit,
                         const v1::Example& feedback) const;
-  // After `reply` got `label`: when an alternative to it got the opposite
-  // label, stores the preference pair (the positive one preferred) and
-  // returns its id; empty when there is none.
+  // After credit.reply got `label`: when an alternative to it got the
+  // opposite label, stores the preference pair (the positive one preferred)
+  // and returns its id; empty when there is none.
   absl::StatusOr<std::string> CapturePairIfAny(absl::string_view session_id,
                                                const Credit& credit,
                                                v1::Label label,
                                                const v1::Example& feedback);
-  // Stores the pair `preferred` over `rejected` (both answering
+  // Stores the pair credit.reply over `rejected` (both answering
   // credit.user); fills `response_id` or `reason`.
   absl::Status CapturePair(absl::string_view session_id, const Credit& credit,
                            const TurnPtr& rejected, const v1::Example& feedback,
                            std::string* response_id, std::string* reason);
-  // The label of the example that credited this reply, if any.
-  v1::Label CreditedLabel(absl::string_view session_id,
-                          absl::string_view turn_id) const;
   absl::StatusOr<v1::RecordFeedbackResponse> RecordPreference(
       const v1::RecordFeedbackRequest& request);
 
-  absl::StatusOr<v1::Example> ReadExample(const ExampleInfo& info) const;
-
-  // Rewrites one shard's journal as a snapshot of its live windows.
-  absl::Status CompactJournalShard(int shard);
+  absl::StatusOr<v1::Example> ReadExample(const CatalogEntry& entry) const;
 
   const Options options_;
   Env* const env_;
   std::unique_ptr<PraiseDetector> detector_;  // set once, before serving
   std::unique_ptr<ExampleStore> store_;
   std::unique_ptr<ReviewLog> reviews_;
-  std::unique_ptr<SessionJournal> journal_;
   SessionTable sessions_;
   const absl::Time started_at_;
 
@@ -247,62 +213,8 @@ class CaptureServiceImpl final : public CaptureService {
   std::atomic<int64_t> late_turns_{0};
   std::atomic<int64_t> auto_turn_ids_{0};
 
-  mutable Mutex examples_mu_;
-  std::vector<ExampleInfo> examples_ ABSL_GUARDED_BY(examples_mu_);
-  absl::flat_hash_map<Fingerprint, int64_t> by_id_
-      ABSL_GUARDED_BY(examples_mu_);
-  // Reply key -> index of its example in examples_, or kCapturing.
-  absl::flat_hash_map<Fingerprint, int64_t> credited_
-      ABSL_GUARDED_BY(examples_mu_);
-  // Reply key of a praise turn -> the example it captured, for retries.
-  absl::flat_hash_map<Fingerprint, int64_t> by_feedback_turn_
-      ABSL_GUARDED_BY(examples_mu_);
-  std::map<std::string, int64_t> per_day_ ABSL_GUARDED_BY(examples_mu_);
-  // The day IndexExample counted last, [day_start_, day_end_), and its entry
-  // of per_day_ (std::map entries stay put).
-  absl::Time day_start_ ABSL_GUARDED_BY(examples_mu_) = absl::InfiniteFuture();
-  absl::Time day_end_ ABSL_GUARDED_BY(examples_mu_) = absl::InfinitePast();
-  int64_t* day_count_ ABSL_GUARDED_BY(examples_mu_) = nullptr;
+  ExampleCatalog catalog_;
 };
-
-void CaptureServiceImpl::IndexExample(const ExampleSummaryView& example,
-                                      uint64_t offset) {
-  ExampleInfo info;
-  info.id = std::string(example.id);
-  info.offset = offset;
-  info.captured_at = example.captured_at;
-  info.label = example.label;
-  info.source = example.source;
-  info.status = example.status == v1::REVIEW_STATUS_UNSPECIFIED
-                    ? v1::REVIEW_STATUS_PENDING
-                    : example.status;
-  info.is_pair = example.is_pair;
-  const int64_t index = static_cast<int64_t>(examples_.size());
-  by_id_[IdFingerprint(info.id)] = index;
-  if (example.source != v1::SOURCE_IMPORTED && example.is_pair) {
-    // A pair credits only itself: its replies keep their own examples.
-    credited_[ReplyFingerprint(
-        example.session_id, PairCreditKey(example.assistant_turn_id,
-                                          example.rejected_turn_id))] = index;
-  } else if (example.source != v1::SOURCE_IMPORTED) {
-    credited_[ReplyFingerprint(example.session_id, example.assistant_turn_id)] =
-        index;
-    if (example.has_praise_turn) {
-      by_feedback_turn_[ReplyFingerprint(example.session_id,
-                                         example.praise_turn_id)] = index;
-    }
-  }
-  // Examples come mostly in time order: format a day once, not per example.
-  if (info.captured_at < day_start_ || info.captured_at >= day_end_) {
-    day_start_ =
-        absl::UnixEpoch() +
-        absl::Floor(info.captured_at - absl::UnixEpoch(), absl::Hours(24));
-    day_end_ = day_start_ + absl::Hours(24);
-    day_count_ = &per_day_[UtcDate(info.captured_at)];
-  }
-  ++*day_count_;
-  examples_.push_back(std::move(info));
-}
 
 absl::Status CaptureServiceImpl::Start() {
   absl::Status status = env_->CreateDirIfMissing(options_.data_dir);
@@ -322,18 +234,13 @@ absl::Status CaptureServiceImpl::Start() {
     if (bytes.ok()) {
       const size_t expected =
           static_cast<size_t>(std::min<uint64_t>(*bytes / 4096, 50000000));
-      MutexLock lock(&examples_mu_);
-      examples_.reserve(expected);
-      by_id_.reserve(expected);
-      credited_.reserve(expected);
-      by_feedback_turn_.reserve(expected);
+      catalog_.Reserve(expected);
     }
   }
   absl::StatusOr<std::unique_ptr<ExampleStore>> store = ExampleStore::Open(
       env_, store_options,
       [this](uint64_t offset, const ExampleSummaryView& example) {
-        MutexLock lock(&examples_mu_);
-        IndexExample(example, offset);
+        catalog_.Add(example, offset);
       },
       &report);
   if (!store.ok()) return store.status();
@@ -343,55 +250,23 @@ absl::Status CaptureServiceImpl::Start() {
 
   absl::StatusOr<std::unique_ptr<ReviewLog>> reviews = ReviewLog::Open(
       env_, options_.data_dir, [this](const v1::ReviewRecord& review) {
-        MutexLock lock(&examples_mu_);
-        auto it = by_id_.find(IdFingerprint(review.example_id()));
-        if (it == by_id_.end()) return;
-        ExampleInfo& info = examples_[it->second];
-        info.status = review.status();
-        info.review_note = review.note();
-        info.reviewed_at = FromProtoTime(review.reviewed_at());
+        catalog_.ApplyReview(review.example_id(), review.status(),
+                             review.note(), FromProtoTime(review.reviewed_at()),
+                             nullptr);
       });
   if (!reviews.ok()) return reviews.status();
   reviews_ = *std::move(reviews);
 
   if (options_.journal_sessions) {
     int64_t replayed = 0;
-    const absl::Time now = env_->Now();
-    absl::StatusOr<std::unique_ptr<SessionJournal>> journal =
-        SessionJournal::Open(
-            env_, options_.data_dir, sessions_.shard_count(),
-            now - options_.session_ttl,
-            [this, &replayed](absl::string_view session_id,
-                              absl::Time received_at,
-                              absl::FunctionRef<void(SessionWindow&)> apply) {
-              ++replayed;
-              sessions_.WithSession(session_id, received_at, apply);
-            });
-    if (!journal.ok()) return journal.status();
-    journal_ = *std::move(journal);
-    // Write the windows back compactly (dropping expired and torn entries).
-    for (int shard = 0; shard < sessions_.shard_count(); ++shard) {
-      status = CompactJournalShard(shard);
-      if (!status.ok()) return status;
-    }
+    status = sessions_.OpenJournal(
+        env_, options_.data_dir, env_->Now() - options_.session_ttl, &replayed);
+    if (!status.ok()) return status;
     Log(absl::StrFormat("sessions: %d journaled turns replayed, %d live (%s)",
                         replayed, sessions_.size(),
                         absl::FormatDuration(absl::Now() - started_at_)));
   }
   return absl::OkStatus();
-}
-
-absl::Status CaptureServiceImpl::CompactJournalShard(int shard) {
-  std::string snapshot;
-  absl::Status status;
-  sessions_.ForEachInShard(
-      shard,
-      [&](absl::string_view session_id, absl::Time last_used,
-          const SessionWindow& w) {
-        SessionJournal::SnapshotWindow(session_id, w, last_used, &snapshot);
-      },
-      [&] { status = journal_->CompactShard(shard, snapshot); });
-  return status;
 }
 
 absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
@@ -401,6 +276,42 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
   if (!valid.ok()) return valid;
 
   const absl::Time now = env_->Now();
+  TurnPtr turn = StoreTurn(request_turn, now);
+  Verdict verdict;
+  if (turn->role() == v1::ROLE_USER) {
+    verdict = detector_->Detect(request_turn.text());
+  }
+  const WindowOutcome seen =
+      ApplyToWindow(request_turn.session_id(), turn, verdict, now);
+
+  v1::RecordTurnResponse response;
+  if (seen.late) {
+    // Older than what the session already moved on to: crediting it now
+    // would credit a later reply. Kept only as "seen".
+    late_turns_.fetch_add(1, std::memory_order_relaxed);
+    response.set_late(true);
+    return response;
+  }
+  TurnPtr feedback;
+  if (seen.duplicate) {
+    feedback =
+        AnswerRetry(request_turn.session_id(), *turn, seen, verdict, &response);
+  } else {
+    feedback = CountNewTurn(turn, seen, verdict, &response);
+  }
+  if (feedback == nullptr) return response;
+  absl::Status captured = CaptureFeedback(request_turn.session_id(), feedback,
+                                          seen, verdict, &response);
+  if (!captured.ok()) {
+    UndoTurn(request_turn.session_id(), *feedback, seen.duplicate, verdict,
+             now);
+    return captured;
+  }
+  return response;
+}
+
+TurnPtr CaptureServiceImpl::StoreTurn(const v1::Turn& request_turn,
+                                      absl::Time now) {
   std::string auto_turn_id;
   if (request_turn.turn_id().empty()) {
     auto_turn_id =
@@ -408,157 +319,157 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
                         auto_turn_ids_.fetch_add(1, std::memory_order_relaxed));
   }
   // The one copy of the turn: what the window keeps and the journal writes.
-  TurnPtr turn = StoredTurn::FromTurn(request_turn, now, auto_turn_id);
-  const std::string& session_id = request_turn.session_id();
+  return StoredTurn::FromTurn(request_turn, now, auto_turn_id);
+}
 
-  v1::RecordTurnResponse response;
-  Verdict verdict;
-  if (turn->role() == v1::ROLE_USER) {
-    verdict = detector_->Detect(request_turn.text());
-  }
-
+CaptureServiceImpl::WindowOutcome CaptureServiceImpl::ApplyToWindow(
+    absl::string_view session_id, const TurnPtr& turn, const Verdict& verdict,
+    absl::Time now) {
   // Under the session's lock: retry check, what the turn credits, and the
   // window update, so concurrent turns of one session see a single order.
-  bool duplicate = false;
-  bool late = false;
-  Credit credit;
-  // For a retried praise that is still the session's latest turn: the
-  // praise as first recorded.
-  TurnPtr retried_praise;
-  absl::Status journaled;
-  bool compact_journal = false;
-  const int shard = sessions_.ShardOf(session_id);
-  sessions_.WithSession(session_id, now, [&](SessionWindow& window) {
-    if (window.Seen(turn->turn_id())) {
-      duplicate = true;
-      // A crash after the praise reached the journal but before its example
-      // was durable leaves the praise "seen" with nothing captured; while
-      // nothing newer happened in the session, the window still says what
-      // it credited, so the retry can capture it (CaptureReply dedups).
-      // (A reply that came after the praise has the praise as its
-      // answered_user; then the window no longer shows what it credited.)
-      if (verdict.kind != FeedbackKind::kNone &&
-          window.latest_user() != nullptr &&
-          window.latest_user()->turn_id() == turn->turn_id() &&
-          window.answered_user() != window.latest_user()) {
-        retried_praise = window.latest_user();
-        credit = CreditOf(window, window.latest_assistant());
-      }
-      return;
-    }
-    if (journal_ != nullptr) {
-      journaled = journal_->Append(shard, *turn, now);
-      compact_journal = journal_->ShouldCompact(shard);
-    }
-    TurnPtr latest_reply = window.latest_assistant();
-    if (window.Apply(turn) == ApplyResult::kLate) {
-      late = true;
-      return;
-    }
-    if (verdict.kind != FeedbackKind::kNone) {
-      credit = CreditOf(window, std::move(latest_reply));
-    }
-  });
-  if (compact_journal && journaled.ok()) journaled = CompactJournalShard(shard);
+  WindowOutcome seen;
+  TurnPtr latest_reply;
+  absl::Status journaled = sessions_.ApplyTurn(
+      session_id, now, turn,
+      [&](const SessionWindow& window) {
+        if (window.Seen(turn->turn_id())) {
+          seen.duplicate = true;
+          NoteRetriedFeedback(window, *turn, verdict, &seen);
+          return false;
+        }
+        latest_reply = window.latest_assistant();
+        return true;
+      },
+      [&](const SessionWindow& window, ApplyResult result) {
+        seen.late = result == ApplyResult::kLate;
+        if (!seen.late && verdict.kind != FeedbackKind::kNone) {
+          seen.credit = CreditOf(window, std::move(latest_reply));
+        }
+      });
   if (!journaled.ok()) {
     // The turn still counts; only its survival of a restart is at risk.
     Log(absl::StrCat("session journal: ", journaled.ToString()));
   }
-  if (late) {
-    // Older than what the session already moved on to: crediting it now
-    // would credit a later reply. Kept only as "seen".
-    late_turns_.fetch_add(1, std::memory_order_relaxed);
-    response.set_late(true);
-    return response;
-  }
+  return seen;
+}
 
-  if (duplicate) {
-    duplicate_turns_.fetch_add(1, std::memory_order_relaxed);
-    response.set_duplicate(true);
-    {
-      MutexLock lock(&examples_mu_);
-      auto it =
-          by_feedback_turn_.find(ReplyFingerprint(session_id, turn->turn_id()));
-      if (it != by_feedback_turn_.end()) {
-        response.set_example_id(examples_[it->second].id);
-        return response;
-      }
-    }
-    if (retried_praise == nullptr || credit.reply == nullptr) {
-      return response;
-    }
-    // Capture what the first attempt should have (see above).
-    response.set_rule(verdict.rule);
-    response.set_praise(verdict.kind == FeedbackKind::kPraise);
-    response.set_verdict(verdict.kind == FeedbackKind::kPraise
-                             ? v1::VERDICT_PRAISE
-                             : v1::VERDICT_CRITICISM);
-    turn = retried_praise;
-  } else {
-    turns_seen_.fetch_add(1, std::memory_order_relaxed);
-    if (turn->role() == v1::ROLE_ASSISTANT) {
-      assistant_turns_.fetch_add(1, std::memory_order_relaxed);
-      return response;
-    }
-    user_turns_.fetch_add(1, std::memory_order_relaxed);
-    response.set_rule(verdict.rule);
-    response.set_veto(verdict.veto);
-    if (verdict.kind == FeedbackKind::kNone) return response;
-
-    const bool praise = verdict.kind == FeedbackKind::kPraise;
-    response.set_praise(praise);
-    response.set_verdict(praise ? v1::VERDICT_PRAISE : v1::VERDICT_CRITICISM);
-    (praise ? praise_seen_ : criticism_seen_)
-        .fetch_add(1, std::memory_order_relaxed);
-    if (credit.reply == nullptr) {
-      praise_uncredited_.fetch_add(1, std::memory_order_relaxed);
-      response.set_not_captured_reason(
-          "no assistant reply in this session yet: nothing to credit");
-      return response;
-    }
+void CaptureServiceImpl::NoteRetriedFeedback(const SessionWindow& window,
+                                             const StoredTurn& turn,
+                                             const Verdict& verdict,
+                                             WindowOutcome* seen) {
+  // A crash after the praise reached the journal but before its example was
+  // durable leaves the praise "seen" with nothing captured; while nothing
+  // newer happened in the session, the window still says what it credited,
+  // so the retry can capture it (CaptureReply dedups). (A reply that came
+  // after the praise has the praise as its answered_user; then the window no
+  // longer shows what it credited.)
+  if (verdict.kind != FeedbackKind::kNone && window.latest_user() != nullptr &&
+      window.latest_user()->turn_id() == turn.turn_id() &&
+      window.answered_user() != window.latest_user()) {
+    seen->retried_praise = window.latest_user();
+    seen->credit = CreditOf(window, window.latest_assistant());
   }
+}
+
+TurnPtr CaptureServiceImpl::AnswerRetry(absl::string_view session_id,
+                                        const StoredTurn& turn,
+                                        const WindowOutcome& seen,
+                                        const Verdict& verdict,
+                                        v1::RecordTurnResponse* response) {
+  duplicate_turns_.fetch_add(1, std::memory_order_relaxed);
+  response->set_duplicate(true);
+  std::string captured_id =
+      catalog_.ExampleOfFeedbackTurn(session_id, turn.turn_id());
+  if (!captured_id.empty()) {
+    response->set_example_id(std::move(captured_id));
+    return nullptr;
+  }
+  if (seen.retried_praise == nullptr || seen.credit.reply == nullptr) {
+    return nullptr;
+  }
+  // Capture what the first attempt should have (see NoteRetriedFeedback).
   const bool praise = verdict.kind == FeedbackKind::kPraise;
+  response->set_rule(verdict.rule);
+  response->set_praise(praise);
+  response->set_verdict(praise ? v1::VERDICT_PRAISE : v1::VERDICT_CRITICISM);
+  return seen.retried_praise;
+}
 
-  v1::Example feedback;
-  turn->ParseInto(feedback.mutable_praise_turn());
-  feedback.set_praise_text(feedback.praise_turn().text());
-  feedback.set_rule(verdict.rule);
-  *feedback.mutable_metadata() = feedback.praise_turn().metadata();
-  feedback.set_label(praise ? v1::LABEL_POSITIVE : v1::LABEL_NEGATIVE);
-  feedback.set_source(v1::SOURCE_IMPLICIT);
-  v1::Example example = ExampleOf(session_id, credit, feedback);
+TurnPtr CaptureServiceImpl::CountNewTurn(const TurnPtr& turn,
+                                         const WindowOutcome& seen,
+                                         const Verdict& verdict,
+                                         v1::RecordTurnResponse* response) {
+  turns_seen_.fetch_add(1, std::memory_order_relaxed);
+  if (turn->role() == v1::ROLE_ASSISTANT) {
+    assistant_turns_.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
+  }
+  user_turns_.fetch_add(1, std::memory_order_relaxed);
+  response->set_rule(verdict.rule);
+  response->set_veto(verdict.veto);
+  if (verdict.kind == FeedbackKind::kNone) return nullptr;
+
+  const bool praise = verdict.kind == FeedbackKind::kPraise;
+  response->set_praise(praise);
+  response->set_verdict(praise ? v1::VERDICT_PRAISE : v1::VERDICT_CRITICISM);
+  (praise ? praise_seen_ : criticism_seen_)
+      .fetch_add(1, std::memory_order_relaxed);
+  if (seen.credit.reply == nullptr) {
+    praise_uncredited_.fetch_add(1, std::memory_order_relaxed);
+    response->set_not_captured_reason(
+        "no assistant reply in this session yet: nothing to credit");
+    return nullptr;
+  }
+  return turn;
+}
+
+absl::Status CaptureServiceImpl::CaptureFeedback(
+    absl::string_view session_id, const TurnPtr& feedback,
+    const WindowOutcome& seen, const Verdict& verdict,
+    v1::RecordTurnResponse* response) {
+  v1::Example said;
+  feedback->ParseInto(said.mutable_praise_turn());
+  said.set_praise_text(said.praise_turn().text());
+  said.set_rule(verdict.rule);
+  *said.mutable_metadata() = said.praise_turn().metadata();
+  said.set_label(verdict.kind == FeedbackKind::kPraise ? v1::LABEL_POSITIVE
+                                                       : v1::LABEL_NEGATIVE);
+  said.set_source(v1::SOURCE_IMPLICIT);
   std::string example_id;
   std::string reason;
-  absl::Status captured =
-      CaptureReply(std::move(example), &example_id, &reason);
-  if (!captured.ok()) {
-    // A failed RecordTurn changes nothing the caller can see: undo the
-    // counts, and let a retry of this turn try again once storage works.
-    if (duplicate) {
-      duplicate_turns_.fetch_sub(1, std::memory_order_relaxed);
-    } else {
-      turns_seen_.fetch_sub(1, std::memory_order_relaxed);
-      user_turns_.fetch_sub(1, std::memory_order_relaxed);
-      (praise ? praise_seen_ : criticism_seen_)
-          .fetch_sub(1, std::memory_order_relaxed);
-    }
-    sessions_.WithSession(session_id, now, [&](SessionWindow& window) {
-      window.ForgetId(turn->turn_id());
-    });
-    return captured;
-  }
-  response.set_example_id(example_id);
-  response.set_not_captured_reason(reason);
+  absl::Status captured = CaptureReply(ExampleOf(session_id, seen.credit, said),
+                                       &example_id, &reason);
+  if (!captured.ok()) return captured;
+  response->set_example_id(example_id);
+  response->set_not_captured_reason(reason);
   absl::StatusOr<std::string> pair =
-      CapturePairIfAny(session_id, credit, feedback.label(), feedback);
+      CapturePairIfAny(session_id, seen.credit, said.label(), said);
   if (pair.ok()) {
-    response.set_pair_example_id(*pair);
+    response->set_pair_example_id(*pair);
   } else {
     // The example is stored; only the pair is missing, and RecordFeedback
-    // with preferred and rejected ids can still store it.
+    // with the preferred and rejected ids can still store it.
     Log(absl::StrCat("preference pair: ", pair.status().ToString()));
   }
-  return response;
+  return absl::OkStatus();
+}
+
+void CaptureServiceImpl::UndoTurn(absl::string_view session_id,
+                                  const StoredTurn& feedback, bool duplicate,
+                                  const Verdict& verdict, absl::Time now) {
+  // A failed RecordTurn changes nothing the caller can see: undo the counts,
+  // and let a retry of this turn try again once storage works.
+  if (duplicate) {
+    duplicate_turns_.fetch_sub(1, std::memory_order_relaxed);
+  } else {
+    turns_seen_.fetch_sub(1, std::memory_order_relaxed);
+    user_turns_.fetch_sub(1, std::memory_order_relaxed);
+    (verdict.kind == FeedbackKind::kPraise ? praise_seen_ : criticism_seen_)
+        .fetch_sub(1, std::memory_order_relaxed);
+  }
+  sessions_.WithSession(session_id, now, [&](SessionWindow& window) {
+    window.ForgetId(feedback.turn_id());
+  });
 }
 
 v1::Example CaptureServiceImpl::ExampleOf(absl::string_view session_id,
@@ -566,22 +477,13 @@ v1::Example CaptureServiceImpl::ExampleOf(absl::string_view session_id,
                                           const v1::Example& feedback) const {
   v1::Example example = feedback;
   example.set_session_id(std::string(session_id));
-  if (credit.user != nullptr)
+  if (credit.user != nullptr) {
     credit.user->ParseInto(example.mutable_user_turn());
+  }
   credit.reply->ParseInto(example.mutable_assistant_turn());
   FillHistory(credit.history, credit.omitted, options_.session_limits,
               &example);
   return example;
-}
-
-v1::Label CaptureServiceImpl::CreditedLabel(absl::string_view session_id,
-                                            absl::string_view turn_id) const {
-  MutexLock lock(&examples_mu_);
-  auto it = credited_.find(ReplyFingerprint(session_id, turn_id));
-  if (it == credited_.end() || it->second == kCapturing) {
-    return v1::LABEL_UNSPECIFIED;
-  }
-  return examples_[it->second].label;
 }
 
 absl::StatusOr<std::string> CaptureServiceImpl::CapturePairIfAny(
@@ -592,7 +494,9 @@ absl::StatusOr<std::string> CaptureServiceImpl::CapturePairIfAny(
   // The newest alternative with the opposite verdict.
   for (auto it = credit.alternatives.rbegin(); it != credit.alternatives.rend();
        ++it) {
-    if (CreditedLabel(session_id, (*it)->turn_id()) != opposite) continue;
+    if (catalog_.CreditedLabel(session_id, (*it)->turn_id()) != opposite) {
+      continue;
+    }
     Credit preferred = credit;
     TurnPtr rejected = *it;
     if (label != v1::LABEL_POSITIVE) std::swap(preferred.reply, rejected);
@@ -625,23 +529,13 @@ absl::Status CaptureServiceImpl::CaptureReply(v1::Example example,
   const std::string& reply_id = example.assistant_turn().turn_id();
   const bool is_pair = example.has_rejected_turn();
   const std::string& rejected_id = example.rejected_turn().turn_id();
-  const Fingerprint reply_key = ReplyFingerprint(
-      example.session_id(),
-      is_pair ? PairCreditKey(reply_id, rejected_id) : reply_id);
+  const std::string key =
+      is_pair ? PairCreditKey(reply_id, rejected_id) : reply_id;
   const std::string what =
       is_pair ? absl::StrCat("pair of reply ", reply_id, " over ", rejected_id)
               : absl::StrCat("reply ", reply_id);
-  {
-    MutexLock lock(&examples_mu_);
-    auto [it, claimed] = credited_.try_emplace(reply_key, kCapturing);
-    if (!claimed) {
-      *reason =
-          it->second == kCapturing
-              ? absl::StrCat(what, " is being captured by another request")
-              : absl::StrCat(what, " was already credited (example ",
-                             examples_[it->second].id, ")");
-      return absl::OkStatus();
-    }
+  if (!catalog_.ClaimCredit(example.session_id(), key, what, reason)) {
+    return absl::OkStatus();
   }
   example.set_id(
       is_pair ? ExampleIdForPair(example.session_id(), reply_id, rejected_id)
@@ -650,12 +544,11 @@ absl::Status CaptureServiceImpl::CaptureReply(v1::Example example,
   example.set_status(v1::REVIEW_STATUS_PENDING);
 
   absl::StatusOr<uint64_t> offset = store_->Append(example);
-  MutexLock lock(&examples_mu_);
   if (!offset.ok()) {
-    credited_.erase(reply_key);
+    catalog_.AbandonReply(example.session_id(), key);
     return offset.status();
   }
-  IndexExample(SummaryOf(example), *offset);
+  catalog_.Add(SummaryOf(example), *offset);
   *response_id = example.id();
   return absl::OkStatus();
 }
@@ -674,53 +567,50 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordFeedback(
       !request.rejected_turn_id().empty()) {
     return RecordPreference(request);
   }
-  const absl::Time now = env_->Now();
   Credit credit;
   const bool known = sessions_.WithExistingSession(
-      request.session_id(), now, [&](SessionWindow& window) {
+      request.session_id(), env_->Now(), [&](SessionWindow& window) {
         credit = CreditOf(window, request.turn_id().empty()
                                       ? window.latest_assistant()
                                       : window.FindReply(request.turn_id()));
       });
   v1::RecordFeedbackResponse response;
   if (!request.turn_id().empty() && credit.reply == nullptr) {
-    // Not a reply the session still holds: fine if it was credited
+    // Not a reply of the session's latest exchange: fine if it was credited
     // already, else gone.
-    MutexLock lock(&examples_mu_);
-    auto it = credited_.find(
-        ReplyFingerprint(request.session_id(), request.turn_id()));
-    if (it != credited_.end() && it->second != kCapturing) {
-      response.set_not_captured_reason(absl::StrCat(
-          "reply ", request.turn_id(), " was already credited (example ",
-          examples_[it->second].id, ")"));
+    const std::string credited_id =
+        catalog_.CreditedExampleId(request.session_id(), request.turn_id());
+    if (!credited_id.empty()) {
+      response.set_not_captured_reason(
+          absl::StrCat("reply ", request.turn_id(),
+                       " was already credited (example ", credited_id, ")"));
       return response;
     }
     return absl::FailedPreconditionError(
-        absl::StrCat("turn ", request.turn_id(), " is not a reply session ",
-                     request.session_id(),
-                     " still holds; only recent replies can be rated"));
+        absl::StrCat("turn ", request.turn_id(), " is not a reply to the ",
+                     "latest user turn of session ", request.session_id(),
+                     "; only those can be rated"));
   }
   if (!known || credit.reply == nullptr) {
     return absl::NotFoundError(absl::StrCat("session ", request.session_id(),
                                             " has no assistant reply to rate"));
   }
 
-  v1::Example feedback;
-  feedback.set_praise_text(request.note());
-  feedback.set_rule(request.positive() ? "explicit:thumbs-up"
-                                       : "explicit:thumbs-down");
-  feedback.set_label(request.positive() ? v1::LABEL_POSITIVE
-                                        : v1::LABEL_NEGATIVE);
-  feedback.set_source(v1::SOURCE_EXPLICIT);
+  v1::Example said;
+  said.set_praise_text(request.note());
+  said.set_rule(request.positive() ? "explicit:thumbs-up"
+                                   : "explicit:thumbs-down");
+  said.set_label(request.positive() ? v1::LABEL_POSITIVE : v1::LABEL_NEGATIVE);
+  said.set_source(v1::SOURCE_EXPLICIT);
   std::string example_id;
   std::string reason;
   absl::Status captured = CaptureReply(
-      ExampleOf(request.session_id(), credit, feedback), &example_id, &reason);
+      ExampleOf(request.session_id(), credit, said), &example_id, &reason);
   if (!captured.ok()) return captured;
   response.set_example_id(example_id);
   response.set_not_captured_reason(reason);
-  absl::StatusOr<std::string> pair = CapturePairIfAny(
-      request.session_id(), credit, feedback.label(), feedback);
+  absl::StatusOr<std::string> pair =
+      CapturePairIfAny(request.session_id(), credit, said.label(), said);
   if (!pair.ok()) return pair.status();
   response.set_pair_example_id(*pair);
   return response;
@@ -757,9 +647,9 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordPreference(
        {std::make_pair(credit.reply, &request.preferred_turn_id()),
         std::make_pair(rejected, &request.rejected_turn_id())}) {
     if (turn == nullptr) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("turn ", *id, " is not a reply session ",
-                       request.session_id(), " still holds"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "turn ", *id, " is not a reply to the latest user turn of session ",
+          request.session_id()));
     }
   }
   if (!alternatives) {
@@ -767,16 +657,16 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordPreference(
         "replies ", request.preferred_turn_id(), " and ",
         request.rejected_turn_id(), " do not answer the same user turn"));
   }
-  v1::Example feedback;
-  feedback.set_praise_text(request.note());
-  feedback.set_rule("explicit:preference");
-  feedback.set_source(v1::SOURCE_EXPLICIT);
-  v1::RecordFeedbackResponse response;
+  v1::Example said;
+  said.set_praise_text(request.note());
+  said.set_rule("explicit:preference");
+  said.set_source(v1::SOURCE_EXPLICIT);
   std::string pair_id;
   std::string reason;
   absl::Status stored = CapturePair(request.session_id(), credit, rejected,
-                                    feedback, &pair_id, &reason);
+                                    said, &pair_id, &reason);
   if (!stored.ok()) return stored;
+  v1::RecordFeedbackResponse response;
   response.set_example_id(pair_id);
   response.set_pair_example_id(pair_id);
   response.set_not_captured_reason(reason);
@@ -784,13 +674,13 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordPreference(
 }
 
 absl::StatusOr<v1::Example> CaptureServiceImpl::ReadExample(
-    const ExampleInfo& info) const {
-  absl::StatusOr<v1::Example> example = store_->ReadAt(info.offset);
+    const CatalogEntry& entry) const {
+  absl::StatusOr<v1::Example> example = store_->ReadAt(entry.offset);
   if (!example.ok()) return example;
-  example->set_status(info.status);
-  if (info.reviewed_at != absl::InfinitePast()) {
-    example->set_review_note(info.review_note);
-    *example->mutable_reviewed_at() = ToProtoTime(info.reviewed_at);
+  example->set_status(entry.status);
+  if (entry.reviewed_at != absl::InfinitePast()) {
+    example->set_review_note(entry.review_note);
+    *example->mutable_reviewed_at() = ToProtoTime(entry.reviewed_at);
   }
   return example;
 }
@@ -811,54 +701,26 @@ absl::StatusOr<v1::GetStatsResponse> CaptureServiceImpl::GetStats() {
   stats.set_markdown_bytes(store_->markdown_bytes());
   stats.set_markdown_lines(store_->markdown_lines());
 
-  std::vector<ExampleInfo> recent;
-  {
-    MutexLock lock(&examples_mu_);
-    stats.set_examples_total(examples_.size());
-    for (const ExampleInfo& info : examples_) {
-      if (info.label == v1::LABEL_POSITIVE) {
-        stats.set_positive_examples(stats.positive_examples() + 1);
-      } else if (info.label == v1::LABEL_NEGATIVE) {
-        stats.set_negative_examples(stats.negative_examples() + 1);
-      }
-      if (info.source == v1::SOURCE_IMPORTED) {
-        stats.set_imported_examples(stats.imported_examples() + 1);
-      }
-      if (info.is_pair) stats.set_pair_examples(stats.pair_examples() + 1);
-      switch (info.status) {
-        case v1::REVIEW_STATUS_APPROVED:
-          stats.set_approved_examples(stats.approved_examples() + 1);
-          break;
-        case v1::REVIEW_STATUS_REJECTED:
-          stats.set_rejected_examples(stats.rejected_examples() + 1);
-          break;
-        default:
-          stats.set_pending_examples(stats.pending_examples() + 1);
-      }
-    }
-    for (const auto& [date, count] : per_day_) {
-      v1::DayCount* day = stats.add_examples_per_day();
-      day->set_date(date);
-      day->set_examples(count);
-    }
-    if (!examples_.empty()) {
-      auto [first, last] =
-          std::minmax_element(examples_.begin(), examples_.end(),
-                              [](const ExampleInfo& a, const ExampleInfo& b) {
-                                return a.captured_at < b.captured_at;
-                              });
-      *stats.mutable_first_example_at() = ToProtoTime(first->captured_at);
-      *stats.mutable_last_example_at() = ToProtoTime(last->captured_at);
-      recent = examples_;
-    }
+  const ExampleCatalog::Stats examples = catalog_.GetStats();
+  stats.set_examples_total(examples.total);
+  stats.set_positive_examples(examples.positive);
+  stats.set_negative_examples(examples.negative);
+  stats.set_imported_examples(examples.imported);
+  stats.set_pair_examples(examples.pairs);
+  stats.set_approved_examples(examples.approved);
+  stats.set_rejected_examples(examples.rejected);
+  stats.set_pending_examples(examples.pending);
+  for (const auto& [date, count] : examples.per_day) {
+    v1::DayCount* day = stats.add_examples_per_day();
+    day->set_date(date);
+    day->set_examples(count);
   }
-  const size_t keep = std::min<size_t>(kRecentExamples, recent.size());
-  std::partial_sort(recent.begin(), recent.begin() + keep, recent.end(),
-                    [](const ExampleInfo& a, const ExampleInfo& b) {
-                      return a.captured_at > b.captured_at;
-                    });
-  for (size_t i = 0; i < keep; ++i) {
-    absl::StatusOr<v1::Example> example = ReadExample(recent[i]);
+  if (examples.total > 0) {
+    *stats.mutable_first_example_at() = ToProtoTime(examples.first_at);
+    *stats.mutable_last_example_at() = ToProtoTime(examples.last_at);
+  }
+  for (const CatalogEntry& entry : examples.recent) {
+    absl::StatusOr<v1::Example> example = ReadExample(entry);
     if (!example.ok()) return example.status();
     *stats.add_recent_examples() = *std::move(example);
   }
@@ -873,44 +735,15 @@ absl::StatusOr<v1::ListExamplesResponse> CaptureServiceImpl::ListExamples(
   const int page_size = request.page_size() == 0
                             ? kDefaultPageSize
                             : std::min(request.page_size(), kMaxPageSize);
-  size_t start = 0;
-  if (!request.page_token().empty() &&
-      !absl::SimpleAtoi(request.page_token(), &start)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("page_token '", request.page_token(),
-                     "' is not a token ListExamples returned"));
-  }
-  std::vector<ExampleInfo> page;
+  absl::StatusOr<ExampleCatalog::Page> page =
+      catalog_.List(request.status(), request.label(), request.kind(),
+                    request.page_token(), page_size);
+  if (!page.ok()) return page.status();
   v1::ListExamplesResponse response;
-  {
-    MutexLock lock(&examples_mu_);
-    if (start > examples_.size()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("page_token '", request.page_token(),
-                       "' is past the end of the examples"));
-    }
-    int64_t total = 0;
-    size_t next = examples_.size();
-    for (size_t i = 0; i < examples_.size(); ++i) {
-      if (!Matches(examples_[i], request.status(), request.label(),
-                   request.kind())) {
-        continue;
-      }
-      ++total;
-      if (i < start) continue;
-      if (static_cast<int>(page.size()) < page_size) {
-        page.push_back(examples_[i]);
-      } else if (next == examples_.size()) {
-        next = i;
-      }
-    }
-    response.set_total_size(total);
-    if (next < examples_.size()) {
-      response.set_next_page_token(absl::StrCat(next));
-    }
-  }
-  for (const ExampleInfo& info : page) {
-    absl::StatusOr<v1::Example> example = ReadExample(info);
+  response.set_total_size(page->total_size);
+  response.set_next_page_token(page->next_page_token);
+  for (const CatalogEntry& entry : page->entries) {
+    absl::StatusOr<v1::Example> example = ReadExample(entry);
     if (!example.ok()) return example.status();
     *response.add_examples() = *std::move(example);
   }
@@ -930,15 +763,10 @@ absl::StatusOr<v1::ReviewExampleResponse> CaptureServiceImpl::ReviewExample(
         "review is over the limit of %d bytes (--max_turn_bytes)",
         options_.max_turn_bytes));
   }
-  ExampleInfo info;
-  {
-    MutexLock lock(&examples_mu_);
-    auto it = by_id_.find(IdFingerprint(request.example_id()));
-    if (it == by_id_.end()) {
-      return absl::NotFoundError(
-          absl::StrCat("no example with id '", request.example_id(), "'"));
-    }
-    info = examples_[it->second];
+  CatalogEntry entry;
+  if (!catalog_.Find(request.example_id(), &entry)) {
+    return absl::NotFoundError(
+        absl::StrCat("no example with id '", request.example_id(), "'"));
   }
   v1::ReviewRecord record;
   record.set_example_id(request.example_id());
@@ -947,16 +775,9 @@ absl::StatusOr<v1::ReviewExampleResponse> CaptureServiceImpl::ReviewExample(
   *record.mutable_reviewed_at() = ToProtoTime(absl::Now());
   absl::Status logged = reviews_->Append(record);
   if (!logged.ok()) return logged;
-  {
-    MutexLock lock(&examples_mu_);
-    ExampleInfo& stored =
-        examples_[by_id_[IdFingerprint(request.example_id())]];
-    stored.status = record.status();
-    stored.review_note = record.note();
-    stored.reviewed_at = FromProtoTime(record.reviewed_at());
-    info = stored;
-  }
-  absl::StatusOr<v1::Example> example = ReadExample(info);
+  catalog_.ApplyReview(record.example_id(), record.status(), record.note(),
+                       FromProtoTime(record.reviewed_at()), &entry);
+  absl::StatusOr<v1::Example> example = ReadExample(entry);
   if (!example.ok()) return example.status();
   v1::ReviewExampleResponse response;
   *response.mutable_example() = *std::move(example);
@@ -966,25 +787,18 @@ absl::StatusOr<v1::ReviewExampleResponse> CaptureServiceImpl::ReviewExample(
 absl::Status CaptureServiceImpl::ExportExamples(
     const v1::ExportExamplesRequest& request,
     const std::function<bool(const v1::Example&)>& emit) {
-  std::vector<ExampleInfo> selected;
-  {
-    MutexLock lock(&examples_mu_);
-    for (const ExampleInfo& info : examples_) {
-      // Filter on what is in memory before reading anything from disk.
-      v1::Example summary;
-      *summary.mutable_captured_at() = ToProtoTime(info.captured_at);
-      summary.set_status(info.status);
-      summary.set_label(info.label);
-      if (info.is_pair) summary.mutable_rejected_turn();
-      if (MatchesExportFilter(request, summary)) selected.push_back(info);
-    }
-  }
-  std::stable_sort(selected.begin(), selected.end(),
-                   [](const ExampleInfo& a, const ExampleInfo& b) {
-                     return a.captured_at < b.captured_at;
-                   });
-  for (const ExampleInfo& info : selected) {
-    absl::StatusOr<v1::Example> example = ReadExample(info);
+  // Filter on what is in memory before reading anything from disk.
+  const std::vector<CatalogEntry> selected =
+      catalog_.Select([&](const CatalogEntry& entry) {
+        v1::Example summary;
+        *summary.mutable_captured_at() = ToProtoTime(entry.captured_at);
+        summary.set_status(entry.status);
+        summary.set_label(entry.label);
+        if (entry.is_pair) summary.mutable_rejected_turn();
+        return MatchesExportFilter(request, summary);
+      });
+  for (const CatalogEntry& entry : selected) {
+    absl::StatusOr<v1::Example> example = ReadExample(entry);
     if (!example.ok()) return example.status();
     if (!emit(*example)) break;
   }
@@ -1021,19 +835,17 @@ absl::StatusOr<v1::ImportExamplesResponse> CaptureServiceImpl::ImportExamples(
     if (!example.has_captured_at()) {
       *example.mutable_captured_at() = ToProtoTime(absl::Now());
     }
-    {
-      // Imports are rare and small: holding the lock across the append keeps
-      // two imports of the same file from both storing an example.
-      MutexLock lock(&examples_mu_);
-      if (by_id_.contains(IdFingerprint(example.id()))) {
-        response.set_already_present(response.already_present() + 1);
-        response.add_example_ids(example.id());
-        continue;
-      }
-      absl::StatusOr<uint64_t> offset = store_->Append(example);
-      if (!offset.ok()) return offset.status();
-      IndexExample(SummaryOf(example), *offset);
+    // The claim keeps two imports of the same example from both storing
+    // it, without holding the catalog across the (fsynced) append.
+    if (!catalog_.ClaimImport(example.id())) {
+      response.set_already_present(response.already_present() + 1);
+      response.add_example_ids(example.id());
+      continue;
     }
+    absl::StatusOr<uint64_t> offset = store_->Append(example);
+    if (offset.ok()) catalog_.Add(SummaryOf(example), *offset);
+    catalog_.FinishImport(example.id());
+    if (!offset.ok()) return offset.status();
     response.set_imported(response.imported() + 1);
     response.add_example_ids(example.id());
   }

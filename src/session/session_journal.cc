@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "src/storage/data_dir_files.h"
 #include "src/storage/tfrecord_reader.h"
 #include "src/storage/tfrecord_writer.h"
 #include "src/util/env.h"
@@ -21,16 +22,19 @@ constexpr uint64_t kCompactGrowthFactor = 4;
 
 }  // namespace
 
+SessionJournal::SessionJournal(Env* env, std::string dir)
+    : env_(env), dir_(std::move(dir)) {}
+
 SessionJournal::~SessionJournal() = default;
 
 std::string SessionJournal::ShardPath(int shard) const {
-  return JoinPath(dir_, absl::StrFormat("shard-%03d.journal", shard));
+  return JoinPath(dir_, SessionJournalFileName(shard));
 }
 
 absl::StatusOr<std::unique_ptr<SessionJournal>> SessionJournal::Open(
     Env* env, const std::string& data_dir, int shards, absl::Time expire_before,
     const Replay& replay) {
-  std::string dir = JoinPath(data_dir, "sessions");
+  std::string dir = JoinPath(data_dir, kSessionsDirName);
   absl::Status status = env->CreateDirIfMissing(dir);
   if (!status.ok()) return status;
   std::unique_ptr<SessionJournal> journal(new SessionJournal(env, dir));

@@ -25,11 +25,11 @@ class WritableFile;
 // acknowledged (no fsync: the page cache survives the death of the process).
 //
 // One file per SessionTable shard (data_dir/sessions/shard-NNN.journal).
-// Invariant: everything done to shard N's file happens while the caller
-// holds shard N's lock, so the files need no lock of their own and their
-// order per session is the order the windows saw. A shard's file is
-// compacted to a snapshot of its live windows once it has grown to several
-// times that snapshot.
+// The SessionTable owns its journal and touches shard N's file only while
+// it holds shard N's lock (see SessionTable), so the files need no lock of
+// their own and their order per session is the order the windows saw. A shard's
+// file is compacted to a snapshot of its live windows once it has grown to
+// several times that snapshot.
 class SessionJournal {
  public:
   // Called per journaled entry with what rebuilds its session's window:
@@ -77,7 +77,7 @@ class SessionJournal {
     std::string scratch;  // the entry being appended, reused
   };
 
-  SessionJournal(Env* env, std::string dir) : env_(env), dir_(std::move(dir)) {}
+  SessionJournal(Env* env, std::string dir);
   std::string ShardPath(int shard) const;
   absl::Status ReplayFile(const std::string& path, absl::Time expire_before,
                           const Replay& replay);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/hash/hash.h"
+#include "src/util/env.h"
 
 namespace ftcapture {
 
@@ -15,6 +16,8 @@ SessionTable::SessionTable(int64_t max_sessions, absl::Duration ttl, int shards,
   shards_.reserve(shards);
   for (int i = 0; i < shards; ++i) shards_.push_back(std::make_unique<Shard>());
 }
+
+SessionTable::~SessionTable() = default;
 
 int SessionTable::ShardOf(absl::string_view session_id) const {
   return static_cast<int>(absl::Hash<absl::string_view>()(session_id) %
@@ -35,10 +38,9 @@ void SessionTable::EvictLocked(Shard& shard, absl::Time now) {
   }
 }
 
-void SessionTable::WithSession(absl::string_view session_id, absl::Time now,
-                               absl::FunctionRef<void(SessionWindow&)> fn) {
-  Shard& shard = ShardFor(session_id);
-  MutexLock lock(&shard.mu);
+SessionTable::Entry& SessionTable::TouchLocked(Shard& shard,
+                                               absl::string_view session_id,
+                                               absl::Time now) {
   auto it = shard.index.find(session_id);
   if (it != shard.index.end() && now - it->second->last_used > ttl_) {
     // Expired: forget what it held, as if it had been swept.
@@ -56,7 +58,73 @@ void SessionTable::WithSession(absl::string_view session_id, absl::Time now,
   }
   Entry& entry = shard.lru.front();
   entry.last_used = std::max(entry.last_used, now);
-  fn(entry.window);
+  return entry;
+}
+
+void SessionTable::WithSession(absl::string_view session_id, absl::Time now,
+                               absl::FunctionRef<void(SessionWindow&)> fn) {
+  Shard& shard = ShardFor(session_id);
+  MutexLock lock(&shard.mu);
+  fn(TouchLocked(shard, session_id, now).window);
+}
+
+absl::Status SessionTable::ApplyTurn(
+    absl::string_view session_id, absl::Time now, const TurnPtr& turn,
+    absl::FunctionRef<bool(const SessionWindow&)> inspect) {
+  return ApplyTurn(session_id, now, turn, inspect,
+                   [](const SessionWindow&, ApplyResult) {});
+}
+
+absl::Status SessionTable::ApplyTurn(
+    absl::string_view session_id, absl::Time now, const TurnPtr& turn,
+    absl::FunctionRef<bool(const SessionWindow&)> inspect,
+    absl::FunctionRef<void(const SessionWindow&, ApplyResult)> applied) {
+  const int index = ShardOf(session_id);
+  Shard& shard = *shards_[index];
+  MutexLock lock(&shard.mu);
+  SessionWindow& window = TouchLocked(shard, session_id, now).window;
+  if (!inspect(window)) return absl::OkStatus();
+  absl::Status journaled;
+  if (journal_ != nullptr) journaled = journal_->Append(index, *turn, now);
+  applied(window, window.Apply(turn));
+  if (journaled.ok() && journal_ != nullptr && journal_->ShouldCompact(index)) {
+    journaled = CompactJournalLocked(shard, index);
+  }
+  return journaled;
+}
+
+absl::Status SessionTable::CompactJournalLocked(Shard& shard, int index) {
+  std::string snapshot;
+  // Oldest first, so replaying the snapshot in order keeps the LRU order.
+  for (auto it = shard.lru.rbegin(); it != shard.lru.rend(); ++it) {
+    SessionJournal::SnapshotWindow(it->session_id, it->window, it->last_used,
+                                   &snapshot);
+  }
+  return journal_->CompactShard(index, snapshot);
+}
+
+absl::Status SessionTable::OpenJournal(Env* env, const std::string& data_dir,
+                                       absl::Time expire_before,
+                                       int64_t* replayed) {
+  *replayed = 0;
+  absl::StatusOr<std::unique_ptr<SessionJournal>> journal =
+      SessionJournal::Open(
+          env, data_dir, shard_count(), expire_before,
+          [this, replayed](absl::string_view session_id, absl::Time received_at,
+                           absl::FunctionRef<void(SessionWindow&)> apply) {
+            ++*replayed;
+            WithSession(session_id, received_at, apply);
+          });
+  if (!journal.ok()) return journal.status();
+  journal_ = *std::move(journal);
+  // Write the windows back compactly (dropping expired and torn entries).
+  for (int index = 0; index < shard_count(); ++index) {
+    Shard& shard = *shards_[index];
+    MutexLock lock(&shard.mu);
+    absl::Status status = CompactJournalLocked(shard, index);
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
 }
 
 bool SessionTable::WithExistingSession(
@@ -87,21 +155,12 @@ void SessionTable::ForEachInShard(
     int shard_index,
     absl::FunctionRef<void(absl::string_view, absl::Time, const SessionWindow&)>
         fn) {
-  ForEachInShard(shard_index, fn, [] {});
-}
-
-void SessionTable::ForEachInShard(
-    int shard_index,
-    absl::FunctionRef<void(absl::string_view, absl::Time, const SessionWindow&)>
-        fn,
-    absl::FunctionRef<void()> done) {
   Shard& shard = *shards_[shard_index];
   MutexLock lock(&shard.mu);
   // Oldest first, so replaying a snapshot in order keeps the LRU order.
   for (auto it = shard.lru.rbegin(); it != shard.lru.rend(); ++it) {
     fn(it->session_id, it->last_used, it->window);
   }
-  done();
 }
 
 }  // namespace ftcapture

@@ -10,27 +10,57 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "src/session/session_journal.h"
 #include "src/session/session_window.h"
 #include "src/util/mutex.h"
 
 namespace ftcapture {
 
+class Env;
+
 // The live sessions, split into shards that each have their own lock, so
 // turns of different sessions rarely wait for each other and no lock is
-// shared by all turns.
+// shared by all turns. Optionally journals the turns applied to the windows
+// (OpenJournal), so a restart keeps them.
 //
 // Invariants: a session lives in exactly one shard (by hash of its id); each
 // shard holds at most ceil(max_sessions / shards) sessions, evicting its
 // least recently used; a session idle for longer than the TTL is treated as
-// gone and dropped when next seen or when its shard needs room.
+// gone and dropped when next seen or when its shard needs room. Shard N's
+// journal file is only touched with shard N's lock held (the *Locked
+// methods below), so its entries come in the order its windows saw them.
 class SessionTable {
  public:
   SessionTable(int64_t max_sessions, absl::Duration ttl, int shards = 64,
                const SessionLimits& limits = SessionLimits::Default());
+  ~SessionTable();
   SessionTable(const SessionTable&) = delete;
   SessionTable& operator=(const SessionTable&) = delete;
+
+  // Replays the journal under `data_dir` into the windows (entries received
+  // before `expire_before` are dropped), rewrites it compactly, and from then
+  // on journals every turn ApplyTurn applies. Call once, before any other
+  // use. `*replayed` receives how many turns were replayed.
+  absl::Status OpenJournal(Env* env, const std::string& data_dir,
+                           absl::Time expire_before, int64_t* replayed);
+
+  // Under the session's shard lock: calls `inspect` with its window (created
+  // empty when missing or expired); when that returns true, journals `turn`
+  // (if a journal is open) and applies it to the window. Errors are the
+  // journal's: the window is updated regardless, only the turn's survival
+  // of a restart is at risk. `inspect` must not call back in.
+  absl::Status ApplyTurn(absl::string_view session_id, absl::Time now,
+                         const TurnPtr& turn,
+                         absl::FunctionRef<bool(const SessionWindow&)> inspect);
+  // The same, then (still under the lock) calls `applied` with the window
+  // and what Apply made of the turn.
+  absl::Status ApplyTurn(
+      absl::string_view session_id, absl::Time now, const TurnPtr& turn,
+      absl::FunctionRef<bool(const SessionWindow&)> inspect,
+      absl::FunctionRef<void(const SessionWindow&, ApplyResult)> applied);
 
   // Calls `fn` with the session's window (created empty when missing or
   // expired) while holding its shard's lock; `fn` must not call back in.
@@ -53,16 +83,8 @@ class SessionTable {
                                              const SessionWindow&)>
                           fn);
 
-  // The same, then calls `done` before releasing the shard's lock.
-  void ForEachInShard(int shard,
-                      absl::FunctionRef<void(absl::string_view, absl::Time,
-                                             const SessionWindow&)>
-                          fn,
-                      absl::FunctionRef<void()> done);
-
   int shard_count() const { return static_cast<int>(shards_.size()); }
-  // The shard that holds `session_id`; its lock is held during `fn` of
-  // WithSession, which serializes everything done for that shard there.
+  // The shard that holds `session_id`.
   int ShardOf(absl::string_view session_id) const;
 
   int64_t size() const { return size_.load(std::memory_order_relaxed); }
@@ -90,12 +112,21 @@ class SessionTable {
   }
   void EvictLocked(Shard& shard, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  // The session's entry, created or reset when missing or expired, made the
+  // most recently used.
+  Entry& TouchLocked(Shard& shard, absl::string_view session_id, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  // Rewrites shard `index`'s journal as a snapshot of its live windows.
+  absl::Status CompactJournalLocked(Shard& shard, int index)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
 
   const int64_t per_shard_capacity_;
   // Every window points at this (the table never moves).
   const SessionLimits limits_;
   const absl::Duration ttl_;
   std::vector<std::unique_ptr<Shard>> shards_;
+  // Set once by OpenJournal before the table is shared; null: no journal.
+  std::unique_ptr<SessionJournal> journal_;
   std::atomic<int64_t> size_{0};
   std::atomic<int64_t> evictions_{0};
 };

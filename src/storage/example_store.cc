@@ -13,8 +13,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "src/storage/example_index.h"
 #include "src/storage/example_summary.h"
 #include "src/storage/markdown_format.h"
+#include "src/storage/store_repair.h"
 #include "src/storage/tfrecord_reader.h"
 #include "src/storage/tfrecord_writer.h"
 #include "src/util/crc32c.h"
@@ -67,267 +69,10 @@ std::string RecoveryReport::ToString() const {
 namespace {
 
 constexpr uint64_t kMaxBatchBytes = 4 << 20;
-constexpr size_t kChunkBytes = 1 << 20;
 constexpr absl::Duration kBatchSyncInterval = absl::Milliseconds(5);
-
-bool IsNegative(v1::Label label) { return label == v1::LABEL_NEGATIVE; }
 
 uint64_t CountNewlines(absl::string_view text) {
   return static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n'));
-}
-
-// A name under which `base` + suffix does not exist yet.
-std::string UniqueName(Env* env, const std::string& base) {
-  if (!env->FileExists(base)) return base;
-  for (int i = 1;; ++i) {
-    std::string candidate = absl::StrCat(base, ".", i);
-    if (!env->FileExists(candidate)) return candidate;
-  }
-}
-
-// Copies [offset, offset + length) of `source` to a new file at `dest`,
-// durably, before the caller cuts those bytes out of the original.
-absl::Status CopyRangeDurably(Env* env, const RandomAccessFile& source,
-                              uint64_t offset, uint64_t length,
-                              const std::string& dest) {
-  auto out = env->NewWritableFile(dest);
-  if (!out.ok()) return out.status();
-  std::string scratch(std::min<uint64_t>(length, kChunkBytes), '\0');
-  while (length > 0) {
-    absl::string_view got;
-    const size_t n = std::min<uint64_t>(length, scratch.size());
-    absl::Status s = source.Read(offset, n, &got, scratch.data());
-    if (!s.ok()) return s;
-    if (got.empty()) break;
-    s = (*out)->Append(got);
-    if (!s.ok()) return s;
-    offset += got.size();
-    length -= got.size();
-  }
-  absl::Status s = (*out)->Sync();
-  if (s.ok()) s = (*out)->Close();
-  if (s.ok()) s = env->SyncDir(DirName(dest));
-  return s;
-}
-
-struct ByteRange {
-  uint64_t offset;
-  uint64_t length;
-};
-
-// What a Markdown file holds once its torn tail (if any) is cut.
-struct MarkdownState {
-  // Ids of the blocks scanned (all of them, or those past `from` below).
-  absl::flat_hash_set<std::string> ids;
-  uint64_t bytes = 0;
-  uint64_t lines = 0;
-  bool needs_blank = false;  // ends right after a fence; add "\n" first
-  // True when only the part past a state recorded in the index was scanned:
-  // the blocks before it are those of the records the index covers.
-  bool from_index = false;
-};
-
-// Scans `path` from `from` (0, or the end of a block as recorded in the
-// index, whose line count and blank state `from_lines` and
-// `from_needs_blank` are), cutting a half-written block off its end.
-absl::StatusOr<MarkdownState> RecoverMarkdown(
-    Env* env, const std::string& path, uint64_t from, uint64_t from_lines,
-    bool from_needs_blank, int64_t unix_now, RecoveryReport* report) {
-  MarkdownState state;
-  state.bytes = from;
-  state.lines = from_lines;
-  state.needs_blank = from_needs_blank;
-  state.from_index = from > 0;
-  if (!env->FileExists(path)) return state;
-  ExampleMarkdownScanner scanner;
-  {
-    auto file = env->NewSequentialFile(path);
-    if (!file.ok()) return file.status();
-    if (from > 0) {
-      absl::Status s = (*file)->Skip(from);
-      if (!s.ok()) return s;
-    }
-    std::string scratch(kChunkBytes, '\0');
-    while (true) {
-      absl::string_view chunk;
-      absl::Status s = (*file)->Read(kChunkBytes, &chunk, scratch.data());
-      if (!s.ok()) return s;
-      if (chunk.empty()) break;
-      scanner.Feed(chunk);
-    }
-    scanner.Finish();
-  }
-  state.ids = scanner.example_ids();
-  state.bytes = from + scanner.bytes();
-  state.lines = from_lines + scanner.lines();
-  if (scanner.bytes() > 0) state.needs_blank = scanner.missing_final_blank();
-  if (scanner.torn_tail()) {
-    const uint64_t keep = from + scanner.complete_bytes();
-    const uint64_t cut = state.bytes - keep;
-    const std::string quarantine =
-        UniqueName(env, absl::StrCat(path, ".torn-", unix_now));
-    auto source = env->NewRandomAccessFile(path);
-    if (!source.ok()) return source.status();
-    absl::Status s = CopyRangeDurably(env, **source, keep, cut, quarantine);
-    if (!s.ok()) return s;
-    s = env->TruncateFile(path, keep);
-    if (!s.ok()) return s;
-    report->markdown_torn_bytes += static_cast<int64_t>(cut);
-    report->quarantine_files.push_back(quarantine);
-    report->problems.push_back(absl::StrCat(
-        path, ": half-written example block of ", cut, " bytes at offset ",
-        keep, " cut off, saved to ", quarantine));
-    state.bytes = keep;
-    state.lines = from_lines + scanner.complete_lines();
-    state.needs_blank = scanner.complete_bytes() > 0
-                            ? !scanner.last_block_has_blank()
-                            : from_needs_blank;
-  }
-  return state;
-}
-
-// The masked CRC32C of the last (up to) kMarkdownTailBytes of a Markdown
-// log of `size` bytes whose end is `tail`: what the index records to tell
-// later that the log was not changed since.
-constexpr size_t kMarkdownTailBytes = 64;
-
-uint32_t TailCrc(absl::string_view tail) {
-  if (tail.size() > kMarkdownTailBytes) {
-    tail = tail.substr(tail.size() - kMarkdownTailBytes);
-  }
-  return crc32c::Mask(crc32c::Value(tail));
-}
-
-// The last (up to) kMarkdownTailBytes of the first `size` bytes of `path`.
-absl::StatusOr<std::string> ReadTail(Env* env, const std::string& path,
-                                     uint64_t size) {
-  if (size == 0) return std::string();
-  auto file = env->NewRandomAccessFile(path);
-  if (!file.ok()) return file.status();
-  const uint64_t n = std::min<uint64_t>(size, kMarkdownTailBytes);
-  std::string scratch(n, '\0');
-  absl::string_view got;
-  absl::Status s = (*file)->Read(size - n, n, &got, scratch.data());
-  if (!s.ok()) return s;
-  return std::string(got);
-}
-
-// examples.index as read at start: its bytes, the entries of its clean
-// prefix, and the Markdown state of its last entry (when that entry is a
-// state marker, as every batch ends with one).
-struct LoadedIndex {
-  struct Span {
-    uint64_t pos;   // of the entry's payload in `bytes`
-    uint64_t size;  // of the payload
-    uint64_t end;   // where the framed entry ends in the file
-  };
-  std::string bytes;
-  std::vector<Span> entries;
-  bool has_markdown_state = false;
-  v1::ExampleIndexEntry last;  // parsed when has_markdown_state
-};
-
-absl::StatusOr<LoadedIndex> LoadIndex(Env* env, const std::string& path) {
-  LoadedIndex index;
-  if (!env->FileExists(path)) return index;
-  auto size = env->GetFileSize(path);
-  if (!size.ok()) return size.status();
-  auto file = env->NewRandomAccessFile(path);
-  if (!file.ok()) return file.status();
-  index.bytes.resize(*size);
-  absl::string_view got;
-  absl::Status s = (*file)->Read(0, *size, &got, index.bytes.data());
-  if (!s.ok()) return s;
-  if (got.data() != index.bytes.data()) {
-    std::copy(got.begin(), got.end(), index.bytes.begin());
-  }
-  index.bytes.resize(got.size());
-  ScanTFRecords(index.bytes, [&](uint64_t offset, absl::string_view data) {
-    const uint64_t pos =
-        static_cast<uint64_t>(data.data() - index.bytes.data());
-    index.entries.push_back(
-        {pos, data.size(), offset + TFRecordFramedSize(data.size())});
-  });
-  if (!index.entries.empty()) {
-    const LoadedIndex::Span& last = index.entries.back();
-    index.has_markdown_state =
-        index.last.ParseFromArray(index.bytes.data() + last.pos,
-                                  static_cast<int>(last.size)) &&
-        index.last.length() == 0 && index.last.markdown_size() == 2;
-  }
-  return index;
-}
-
-// Frames one index entry for a record onto `*out`.
-void AppendIndexEntry(uint64_t offset, uint64_t length, uint32_t masked_crc,
-                      v1::ExampleSummary summary, std::string* out) {
-  v1::ExampleIndexEntry entry;
-  entry.set_offset(offset);
-  entry.set_length(length);
-  entry.set_masked_crc(masked_crc);
-  *entry.mutable_summary() = std::move(summary);
-  AppendTFRecord(entry.SerializeAsString(), out);
-}
-
-// Removes the corrupt stretches and the torn tail from the dataset, after
-// saving them to quarantine files.
-absl::Status RepairDataset(Env* env, const std::string& path,
-                           uint64_t file_size,
-                           const std::vector<ByteRange>& corrupt,
-                           const ByteRange* torn, int64_t unix_now,
-                           RecoveryReport* report) {
-  auto source = env->NewRandomAccessFile(path);
-  if (!source.ok()) return source.status();
-  for (const ByteRange& range : corrupt) {
-    const std::string quarantine = UniqueName(
-        env, absl::StrCat(path, ".corrupt-", unix_now, "-", range.offset));
-    absl::Status s =
-        CopyRangeDurably(env, **source, range.offset, range.length, quarantine);
-    if (!s.ok()) return s;
-    report->quarantine_files.push_back(quarantine);
-  }
-  if (torn != nullptr) {
-    const std::string quarantine =
-        UniqueName(env, absl::StrCat(path, ".torn-", unix_now));
-    absl::Status s =
-        CopyRangeDurably(env, **source, torn->offset, torn->length, quarantine);
-    if (!s.ok()) return s;
-    report->quarantine_files.push_back(quarantine);
-  }
-  const uint64_t good_end = torn != nullptr ? torn->offset : file_size;
-  if (corrupt.empty()) {
-    return env->TruncateFile(path, good_end);
-  }
-  // Rewrite without the corrupt stretches; rename makes it atomic.
-  const std::string tmp = absl::StrCat(path, ".tmp");
-  auto out = env->NewWritableFile(tmp);
-  if (!out.ok()) return out.status();
-  std::string scratch(kChunkBytes, '\0');
-  uint64_t pos = 0;
-  size_t next_bad = 0;
-  absl::Status s;
-  while (s.ok() && pos < good_end) {
-    uint64_t stop = good_end;
-    if (next_bad < corrupt.size()) {
-      if (pos == corrupt[next_bad].offset) {
-        pos += corrupt[next_bad++].length;
-        continue;
-      }
-      stop = std::min(stop, corrupt[next_bad].offset);
-    }
-    absl::string_view got;
-    s = (*source)->Read(pos, std::min<uint64_t>(stop - pos, kChunkBytes), &got,
-                        scratch.data());
-    if (s.ok() && got.empty()) s = absl::DataLossError("dataset shrank");
-    if (s.ok()) s = (*out)->Append(got);
-    pos += got.size();
-  }
-  if (s.ok()) s = (*out)->Sync();
-  if (s.ok()) s = (*out)->Close();
-  if (s.ok()) s = env->RenameFile(tmp, path);
-  if (s.ok()) s = env->SyncDir(DirName(path));
-  if (!s.ok()) env->RemoveFile(tmp).IgnoreError();
-  return s;
 }
 
 // See the class comment in example_store.h. Invariants:
@@ -392,6 +137,48 @@ class ExampleStoreImpl : public ExampleStore {
     std::string tail;  // leader-only: its last bytes (for the index)
   };
 
+  // What Init's steps learn and hand on, in the order they run.
+  struct Recovery {
+    RecoveryReport* report = nullptr;
+    int64_t unix_now = 0;  // names the quarantine files
+    LoadedIndex index;
+    MarkdownState markdown[2];  // each log as scanned
+    uint64_t file_size = 0;     // of the dataset before repair
+    std::vector<ByteRange> corrupt;
+    ByteRange torn{0, 0};
+    bool has_torn = false;
+    uint64_t dropped = 0;  // corrupt bytes before the current record
+    // Offsets (after repair) of the records each log lacks a block for.
+    std::vector<uint64_t> missing[2];
+    // The index entries matched to records so far: entries [0, next_entry),
+    // ending at byte index_keep of the file, while index_matches.
+    size_t next_entry = 0;
+    bool index_matches = true;
+    uint64_t index_keep = 0;
+    std::string new_entries;  // framed entries of the records after those
+  };
+  // Init's steps, in order.
+  absl::Status LockDataDir();
+  absl::Status ScanMarkdownLogs(Recovery* recovery);
+  absl::StatusOr<MarkdownState> ScanMarkdownLog(int i,
+                                                const Recovery& recovery);
+  absl::Status ScanDataset(const Visitor& visit, Recovery* recovery);
+  // True (filling `*summary`) when the next index entry describes `entry`.
+  bool MatchIndexEntry(const TFRecordEntry& entry, Recovery* recovery,
+                       ExampleSummaryView* summary);
+  void NoteDamage(const TFRecordEntry& entry, Recovery* recovery);
+  void NoteRecord(const TFRecordEntry& entry, uint64_t offset, bool covered,
+                  const ExampleSummaryView& summary, Recovery* recovery);
+  absl::Status RepairDataset(Recovery* recovery);
+  static bool IndexHasUnmatchedRecords(const Recovery& recovery);
+  absl::Status RescanMarkdownIfIndexStale(Recovery* recovery);
+  absl::Status OpenDataset();
+  absl::Status CatchUpMarkdown(Recovery* recovery);
+  absl::Status CatchUpMarkdownLog(int i, const MarkdownState& state,
+                                  const std::vector<uint64_t>& missing,
+                                  RecoveryReport* report);
+  void RewriteIndex(Recovery* recovery);
+
   absl::Status WriteBatch(const std::vector<Writer*>& batch, bool sync);
   // Cuts `path` back to `size` and reopens it for appending.
   absl::Status RestoreSize(const std::string& path, uint64_t size,
@@ -433,317 +220,387 @@ class ExampleStoreImpl : public ExampleStore {
   std::atomic<int64_t> markdown_lines_{0};
 };
 
+// Init reads the data dir back in these steps, each of which hands what it
+// learned to the next through a Recovery.
 absl::Status ExampleStoreImpl::Init(const Visitor& visit,
                                     RecoveryReport* report) {
-  const std::string& dir = options_.data_dir;
-  absl::Status s = env_->CreateDirIfMissing(dir);
+  absl::Status s = LockDataDir();
   if (!s.ok()) return s;
-  auto lock = env_->LockFile(JoinPath(dir, kLockFileName));
-  if (!lock.ok()) return lock.status();
-  lock_ = std::move(*lock);
-  const int64_t unix_now = absl::ToUnixSeconds(env_->Now());
-
-  // Leftovers of a rewrite that crashed before its rename.
-  for (const char* name :
-       {kDatasetFileName, kMarkdownFileName, kNegativeMarkdownFileName}) {
-    const std::string tmp = absl::StrCat(JoinPath(dir, name), ".tmp");
-    if (env_->FileExists(tmp)) env_->RemoveFile(tmp).IgnoreError();
-  }
-
   markdown_[0].enabled = true;
   markdown_[1].enabled = options_.negative_markdown;
 
+  Recovery recovery;
+  recovery.report = report;
+  recovery.unix_now = absl::ToUnixSeconds(env_->Now());
   // The index: summaries of records already read once, and where the
   // Markdown logs stood after its last batch.
   auto index = LoadIndex(env_, index_path_);
   if (!index.ok()) return index.status();
+  recovery.index = *std::move(index);
 
-  // A Markdown log is scanned only past the recorded state when its bytes
-  // there are unchanged; else all of it.
-  MarkdownState md_state[2];
-  for (int i = 0; i < 2; ++i) {
-    MarkdownFile& md = markdown_[i];
-    if (!md.enabled) continue;
-    uint64_t from = 0, from_lines = 0;
-    bool from_blank = false;
-    if (index->has_markdown_state && index->last.markdown(i).enabled()) {
-      const v1::MarkdownState& recorded = index->last.markdown(i);
-      auto size = env_->FileExists(md.path)
-                      ? env_->GetFileSize(md.path)
-                      : absl::StatusOr<uint64_t>(uint64_t{0});
-      if (!size.ok()) return size.status();
-      if (recorded.bytes() > 0 && *size >= recorded.bytes()) {
-        auto tail = ReadTail(env_, md.path, recorded.bytes());
-        if (!tail.ok()) return tail.status();
-        if (TailCrc(*tail) == recorded.tail_crc()) {
-          from = recorded.bytes();
-          from_lines = recorded.lines();
-          from_blank = recorded.needs_blank();
-        }
-      }
-    }
-    auto state = RecoverMarkdown(env_, md.path, from, from_lines, from_blank,
-                                 unix_now, report);
-    if (!state.ok()) return state.status();
-    md_state[i] = std::move(*state);
-  }
-
-  // Read the dataset, verifying every record.
-  if (!env_->FileExists(dataset_path_)) {
-    auto created = env_->NewAppendableFile(dataset_path_);
-    if (!created.ok()) return created.status();
-    s = (*created)->Close();
-    if (!s.ok()) return s;
-  }
-  auto file_size = env_->GetFileSize(dataset_path_);
-  if (!file_size.ok()) return file_size.status();
-  std::vector<ByteRange> corrupt;
-  ByteRange torn{0, 0};
-  bool has_torn = false;
-  uint64_t dropped = 0;  // bytes removed before the current record
-  std::vector<uint64_t> missing[2];
-  // The index is used while its entries match the records one for one; the
-  // file keeps that prefix and gets entries for every record after it.
-  size_t next_entry = 0;
-  bool index_matches = true;
-  uint64_t index_keep = 0;
-  std::string new_entries;
-  {
-    auto file = env_->NewMappedFile(dataset_path_);
-    if (!file.ok()) return file.status();
-    TFRecordReader reader(file->get(), *file_size);
-    reader.set_copy_data(false);
-    TFRecordEntry entry;
-    IndexEntryView indexed;
-    ExampleSummaryView summary;
-    // `visit` (the caller indexing each example) runs on a second core
-    // while this thread reads and verifies the next records. The summaries'
-    // views point into the index bytes and the mapped dataset, both kept
-    // until the visits are done.
-    using Visit = std::pair<uint64_t, ExampleSummaryView>;
-    std::unique_ptr<OrderedHandoff<Visit>> visits;
-    if (visit) {
-      visits = std::make_unique<OrderedHandoff<Visit>>(
-          [&visit](Visit& item) { visit(item.first, item.second); });
-    }
-    while (true) {
-      s = reader.Next(&entry);
-      if (!s.ok()) return s;
-      if (entry.kind == TFRecordEntry::Kind::kEnd) break;
-      bool covered = false;
-      if (entry.kind == TFRecordEntry::Kind::kRecord && index_matches &&
-          next_entry < index->entries.size()) {
-        // Skip the Markdown state markers between batches.
-        while (next_entry < index->entries.size()) {
-          const LoadedIndex::Span& span = index->entries[next_entry];
-          if (!ParseIndexEntry(
-                  absl::string_view(index->bytes).substr(span.pos, span.size),
-                  &indexed)) {
-            indexed.length = ~uint64_t{0};  // matches no record
-            break;
-          }
-          if (indexed.length != 0) break;
-          ++next_entry;
-        }
-        covered = next_entry < index->entries.size() &&
-                  indexed.offset == entry.offset &&
-                  indexed.length == entry.length &&
-                  indexed.masked_crc == entry.masked_crc;
-        if (covered) {
-          summary = indexed.summary;
-          index_keep = index->entries[next_entry++].end;
-        } else {
-          index_matches = false;
-        }
-      }
-      if (entry.kind == TFRecordEntry::Kind::kRecord && !covered &&
-          !SummarizeExampleRecord(entry.view, &summary)) {
-        entry.kind = TFRecordEntry::Kind::kCorrupt;
-        entry.reason = "CRCs verify but the data is not an Example";
-      }
-      if (entry.kind == TFRecordEntry::Kind::kCorrupt) {
-        // Records after it move: their index entries no longer hold.
-        index_matches = false;
-        corrupt.push_back({entry.offset, entry.length});
-        dropped += entry.length;
-        report->corrupt_records++;
-        report->corrupt_bytes += static_cast<int64_t>(entry.length);
-        report->problems.push_back(
-            absl::StrCat("CORRUPT ", dataset_path_, ": ", entry.length,
-                         " bytes at offset ", entry.offset, " (", entry.reason,
-                         "); removed, the records after it kept"));
-        continue;
-      }
-      if (entry.kind == TFRecordEntry::Kind::kTornTail) {
-        torn = {entry.offset, entry.length};
-        has_torn = true;
-        report->torn_tail_bytes = static_cast<int64_t>(entry.length);
-        report->problems.push_back(absl::StrCat(
-            dataset_path_, ": torn tail of ", entry.length, " bytes at offset ",
-            entry.offset, " (", entry.reason, ") cut off"));
-        continue;
-      }
-      const uint64_t offset = entry.offset - dropped;
-      report->records++;
-      if (!covered) {
-        AppendIndexEntry(offset, entry.length, entry.masked_crc,
-                         ToProto(summary), &new_entries);
-      }
-      // A record the index covers has its block before the recorded state
-      // of a log scanned from there.
-      const int index_of_log = IsNegative(summary.label) ? 1 : 0;
-      MarkdownState& log = md_state[index_of_log];
-      if (markdown_[index_of_log].enabled && !summary.id.empty() &&
-          !(covered && log.from_index) &&
-          log.ids.insert(std::string(summary.id)).second) {
-        missing[index_of_log].push_back(offset);
-      }
-      if (visits != nullptr) visits->Push({offset, summary});
-    }
-    if (visits != nullptr) visits->Finish();
-  }
-  if (!corrupt.empty() || has_torn) {
-    s = RepairDataset(env_, dataset_path_, *file_size, corrupt,
-                      has_torn ? &torn : nullptr, unix_now, report);
-    if (!s.ok()) return s;
-  }
-  dataset_size_ = *file_size - dropped - (has_torn ? torn.length : 0);
-  dataset_bytes_.store(static_cast<int64_t>(dataset_size_));
-
-  // The Markdown state the index recorded covers its record entries; when
-  // some of them no longer matched a record (a corrupt record, a changed
-  // dataset), which blocks the log holds is no longer known: scan the logs
-  // scanned from that state again in full and check every record (rare).
-  bool index_unmatched = false;
-  for (size_t i = next_entry; i < index->entries.size() && !index_unmatched;
-       ++i) {
-    IndexEntryView entry;
-    const LoadedIndex::Span& span = index->entries[i];
-    index_unmatched =
-        !ParseIndexEntry(
-            absl::string_view(index->bytes).substr(span.pos, span.size),
-            &entry) ||
-        entry.length != 0;
-  }
-  if (index_unmatched && (md_state[0].from_index || md_state[1].from_index)) {
-    bool rescan[2];
-    for (int i = 0; i < 2; ++i) {
-      rescan[i] = md_state[i].from_index;
-      if (!rescan[i]) continue;
-      auto state = RecoverMarkdown(env_, markdown_[i].path, 0, 0, false,
-                                   unix_now, report);
-      if (!state.ok()) return state.status();
-      md_state[i] = std::move(*state);
-      missing[i].clear();
-    }
-    auto file = env_->NewRandomAccessFile(dataset_path_);
-    if (!file.ok()) return file.status();
-    TFRecordReader reader(file->get(), dataset_size_);
-    reader.set_copy_data(false);
-    TFRecordEntry entry;
-    ExampleSummaryView summary;
-    while (true) {
-      s = reader.Next(&entry);
-      if (!s.ok()) return s;
-      if (entry.kind == TFRecordEntry::Kind::kEnd) break;
-      if (entry.kind != TFRecordEntry::Kind::kRecord ||
-          !SummarizeExampleRecord(entry.view, &summary)) {
-        continue;  // repaired above; nothing of the kind is left
-      }
-      const int log = IsNegative(summary.label) ? 1 : 0;
-      if (rescan[log] && !summary.id.empty() &&
-          md_state[log].ids.insert(std::string(summary.id)).second) {
-        missing[log].push_back(entry.offset);
-      }
-    }
-  }
-
-  auto reader = env_->NewRandomAccessFile(dataset_path_);
-  if (!reader.ok()) return reader.status();
-  dataset_reader_ = std::move(*reader);
-  auto appender = env_->NewAppendableFile(dataset_path_);
-  if (!appender.ok()) return appender.status();
-  {
-    MutexLock l(&mu_);
-    dataset_ = std::move(*appender);
-  }
-
-  // Markdown catch-up: the blocks of examples the Markdown lacks.
-  for (int i = 0; i < 2; ++i) {
-    MarkdownFile& md = markdown_[i];
-    if (!md.enabled) continue;
-    auto file = env_->NewAppendableFile(md.path);
-    if (!file.ok()) return file.status();
-    md.file = std::move(*file);
-    md.size = md_state[i].bytes;
-    md.lines = md_state[i].lines;
-    md.needs_blank = md_state[i].needs_blank;
-    std::string pending;
-    auto flush = [&]() -> absl::Status {
-      if (pending.empty()) return absl::OkStatus();
-      absl::Status st = md.file->Append(pending);
-      if (!st.ok()) return st;
-      md.size += pending.size();
-      md.lines += CountNewlines(pending);
-      pending.clear();
-      return absl::OkStatus();
-    };
-    for (uint64_t offset : missing[i]) {
-      auto example = ReadAt(offset);
-      if (!example.ok()) return example.status();
-      if (md.needs_blank) {
-        pending.append("\n");
-        md.needs_blank = false;
-      }
-      pending.append(FormatExampleMarkdown(*example));
-      report->markdown_appended++;
-      if (pending.size() >= kChunkBytes) {
-        s = flush();
-        if (!s.ok()) return s;
-      }
-    }
-    s = flush();
-    if (!s.ok()) return s;
-    auto tail = ReadTail(env_, md.path, md.size);
-    if (!tail.ok()) return tail.status();
-    md.tail = *std::move(tail);
-  }
-  if (report->markdown_appended > 0) {
-    report->problems.push_back(
-        absl::StrCat("Markdown was missing ", report->markdown_appended,
-                     " example(s) of the dataset; appended them"));
-  }
-
-  // The index keeps its matching prefix and gets the rest and a marker of
-  // the Markdown state. It is a cache: failing to write it costs the next
-  // start time, never data, so errors here only drop it.
-  bool keep_index = true;
-  if (index->bytes.size() > index_keep) {
-    if (index_keep == 0) {
-      if (env_->FileExists(index_path_)) {
-        env_->RemoveFile(index_path_).IgnoreError();
-      }
-    } else if (!env_->TruncateFile(index_path_, index_keep).ok()) {
-      env_->RemoveFile(index_path_).IgnoreError();
-      keep_index = false;  // the whole index is rebuilt next time
-    }
-  }
-  index.value().bytes.clear();
-  index.value().bytes.shrink_to_fit();
-  if (keep_index) {
-    auto index_file = env_->NewAppendableFile(index_path_);
-    if (index_file.ok()) {
-      index_file_ = std::move(*index_file);
-      AppendMarkdownStateEntry(&new_entries);
-      if (!index_file_->Append(new_entries).ok()) DropIndex();
-    }
-  }
+  s = ScanMarkdownLogs(&recovery);
+  if (s.ok()) s = ScanDataset(visit, &recovery);
+  if (s.ok()) s = RepairDataset(&recovery);
+  if (s.ok()) s = RescanMarkdownIfIndexStale(&recovery);
+  if (s.ok()) s = OpenDataset();
+  if (s.ok()) s = CatchUpMarkdown(&recovery);
+  if (!s.ok()) return s;
+  RewriteIndex(&recovery);
   PublishSizes();
 
   if (options_.sync == SyncPolicy::kBatch) {
     syncer_ = std::thread([this] { SyncLoop(); });
   }
   return absl::OkStatus();
+}
+
+absl::Status ExampleStoreImpl::LockDataDir() {
+  const std::string& dir = options_.data_dir;
+  absl::Status s = env_->CreateDirIfMissing(dir);
+  if (!s.ok()) return s;
+  auto lock = env_->LockFile(JoinPath(dir, kLockFileName));
+  if (!lock.ok()) return lock.status();
+  lock_ = std::move(*lock);
+  // Leftovers of a rewrite that crashed before its rename.
+  for (const char* name :
+       {kDatasetFileName, kMarkdownFileName, kNegativeMarkdownFileName}) {
+    const std::string tmp = absl::StrCat(JoinPath(dir, name), ".tmp");
+    if (env_->FileExists(tmp)) env_->RemoveFile(tmp).IgnoreError();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ExampleStoreImpl::ScanMarkdownLogs(Recovery* recovery) {
+  for (int i = 0; i < 2; ++i) {
+    if (!markdown_[i].enabled) continue;
+    auto state = ScanMarkdownLog(i, *recovery);
+    if (!state.ok()) return state.status();
+    recovery->markdown[i] = *std::move(state);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<MarkdownState> ExampleStoreImpl::ScanMarkdownLog(
+    int i, const Recovery& recovery) {
+  // A Markdown log is scanned only past the recorded state when its bytes
+  // there are unchanged; else all of it.
+  const MarkdownFile& md = markdown_[i];
+  const LoadedIndex& index = recovery.index;
+  uint64_t from = 0, from_lines = 0;
+  bool from_blank = false;
+  if (index.has_markdown_state && index.last.markdown(i).enabled()) {
+    const v1::MarkdownState& recorded = index.last.markdown(i);
+    auto size = env_->FileExists(md.path)
+                    ? env_->GetFileSize(md.path)
+                    : absl::StatusOr<uint64_t>(uint64_t{0});
+    if (!size.ok()) return size.status();
+    if (recorded.bytes() > 0 && *size >= recorded.bytes()) {
+      auto tail = ReadTail(env_, md.path, recorded.bytes());
+      if (!tail.ok()) return tail.status();
+      if (TailCrc(*tail) == recorded.tail_crc()) {
+        from = recorded.bytes();
+        from_lines = recorded.lines();
+        from_blank = recorded.needs_blank();
+      }
+    }
+  }
+  return RecoverMarkdown(env_, md.path, from, from_lines, from_blank,
+                         recovery.unix_now, recovery.report);
+}
+
+absl::Status ExampleStoreImpl::ScanDataset(const Visitor& visit,
+                                           Recovery* recovery) {
+  if (!env_->FileExists(dataset_path_)) {
+    auto created = env_->NewAppendableFile(dataset_path_);
+    if (!created.ok()) return created.status();
+    absl::Status s = (*created)->Close();
+    if (!s.ok()) return s;
+  }
+  auto file_size = env_->GetFileSize(dataset_path_);
+  if (!file_size.ok()) return file_size.status();
+  recovery->file_size = *file_size;
+  auto file = env_->NewMappedFile(dataset_path_);
+  if (!file.ok()) return file.status();
+  TFRecordReader reader(file->get(), *file_size);
+  reader.set_copy_data(false);
+  // `visit` (the caller indexing each example) runs on a second core while
+  // this thread reads and verifies the next records. The summaries' views
+  // point into the index bytes and the mapped dataset, both kept until the
+  // visits are done.
+  using Visit = std::pair<uint64_t, ExampleSummaryView>;
+  std::unique_ptr<OrderedHandoff<Visit>> visits;
+  if (visit) {
+    visits = std::make_unique<OrderedHandoff<Visit>>(
+        [&visit](Visit& item) { visit(item.first, item.second); });
+  }
+  TFRecordEntry entry;
+  ExampleSummaryView summary;
+  while (true) {
+    absl::Status s = reader.Next(&entry);
+    if (!s.ok()) return s;
+    if (entry.kind == TFRecordEntry::Kind::kEnd) break;
+    const bool covered = entry.kind == TFRecordEntry::Kind::kRecord &&
+                         MatchIndexEntry(entry, recovery, &summary);
+    if (entry.kind == TFRecordEntry::Kind::kRecord && !covered &&
+        !SummarizeExampleRecord(entry.view, &summary)) {
+      entry.kind = TFRecordEntry::Kind::kCorrupt;
+      entry.reason = "CRCs verify but the data is not an Example";
+    }
+    if (entry.kind != TFRecordEntry::Kind::kRecord) {
+      NoteDamage(entry, recovery);
+      continue;
+    }
+    const uint64_t offset = entry.offset - recovery->dropped;
+    NoteRecord(entry, offset, covered, summary, recovery);
+    if (visits != nullptr) visits->Push({offset, summary});
+  }
+  if (visits != nullptr) visits->Finish();
+  return absl::OkStatus();
+}
+
+bool ExampleStoreImpl::MatchIndexEntry(const TFRecordEntry& entry,
+                                       Recovery* recovery,
+                                       ExampleSummaryView* summary) {
+  // The index is used while its entries match the records one for one; the
+  // file keeps that prefix and gets entries for every record after it.
+  const LoadedIndex& index = recovery->index;
+  size_t& next = recovery->next_entry;
+  if (!recovery->index_matches || next >= index.entries.size()) return false;
+  IndexEntryView indexed;
+  // Skip the Markdown state markers between batches.
+  while (next < index.entries.size()) {
+    const LoadedIndex::Span& span = index.entries[next];
+    if (!ParseIndexEntry(
+            absl::string_view(index.bytes).substr(span.pos, span.size),
+            &indexed)) {
+      indexed.length = ~uint64_t{0};  // matches no record
+      break;
+    }
+    if (indexed.length != 0) break;
+    ++next;
+  }
+  const bool covered =
+      next < index.entries.size() && indexed.offset == entry.offset &&
+      indexed.length == entry.length && indexed.masked_crc == entry.masked_crc;
+  if (covered) {
+    *summary = indexed.summary;
+    recovery->index_keep = index.entries[next++].end;
+  } else {
+    recovery->index_matches = false;
+  }
+  return covered;
+}
+
+void ExampleStoreImpl::NoteDamage(const TFRecordEntry& entry,
+                                  Recovery* recovery) {
+  RecoveryReport* report = recovery->report;
+  if (entry.kind == TFRecordEntry::Kind::kCorrupt) {
+    // Records after it move: their index entries no longer hold.
+    recovery->index_matches = false;
+    recovery->corrupt.push_back({entry.offset, entry.length});
+    recovery->dropped += entry.length;
+    report->corrupt_records++;
+    report->corrupt_bytes += static_cast<int64_t>(entry.length);
+    report->problems.push_back(
+        absl::StrCat("CORRUPT ", dataset_path_, ": ", entry.length,
+                     " bytes at offset ", entry.offset, " (", entry.reason,
+                     "); removed, the records after it kept"));
+    return;
+  }
+  recovery->torn = {entry.offset, entry.length};
+  recovery->has_torn = true;
+  report->torn_tail_bytes = static_cast<int64_t>(entry.length);
+  report->problems.push_back(absl::StrCat(
+      dataset_path_, ": torn tail of ", entry.length, " bytes at offset ",
+      entry.offset, " (", entry.reason, ") cut off"));
+}
+
+void ExampleStoreImpl::NoteRecord(const TFRecordEntry& entry, uint64_t offset,
+                                  bool covered,
+                                  const ExampleSummaryView& summary,
+                                  Recovery* recovery) {
+  recovery->report->records++;
+  if (!covered) {
+    AppendIndexEntry(offset, entry.length, entry.masked_crc, ToProto(summary),
+                     &recovery->new_entries);
+  }
+  // A record the index covers has its block before the recorded state of a
+  // log scanned from there.
+  const int i = IsNegative(summary.label) ? 1 : 0;
+  MarkdownState& log = recovery->markdown[i];
+  if (markdown_[i].enabled && !summary.id.empty() &&
+      !(covered && log.from_index) &&
+      log.ids.insert(std::string(summary.id)).second) {
+    recovery->missing[i].push_back(offset);
+  }
+}
+
+absl::Status ExampleStoreImpl::RepairDataset(Recovery* recovery) {
+  if (!recovery->corrupt.empty() || recovery->has_torn) {
+    absl::Status s = ftcapture::RepairDataset(
+        env_, dataset_path_, recovery->file_size, recovery->corrupt,
+        recovery->has_torn ? &recovery->torn : nullptr, recovery->unix_now,
+        recovery->report);
+    if (!s.ok()) return s;
+  }
+  dataset_size_ = recovery->file_size - recovery->dropped -
+                  (recovery->has_torn ? recovery->torn.length : 0);
+  dataset_bytes_.store(static_cast<int64_t>(dataset_size_));
+  return absl::OkStatus();
+}
+
+bool ExampleStoreImpl::IndexHasUnmatchedRecords(const Recovery& recovery) {
+  const LoadedIndex& index = recovery.index;
+  for (size_t i = recovery.next_entry; i < index.entries.size(); ++i) {
+    IndexEntryView entry;
+    const LoadedIndex::Span& span = index.entries[i];
+    if (!ParseIndexEntry(
+            absl::string_view(index.bytes).substr(span.pos, span.size),
+            &entry) ||
+        entry.length != 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+absl::Status ExampleStoreImpl::RescanMarkdownIfIndexStale(Recovery* recovery) {
+  // The Markdown state the index recorded covers its record entries; when
+  // some of them no longer matched a record (a corrupt record, a changed
+  // dataset), which blocks the log holds is no longer known: scan the logs
+  // scanned from that state again in full and check every record (rare).
+  MarkdownState* md_state = recovery->markdown;
+  if (!(md_state[0].from_index || md_state[1].from_index) ||
+      !IndexHasUnmatchedRecords(*recovery)) {
+    return absl::OkStatus();
+  }
+  bool rescan[2];
+  for (int i = 0; i < 2; ++i) {
+    rescan[i] = md_state[i].from_index;
+    if (!rescan[i]) continue;
+    auto state = RecoverMarkdown(env_, markdown_[i].path, 0, 0, false,
+                                 recovery->unix_now, recovery->report);
+    if (!state.ok()) return state.status();
+    md_state[i] = std::move(*state);
+    recovery->missing[i].clear();
+  }
+  auto file = env_->NewRandomAccessFile(dataset_path_);
+  if (!file.ok()) return file.status();
+  TFRecordReader reader(file->get(), dataset_size_);
+  reader.set_copy_data(false);
+  TFRecordEntry entry;
+  ExampleSummaryView summary;
+  while (true) {
+    absl::Status s = reader.Next(&entry);
+    if (!s.ok()) return s;
+    if (entry.kind == TFRecordEntry::Kind::kEnd) break;
+    if (entry.kind != TFRecordEntry::Kind::kRecord ||
+        !SummarizeExampleRecord(entry.view, &summary)) {
+      continue;  // repaired above; nothing of the kind is left
+    }
+    const int log = IsNegative(summary.label) ? 1 : 0;
+    if (rescan[log] && !summary.id.empty() &&
+        md_state[log].ids.insert(std::string(summary.id)).second) {
+      recovery->missing[log].push_back(entry.offset);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ExampleStoreImpl::OpenDataset() {
+  auto reader = env_->NewRandomAccessFile(dataset_path_);
+  if (!reader.ok()) return reader.status();
+  dataset_reader_ = std::move(*reader);
+  auto appender = env_->NewAppendableFile(dataset_path_);
+  if (!appender.ok()) return appender.status();
+  MutexLock l(&mu_);
+  dataset_ = std::move(*appender);
+  return absl::OkStatus();
+}
+
+absl::Status ExampleStoreImpl::CatchUpMarkdown(Recovery* recovery) {
+  RecoveryReport* report = recovery->report;
+  for (int i = 0; i < 2; ++i) {
+    if (!markdown_[i].enabled) continue;
+    absl::Status s = CatchUpMarkdownLog(i, recovery->markdown[i],
+                                        recovery->missing[i], report);
+    if (!s.ok()) return s;
+  }
+  if (report->markdown_appended > 0) {
+    report->problems.push_back(
+        absl::StrCat("Markdown was missing ", report->markdown_appended,
+                     " example(s) of the dataset; appended them"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ExampleStoreImpl::CatchUpMarkdownLog(
+    int i, const MarkdownState& state, const std::vector<uint64_t>& missing,
+    RecoveryReport* report) {
+  MarkdownFile& md = markdown_[i];
+  auto file = env_->NewAppendableFile(md.path);
+  if (!file.ok()) return file.status();
+  md.file = std::move(*file);
+  md.size = state.bytes;
+  md.lines = state.lines;
+  md.needs_blank = state.needs_blank;
+  std::string pending;
+  auto flush = [&]() -> absl::Status {
+    if (pending.empty()) return absl::OkStatus();
+    absl::Status st = md.file->Append(pending);
+    if (!st.ok()) return st;
+    md.size += pending.size();
+    md.lines += CountNewlines(pending);
+    pending.clear();
+    return absl::OkStatus();
+  };
+  for (uint64_t offset : missing) {
+    auto example = ReadAt(offset);
+    if (!example.ok()) return example.status();
+    if (md.needs_blank) {
+      pending.append("\n");
+      md.needs_blank = false;
+    }
+    pending.append(FormatExampleMarkdown(*example));
+    report->markdown_appended++;
+    if (pending.size() >= kStoreChunkBytes) {
+      absl::Status s = flush();
+      if (!s.ok()) return s;
+    }
+  }
+  absl::Status s = flush();
+  if (!s.ok()) return s;
+  auto tail = ReadTail(env_, md.path, md.size);
+  if (!tail.ok()) return tail.status();
+  md.tail = *std::move(tail);
+  return absl::OkStatus();
+}
+
+void ExampleStoreImpl::RewriteIndex(Recovery* recovery) {
+  // The index keeps its matching prefix and gets the rest and a marker of
+  // the Markdown state. It is a cache: failing to write it costs the next
+  // start time, never data, so errors here only drop it.
+  LoadedIndex& index = recovery->index;
+  const uint64_t keep = recovery->index_keep;
+  bool keep_index = true;
+  if (index.bytes.size() > keep) {
+    if (keep == 0) {
+      if (env_->FileExists(index_path_)) {
+        env_->RemoveFile(index_path_).IgnoreError();
+      }
+    } else if (!env_->TruncateFile(index_path_, keep).ok()) {
+      env_->RemoveFile(index_path_).IgnoreError();
+      keep_index = false;  // the whole index is rebuilt next time
+    }
+  }
+  index.bytes.clear();
+  index.bytes.shrink_to_fit();
+  if (!keep_index) return;
+  auto index_file = env_->NewAppendableFile(index_path_);
+  if (!index_file.ok()) return;
+  index_file_ = std::move(*index_file);
+  AppendMarkdownStateEntry(&recovery->new_entries);
+  if (!index_file_->Append(recovery->new_entries).ok()) DropIndex();
 }
 
 void ExampleStoreImpl::PublishSizes() {
@@ -992,84 +849,6 @@ absl::StatusOr<std::unique_ptr<ExampleStore>> ExampleStore::Open(
   absl::Status s = store->Init(visit, report);
   if (!s.ok()) return s;
   return std::unique_ptr<ExampleStore>(std::move(store));
-}
-
-absl::Status RebuildMarkdown(Env* env, const std::string& data_dir,
-                             bool negative_markdown,
-                             int64_t* examples_written) {
-  if (examples_written != nullptr) *examples_written = 0;
-  auto lock = env->LockFile(JoinPath(data_dir, kLockFileName));
-  if (!lock.ok()) return lock.status();
-  const std::string dataset_path = JoinPath(data_dir, kDatasetFileName);
-  if (!env->FileExists(dataset_path)) {
-    return absl::NotFoundError(
-        absl::StrCat("no dataset at ", dataset_path, "; nothing to rebuild"));
-  }
-  auto size = env->GetFileSize(dataset_path);
-  if (!size.ok()) return size.status();
-  auto file = env->NewRandomAccessFile(dataset_path);
-  if (!file.ok()) return file.status();
-
-  const std::string paths[2] = {JoinPath(data_dir, kMarkdownFileName),
-                                JoinPath(data_dir, kNegativeMarkdownFileName)};
-  const bool enabled[2] = {true, negative_markdown};
-  std::unique_ptr<WritableFile> out[2];
-  for (int i = 0; i < 2; ++i) {
-    if (!enabled[i]) continue;
-    auto created = env->NewWritableFile(absl::StrCat(paths[i], ".tmp"));
-    if (!created.ok()) return created.status();
-    out[i] = std::move(*created);
-  }
-  auto fail = [&](absl::Status status) {
-    for (int i = 0; i < 2; ++i) {
-      if (!enabled[i]) continue;
-      out[i].reset();
-      env->RemoveFile(absl::StrCat(paths[i], ".tmp")).IgnoreError();
-    }
-    return status;
-  };
-
-  TFRecordReader reader(file->get(), *size);
-  TFRecordEntry entry;
-  v1::Example example;
-  std::string pending[2];
-  while (true) {
-    absl::Status s = reader.Next(&entry);
-    if (!s.ok()) return fail(s);
-    if (entry.kind == TFRecordEntry::Kind::kEnd) break;
-    if (entry.kind != TFRecordEntry::Kind::kRecord ||
-        !example.ParseFromString(entry.data)) {
-      continue;  // Open() reports and repairs these.
-    }
-    const int i = IsNegative(example.label()) ? 1 : 0;
-    if (!enabled[i]) continue;
-    pending[i].append(FormatExampleMarkdown(example));
-    if (examples_written != nullptr) ++*examples_written;
-    if (pending[i].size() >= kChunkBytes) {
-      s = out[i]->Append(pending[i]);
-      if (!s.ok()) return fail(s);
-      pending[i].clear();
-    }
-  }
-  for (int i = 0; i < 2; ++i) {
-    if (!enabled[i]) continue;
-    absl::Status s = out[i]->Append(pending[i]);
-    if (s.ok()) s = out[i]->Sync();
-    if (s.ok()) s = out[i]->Close();
-    if (!s.ok()) return fail(s);
-  }
-  for (int i = 0; i < 2; ++i) {
-    if (!enabled[i]) continue;
-    absl::Status s = env->RenameFile(absl::StrCat(paths[i], ".tmp"), paths[i]);
-    if (!s.ok()) return fail(s);
-  }
-  // The index recorded the old logs' state; the next start rebuilds it.
-  const std::string index_path = JoinPath(data_dir, kIndexFileName);
-  if (env->FileExists(index_path)) {
-    absl::Status s = env->RemoveFile(index_path);
-    if (!s.ok()) return s;
-  }
-  return env->SyncDir(data_dir);
 }
 
 }  // namespace ftcapture

@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "ftcapture/v1/capture.pb.h"
 #include "ftcapture/v1/storage.pb.h"
+#include "src/storage/data_dir_files.h"
 #include "src/storage/example_summary.h"
 
 namespace ftcapture {
@@ -24,18 +25,6 @@ enum class SyncPolicy {
   kNone,    // leave it to the OS
 };
 absl::StatusOr<SyncPolicy> ParseSyncPolicy(absl::string_view text);
-
-// File names under the data dir.
-inline constexpr char kDatasetFileName[] = "examples.tfrecord";
-inline constexpr char kMarkdownFileName[] =
-    "fine_tuning_best_case_interchanges.md";
-inline constexpr char kNegativeMarkdownFileName[] =
-    "fine_tuning_negative_interchanges.md";
-
-inline constexpr char kLockFileName[] = "LOCK";
-// A cache of the records' summaries and the Markdown logs' state, so a
-// restart need not parse every example again (see ExampleIndexEntry).
-inline constexpr char kIndexFileName[] = "examples.index";
 
 // What Open() found and repaired.
 struct RecoveryReport {
@@ -104,15 +93,6 @@ class ExampleStore {
   virtual int64_t markdown_bytes() const = 0;
   virtual int64_t markdown_lines() const = 0;
 };
-
-// Regenerates the Markdown log(s) of `data_dir` from its dataset and
-// replaces them atomically (temp file, fsync, rename). Takes the data dir's
-// lock, so it fails with FailedPrecondition while a server uses the dir.
-// Reads past bad records without repairing the dataset (Open() does that).
-// `examples_written` (optional) receives how many blocks were written.
-absl::Status RebuildMarkdown(Env* env, const std::string& data_dir,
-                             bool negative_markdown,
-                             int64_t* examples_written = nullptr);
 
 }  // namespace ftcapture
 

@@ -9,14 +9,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "ftcapture/v1/storage.pb.h"
+#include "src/storage/data_dir_files.h"
 #include "src/util/mutex.h"
 
 namespace ftcapture {
 
 class Env;
 class WritableFile;
-
-inline constexpr char kReviewLogFileName[] = "reviews.tfrecord";
 
 // The review decisions, kept apart from the dataset so the dataset stays
 // append-only with each example in it exactly once. Records are TFRecord

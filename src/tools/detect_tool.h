@@ -1,5 +1,5 @@
-#ifndef FTCAPTURE_SRC_TOOLS_DETECT_COMMAND_H_
-#define FTCAPTURE_SRC_TOOLS_DETECT_COMMAND_H_
+#ifndef FTCAPTURE_SRC_TOOLS_DETECT_TOOL_H_
+#define FTCAPTURE_SRC_TOOLS_DETECT_TOOL_H_
 
 #include <istream>
 #include <ostream>
@@ -36,4 +36,4 @@ absl::Status RunDetectEval(const PraiseDetector& detector, std::istream& tsv,
 
 }  // namespace ftcapture
 
-#endif  // FTCAPTURE_SRC_TOOLS_DETECT_COMMAND_H_
+#endif  // FTCAPTURE_SRC_TOOLS_DETECT_TOOL_H_

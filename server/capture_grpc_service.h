@@ -1,5 +1,5 @@
-#ifndef FTCAPTURE_SERVER_CAPTURE_SERVICE_IMPL_H_
-#define FTCAPTURE_SERVER_CAPTURE_SERVICE_IMPL_H_
+#ifndef FTCAPTURE_SERVER_CAPTURE_GRPC_SERVICE_H_
+#define FTCAPTURE_SERVER_CAPTURE_GRPC_SERVICE_H_
 
 #include <grpcpp/grpcpp.h>
 
@@ -13,12 +13,12 @@ namespace ftcapture {
 // grpc::Status with the same code and message. It holds no state and no
 // lock of its own, so every handler runs concurrently; `service` must
 // outlive it.
-class CaptureServiceImpl final : public v1::CaptureService::Service {
+class CaptureGrpcService final : public v1::CaptureService::Service {
  public:
-  explicit CaptureServiceImpl(CaptureService* service);
+  explicit CaptureGrpcService(CaptureService* service);
 
-  CaptureServiceImpl(const CaptureServiceImpl&) = delete;
-  CaptureServiceImpl& operator=(const CaptureServiceImpl&) = delete;
+  CaptureGrpcService(const CaptureGrpcService&) = delete;
+  CaptureGrpcService& operator=(const CaptureGrpcService&) = delete;
 
   grpc::Status RecordTurn(grpc::ServerContext* context,
                           const v1::RecordTurnRequest* request,
@@ -55,4 +55,4 @@ class CaptureServiceImpl final : public v1::CaptureService::Service {
 
 }  // namespace ftcapture
 
-#endif  // FTCAPTURE_SERVER_CAPTURE_SERVICE_IMPL_H_
+#endif  // FTCAPTURE_SERVER_CAPTURE_GRPC_SERVICE_H_

@@ -1,7 +1,7 @@
 // The gRPC layer over the real CaptureService, in process: requests reach
 // the library unchanged and its statuses come back with the same code.
 
-#include "server/capture_service_impl.h"
+#include "server/capture_grpc_service.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -33,7 +33,7 @@ v1::Turn AssistantTurn(const std::string& session, const std::string& id,
   return turn;
 }
 
-class CaptureServiceImplTest : public ::testing::Test {
+class CaptureGrpcServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     CaptureService::Options options;
@@ -43,7 +43,7 @@ class CaptureServiceImplTest : public ::testing::Test {
     auto service = CaptureService::Open(options, /*env=*/nullptr);
     ASSERT_TRUE(service.ok()) << service.status();
     service_ = *std::move(service);
-    impl_ = std::make_unique<CaptureServiceImpl>(service_.get());
+    impl_ = std::make_unique<CaptureGrpcService>(service_.get());
     // A real TCP port rather than InProcessChannel: the in-process
     // transport completes a send only when the peer reads it, so a client
     // that pipelines a stream before reading would stall, unlike on a wire.
@@ -96,12 +96,12 @@ class CaptureServiceImplTest : public ::testing::Test {
 
   TempDir dir_;
   std::unique_ptr<CaptureService> service_;
-  std::unique_ptr<CaptureServiceImpl> impl_;
+  std::unique_ptr<CaptureGrpcService> impl_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::CaptureService::Stub> stub_;
 };
 
-TEST_F(CaptureServiceImplTest, PraiseCapturesTheReplyWithItsOwnPrompt) {
+TEST_F(CaptureGrpcServiceTest, PraiseCapturesTheReplyWithItsOwnPrompt) {
   RecordOk(UserTurn("s1", "u1", "What is a kettle whistle made of?"));
   v1::Turn reply =
       AssistantTurn("s1", "a1", "Usually brass.", "PROMPT-1 You are Timmy.");
@@ -148,7 +148,7 @@ TEST_F(CaptureServiceImplTest, PraiseCapturesTheReplyWithItsOwnPrompt) {
   }
 }
 
-TEST_F(CaptureServiceImplTest, RetriedPraiseCapturesNothingNew) {
+TEST_F(CaptureGrpcServiceTest, RetriedPraiseCapturesNothingNew) {
   const std::string id = CaptureOne("s1", "P");
   ASSERT_THAT(id, Not(IsEmpty()));
   // A backend retry of the same turn is acknowledged with the same answer.
@@ -159,7 +159,7 @@ TEST_F(CaptureServiceImplTest, RetriedPraiseCapturesNothingNew) {
   EXPECT_EQ(Stats().examples_total(), 1);
 }
 
-TEST_F(CaptureServiceImplTest, PraisingTheSameReplyTwiceCapturesOnce) {
+TEST_F(CaptureGrpcServiceTest, PraisingTheSameReplyTwiceCapturesOnce) {
   ASSERT_THAT(CaptureOne("s1", "P"), Not(IsEmpty()));
   v1::RecordTurnResponse again = RecordOk(UserTurn("s1", "u3", "Well done!"));
   EXPECT_TRUE(again.praise());
@@ -169,14 +169,14 @@ TEST_F(CaptureServiceImplTest, PraisingTheSameReplyTwiceCapturesOnce) {
   EXPECT_EQ(Stats().examples_total(), 1);
 }
 
-TEST_F(CaptureServiceImplTest, MissingSessionIdIsInvalidArgument) {
+TEST_F(CaptureGrpcServiceTest, MissingSessionIdIsInvalidArgument) {
   v1::RecordTurnResponse response;
   grpc::Status status = Record(UserTurn("", "u1", "hello"), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("session_id"));
 }
 
-TEST_F(CaptureServiceImplTest, MissingRoleIsInvalidArgument) {
+TEST_F(CaptureGrpcServiceTest, MissingRoleIsInvalidArgument) {
   v1::Turn turn = UserTurn("s1", "u1", "hello");
   turn.set_role(v1::ROLE_UNSPECIFIED);
   v1::RecordTurnResponse response;
@@ -185,7 +185,7 @@ TEST_F(CaptureServiceImplTest, MissingRoleIsInvalidArgument) {
   EXPECT_THAT(status.error_message(), HasSubstr("role"));
 }
 
-TEST_F(CaptureServiceImplTest, OversizedTurnIsInvalidArgumentNamingTheLimit) {
+TEST_F(CaptureGrpcServiceTest, OversizedTurnIsInvalidArgumentNamingTheLimit) {
   v1::RecordTurnResponse response;
   grpc::Status status = Record(
       UserTurn("s1", "u1", std::string(kMaxTurnBytes + 1, 'x')), &response);
@@ -194,7 +194,7 @@ TEST_F(CaptureServiceImplTest, OversizedTurnIsInvalidArgumentNamingTheLimit) {
   EXPECT_EQ(Stats().turns_seen(), 0);
 }
 
-TEST_F(CaptureServiceImplTest, StreamTurnsAnswersInOrderAndErrorsInPlace) {
+TEST_F(CaptureGrpcServiceTest, StreamTurnsAnswersInOrderAndErrorsInPlace) {
   std::vector<v1::Turn> turns = {
       UserTurn("s1", "u1", "What is a kettle whistle made of?"),
       UserTurn("", "bad", "no session"),
@@ -227,7 +227,7 @@ TEST_F(CaptureServiceImplTest, StreamTurnsAnswersInOrderAndErrorsInPlace) {
   EXPECT_EQ(Stats().examples_total(), 1);
 }
 
-TEST_F(CaptureServiceImplTest, ListExamplesPagesThroughEverything) {
+TEST_F(CaptureGrpcServiceTest, ListExamplesPagesThroughEverything) {
   std::set<std::string> captured;
   for (int i = 0; i < 5; ++i) {
     std::string id = CaptureOne(absl::StrCat("s", i), absl::StrCat("P", i));
@@ -255,7 +255,7 @@ TEST_F(CaptureServiceImplTest, ListExamplesPagesThroughEverything) {
   EXPECT_EQ(listed, captured);
 }
 
-TEST_F(CaptureServiceImplTest, GetStatsCountsTurnsPraiseAndExamples) {
+TEST_F(CaptureGrpcServiceTest, GetStatsCountsTurnsPraiseAndExamples) {
   ASSERT_THAT(CaptureOne("s1", "P"), Not(IsEmpty()));
   // Praise in a session with no reply: answered and counted, not captured.
   v1::RecordTurnResponse lonely =
@@ -275,7 +275,7 @@ TEST_F(CaptureServiceImplTest, GetStatsCountsTurnsPraiseAndExamples) {
   EXPECT_EQ(stats.examples_per_day(0).examples(), 1);
 }
 
-TEST_F(CaptureServiceImplTest, ExportStreamsEveryExampleAndStopsOnCancel) {
+TEST_F(CaptureGrpcServiceTest, ExportStreamsEveryExampleAndStopsOnCancel) {
   for (int i = 0; i < 3; ++i) {
     ASSERT_THAT(CaptureOne(absl::StrCat("s", i), "P"), Not(IsEmpty()));
   }
@@ -300,7 +300,7 @@ TEST_F(CaptureServiceImplTest, ExportStreamsEveryExampleAndStopsOnCancel) {
   }
 }
 
-TEST_F(CaptureServiceImplTest, LibraryErrorsKeepTheirCode) {
+TEST_F(CaptureGrpcServiceTest, LibraryErrorsKeepTheirCode) {
   grpc::ClientContext context;
   v1::ReviewExampleRequest request;
   request.set_example_id("no-such-example");

@@ -1,4 +1,4 @@
-#include "src/tools/detect_command.h"
+#include "src/tools/detect_tool.h"
 
 #include <memory>
 #include <sstream>

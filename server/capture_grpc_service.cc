@@ -1,4 +1,4 @@
-#include "server/capture_service_impl.h"
+#include "server/capture_grpc_service.h"
 
 #include <string>
 #include <utility>
@@ -18,16 +18,16 @@ grpc::Status Reply(absl::StatusOr<Response> result, Response* response) {
 
 }  // namespace
 
-CaptureServiceImpl::CaptureServiceImpl(CaptureService* service)
+CaptureGrpcService::CaptureGrpcService(CaptureService* service)
     : service_(service) {}
 
-grpc::Status CaptureServiceImpl::RecordTurn(
+grpc::Status CaptureGrpcService::RecordTurn(
     grpc::ServerContext* /*context*/, const v1::RecordTurnRequest* request,
     v1::RecordTurnResponse* response) {
   return Reply(service_->RecordTurn(request->turn()), response);
 }
 
-grpc::Status CaptureServiceImpl::StreamTurns(
+grpc::Status CaptureGrpcService::StreamTurns(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::RecordTurnResponse, v1::RecordTurnRequest>*
         stream) {
@@ -51,31 +51,31 @@ grpc::Status CaptureServiceImpl::StreamTurns(
   return grpc::Status::OK;
 }
 
-grpc::Status CaptureServiceImpl::GetStats(
+grpc::Status CaptureGrpcService::GetStats(
     grpc::ServerContext* /*context*/, const v1::GetStatsRequest* /*request*/,
     v1::GetStatsResponse* response) {
   return Reply(service_->GetStats(), response);
 }
 
-grpc::Status CaptureServiceImpl::ListExamples(
+grpc::Status CaptureGrpcService::ListExamples(
     grpc::ServerContext* /*context*/, const v1::ListExamplesRequest* request,
     v1::ListExamplesResponse* response) {
   return Reply(service_->ListExamples(*request), response);
 }
 
-grpc::Status CaptureServiceImpl::RecordFeedback(
+grpc::Status CaptureGrpcService::RecordFeedback(
     grpc::ServerContext* /*context*/, const v1::RecordFeedbackRequest* request,
     v1::RecordFeedbackResponse* response) {
   return Reply(service_->RecordFeedback(*request), response);
 }
 
-grpc::Status CaptureServiceImpl::ReviewExample(
+grpc::Status CaptureGrpcService::ReviewExample(
     grpc::ServerContext* /*context*/, const v1::ReviewExampleRequest* request,
     v1::ReviewExampleResponse* response) {
   return Reply(service_->ReviewExample(*request), response);
 }
 
-grpc::Status CaptureServiceImpl::ExportExamples(
+grpc::Status CaptureGrpcService::ExportExamples(
     grpc::ServerContext* context, const v1::ExportExamplesRequest* request,
     grpc::ServerWriter<v1::Example>* writer) {
   absl::Status status = service_->ExportExamples(
@@ -89,7 +89,7 @@ grpc::Status CaptureServiceImpl::ExportExamples(
   return grpc::Status::OK;
 }
 
-grpc::Status CaptureServiceImpl::ImportExamples(
+grpc::Status CaptureGrpcService::ImportExamples(
     grpc::ServerContext* /*context*/, const v1::ImportExamplesRequest* request,
     v1::ImportExamplesResponse* response) {
   return Reply(service_->ImportExamples(*request), response);
