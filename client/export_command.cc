@@ -86,6 +86,21 @@ std::string Examples(int64_t n, absl::string_view noun = "example") {
   return absl::StrCat(n, " ", noun, n == 1 ? "" : "s");
 }
 
+// Which examples a format writes a line for (FormatExportLine).
+const char* WhatFormatHolds(ExportFormat format) {
+  switch (format) {
+    case ExportFormat::kTrlKto:
+      return "single examples";
+    case ExportFormat::kTrlDpo:
+    case ExportFormat::kOpenAiDpo:
+      return "preference pairs";
+    case ExportFormat::kFullJsonl:
+      return "every example";
+    default:
+      return "positive single examples";
+  }
+}
+
 class ExportCommand : public Command {
  public:
   const char* name() const override { return "export"; }
@@ -247,7 +262,7 @@ class ExportCommand : public Command {
         break;
       }
       if (line->empty()) {
-        ++skipped;  // not in this format (openai-chat: not positive)
+        ++skipped;  // not in this format (see WhatFormatHolds)
       } else {
         LineSink* to = splitter.IsTrain(example) ? train.get() : test.get();
         write_status = to->Write(*line);
@@ -270,13 +285,12 @@ class ExportCommand : public Command {
 
     // The summary goes to stderr when stdout carries the data.
     std::ostream& summary = out_ == "-" ? *context.err : *context.out;
-    std::string skipped_note = skipped == 0
-                                   ? ""
-                                   : absl::StrFormat(
-                                         " (%s left out: %s holds positives "
-                                         "only)",
-                                         Examples(skipped, "negative example"),
-                                         ExportFormatName(format_));
+    std::string skipped_note =
+        skipped == 0
+            ? ""
+            : absl::StrFormat(" (%s left out: %s holds %s only)",
+                              Examples(skipped), ExportFormatName(format_),
+                              WhatFormatHolds(format_));
     if (split) {
       summary << absl::StrFormat(
           "exported %s: %d to %s (train), %d to %s (test)%s\n",
