@@ -81,6 +81,18 @@ class ConversationHistoryTest : public ::testing::Test {
     return {response->examples().begin(), response->examples().end()};
   }
 
+  std::vector<std::string> ExportedIds(
+      const v1::ExportExamplesRequest& request) {
+    std::vector<std::string> ids;
+    absl::Status exported =
+        service_->ExportExamples(request, [&](const v1::Example& e) {
+          ids.push_back(e.id());
+          return true;
+        });
+    EXPECT_TRUE(exported.ok()) << exported;
+    return ids;
+  }
+
   // Counters a resent conversation must leave alone.
   std::string Counters() {
     auto stats = service_->GetStats();
@@ -387,25 +399,10 @@ TEST_F(ConversationHistoryTest, PairsAreReviewedAndExportedByKind) {
   v1::ExportExamplesRequest request;
   request.set_kind(v1::EXAMPLE_KIND_PAIR);
   request.set_status(v1::REVIEW_STATUS_APPROVED);
-  std::vector<std::string> exported;
-  ASSERT_TRUE(service_
-                  ->ExportExamples(request,
-                                   [&](const v1::Example& e) {
-                                     exported.push_back(e.id());
-                                     return true;
-                                   })
-                  .ok());
-  EXPECT_EQ(exported, std::vector<std::string>{picked->example_id()});
+  EXPECT_EQ(ExportedIds(request),
+            std::vector<std::string>{picked->example_id()});
   request.set_kind(v1::EXAMPLE_KIND_SINGLE);
-  exported.clear();
-  ASSERT_TRUE(service_
-                  ->ExportExamples(request,
-                                   [&](const v1::Example& e) {
-                                     exported.push_back(e.id());
-                                     return true;
-                                   })
-                  .ok());
-  EXPECT_TRUE(exported.empty());
+  EXPECT_TRUE(ExportedIds(request).empty());
 }
 
 }  // namespace
