@@ -1,6 +1,10 @@
 # ftcapture: build and run on Debian bookworm with Debian's own packages.
 #   docker build -t ftcapture .
-#   docker run -p 50051:50051 -v ftcapture-data:/data ftcapture
+#   docker run -p 50051:50051 -v ftcapture-data:/data \
+#     -v $PWD/tokens:/etc/ftcapture/tokens:ro \
+#     -e FTCAPTURE_AUTH_TOKENS=/etc/ftcapture/tokens ftcapture
+# (see README "Running it safely"; without tokens it refuses to serve
+# 0.0.0.0 unless given --insecure)
 FROM debian:bookworm AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
       --no-install-recommends cmake ninja-build g++ pkg-config \
@@ -22,7 +26,7 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
 COPY --from=build /build/ftcapture-server /build/ftcapture /usr/local/bin/
 COPY docker/entrypoint.sh /usr/local/bin/ftcapture-entrypoint
 RUN useradd --system --home /data ftcapture && mkdir -p /data \
-    && chown ftcapture /data
+    && chown ftcapture /data && chmod 700 /data
 USER ftcapture
 VOLUME /data
 EXPOSE 50051

@@ -13,10 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/command.h"
 #include "client/commands.h"
 #include "client/flag_set.h"
+#include "client/rpc.h"
 
 namespace ftcapture {
 namespace {
@@ -27,7 +29,11 @@ void PrintUsage(const std::vector<std::unique_ptr<Command>>& commands,
                 std::ostream& out) {
   out << "Usage: ftcapture [--server=HOST:PORT] COMMAND [flags] [args]\n\n"
          "Talks to ftcapture-server (default "
-      << kDefaultServer << ", or $FTCAPTURE_SERVER).\n\nCommands:\n";
+      << kDefaultServer
+      << ", or $FTCAPTURE_SERVER).\n"
+         "TLS: --tls_ca=PEM [--tls_cert=PEM --tls_key=PEM] "
+         "[--tls_server_name=NAME]; token: --token_file=FILE or "
+         "$FTCAPTURE_TOKEN.\n\nCommands:\n";
   for (const auto& command : commands) {
     out << absl::StrFormat("  %-18s %s\n", command->name(), command->summary());
   }
@@ -52,6 +58,17 @@ Command* FindCommand(const std::vector<std::unique_ptr<Command>>& commands,
   return nullptr;
 }
 
+// Global flags that take a value, which may come as the next argument.
+bool IsGlobalValueFlag(const std::string& arg) {
+  for (const char* name : {"server", "tls_ca", "tls_cert", "tls_key",
+                           "tls_server_name", "token_file"}) {
+    if (arg == absl::StrCat("--", name) || arg == absl::StrCat("-", name)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool IsHelpFlag(const std::string& arg) {
   return arg == "-h" || arg == "--help" || arg == "-help";
 }
@@ -73,7 +90,7 @@ int Main(int argc, char** argv) {
       wants_help = true;
       continue;
     }
-    if (args[i] == "--server" || args[i] == "-server") {
+    if (IsGlobalValueFlag(args[i])) {
       ++i;
       continue;
     }
@@ -116,10 +133,28 @@ int Main(int argc, char** argv) {
                        : kDefaultServer;
   FlagSet flags;
   flags.String("server", &context.server, "ftcapture-server address");
+  ServerConnection& connection = context.connection;
+  std::string token_file;
+  flags.String("tls_ca", &connection.tls_ca,
+               "PEM CA to verify the server with (turns TLS on)");
+  flags.String("tls_cert", &connection.tls_cert,
+               "PEM client certificate for mTLS (with --tls_key)");
+  flags.String("tls_key", &connection.tls_key, "PEM key of --tls_cert");
+  flags.String("tls_server_name", &connection.tls_server_name,
+               "name the server certificate must carry, when it is not the "
+               "--server host");
+  flags.String("token_file", &token_file,
+               "file holding the bearer token (default: $FTCAPTURE_TOKEN)");
   command->DefineFlags(&flags);
   if (absl::Status status = flags.Parse(args, &context.args); !status.ok()) {
     std::cerr << "ftcapture " << name << ": " << status.message()
               << "\n(see 'ftcapture help " << name << "')\n";
+    return 2;
+  }
+  connection.server = context.server;
+  if (absl::Status status = LoadConnectionSecrets(token_file, &connection);
+      !status.ok()) {
+    std::cerr << "ftcapture " << name << ": " << status.message() << "\n";
     return 2;
   }
   context.in = &std::cin;

@@ -13,10 +13,23 @@
 
 namespace ftcapture {
 
+// How to reach the server: the global flags.
+struct ServerConnection {
+  std::string server;           // --server, host:port
+  std::string tls_ca;           // --tls_ca: PEM CA; set (or tls_cert): TLS
+  std::string tls_cert;         // --tls_cert: client certificate (mTLS)
+  std::string tls_key;          // --tls_key: its private key
+  std::string tls_server_name;  // --tls_server_name: name to verify
+  std::string token;            // from --token_file or $FTCAPTURE_TOKEN
+  // The contents of the TLS files, read by LoadConnectionSecrets().
+  std::string tls_ca_pem, tls_cert_pem, tls_key_pem;
+};
+
 // What a command runs with: the global flags, its positional arguments and
 // where to write.
 struct CommandContext {
   std::string server;             // --server, host:port
+  ServerConnection connection;    // server plus TLS and token
   std::vector<std::string> args;  // positional arguments after the command
   std::istream* in = nullptr;     // input (stdin)
   std::ostream* out = nullptr;    // results (stdout)

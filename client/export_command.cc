@@ -237,7 +237,7 @@ class ExportCommand : public Command {
       test = *std::move(sink);
     }
 
-    auto stub = NewCaptureStub(context.server);
+    auto stub = NewCaptureStub(context.connection);
     const int64_t total = context.err_is_tty ? ExpectedTotal(*stub) : 0;
     const ExportSplitter splitter(split ? split_ : 1.0,
                                   static_cast<uint64_t>(seed_));

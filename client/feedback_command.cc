@@ -67,7 +67,7 @@ class FeedbackCommand : public Command {
     request.set_preferred_turn_id(preferred_);
     request.set_rejected_turn_id(rejected_);
     v1::RecordFeedbackResponse response;
-    auto stub = NewCaptureStub(context.server);
+    auto stub = NewCaptureStub(context.connection);
     auto rpc = NewUnaryContext();
     grpc::Status status = stub->RecordFeedback(rpc.get(), request, &response);
     if (!status.ok()) return RpcError("RecordFeedback", context.server, status);

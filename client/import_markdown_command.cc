@@ -64,7 +64,7 @@ class ImportMarkdownCommand : public Command {
       return absl::OkStatus();
     }
 
-    auto stub = NewCaptureStub(context.server);
+    auto stub = NewCaptureStub(context.connection);
     int64_t imported = 0, already_present = 0;
     size_t next = 0;
     while (next < examples->size()) {

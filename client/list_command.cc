@@ -91,7 +91,7 @@ class ListCommand : public Command {
     }
     request_.set_page_size(static_cast<int32_t>(page_size_));
     request_.set_page_token(page_token_);
-    auto stub = NewCaptureStub(context.server);
+    auto stub = NewCaptureStub(context.connection);
     int64_t shown = 0;
     if (!json_) {
       *context.out << absl::StrFormat("%-24s %-20s %-8s %-8s %-16s %s\n", "ID",

@@ -86,7 +86,7 @@ class PushCommand : public Command {
     v1::RecordTurnRequest request;
     *request.mutable_turn() = *std::move(turn);
     v1::RecordTurnResponse response;
-    auto stub = NewCaptureStub(context.server);
+    auto stub = NewCaptureStub(context.connection);
     auto rpc = NewUnaryContext();
     grpc::Status status = stub->RecordTurn(rpc.get(), request, &response);
     if (!status.ok()) return RpcError("RecordTurn", context.server, status);

@@ -76,7 +76,7 @@ class ReplayCommand : public Command {
     if (absl::Status s = Validate(path, &line_numbers); !s.ok()) return s;
     const int64_t total = static_cast<int64_t>(line_numbers.size());
 
-    auto stub = NewCaptureStub(context.server);
+    auto stub = NewCaptureStub(context.connection);
     grpc::ClientContext rpc;
     auto stream = stub->StreamTurns(&rpc);
 

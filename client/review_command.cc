@@ -43,7 +43,7 @@ class ReviewCommand : public Command {
                                  : v1::REVIEW_STATUS_PENDING);
     request.set_note(note_);
     v1::ReviewExampleResponse response;
-    auto stub = NewCaptureStub(context.server);
+    auto stub = NewCaptureStub(context.connection);
     auto rpc = NewUnaryContext();
     grpc::Status status = stub->ReviewExample(rpc.get(), request, &response);
     if (!status.ok()) return RpcError("ReviewExample", context.server, status);

@@ -27,7 +27,7 @@ class StatsCommand : public Command {
     if (!context.args.empty()) {
       return UsageError("stats takes no arguments");
     }
-    auto stub = NewCaptureStub(context.server);
+    auto stub = NewCaptureStub(context.connection);
     auto rpc = NewUnaryContext();
     v1::GetStatsResponse stats;
     grpc::Status status =

@@ -36,7 +36,7 @@ class StatusCommand : public Command {
     if (!context.args.empty()) {
       return UsageError("status takes no arguments");
     }
-    auto stub = NewCaptureStub(context.server);
+    auto stub = NewCaptureStub(context.connection);
     auto rpc = NewUnaryContext();
     v1::GetStatsResponse stats;
     grpc::Status status =

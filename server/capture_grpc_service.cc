@@ -16,68 +16,85 @@ grpc::Status Reply(absl::StatusOr<Response> result, Response* response) {
   return grpc::Status::OK;
 }
 
-}  // namespace
-
-CaptureGrpcService::CaptureGrpcService(CaptureService* service)
-    : service_(service) {}
-
-grpc::Status CaptureGrpcService::RecordTurn(
-    grpc::ServerContext* /*context*/, const v1::RecordTurnRequest* request,
-    v1::RecordTurnResponse* response) {
-  return Reply(service_->RecordTurn(request->turn()), response);
+// Imported examples wait for a review here whatever the source said.
+void MakePending(v1::ImportExamplesRequest& request) {
+  for (v1::Example& example : *request.mutable_examples()) {
+    example.set_status(v1::REVIEW_STATUS_PENDING);
+    example.clear_review_note();
+    example.clear_reviewed_at();
+  }
 }
 
-grpc::Status CaptureGrpcService::StreamTurns(
-    grpc::ServerContext* context,
-    grpc::ServerReaderWriter<v1::RecordTurnResponse, v1::RecordTurnRequest>*
-        stream) {
-  v1::RecordTurnRequest request;
-  v1::RecordTurnResponse response;
-  while (stream->Read(&request)) {
-    absl::StatusOr<v1::RecordTurnResponse> result =
-        service_->RecordTurn(request.turn());
-    if (result.ok()) {
-      response = std::move(*result);
-    } else {
-      response.Clear();
-      response.set_error_code(result.status().raw_code());
-      response.set_error_message(std::string(result.status().message()));
-    }
-    if (!stream->Write(response)) break;  // the client went away
-  }
-  if (context->IsCancelled()) {
-    return grpc::Status(grpc::StatusCode::CANCELLED, "stream cancelled");
-  }
-  return grpc::Status::OK;
+}  // namespace
+
+CaptureGrpcService::CaptureGrpcService(CaptureService* service,
+                                       CallPolicy* policy, TurnStreams* streams)
+    : service_(service), policy_(policy), streams_(streams) {}
+
+grpc::Status CaptureGrpcService::RecordTurn(
+    grpc::ServerContext* context, const v1::RecordTurnRequest* request,
+    v1::RecordTurnResponse* response) {
+  absl::StatusOr<Caller> caller =
+      policy_->Admit(*context, RequiredRole::kIngest);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  return Reply(RecordTurnForCaller(service_, policy_, *caller, request->turn()),
+               response);
+}
+
+grpc::ServerBidiReactor<v1::RecordTurnRequest, v1::RecordTurnResponse>*
+CaptureGrpcService::StreamTurns(grpc::CallbackServerContext* context) {
+  return streams_->Open(context);
 }
 
 grpc::Status CaptureGrpcService::GetStats(
-    grpc::ServerContext* /*context*/, const v1::GetStatsRequest* /*request*/,
+    grpc::ServerContext* context, const v1::GetStatsRequest* /*request*/,
     v1::GetStatsResponse* response) {
-  return Reply(service_->GetStats(), response);
+  absl::StatusOr<Caller> caller =
+      policy_->Admit(*context, RequiredRole::kAnyRole);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  grpc::Status status = Reply(service_->GetStats(), response);
+  if (!caller->MayRead()) response->clear_recent_examples();
+  response->set_open_turn_streams(streams_->open_streams());
+  return status;
 }
 
 grpc::Status CaptureGrpcService::ListExamples(
-    grpc::ServerContext* /*context*/, const v1::ListExamplesRequest* request,
+    grpc::ServerContext* context, const v1::ListExamplesRequest* request,
     v1::ListExamplesResponse* response) {
+  absl::StatusOr<Caller> caller = policy_->Admit(*context, RequiredRole::kRead);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   return Reply(service_->ListExamples(*request), response);
 }
 
 grpc::Status CaptureGrpcService::RecordFeedback(
-    grpc::ServerContext* /*context*/, const v1::RecordFeedbackRequest* request,
+    grpc::ServerContext* context, const v1::RecordFeedbackRequest* request,
     v1::RecordFeedbackResponse* response) {
+  absl::StatusOr<Caller> caller =
+      policy_->Admit(*context, RequiredRole::kIngest);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  if (absl::Status s = policy_->CheckNote("note", request->note()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   return Reply(service_->RecordFeedback(*request), response);
 }
 
 grpc::Status CaptureGrpcService::ReviewExample(
-    grpc::ServerContext* /*context*/, const v1::ReviewExampleRequest* request,
+    grpc::ServerContext* context, const v1::ReviewExampleRequest* request,
     v1::ReviewExampleResponse* response) {
+  absl::StatusOr<Caller> caller =
+      policy_->Admit(*context, RequiredRole::kAdmin);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  if (absl::Status s = policy_->CheckNote("note", request->note()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   return Reply(service_->ReviewExample(*request), response);
 }
 
 grpc::Status CaptureGrpcService::ExportExamples(
     grpc::ServerContext* context, const v1::ExportExamplesRequest* request,
     grpc::ServerWriter<v1::Example>* writer) {
+  absl::StatusOr<Caller> caller = policy_->Admit(*context, RequiredRole::kRead);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   absl::Status status = service_->ExportExamples(
       *request, [context, writer](const v1::Example& example) {
         return !context->IsCancelled() && writer->Write(example);
@@ -90,9 +107,17 @@ grpc::Status CaptureGrpcService::ExportExamples(
 }
 
 grpc::Status CaptureGrpcService::ImportExamples(
-    grpc::ServerContext* /*context*/, const v1::ImportExamplesRequest* request,
+    grpc::ServerContext* context, const v1::ImportExamplesRequest* request,
     v1::ImportExamplesResponse* response) {
-  return Reply(service_->ImportExamples(*request), response);
+  absl::StatusOr<Caller> caller =
+      policy_->Admit(*context, RequiredRole::kAdmin);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  if (request->keep_review_status() && caller->IsAdmin()) {
+    return Reply(service_->ImportExamples(*request), response);
+  }
+  v1::ImportExamplesRequest pending = *request;
+  MakePending(pending);
+  return Reply(service_->ImportExamples(pending), response);
 }
 
 }  // namespace ftcapture

@@ -4,18 +4,26 @@
 #include <grpcpp/grpcpp.h>
 
 #include "ftcapture/v1/capture.grpc.pb.h"
+#include "server/call_policy.h"
+#include "server/turn_stream.h"
 #include "src/service/capture_service.h"
 
 namespace ftcapture {
 
-// The gRPC face of CaptureService (synchronous API). It only translates:
-// requests go to the library as they are, absl::Status comes back as the
-// grpc::Status with the same code and message. It holds no state and no
-// lock of its own, so every handler runs concurrently; `service` must
-// outlive it.
-class CaptureGrpcService final : public v1::CaptureService::Service {
+// The gRPC face of CaptureService. It translates: requests go to the
+// library as they are, absl::Status comes back as the grpc::Status with the
+// same code and message. Before that, every handler asks `policy` whether
+// the caller may make the call (token, role, rates, note sizes) and does
+// nothing else when it may not. StreamTurns uses the callback API (see
+// TurnStreams); the rest the synchronous one. It holds no lock of its own,
+// so every handler runs concurrently; `service`, `policy` and `streams`
+// must outlive it.
+class CaptureGrpcService final
+    : public v1::CaptureService::WithCallbackMethod_StreamTurns<
+          v1::CaptureService::Service> {
  public:
-  explicit CaptureGrpcService(CaptureService* service);
+  CaptureGrpcService(CaptureService* service, CallPolicy* policy,
+                     TurnStreams* streams);
 
   CaptureGrpcService(const CaptureGrpcService&) = delete;
   CaptureGrpcService& operator=(const CaptureGrpcService&) = delete;
@@ -25,10 +33,10 @@ class CaptureGrpcService final : public v1::CaptureService::Service {
                           v1::RecordTurnResponse* response) override;
   // One response per request, in order. A turn that fails is answered in
   // place (error_code, error_message) and the stream goes on.
-  grpc::Status StreamTurns(
-      grpc::ServerContext* context,
-      grpc::ServerReaderWriter<v1::RecordTurnResponse, v1::RecordTurnRequest>*
-          stream) override;
+  grpc::ServerBidiReactor<v1::RecordTurnRequest, v1::RecordTurnResponse>*
+  StreamTurns(grpc::CallbackServerContext* context) override;
+  // Open to every role; without the read role, recent_examples (example
+  // content) is left out.
   grpc::Status GetStats(grpc::ServerContext* context,
                         const v1::GetStatsRequest* request,
                         v1::GetStatsResponse* response) override;
@@ -45,12 +53,16 @@ class CaptureGrpcService final : public v1::CaptureService::Service {
   grpc::Status ExportExamples(grpc::ServerContext* context,
                               const v1::ExportExamplesRequest* request,
                               grpc::ServerWriter<v1::Example>* writer) override;
+  // Imported examples are stored PENDING unless an admin caller sets
+  // keep_review_status.
   grpc::Status ImportExamples(grpc::ServerContext* context,
                               const v1::ImportExamplesRequest* request,
                               v1::ImportExamplesResponse* response) override;
 
  private:
   CaptureService* const service_;
+  CallPolicy* const policy_;
+  TurnStreams* const streams_;
 };
 
 }  // namespace ftcapture

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -26,12 +27,18 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "server/access_control.h"
+#include "server/call_policy.h"
 #include "server/capture_grpc_service.h"
 #include "server/process_tuning.h"
+#include "server/server_security.h"
+#include "server/turn_stream.h"
 #include "src/service/capture_service.h"
 #include "src/storage/example_store.h"
+#include "src/util/env.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "Address to serve on, host:port; port 0 picks a free port.");
@@ -52,6 +59,9 @@ ABSL_FLAG(std::string, sync, "always",
 ABSL_FLAG(int64_t, max_sessions, 100000,
           "Session windows kept in memory; the least recently used are "
           "evicted beyond this.");
+ABSL_FLAG(int64_t, max_window_bytes, int64_t{512} << 20,
+          "Bytes of turns all session windows may hold in memory; the least "
+          "recently used sessions are evicted beyond this.");
 ABSL_FLAG(absl::Duration, session_ttl, absl::Hours(24),
           "Session windows idle for longer are forgotten.");
 ABSL_FLAG(int32_t, max_memories, 256,
@@ -72,6 +82,46 @@ ABSL_FLAG(bool, journal_sessions, true,
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "On SIGINT/SIGTERM, how long in-flight calls may take to finish.");
 
+// Security: see README "Running it safely".
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain to serve TLS with (with --tls_key); "
+          "re-read when it changes.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA bundle: require client certificates signed by it (mTLS).");
+ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Seconds(10),
+          "How often the TLS files are checked for changes.");
+ABSL_FLAG(std::string, auth_tokens, "",
+          "Token file, one 'NAME ROLE TOKEN' a line (roles ingest, read, "
+          "admin); callers send 'authorization: Bearer TOKEN'. Re-read when "
+          "it changes and on SIGHUP.");
+ABSL_FLAG(bool, insecure, false,
+          "Allow listening on a non-loopback address without --auth_tokens "
+          "(anyone who reaches the port may read and change everything).");
+ABSL_FLAG(int64_t, max_streams, 10000,
+          "Most StreamTurns calls open at once; more get RESOURCE_EXHAUSTED.");
+ABSL_FLAG(absl::Duration, stream_idle_timeout, absl::Minutes(10),
+          "A StreamTurns call that sends no turn for this long is ended "
+          "with DEADLINE_EXCEEDED.");
+ABSL_FLAG(absl::Duration, keepalive_time, absl::Minutes(2),
+          "HTTP/2 keepalive ping interval on idle connections; a peer that "
+          "does not answer within --keepalive_timeout is dropped.");
+ABSL_FLAG(absl::Duration, keepalive_timeout, absl::Seconds(20),
+          "How long a keepalive ping may go unanswered.");
+ABSL_FLAG(absl::Duration, max_connection_idle, absl::Minutes(30),
+          "A connection with no call for this long is closed (GOAWAY).");
+ABSL_FLAG(
+    double, max_turn_rate, 1000,
+    "Turns per second per token (burst: twice that, at least 2); more get "
+    "RESOURCE_EXHAUSTED. Applies with --auth_tokens.");
+ABSL_FLAG(double, max_new_session_rate, 50,
+          "New sessions per second per token (burst: ten times that, at least "
+          "2), so "
+          "one caller cannot evict the others' sessions. Applies with "
+          "--auth_tokens.");
+ABSL_FLAG(int64_t, max_note_bytes, 4096,
+          "Longest review or feedback note; longer gets INVALID_ARGUMENT.");
+
 namespace ftcapture {
 namespace {
 
@@ -88,6 +138,7 @@ absl::StatusOr<CaptureService::Options> OptionsFromFlags() {
   options.max_memories_per_turn = absl::GetFlag(FLAGS_max_memories);
   options.negative_markdown = absl::GetFlag(FLAGS_negative_markdown);
   options.max_sessions = absl::GetFlag(FLAGS_max_sessions);
+  options.max_window_bytes = absl::GetFlag(FLAGS_max_window_bytes);
   options.session_ttl = absl::GetFlag(FLAGS_session_ttl);
   options.journal_sessions = absl::GetFlag(FLAGS_journal_sessions);
   options.session_limits.history_turns = absl::GetFlag(FLAGS_history_turns);
@@ -123,6 +174,9 @@ absl::StatusOr<CaptureService::Options> OptionsFromFlags() {
       options.session_limits.max_seen_ids > (1 << 20)) {
     return absl::InvalidArgumentError("--max_seen_ids must be in [1, 1048576]");
   }
+  if (options.max_window_bytes <= 0) {
+    return absl::InvalidArgumentError("--max_window_bytes must be positive");
+  }
   if (options.session_ttl <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--session_ttl must be positive");
   }
@@ -148,6 +202,76 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
+int MillisArg(absl::Duration duration) {
+  return static_cast<int>(
+      std::min<int64_t>(absl::ToInt64Milliseconds(duration), INT32_MAX));
+}
+
+// Keepalive both ways and an idle-connection limit, so dead peers and
+// abandoned connections do not hold the server's memory forever.
+void AddConnectionLimits(grpc::ServerBuilder& builder) {
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                             MillisArg(absl::GetFlag(FLAGS_keepalive_time)));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                             MillisArg(absl::GetFlag(FLAGS_keepalive_timeout)));
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+      MillisArg(absl::GetFlag(FLAGS_max_connection_idle)));
+  // Clients may ping an idle connection every 10 s (keepalive of
+  // long-lived StreamTurns callers) without being told to go away.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+}
+
+absl::StatusOr<CallLimits> CallLimitsFromFlags() {
+  CallLimits limits;
+  limits.turns_per_second = absl::GetFlag(FLAGS_max_turn_rate);
+  // Bursts of at least 2, so a tiny rate still lets a call through.
+  limits.turn_burst = std::max(2.0, 2 * limits.turns_per_second);
+  limits.new_sessions_per_second = absl::GetFlag(FLAGS_max_new_session_rate);
+  limits.new_session_burst = std::max(2.0, 10 * limits.new_sessions_per_second);
+  limits.max_note_bytes = absl::GetFlag(FLAGS_max_note_bytes);
+  if (!(limits.turns_per_second > 0) || !(limits.new_sessions_per_second > 0)) {
+    return absl::InvalidArgumentError(
+        "--max_turn_rate and --max_new_session_rate must be positive");
+  }
+  if (limits.max_note_bytes < 0) {
+    return absl::InvalidArgumentError("--max_note_bytes must not be negative");
+  }
+  return limits;
+}
+
+absl::StatusOr<TurnStreamLimits> StreamLimitsFromFlags() {
+  TurnStreamLimits limits;
+  limits.max_streams = absl::GetFlag(FLAGS_max_streams);
+  limits.idle_timeout = absl::GetFlag(FLAGS_stream_idle_timeout);
+  if (limits.max_streams <= 0) {
+    return absl::InvalidArgumentError("--max_streams must be positive");
+  }
+  if (limits.idle_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--stream_idle_timeout must be positive");
+  }
+  return limits;
+}
+
+// Refuses to serve everyone on the network without tokens unless told to.
+absl::Status CheckExposure(const std::string& listen, bool has_tokens) {
+  if (has_tokens || IsLoopbackAddress(listen)) return absl::OkStatus();
+  if (!absl::GetFlag(FLAGS_insecure)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing to listen on '", listen,
+        "' without --auth_tokens: anyone who reaches the port could read "
+        "the dataset and change it. Give --auth_tokens=FILE, listen on "
+        "127.0.0.1, or pass --insecure if a proxy in front authenticates"));
+  }
+  std::fprintf(stderr,
+               "%s: WARNING: --insecure: serving %s without tokens; anyone "
+               "who reaches it may read and change the dataset\n",
+               kProgram, listen.c_str());
+  return absl::OkStatus();
+}
+
 int Run(int argc, char** argv) {
   TuneProcessForServing();
   absl::SetProgramUsageMessage(
@@ -167,10 +291,36 @@ int Run(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);  // reload, not stop
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   absl::StatusOr<CaptureService::Options> options = OptionsFromFlags();
   if (!options.ok()) return Fail(options.status());
+  absl::StatusOr<CallLimits> call_limits = CallLimitsFromFlags();
+  if (!call_limits.ok()) return Fail(call_limits.status());
+  absl::StatusOr<TurnStreamLimits> stream_limits = StreamLimitsFromFlags();
+  if (!stream_limits.ok()) return Fail(stream_limits.status());
+  TlsFiles tls{absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+               absl::GetFlag(FLAGS_tls_client_ca),
+               absl::GetFlag(FLAGS_tls_reload_interval)};
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeServerCredentials(tls);
+  if (!credentials.ok()) return Fail(credentials.status());
+
+  std::unique_ptr<TokenStore> tokens;
+  if (const std::string path = absl::GetFlag(FLAGS_auth_tokens);
+      !path.empty()) {
+    absl::StatusOr<std::unique_ptr<TokenStore>> loaded = TokenStore::Load(path);
+    if (!loaded.ok()) return Fail(loaded.status());
+    tokens = *std::move(loaded);
+  }
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  if (absl::Status s = CheckExposure(listen, tokens != nullptr); !s.ok()) {
+    return Fail(s);
+  }
+  if (absl::Status s = PreparePrivateDir(options->data_dir); !s.ok()) {
+    return Fail(s);
+  }
 
   absl::StatusOr<std::unique_ptr<CaptureService>> service =
       CaptureService::Open(*options, /*env=*/nullptr);
@@ -181,14 +331,16 @@ int Run(int argc, char** argv) {
                                   "': ", service.status().message())));
   }
 
-  CaptureGrpcService grpc_service(service->get());
+  CallPolicy policy(tokens.get(), *call_limits);
+  TurnStreams streams(service->get(), &policy, *stream_limits);
+  CaptureGrpcService grpc_service(service->get(), &policy, &streams);
+  // Health and reflection stay open: probes and tools carry no token.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  const std::string listen = absl::GetFlag(FLAGS_listen);
   int selected_port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(),
-                           &selected_port);
+  builder.AddListeningPort(listen, *credentials, &selected_port);
+  AddConnectionLimits(builder);
   // Room for a turn at the limit plus the rest of the request, so an
   // oversized turn reaches the service and gets its INVALID_ARGUMENT.
   const int64_t max_message =
@@ -216,9 +368,23 @@ int Run(int argc, char** argv) {
               options->data_dir.c_str());
   std::fflush(stdout);
 
+  // The token file is re-read when it changes (checked every second) and
+  // at once on SIGHUP.
+  absl::Notification stop_watching;
+  std::thread token_watcher([&] {
+    while (tokens != nullptr &&
+           !stop_watching.WaitForNotificationWithTimeout(absl::Seconds(1))) {
+      tokens->ReloadIfChanged();
+    }
+  });
   int signal_number = 0;
-  while (sigwait(&stop_signals, &signal_number) != 0) {
+  while (true) {
+    if (sigwait(&stop_signals, &signal_number) != 0) continue;
+    if (signal_number != SIGHUP) break;
+    if (tokens != nullptr) tokens->ReloadIfChanged(/*force=*/true);
   }
+  stop_watching.Notify();
+  token_watcher.join();
   std::fprintf(stderr, "%s: %s received, shutting down\n", kProgram,
                strsignal(signal_number));
   server->Shutdown(

@@ -43,7 +43,11 @@ class CaptureGrpcServiceTest : public ::testing::Test {
     auto service = CaptureService::Open(options, /*env=*/nullptr);
     ASSERT_TRUE(service.ok()) << service.status();
     service_ = *std::move(service);
-    impl_ = std::make_unique<CaptureGrpcService>(service_.get());
+    policy_ = std::make_unique<CallPolicy>(/*tokens=*/nullptr, CallLimits());
+    streams_ = std::make_unique<TurnStreams>(service_.get(), policy_.get(),
+                                             TurnStreamLimits());
+    impl_ = std::make_unique<CaptureGrpcService>(service_.get(), policy_.get(),
+                                                 streams_.get());
     // A real TCP port rather than InProcessChannel: the in-process
     // transport completes a send only when the peer reads it, so a client
     // that pipelines a stream before reading would stall, unlike on a wire.
@@ -96,6 +100,8 @@ class CaptureGrpcServiceTest : public ::testing::Test {
 
   TempDir dir_;
   std::unique_ptr<CaptureService> service_;
+  std::unique_ptr<CallPolicy> policy_;
+  std::unique_ptr<TurnStreams> streams_;
   std::unique_ptr<CaptureGrpcService> impl_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::CaptureService::Stub> stub_;

@@ -102,8 +102,8 @@ class CaptureServiceImpl final : public CaptureService {
   CaptureServiceImpl(const Options& options, Env* env)
       : options_(options),
         env_(env),
-        sessions_(options.max_sessions, options.session_ttl, /*shards=*/64,
-                  options.session_limits),
+        sessions_(options.max_sessions, options.max_window_bytes,
+                  options.session_ttl, /*shards=*/64, options.session_limits),
         started_at_(absl::Now()) {}
 
   absl::Status Start();
@@ -126,6 +126,10 @@ class CaptureServiceImpl final : public CaptureService {
       const std::function<bool(const v1::Example&)>& emit) override;
   absl::StatusOr<v1::ImportExamplesResponse> ImportExamples(
       const v1::ImportExamplesRequest& request) override;
+  bool HasLiveSession(absl::string_view session_id) override {
+    return sessions_.WithExistingSession(session_id, env_->Now(),
+                                         [](SessionWindow&) {});
+  }
 
  private:
   void Log(const std::string& line) const {
@@ -858,10 +862,11 @@ absl::StatusOr<std::unique_ptr<CaptureService>> CaptureService::Open(
     const Options& options, Env* env) {
   if (env == nullptr) env = Env::Default();
   if (options.max_turn_bytes <= 0 || options.max_sessions <= 0 ||
-      options.max_memories_per_turn < 0 ||
+      options.max_window_bytes <= 0 || options.max_memories_per_turn < 0 ||
       options.session_ttl <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
-        "max_turn_bytes, max_sessions and session_ttl must be positive");
+        "max_turn_bytes, max_sessions, max_window_bytes and session_ttl "
+        "must be positive");
   }
   // Compiling the rules and reading the data dir take similar time on a
   // large dataset; they are independent, so they run side by side.

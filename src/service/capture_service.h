@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "ftcapture/v1/capture.pb.h"
 #include "src/session/session_window.h"
@@ -32,6 +33,9 @@ class CaptureService {
     SyncPolicy sync = SyncPolicy::kAlways;
     bool negative_markdown = false;
     int64_t max_sessions = 100000;
+    // Bytes of turns all session windows may hold; least recently used
+    // sessions are evicted beyond it.
+    int64_t max_window_bytes = int64_t{512} << 20;
     absl::Duration session_ttl = absl::Hours(24);
     // How many earlier turns a session keeps for its examples' history, and
     // how many turn ids it remembers to refuse repeats.
@@ -62,6 +66,9 @@ class CaptureService {
       const std::function<bool(const v1::Example&)>& emit) = 0;
   virtual absl::StatusOr<v1::ImportExamplesResponse> ImportExamples(
       const v1::ImportExamplesRequest& request) = 0;
+  // Whether `session_id` has a live (known, unexpired) window, so the
+  // server can charge a caller for the sessions it opens.
+  virtual bool HasLiveSession(absl::string_view session_id) = 0;
 };
 
 }  // namespace ftcapture

@@ -1,6 +1,7 @@
 #include "src/session/session_table.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "absl/hash/hash.h"
 #include "src/util/env.h"
@@ -9,8 +10,15 @@ namespace ftcapture {
 
 SessionTable::SessionTable(int64_t max_sessions, absl::Duration ttl, int shards,
                            const SessionLimits& limits)
+    : SessionTable(max_sessions, std::numeric_limits<int64_t>::max(), ttl,
+                   shards, limits) {}
+
+SessionTable::SessionTable(int64_t max_sessions, int64_t max_bytes,
+                           absl::Duration ttl, int shards,
+                           const SessionLimits& limits)
     : per_shard_capacity_(
           std::max<int64_t>(1, (max_sessions + shards - 1) / shards)),
+      per_shard_bytes_(std::max<int64_t>(1, max_bytes / shards)),
       limits_(limits),
       ttl_(ttl) {
   shards_.reserve(shards);
@@ -31,10 +39,28 @@ void SessionTable::EvictLocked(Shard& shard, absl::Time now) {
     const bool over =
         static_cast<int64_t>(shard.lru.size()) >= per_shard_capacity_;
     if (!expired && !over) break;
-    shard.index.erase(oldest.session_id);
-    shard.lru.pop_back();
-    size_.fetch_sub(1, std::memory_order_relaxed);
-    evictions_.fetch_add(1, std::memory_order_relaxed);
+    DropOldestLocked(shard);
+  }
+}
+
+void SessionTable::DropOldestLocked(Shard& shard) {
+  const Entry& oldest = shard.lru.back();
+  shard.bytes -= oldest.bytes;
+  bytes_.fetch_sub(oldest.bytes, std::memory_order_relaxed);
+  shard.index.erase(oldest.session_id);
+  shard.lru.pop_back();
+  size_.fetch_sub(1, std::memory_order_relaxed);
+  evictions_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void SessionTable::RecountFrontLocked(Shard& shard) {
+  Entry& entry = shard.lru.front();
+  const int64_t bytes = entry.window.ApproximateBytes();
+  shard.bytes += bytes - entry.bytes;
+  bytes_.fetch_add(bytes - entry.bytes, std::memory_order_relaxed);
+  entry.bytes = bytes;
+  while (shard.bytes > per_shard_bytes_ && shard.lru.size() > 1) {
+    DropOldestLocked(shard);
   }
 }
 
@@ -66,6 +92,7 @@ void SessionTable::WithSession(absl::string_view session_id, absl::Time now,
   Shard& shard = ShardFor(session_id);
   MutexLock lock(&shard.mu);
   fn(TouchLocked(shard, session_id, now).window);
+  RecountFrontLocked(shard);
 }
 
 absl::Status SessionTable::ApplyTurn(
@@ -86,7 +113,9 @@ absl::Status SessionTable::ApplyTurn(
   if (!inspect(window)) return absl::OkStatus();
   absl::Status journaled;
   if (journal_ != nullptr) journaled = journal_->Append(index, *turn, now);
-  applied(window, window.Apply(turn));
+  const ApplyResult result = window.Apply(turn);
+  RecountFrontLocked(shard);
+  applied(window, result);
   if (journaled.ok() && journal_ != nullptr && journal_->ShouldCompact(index)) {
     journaled = CompactJournalLocked(shard, index);
   }
@@ -140,6 +169,7 @@ bool SessionTable::WithExistingSession(
   Entry& entry = shard.lru.front();
   entry.last_used = std::max(entry.last_used, now);
   fn(entry.window);
+  RecountFrontLocked(shard);
   return true;
 }
 

@@ -28,13 +28,19 @@ class Env;
 //
 // Invariants: a session lives in exactly one shard (by hash of its id); each
 // shard holds at most ceil(max_sessions / shards) sessions, evicting its
-// least recently used; a session idle for longer than the TTL is treated as
-// gone and dropped when next seen or when its shard needs room. Shard N's
+// least recently used; after each change a shard's windows hold at most
+// max_bytes / shards bytes of turns, the least recently used evicted first
+// (the session just used is kept even when it alone is over); a session
+// idle for longer than the TTL is treated as gone and dropped when next
+// seen or when its shard needs room. Shard N's
 // journal file is only touched with shard N's lock held (the *Locked
 // methods below), so its entries come in the order its windows saw them.
 class SessionTable {
  public:
   SessionTable(int64_t max_sessions, absl::Duration ttl, int shards = 64,
+               const SessionLimits& limits = SessionLimits::Default());
+  SessionTable(int64_t max_sessions, int64_t max_bytes, absl::Duration ttl,
+               int shards = 64,
                const SessionLimits& limits = SessionLimits::Default());
   ~SessionTable();
   SessionTable(const SessionTable&) = delete;
@@ -91,12 +97,15 @@ class SessionTable {
   int64_t evictions() const {
     return evictions_.load(std::memory_order_relaxed);
   }
+  // Bytes of turns held by all windows (SessionWindow::ApproximateBytes).
+  int64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
 
  private:
   struct Entry {
     std::string session_id;
     absl::Time last_used;
     SessionWindow window;
+    int64_t bytes = 0;  // window.ApproximateBytes() as last counted
   };
   // Front is most recently used.
   using LruList = std::list<Entry>;
@@ -105,6 +114,7 @@ class SessionTable {
     LruList lru ABSL_GUARDED_BY(mu);
     absl::flat_hash_map<absl::string_view, LruList::iterator> index
         ABSL_GUARDED_BY(mu);
+    int64_t bytes ABSL_GUARDED_BY(mu) = 0;
   };
 
   Shard& ShardFor(absl::string_view session_id) {
@@ -112,6 +122,10 @@ class SessionTable {
   }
   void EvictLocked(Shard& shard, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  void DropOldestLocked(Shard& shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  // Recounts the front entry's bytes after its window changed and evicts
+  // the least recently used others while the shard is over its byte budget.
+  void RecountFrontLocked(Shard& shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
   // The session's entry, created or reset when missing or expired, made the
   // most recently used.
   Entry& TouchLocked(Shard& shard, absl::string_view session_id, absl::Time now)
@@ -121,6 +135,7 @@ class SessionTable {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
 
   const int64_t per_shard_capacity_;
+  const int64_t per_shard_bytes_;
   // Every window points at this (the table never moves).
   const SessionLimits limits_;
   const absl::Duration ttl_;
@@ -129,6 +144,7 @@ class SessionTable {
   std::unique_ptr<SessionJournal> journal_;
   std::atomic<int64_t> size_{0};
   std::atomic<int64_t> evictions_{0};
+  std::atomic<int64_t> bytes_{0};
 };
 
 }  // namespace ftcapture

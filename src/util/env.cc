@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace ftcapture {
 
@@ -59,6 +60,32 @@ std::string DirName(absl::string_view path) {
 }
 
 namespace {
+
+constexpr mode_t kPrivateFileMode = 0600;
+constexpr mode_t kPrivateDirMode = 0700;
+
+// Opens (creating with owner-only rights) without following a symlink
+// planted at `path`.
+int OpenPrivate(const std::string& path, int flags) {
+  return ::open(path.c_str(), flags | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+                kPrivateFileMode);
+}
+
+// Files ftcapture writes are 0600 whatever the umask, and a file left 0644
+// by an older version is tightened when it is next opened for writing.
+absl::Status MakePrivate(int fd, const std::string& path) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return ErrnoToStatus(errno, "stat", path);
+  if (!S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " is not a regular file"));
+  }
+  if ((st.st_mode & 07777) != kPrivateFileMode &&
+      ::fchmod(fd, kPrivateFileMode) != 0) {
+    return ErrnoToStatus(errno, "chmod 0600", path);
+  }
+  return absl::OkStatus();
+}
 
 class PosixSequentialFile : public SequentialFile {
  public:
@@ -225,7 +252,7 @@ class PosixEnv : public Env {
   absl::StatusOr<std::unique_ptr<SequentialFile>> NewSequentialFile(
       absl::string_view path) override {
     std::string p(path);
-    const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return ErrnoToStatus(errno, "open", p);
     return std::unique_ptr<SequentialFile>(
         new PosixSequentialFile(std::move(p), fd));
@@ -234,7 +261,7 @@ class PosixEnv : public Env {
   absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
       absl::string_view path) override {
     std::string p(path);
-    const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return ErrnoToStatus(errno, "open", p);
     return std::unique_ptr<RandomAccessFile>(
         new PosixRandomAccessFile(std::move(p), fd));
@@ -243,7 +270,7 @@ class PosixEnv : public Env {
   absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewMappedFile(
       absl::string_view path) override {
     std::string p(path);
-    const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return ErrnoToStatus(errno, "open", p);
     struct stat st;
     if (::fstat(fd, &st) != 0) {
@@ -277,13 +304,14 @@ class PosixEnv : public Env {
   }
 
   bool FileExists(absl::string_view path) override {
-    return ::access(std::string(path).c_str(), F_OK) == 0;
+    struct stat st;
+    return ::lstat(std::string(path).c_str(), &st) == 0;
   }
 
   absl::StatusOr<uint64_t> GetFileSize(absl::string_view path) override {
     std::string p(path);
     struct stat st;
-    if (::stat(p.c_str(), &st) != 0) return ErrnoToStatus(errno, "stat", p);
+    if (::lstat(p.c_str(), &st) != 0) return ErrnoToStatus(errno, "stat", p);
     return static_cast<uint64_t>(st.st_size);
   }
 
@@ -309,7 +337,9 @@ class PosixEnv : public Env {
     for (size_t i = 1; i <= d.size(); ++i) {
       if (i != d.size() && d[i] != '/') continue;
       const std::string prefix = d.substr(0, i);
-      if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
+      // Only the directory asked for is private; parents are ordinary.
+      const mode_t mode = i == d.size() ? kPrivateDirMode : 0755;
+      if (::mkdir(prefix.c_str(), mode) != 0 && errno != EEXIST) {
         return ErrnoToStatus(errno, "mkdir", prefix);
       }
     }
@@ -339,7 +369,7 @@ class PosixEnv : public Env {
 
   absl::Status TruncateFile(absl::string_view path, uint64_t size) override {
     std::string p(path);
-    const int fd = ::open(p.c_str(), O_WRONLY | O_CLOEXEC);
+    const int fd = ::open(p.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return ErrnoToStatus(errno, "open", p);
     absl::Status status;
     if (::ftruncate(fd, static_cast<off_t>(size)) != 0) {
@@ -364,8 +394,14 @@ class PosixEnv : public Env {
   absl::StatusOr<std::unique_ptr<FileLock>> LockFile(
       absl::string_view path) override {
     std::string p(path);
-    const int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    // Only the owner may open LOCK, so no other user can flock it and keep
+    // the server from starting.
+    const int fd = OpenPrivate(p, O_RDWR);
     if (fd < 0) return ErrnoToStatus(errno, "open", p);
+    if (absl::Status s = MakePrivate(fd, p); !s.ok()) {
+      ::close(fd);
+      return s;
+    }
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       const int error_number = errno;
       ::close(fd);
@@ -382,9 +418,12 @@ class PosixEnv : public Env {
   absl::StatusOr<std::unique_ptr<WritableFile>> OpenForWrite(
       absl::string_view path, int mode_flag) {
     std::string p(path);
-    const int fd =
-        ::open(p.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | mode_flag, 0644);
+    const int fd = OpenPrivate(p, O_WRONLY | mode_flag);
     if (fd < 0) return ErrnoToStatus(errno, "open", p);
+    if (absl::Status s = MakePrivate(fd, p); !s.ok()) {
+      ::close(fd);
+      return s;
+    }
     return std::unique_ptr<WritableFile>(
         new PosixWritableFile(std::move(p), fd));
   }
@@ -395,6 +434,33 @@ class PosixEnv : public Env {
 Env* Env::Default() {
   static Env* const env = new PosixEnv;
   return env;
+}
+
+absl::Status PreparePrivateDir(absl::string_view dir) {
+  const std::string d(dir);
+  if (absl::Status s = Env::Default()->CreateDirIfMissing(d); !s.ok()) {
+    return s;
+  }
+  struct stat st;
+  if (::stat(d.c_str(), &st) != 0) return ErrnoToStatus(errno, "stat", d);
+  if (st.st_uid != ::geteuid()) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "data dir %s is owned by uid %d, not by this server's uid %d; another "
+        "user could read or replace the data",
+        d, st.st_uid, ::geteuid()));
+  }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "data dir %s is writable by %s (mode %04o); others could plant "
+        "files or symlinks in it. Run: chmod 700 %s",
+        d, (st.st_mode & S_IWOTH) != 0 ? "all users" : "its group",
+        st.st_mode & 07777, d));
+  }
+  if ((st.st_mode & 07777) != kPrivateDirMode &&
+      ::chmod(d.c_str(), kPrivateDirMode) != 0) {
+    return ErrnoToStatus(errno, "chmod 0700", d);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ReadFileToString(Env* env, absl::string_view path,

@@ -190,6 +190,13 @@ std::string JoinPath(absl::string_view dir, absl::string_view name);
 // Everything before the last '/', or "." when there is none.
 std::string DirName(absl::string_view path);
 
+// Makes sure `dir` (created 0700 if missing) is fit to hold private data:
+// a directory owned by this process's user that no one else can write to.
+// Refuses (FailedPrecondition, saying why) one owned by another user or
+// writable by group or others; tightens one that others can merely read or
+// enter to 0700. POSIX only, not through an Env: it is about the real disk.
+absl::Status PreparePrivateDir(absl::string_view dir);
+
 // Reads a whole (small) file.
 absl::Status ReadFileToString(Env* env, absl::string_view path,
                               std::string* data);

@@ -1,0 +1,198 @@
+#include "server/turn_stream.h"
+
+#include <algorithm>
+#include <atomic>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "server/grpc_status.h"
+
+namespace ftcapture {
+
+using TurnReactor =
+    grpc::ServerBidiReactor<v1::RecordTurnRequest, v1::RecordTurnResponse>;
+
+absl::StatusOr<v1::RecordTurnResponse> RecordTurnForCaller(
+    CaptureService* service, CallPolicy* policy, const Caller& caller,
+    const v1::Turn& turn) {
+  const bool opens_session = !service->HasLiveSession(turn.session_id());
+  if (absl::Status charged =
+          policy->ChargeTurn(caller, opens_session, absl::Now());
+      !charged.ok()) {
+    return charged;
+  }
+  return service->RecordTurn(turn);
+}
+
+namespace {
+
+// A StreamTurns call refused before it starts (no access, too many open).
+class RefusedStream final : public TurnReactor {
+ public:
+  explicit RefusedStream(grpc::Status status) { Finish(std::move(status)); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+// One open StreamTurns call: read a turn, answer it, read the next. A turn
+// that fails is answered in place (error_code, error_message) and the
+// stream goes on.
+//
+// Invariants: at most one read or write is outstanding, and none is started
+// after Finish (both are started and Finish is called under `mu_`).
+// `pins_` and `done_` belong to the owner's lock (see TurnStreams).
+class TurnStreamReactor final : public TurnReactor {
+ public:
+  TurnStreamReactor(TurnStreams* owner, Caller caller)
+      : owner_(owner), caller_(std::move(caller)) {
+    Touch();
+    absl::MutexLock lock(&mu_);
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client half-closed, or the call is gone
+      FinishOnce(grpc::Status::OK);
+      return;
+    }
+    Touch();
+    absl::StatusOr<v1::RecordTurnResponse> result = RecordTurnForCaller(
+        owner_->service_, owner_->policy_, caller_, request_.turn());
+    if (result.ok()) {
+      response_ = *std::move(result);
+    } else {
+      response_.Clear();
+      response_.set_error_code(result.status().raw_code());
+      response_.set_error_message(std::string(result.status().message()));
+    }
+    absl::MutexLock lock(&mu_);
+    if (!finished_) StartWrite(&response_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      FinishOnce(grpc::Status(grpc::StatusCode::CANCELLED,
+                              "the client stopped reading"));
+      return;
+    }
+    absl::MutexLock lock(&mu_);
+    if (!finished_) StartRead(&request_);
+  }
+
+  void OnDone() override { owner_->Closed(this); }
+
+  // Finishes the call unless it is finished already.
+  void FinishOnce(grpc::Status status) {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    finished_ = true;
+    Finish(std::move(status));
+  }
+
+  bool IdleSince(absl::Time cutoff) const {
+    return absl::FromUnixNanos(last_turn_nanos_.load()) < cutoff;
+  }
+
+ private:
+  friend class TurnStreams;
+  void Touch() { last_turn_nanos_.store(absl::ToUnixNanos(absl::Now())); }
+
+  TurnStreams* const owner_;
+  const Caller caller_;
+  // When the stream opened or last sent a turn.
+  std::atomic<int64_t> last_turn_nanos_{0};
+  absl::Mutex mu_;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  v1::RecordTurnRequest request_;
+  v1::RecordTurnResponse response_;
+  int pins_ = 0;       // owner_->mu_
+  bool done_ = false;  // owner_->mu_
+};
+
+TurnStreams::TurnStreams(CaptureService* service, CallPolicy* policy,
+                         const TurnStreamLimits& limits)
+    : service_(service), policy_(policy), limits_(limits) {
+  const absl::Duration interval = std::clamp(
+      limits_.idle_timeout / 10, absl::Milliseconds(10), absl::Seconds(1));
+  reaper_ = std::thread([this, interval] {
+    while (!stop_.WaitForNotificationWithTimeout(interval)) ReapIdle();
+  });
+}
+
+TurnStreams::~TurnStreams() {
+  stop_.Notify();
+  reaper_.join();
+}
+
+TurnReactor* TurnStreams::Open(grpc::CallbackServerContext* context) {
+  absl::StatusOr<Caller> caller =
+      policy_->Admit(*context, RequiredRole::kIngest);
+  if (!caller.ok()) return new RefusedStream(ToGrpcStatus(caller.status()));
+  {
+    absl::MutexLock lock(&mu_);
+    if (static_cast<int64_t>(open_.size()) >= limits_.max_streams) {
+      return new RefusedStream(grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat(
+              open_.size(),
+              " StreamTurns calls are open, the most "
+              "allowed (--max_streams); close one or use RecordTurn")));
+    }
+  }
+  // Created outside the lock: its constructor starts the first read.
+  auto* reactor = new TurnStreamReactor(this, *std::move(caller));
+  absl::MutexLock lock(&mu_);
+  open_.insert(reactor);
+  return reactor;
+}
+
+int64_t TurnStreams::open_streams() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int64_t>(open_.size());
+}
+
+void TurnStreams::Closed(TurnStreamReactor* reactor) {
+  bool delete_now = false;
+  {
+    absl::MutexLock lock(&mu_);
+    open_.erase(reactor);
+    reactor->done_ = true;
+    delete_now = reactor->pins_ == 0;
+  }
+  if (delete_now) delete reactor;
+}
+
+void TurnStreams::ReapIdle() {
+  const absl::Time cutoff = absl::Now() - limits_.idle_timeout;
+  std::vector<TurnStreamReactor*> idle;
+  {
+    absl::MutexLock lock(&mu_);
+    for (TurnStreamReactor* reactor : open_) {
+      if (!reactor->IdleSince(cutoff)) continue;
+      ++reactor->pins_;  // keeps it alive while finished outside the lock
+      idle.push_back(reactor);
+    }
+  }
+  if (idle.empty()) return;
+  const std::string message =
+      absl::StrCat("no turn for ", absl::FormatDuration(limits_.idle_timeout),
+                   " (--stream_idle_timeout); open a new stream");
+  for (TurnStreamReactor* reactor : idle) {
+    reactor->FinishOnce(
+        grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, message));
+  }
+  std::vector<TurnStreamReactor*> finished;
+  {
+    absl::MutexLock lock(&mu_);
+    for (TurnStreamReactor* reactor : idle) {
+      if (--reactor->pins_ == 0 && reactor->done_) finished.push_back(reactor);
+    }
+  }
+  for (TurnStreamReactor* reactor : finished) delete reactor;
+}
+
+}  // namespace ftcapture
