@@ -1,5 +1,7 @@
 #include "server/turn_stream.h"
 
+#include <grpcpp/impl/codegen/proto_utils.h>
+
 #include <algorithm>
 #include <atomic>
 #include <string>
