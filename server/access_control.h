@@ -75,7 +75,8 @@ class TokenStore {
     bool operator==(const FileStamp& other) const;
   };
   explicit TokenStore(std::string path) : path_(std::move(path)) {}
-  absl::Status Reload(const FileStamp& stamp);
+  absl::Status Reload(const FileStamp& stamp)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string path_;
   mutable absl::Mutex mu_;
