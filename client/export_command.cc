@@ -210,6 +210,7 @@ class ExportCommand : public Command {
   absl::Status Run(const CommandContext& context) override {
     absl::Status status = CheckFlags(context);
     if (!status.ok()) return status;
+    ApplyFormatDefaults();
     Outputs outputs;
     status = OpenOutputs(context, &outputs);
     if (!status.ok()) return status;
@@ -235,6 +236,15 @@ class ExportCommand : public Command {
 
   bool split() const { return flags_->IsSet("split"); }
 
+  // No --history: each format's own default; a pair format without --kind
+  // exports pairs.
+  void ApplyFormatDefaults() {
+    if (!flags_->IsSet("history")) history_ = -1;
+    if (IsPairFormat(format_) && !flags_->IsSet("kind")) {
+      request_.set_kind(v1::EXAMPLE_KIND_PAIR);
+    }
+  }
+
   absl::Status CheckFlags(const CommandContext& context) const {
     if (!context.args.empty()) {
       return UsageError(absl::StrCat("export takes no arguments, got '",
@@ -247,10 +257,6 @@ class ExportCommand : public Command {
     }
     if (flags_->IsSet("history") && history_ < 0) {
       return UsageError("--history must not be negative");
-    }
-    if (!flags_->IsSet("history")) history_ = -1;
-    if (IsPairFormat(format_) && !flags_->IsSet("kind")) {
-      request_.set_kind(v1::EXAMPLE_KIND_PAIR);
     }
     if (out_.empty()) {
       return UsageError("--out is required (a file, or - for stdout)");
