@@ -92,14 +92,31 @@ std::string Examples(int64_t n, absl::string_view noun = "example") {
   return absl::StrCat(n, " ", noun, n == 1 ? "" : "s");
 }
 
+// Which examples a format writes a line for (FormatExportLine).
+const char* WhatFormatHolds(ExportFormat format) {
+  switch (format) {
+    case ExportFormat::kTrlKto:
+      return "single examples";
+    case ExportFormat::kTrlDpo:
+    case ExportFormat::kOpenAiDpo:
+      return "preference pairs";
+    case ExportFormat::kFullJsonl:
+      return "every example";
+    default:
+      return "positive single examples";
+  }
+}
+
 class ExportCommand : public Command {
  public:
   const char* name() const override { return "export"; }
   const char* synopsis() const override {
-    return "--format=openai-chat|trl-kto|full-jsonl --out=FILE|- "
-           "[--since=TIME] [--until=TIME] [--status=pending|approved|rejected] "
-           "[--label=positive|negative] [--min_confidence=low|high] "
-           "[--split=0.9 [--seed=N]] [--data_dir=DIR[,DIR...]]";
+    return "--format=openai-chat|trl-sft|trl-kto|sharegpt|trl-dpo|openai-dpo|"
+           "full-jsonl --out=FILE|- [--history=N] [--since=TIME] "
+           "[--until=TIME] [--status=pending|approved|rejected] "
+           "[--label=positive|negative] [--kind=single|pair] "
+           "[--min_confidence=low|high] [--split=0.9 [--seed=N]] "
+           "[--data_dir=DIR[,DIR...]]";
   }
   const char* summary() const override {
     return "write the dataset as JSON lines for fine-tuning (ExportExamples)";
@@ -114,9 +131,18 @@ class ExportCommand : public Command {
           format_ = *format;
           return absl::OkStatus();
         },
-        "openai-chat: {\"messages\":[system,user,assistant]}, positive "
-        "examples only; trl-kto: {\"prompt\",\"completion\",\"label\"}, every "
-        "example; full-jsonl: the whole Example in protobuf JSON");
+        "openai-chat: {\"messages\":[system,history...,user,assistant]} "
+        "with weight 0 on earlier replies, positive examples; trl-sft: "
+        "{\"messages\":[...]}, positive examples; trl-kto: {\"prompt\","
+        "\"completion\",\"label\"}, every example; sharegpt: "
+        "{\"conversations\",\"system\"}, positive examples; trl-dpo: "
+        "{\"prompt\",\"chosen\",\"rejected\"} and openai-dpo: {\"input\","
+        "\"preferred_output\",\"non_preferred_output\"}, preference pairs; "
+        "full-jsonl: the whole Example in protobuf JSON");
+    flags->Int("history", &history_,
+               "earlier conversation messages to include (the latest N); "
+               "0 = none, the shape from before history; default: all the "
+               "example holds");
     flags->String("out", &out_,
                   "output file, replaced only once complete; '-' = stdout",
                   "FILE");
@@ -161,6 +187,15 @@ class ExportCommand : public Command {
         },
         "high: only examples from strong rules (or approved in review); low: "
         "weak ones too. Unset: all but weak negatives still pending");
+    flags->Custom(
+        "kind", "KIND",
+        [this](absl::string_view text) {
+          absl::StatusOr<v1::ExampleKind> kind = ParseKindFlag(text);
+          if (!kind.ok()) return Prefixed("--kind", kind.status());
+          request_.set_kind(*kind);
+          return absl::OkStatus();
+        },
+        "only single examples or only preference pairs");
     flags->Double("split", &split_,
                   "fraction (0..1) of examples for FILE.train.EXT, the rest "
                   "in FILE.test.EXT; decided by a hash of the example id");
@@ -175,6 +210,7 @@ class ExportCommand : public Command {
   absl::Status Run(const CommandContext& context) override {
     absl::Status status = CheckFlags(context);
     if (!status.ok()) return status;
+    ApplyFormatDefaults();
     Outputs outputs;
     status = OpenOutputs(context, &outputs);
     if (!status.ok()) return status;
@@ -200,6 +236,15 @@ class ExportCommand : public Command {
 
   bool split() const { return flags_->IsSet("split"); }
 
+  // No --history: each format's own default; a pair format without --kind
+  // exports pairs.
+  void ApplyFormatDefaults() {
+    if (!flags_->IsSet("history")) history_ = -1;
+    if (IsPairFormat(format_) && !flags_->IsSet("kind")) {
+      request_.set_kind(v1::EXAMPLE_KIND_PAIR);
+    }
+  }
+
   absl::Status CheckFlags(const CommandContext& context) const {
     if (!context.args.empty()) {
       return UsageError(absl::StrCat("export takes no arguments, got '",
@@ -207,7 +252,11 @@ class ExportCommand : public Command {
     }
     if (!flags_->IsSet("format")) {
       return UsageError(
-          "--format is required: openai-chat, trl-kto or full-jsonl");
+          "--format is required: openai-chat, trl-sft, trl-kto, sharegpt, "
+          "trl-dpo, openai-dpo or full-jsonl");
+    }
+    if (flags_->IsSet("history") && history_ < 0) {
+      return UsageError("--history must not be negative");
     }
     if (out_.empty()) {
       return UsageError("--out is required (a file, or - for stdout)");
@@ -272,14 +321,17 @@ class ExportCommand : public Command {
           // exported as the nearest valid one, with a warning.
           v1::Example example = merged;
           PrintReadWarnings(example, ClampTimestamps(&example), *context.err);
-          absl::StatusOr<std::string> line = FormatExportLine(format_, example);
+          ExportOptions options;
+          options.history = static_cast<int>(history_);
+          absl::StatusOr<std::string> line =
+              FormatExportLine(format_, example, options);
           if (!line.ok()) {
             return absl::Status(line.status().code(),
                                 absl::StrCat("example ", example.id(), ": ",
                                              line.status().message()));
           }
           if (line->empty()) {
-            ++*skipped;  // not in this format (openai-chat: not positive)
+            ++*skipped;  // not in this format (see WhatFormatHolds)
           } else {
             LineSink* to = splitter.IsTrain(example) ? outputs->train.get()
                                                      : outputs->test.get();
@@ -301,13 +353,12 @@ class ExportCommand : public Command {
   void PrintSummary(const CommandContext& context, const Outputs& outputs,
                     int64_t skipped) const {
     std::ostream& summary = out_ == "-" ? *context.err : *context.out;
-    std::string skipped_note = skipped == 0
-                                   ? ""
-                                   : absl::StrFormat(
-                                         " (%s left out: %s holds positives "
-                                         "only)",
-                                         Examples(skipped, "negative example"),
-                                         ExportFormatName(format_));
+    std::string skipped_note =
+        skipped == 0
+            ? ""
+            : absl::StrFormat(" (%s left out: %s holds %s only)",
+                              Examples(skipped), ExportFormatName(format_),
+                              WhatFormatHolds(format_));
     const LineSink& train = *outputs.train;
     if (outputs.test != nullptr) {
       const LineSink& test = *outputs.test;
@@ -371,6 +422,7 @@ class ExportCommand : public Command {
     list.set_page_size(1);
     list.set_status(request_.status());
     list.set_label(request_.label());
+    list.set_kind(request_.kind());
     v1::ListExamplesResponse page;
     auto rpc = NewUnaryContext();
     if (!stub->ListExamples(rpc.get(), list, &page).ok()) return 0;
@@ -382,6 +434,7 @@ class ExportCommand : public Command {
   std::string data_dir_;
   v1::ExportExamplesRequest request_;
   double split_ = 0;
+  int64_t history_ = -1;
   int64_t seed_ = 0;
   const FlagSet* flags_ = nullptr;
 };

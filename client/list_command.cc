@@ -14,6 +14,7 @@
 #include "client/proto_json.h"
 #include "client/replicas.h"
 #include "client/rpc.h"
+#include "src/tools/export_format.h"
 
 namespace ftcapture {
 namespace {
@@ -23,7 +24,8 @@ class ListCommand : public Command {
   const char* name() const override { return "list"; }
   const char* synopsis() const override {
     return "[--page_size=N] [--page_token=T] [--status=pending|approved|"
-           "rejected] [--label=positive|negative] [--all] [--json]";
+           "rejected] [--label=positive|negative] [--kind=single|pair] "
+           "[--all] [--json]";
   }
   const char* summary() const override {
     return "list captured examples (ListExamples)";
@@ -66,6 +68,18 @@ class ListCommand : public Command {
           return absl::OkStatus();
         },
         "only praised (positive) or criticised (negative) examples");
+    flags->Custom(
+        "kind", "single|pair",
+        [this](absl::string_view text) {
+          absl::StatusOr<v1::ExampleKind> kind = ParseKindFlag(text);
+          if (!kind.ok()) {
+            return absl::InvalidArgumentError(
+                absl::StrCat("--kind: ", kind.status().message()));
+          }
+          request_.set_kind(*kind);
+          return absl::OkStatus();
+        },
+        "only single examples or only preference pairs");
     flags->Bool("all", &all_, "follow next_page_token to the last page");
     flags->Bool("json", &json_,
                 "one Example per line in protobuf JSON instead of a table");
@@ -139,7 +153,8 @@ class ListCommand : public Command {
     PrintReadWarnings(e, {}, *context.err);
     *context.out << absl::StrFormat(
         "%-24s %-20s %-8s %-8s %-16s %s\n", e.id(),
-        TimestampText(e.captured_at()), LabelName(e.label()),
+        TimestampText(e.captured_at()),
+        e.has_rejected_turn() ? "pair" : LabelName(e.label()),
         ReviewStatusName(e.status()), e.session_id(),
         OneLine(e.praise_text(), 60));
     return absl::OkStatus();
@@ -156,6 +171,7 @@ class ListCommand : public Command {
     v1::ExportExamplesRequest filter;
     filter.set_status(request_.status());
     filter.set_label(request_.label());
+    filter.set_kind(request_.kind());
     std::vector<ExampleStream> streams;
     for (const std::string& server : servers) {
       streams.push_back(

@@ -73,6 +73,14 @@ ABSL_FLAG(int32_t, max_memories, 256,
 ABSL_FLAG(bool, negative_markdown, false,
           "Also write criticised exchanges to "
           "fine_tuning_negative_interchanges.md.");
+ABSL_FLAG(int32_t, history_turns, 8,
+          "Exchanges (user turn + reply) of earlier conversation an example "
+          "keeps as history; each session holds about twice as many turns");
+ABSL_FLAG(int64_t, history_bytes, int64_t{64} << 10,
+          "Bytes of earlier turns a session holds and an example keeps as "
+          "history; the oldest are cut first");
+ABSL_FLAG(int32_t, max_seen_ids, 4096,
+          "Turn ids each session remembers (8 bytes each) to refuse repeats");
 ABSL_FLAG(bool, journal_sessions, true,
           "Journal session windows under --data_dir so a restart keeps them.");
 ABSL_FLAG(std::string, redact, "",
@@ -159,6 +167,9 @@ absl::StatusOr<CaptureService::Options> OptionsFromFlags() {
   }
   options.redact_default = redact == "default";
   options.redact_rules_path = absl::GetFlag(FLAGS_redact_rules);
+  options.session_limits.history_turns = absl::GetFlag(FLAGS_history_turns);
+  options.session_limits.history_bytes = absl::GetFlag(FLAGS_history_bytes);
+  options.session_limits.max_seen_ids = absl::GetFlag(FLAGS_max_seen_ids);
 
   if (options.data_dir.empty()) {
     return absl::InvalidArgumentError("--data_dir must not be empty");
@@ -176,6 +187,18 @@ absl::StatusOr<CaptureService::Options> OptionsFromFlags() {
   }
   if (options.max_sessions <= 0) {
     return absl::InvalidArgumentError("--max_sessions must be positive");
+  }
+  if (options.session_limits.history_turns < 0 ||
+      options.session_limits.history_turns > 1000) {
+    return absl::InvalidArgumentError("--history_turns must be in [0, 1000]");
+  }
+  if (options.session_limits.history_bytes < 0 ||
+      options.session_limits.history_bytes > (int64_t{1} << 30)) {
+    return absl::InvalidArgumentError("--history_bytes must be in [0, 1 GiB]");
+  }
+  if (options.session_limits.max_seen_ids < 1 ||
+      options.session_limits.max_seen_ids > (1 << 20)) {
+    return absl::InvalidArgumentError("--max_seen_ids must be in [1, 1048576]");
   }
   if (options.max_window_bytes <= 0) {
     return absl::InvalidArgumentError("--max_window_bytes must be positive");

@@ -46,8 +46,10 @@ v1::Example Fixture(v1::Label label = v1::LABEL_POSITIVE) {
   return e;
 }
 
-std::string Line(ExportFormat format, const v1::Example& e) {
-  absl::StatusOr<std::string> line = FormatExportLine(format, e);
+std::string Line(ExportFormat format, const v1::Example& e, int history = -1) {
+  ExportOptions options;
+  options.history = history;
+  absl::StatusOr<std::string> line = FormatExportLine(format, e, options);
   EXPECT_TRUE(line.ok()) << line.status();
   return line.ok() ? *line : "";
 }
@@ -58,11 +60,107 @@ constexpr char kUserJson[] =
     R"({"role":"user","content":"Why is the sky blue?"})";
 constexpr char kAssistantJson[] =
     R"({"role":"assistant","content":"Rayleigh scattering.\nObviously."})";
+constexpr char kWeightedAssistantJson[] =
+    R"({"role":"assistant","content":"Rayleigh scattering.\nObviously.","weight":1})";
 
 TEST(FormatExportLineTest, OpenAiChatExactShape) {
   EXPECT_EQ(Line(ExportFormat::kOpenAiChat, Fixture()),
             absl::StrCat(R"({"messages":[)", kSystemJson, ",", kUserJson, ",",
+                         kWeightedAssistantJson, "]}"));
+  // --history=0: the shape from before history, without weights.
+  EXPECT_EQ(Line(ExportFormat::kOpenAiChat, Fixture(), /*history=*/0),
+            absl::StrCat(R"({"messages":[)", kSystemJson, ",", kUserJson, ",",
                          kAssistantJson, "]}"));
+}
+
+void AddHistory(v1::Example* e, int exchanges) {
+  for (int i = 1; i <= exchanges; ++i) {
+    v1::Turn* user = e->add_history();
+    user->set_role(v1::ROLE_USER);
+    user->set_text(absl::StrCat("q", i));
+    v1::Turn* reply = e->add_history();
+    reply->set_role(v1::ROLE_ASSISTANT);
+    reply->set_text(absl::StrCat("r", i));
+  }
+}
+
+TEST(FormatExportLineTest, OpenAiChatCarriesHistoryWithWeightZero) {
+  v1::Example e = Fixture();
+  AddHistory(&e, 2);
+  EXPECT_EQ(Line(ExportFormat::kOpenAiChat, e),
+            absl::StrCat(R"({"messages":[)", kSystemJson,
+                         R"(,{"role":"user","content":"q1"},)"
+                         R"({"role":"assistant","content":"r1","weight":0},)"
+                         R"({"role":"user","content":"q2"},)"
+                         R"({"role":"assistant","content":"r2","weight":0},)",
+                         kUserJson, ",", kWeightedAssistantJson, "]}"));
+  // --history=N keeps the latest N messages.
+  EXPECT_EQ(Line(ExportFormat::kOpenAiChat, e, /*history=*/1),
+            absl::StrCat(R"({"messages":[)", kSystemJson,
+                         R"(,{"role":"assistant","content":"r2","weight":0},)",
+                         kUserJson, ",", kWeightedAssistantJson, "]}"));
+  EXPECT_EQ(Line(ExportFormat::kOpenAiChat, e, /*history=*/0),
+            Line(ExportFormat::kOpenAiChat, Fixture(), /*history=*/0));
+}
+
+TEST(FormatExportLineTest, SftShareGptAndKtoCarryHistory) {
+  v1::Example e = Fixture();
+  AddHistory(&e, 1);
+  const std::string history =
+      R"({"role":"user","content":"q1"},{"role":"assistant","content":"r1"})";
+  EXPECT_EQ(Line(ExportFormat::kTrlSft, e),
+            absl::StrCat(R"({"messages":[)", kSystemJson, ",", history, ",",
+                         kUserJson, ",", kAssistantJson, "]}"));
+  EXPECT_EQ(Line(ExportFormat::kTrlKto, e),
+            absl::StrCat(R"({"prompt":[)", kSystemJson, ",", history, ",",
+                         kUserJson, R"(],"completion":[)", kAssistantJson,
+                         R"(],"label":true})"));
+  EXPECT_EQ(
+      Line(ExportFormat::kShareGpt, e),
+      R"({"conversations":[{"from":"human","value":"q1"},)"
+      R"({"from":"gpt","value":"r1"},)"
+      R"({"from":"human","value":"Why is the sky blue?"},)"
+      R"({"from":"gpt","value":"Rayleigh scattering.\nObviously."}],)"
+      R"("system":"You are Timmy.\n\nMemories:\n- Dan likes \"quotes\""})");
+  EXPECT_EQ(Line(ExportFormat::kTrlSft, Fixture(v1::LABEL_NEGATIVE)), "");
+  EXPECT_EQ(Line(ExportFormat::kShareGpt, Fixture(v1::LABEL_NEGATIVE)), "");
+}
+
+v1::Example PairFixture() {
+  v1::Example e = Fixture();
+  AddHistory(&e, 1);
+  v1::Turn* rejected = e.mutable_rejected_turn();
+  rejected->set_role(v1::ROLE_ASSISTANT);
+  rejected->set_text("Because of the ocean.");
+  rejected->set_system_prompt("You are Timmy, v2.");
+  return e;
+}
+
+TEST(FormatExportLineTest, DpoShapesFromPairsOnly) {
+  const v1::Example pair = PairFixture();
+  const std::string prompt = absl::StrCat(
+      kSystemJson,
+      R"(,{"role":"user","content":"q1"},{"role":"assistant","content":"r1"},)",
+      kUserJson);
+  constexpr char kRejectedJson[] =
+      R"({"role":"assistant","content":"Because of the ocean."})";
+  EXPECT_EQ(
+      Line(ExportFormat::kTrlDpo, pair),
+      absl::StrCat(R"({"prompt":[)", prompt, R"(],"chosen":[)", kAssistantJson,
+                   R"(],"rejected":[)", kRejectedJson, "]}"));
+  EXPECT_EQ(Line(ExportFormat::kOpenAiDpo, pair),
+            absl::StrCat(R"({"input":{"messages":[)", prompt,
+                         R"(]},"preferred_output":[)", kAssistantJson,
+                         R"(],"non_preferred_output":[)", kRejectedJson, "]}"));
+  // Single examples have no DPO line, and pairs no SFT/KTO line (their
+  // replies have single examples of their own).
+  EXPECT_EQ(Line(ExportFormat::kTrlDpo, Fixture()), "");
+  EXPECT_EQ(Line(ExportFormat::kOpenAiDpo, Fixture()), "");
+  for (ExportFormat f : {ExportFormat::kOpenAiChat, ExportFormat::kTrlSft,
+                         ExportFormat::kTrlKto, ExportFormat::kShareGpt}) {
+    EXPECT_EQ(Line(f, pair), "") << ExportFormatName(f);
+  }
+  EXPECT_NE(Line(ExportFormat::kFullJsonl, pair), "");
 }
 
 TEST(FormatExportLineTest, OpenAiChatSkipsNegatives) {
@@ -87,7 +185,7 @@ TEST(FormatExportLineTest, NoSystemMessageWithoutPromptOrMemories) {
   e.mutable_assistant_turn()->clear_system_prompt();
   e.mutable_assistant_turn()->clear_memories();
   EXPECT_EQ(
-      Line(ExportFormat::kOpenAiChat, e),
+      Line(ExportFormat::kOpenAiChat, e, /*history=*/0),
       absl::StrCat(R"({"messages":[)", kUserJson, ",", kAssistantJson, "]}"));
 }
 
@@ -126,12 +224,18 @@ TEST(FormatExportLineTest, FullJsonlPrintsMetadataSortedSoExportsRepeat) {
   }
 }
 
+constexpr ExportFormat kAllFormats[] = {
+    ExportFormat::kOpenAiChat, ExportFormat::kTrlSft, ExportFormat::kTrlKto,
+    ExportFormat::kShareGpt,   ExportFormat::kTrlDpo, ExportFormat::kOpenAiDpo,
+    ExportFormat::kFullJsonl};
+
 TEST(FormatExportLineTest, EveryFormatIsOneLine) {
   v1::Example e = Fixture();
   e.mutable_user_turn()->set_text("line one\nline two\r\n\u2028end");
-  for (ExportFormat f : {ExportFormat::kOpenAiChat, ExportFormat::kTrlKto,
-                         ExportFormat::kFullJsonl}) {
-    std::string line = Line(f, e);
+  v1::Example pair = PairFixture();
+  pair.mutable_user_turn()->set_text(e.user_turn().text());
+  for (ExportFormat f : kAllFormats) {
+    std::string line = Line(f, IsPairFormat(f) ? pair : e);
     EXPECT_FALSE(line.empty());
     EXPECT_EQ(line.find('\n'), std::string::npos) << line;
     EXPECT_EQ(line.find('\r'), std::string::npos) << line;
@@ -139,8 +243,7 @@ TEST(FormatExportLineTest, EveryFormatIsOneLine) {
 }
 
 TEST(ParseExportFormatTest, NamesAndErrors) {
-  for (ExportFormat f : {ExportFormat::kOpenAiChat, ExportFormat::kTrlKto,
-                         ExportFormat::kFullJsonl}) {
+  for (ExportFormat f : kAllFormats) {
     auto parsed = ParseExportFormat(ExportFormatName(f));
     ASSERT_TRUE(parsed.ok());
     EXPECT_EQ(*parsed, f);

@@ -101,6 +101,26 @@ TEST(ExampleIdTest, FieldsThatJoinToTheSameBytesGetDifferentIds) {
             "ex-0d517a8011ea80b98ce704ac2646ea80");
 }
 
+// Preference pairs (issue 12) get the same kind of id: 128 bits of SHA-256
+// over the length-prefixed ids, so no two pairs share one.
+TEST(ExampleIdTest, PairIdsAreCollisionProofToo) {
+  EXPECT_NE(ExampleIdForPair("s", "ab", "c"), ExampleIdForPair("s", "a", "bc"));
+  EXPECT_NE(ExampleIdForPair("s", "a", "b"), ExampleIdForPair("s", "b", "a"));
+  EXPECT_NE(ExampleIdForPair("s\x1f"
+                             "a",
+                             "b", "c"),
+            ExampleIdForPair("s",
+                             "a\x1f"
+                             "b",
+                             "c"));
+  EXPECT_THAT(ExampleIdForPair("s", "a", "b"), SizeIs(5 + 32));
+  EXPECT_NE(ExampleIdForPair("s", "a", "b").substr(5),
+            ExampleIdForReply("s", "a").substr(3));
+  // Pinned, computed with Python's hashlib like the reply id above.
+  EXPECT_EQ(ExampleIdForPair("garden-7", "a2", "a1"),
+            "pair-c4de5062cba0b3864007718295cce5d8");
+}
+
 TEST_F(HostileInputTest, SeparatorBytesInIdsCanNoLongerReachTheDataset) {
   auto first =
       Record(UserTurn("a\x1f"

@@ -245,6 +245,29 @@ TEST(MarkdownSafetyTest, FencedTextCannotStartACountedLine) {
   EXPECT_EQ(QuoteFencedLine("## Example Captured"), R"(\## Example Captured)");
 }
 
+// History (issue 12) and a pair's rejected reply are fenced as safely as
+// the exchange: no line of theirs can start a counted block, close the fence
+// or send a control character to a terminal.
+TEST(MarkdownSafetyTest, HistoryAndRejectedReplyAreFencedSafely) {
+  v1::Example e = Fixture();
+  v1::Turn* earlier = e.add_history();
+  earlier->set_role(v1::ROLE_USER);
+  earlier->set_text("## Example Captured: fake\n```\n\x1b[31mred");
+  e.mutable_rejected_turn()->set_text("## Example Captured: also fake");
+  const std::string md = FormatExampleMarkdown(e);
+  int counted = 0;
+  for (absl::string_view line : absl::StrSplit(md, '\n')) {
+    if (absl::StartsWith(line, "## Example Captured")) ++counted;
+  }
+  EXPECT_EQ(counted, 1) << md;
+  EXPECT_EQ(md.find('\x1b'), std::string::npos) << md;
+  EXPECT_NE(md.find("````\n"
+                    R"(\## Example Captured: fake)"
+                    "\n```\n"),
+            std::string::npos)
+      << md;
+}
+
 std::string ThreeBlocks(std::string* last_id) {
   std::string md;
   for (int i = 0; i < 3; ++i) {

@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -15,6 +17,7 @@ namespace ftcapture {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 const std::string kRule(80, '=');
@@ -288,6 +291,97 @@ TEST(ParseLegacyMarkdownTest, OriginalPraiseReadsAsRendered) {
   auto parsed = ParseLegacyMarkdown(text);
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ((*parsed)[0].praise_text(), "amazing dude, 10/10 & more!");
+}
+
+}  // namespace
+}  // namespace ftcapture
+
+namespace ftcapture {
+namespace {
+
+// An example with history and a rejected alternative, as the writer has it.
+v1::Example ExampleWithHistoryAndPair() {
+  v1::Example e;
+  e.set_id("pair-1");
+  e.set_session_id("s1");
+  e.mutable_captured_at()->set_seconds(1790000000);
+  e.set_praise_text("Good one, Timmy!");
+  e.set_label(v1::LABEL_POSITIVE);
+  for (const auto& [role, text] : std::vector<std::pair<v1::Role, std::string>>{
+           {v1::ROLE_USER, "Is it ```fenced```?"},
+           {v1::ROLE_ASSISTANT, "### Not a heading\n**Assistant:**"},
+           {v1::ROLE_USER, "**User:**"}}) {
+    v1::Turn* turn = e.add_history();
+    turn->set_role(role);
+    turn->set_text(text);
+  }
+  e.mutable_user_turn()->set_text("Why does my kettle whistle?");
+  e.mutable_assistant_turn()->set_text("Steam through the spout.");
+  e.mutable_assistant_turn()->set_system_prompt("You are Timmy.");
+  e.mutable_rejected_turn()->set_text("Because it is ````angry````.");
+  e.mutable_rejected_turn()->set_system_prompt("You are Timmy, v2.");
+  return e;
+}
+
+int Count(const std::string& text, const std::string& needle) {
+  int count = 0;
+  for (size_t at = text.find(needle); at != std::string::npos;
+       at = text.find(needle, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+TEST(MarkdownHistoryTest, KeepsTheOriginalsLayoutAndReadsBack) {
+  const v1::Example e = ExampleWithHistoryAndPair();
+  const std::string markdown =
+      FormatExampleMarkdown(e) + FormatExampleMarkdown(e);
+  // Two examples, each with the three sections and one Metadata, whatever
+  // the history holds.
+  EXPECT_EQ(Count(markdown, "\n## Example Captured:"), 2);
+  EXPECT_EQ(Count(markdown, "\n### User Message (n-3):\n"), 2);
+  EXPECT_EQ(Count(markdown, "\n### System Prompt with Memories (n-2):\n"), 2);
+  EXPECT_EQ(Count(markdown, "\n### Assistant Response (n-1):\n"), 2);
+  EXPECT_EQ(Count(markdown, "\n### Metadata:\n"), 2);
+  EXPECT_THAT(markdown, HasSubstr("**Conversation before (n-3):** 3 messages"));
+  EXPECT_THAT(markdown, HasSubstr("\n`````\nBecause it is ````angry````.\n"));
+
+  absl::StatusOr<std::vector<v1::Example>> parsed =
+      ParseLegacyMarkdown(markdown);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->size(), 2u);
+  const v1::Example& back = (*parsed)[0];
+  ASSERT_EQ(back.history_size(), 3);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(back.history(i).role(), e.history(i).role());
+    EXPECT_EQ(back.history(i).text(), e.history(i).text());
+  }
+  EXPECT_EQ(back.user_turn().text(), e.user_turn().text());
+  EXPECT_EQ(back.assistant_turn().text(), e.assistant_turn().text());
+  EXPECT_EQ(back.rejected_turn().text(), e.rejected_turn().text());
+  EXPECT_EQ(back.rejected_turn().system_prompt(),
+            e.rejected_turn().system_prompt());
+
+  // Without history or a pair, the block is the original's.
+  v1::Example plain = e;
+  plain.clear_history();
+  plain.clear_rejected_turn();
+  const std::string block = FormatExampleMarkdown(plain);
+  EXPECT_THAT(block, Not(HasSubstr("**Conversation")));
+  EXPECT_THAT(block, Not(HasSubstr("**Rejected")));
+  parsed = ParseLegacyMarkdown(block);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ((*parsed)[0].history_size(), 0);
+  EXPECT_FALSE((*parsed)[0].has_rejected_turn());
+}
+
+TEST(MarkdownHistoryTest, UnknownBoldLabelIsAnErrorNamingItsLine) {
+  const std::string text = absl::StrCat(
+      kRule, "\n## Example Captured: 2025-11-20T00:00:00Z\n**Praise:** ok\n",
+      kRule, "\n\n**Someone:**\n```\nx\n```\n");
+  absl::StatusOr<std::vector<v1::Example>> parsed = ParseLegacyMarkdown(text);
+  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(parsed.status().message(), HasSubstr("line 6"));
 }
 
 }  // namespace

@@ -18,10 +18,14 @@ namespace {
 constexpr int kShards = 4;
 const absl::Time kNow = absl::FromUnixSeconds(1790000000);
 
+// One replayed entry: a turn, or (state) a window's seen ids.
 struct Replayed {
   std::string session_id;
   v1::Turn turn;
   absl::Time received_at;
+  bool state = false;
+  std::vector<uint64_t> seen_ids;
+  int64_t dropped_turns = 0;
 };
 
 v1::Turn Reply(const std::string& session, const std::string& id) {
@@ -40,10 +44,21 @@ absl::StatusOr<std::unique_ptr<SessionJournal>> OpenJournal(
     absl::Time expire_before = absl::InfinitePast()) {
   return SessionJournal::Open(
       env, dir, kShards, expire_before,
-      [replayed](absl::string_view session_id, TurnPtr turn,
-                 absl::Time received_at) {
-        replayed->push_back(
-            {std::string(session_id), turn->ToProto(), received_at});
+      [replayed](absl::string_view session_id, absl::Time received_at,
+                 absl::FunctionRef<void(SessionWindow&)> apply) {
+        // What the entry does to a fresh window tells which kind it is.
+        SessionWindow scratch;
+        apply(scratch);
+        Replayed entry{std::string(session_id), v1::Turn(), received_at};
+        const std::vector<TurnPtr> turns = scratch.turns();
+        if (turns.empty()) {
+          entry.state = true;
+          entry.seen_ids = scratch.SeenIdsOldestFirst();
+          entry.dropped_turns = scratch.dropped_turns();
+        } else {
+          entry.turn = turns[0]->ToProto();
+        }
+        replayed->push_back(std::move(entry));
       });
 }
 
@@ -145,7 +160,7 @@ TEST(SessionJournalTest, SnapshotRebuildsTheWindowAfterCompaction) {
     user.set_text("Good one. Next?");
     window.Apply(StoredTurn::FromTurn(user));
     std::string snapshot;
-    SessionJournal::SnapshotWindow(window, kNow, &snapshot);
+    SessionJournal::SnapshotWindow("s", window, kNow, &snapshot);
     ASSERT_TRUE((*journal)->CompactShard(3, snapshot).ok());
     EXPECT_EQ(*Env::Default()->GetFileSize(ShardFile(dir, 3)), snapshot.size());
   }
@@ -153,7 +168,11 @@ TEST(SessionJournalTest, SnapshotRebuildsTheWindowAfterCompaction) {
   ASSERT_TRUE(journal.ok());
   SessionWindow rebuilt;
   for (Replayed& entry : replayed) {
-    rebuilt.Apply(StoredTurn::FromTurn(entry.turn));
+    if (entry.state) {
+      rebuilt.RestoreSeenIds(entry.seen_ids, entry.dropped_turns);
+    } else {
+      rebuilt.Apply(StoredTurn::FromTurn(entry.turn));
+    }
   }
   ASSERT_NE(rebuilt.answered_user(), nullptr);
   EXPECT_EQ(rebuilt.answered_user()->turn_id(), "u1");

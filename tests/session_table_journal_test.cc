@@ -62,7 +62,7 @@ TEST(SessionTableJournalTest, WithoutAJournalApplyTurnOnlyUpdatesWindows) {
   ASSERT_TRUE(table
                   .ApplyTurn("s", kStart, StoredUserTurn("s", "1"),
                              [](const SessionWindow& window) {
-                               return !window.SeenRecently(v1::ROLE_USER, "1");
+                               return !window.Seen(v1::ROLE_USER, "1");
                              })
                   .ok());
   EXPECT_EQ(LatestUser(table, "s"), "1");

@@ -97,7 +97,7 @@ TEST(SessionTableTest, ConcurrentSessionsDoNotLoseTurns) {
   EXPECT_EQ(table.size(), 50);
   int seen = 0;
   table.ForEach([&](absl::string_view, absl::Time, const SessionWindow& w) {
-    seen += w.SeenRecently(v1::ROLE_USER, w.latest_user()->turn_id());
+    seen += w.Seen(v1::ROLE_USER, w.latest_user()->turn_id());
   });
   EXPECT_EQ(seen, 50);
 }

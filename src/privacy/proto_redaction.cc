@@ -29,6 +29,10 @@ void RedactTurn(const Redactor& redactor, v1::Turn* turn) {
   for (v1::Memory& memory : *turn->mutable_memories()) {
     redactor.Redact(memory.mutable_text(), &counts);
   }
+  // The conversation a backend sends with a reply is stored as history.
+  for (v1::ConversationMessage& message : *turn->mutable_context_messages()) {
+    redactor.Redact(message.mutable_text(), &counts);
+  }
   RedactMetadataValues(redactor, turn->mutable_metadata(), &counts);
   AddCounts(counts, turn->mutable_redactions());
 }
@@ -44,8 +48,11 @@ void RedactExampleText(const Redactor& redactor, std::string* text,
 void AddTurnRedactions(v1::Example* example) {
   for (const v1::Turn* turn :
        {&example->user_turn(), &example->assistant_turn(),
-        &example->praise_turn()}) {
+        &example->praise_turn(), &example->rejected_turn()}) {
     AddCounts(turn->redactions(), example->mutable_redactions());
+  }
+  for (const v1::Turn& turn : example->history()) {
+    AddCounts(turn.redactions(), example->mutable_redactions());
   }
 }
 
@@ -60,6 +67,12 @@ void RedactExample(const Redactor& redactor, v1::Example* example) {
   }
   if (example->has_praise_turn()) {
     RedactTurn(redactor, example->mutable_praise_turn());
+  }
+  if (example->has_rejected_turn()) {
+    RedactTurn(redactor, example->mutable_rejected_turn());
+  }
+  for (v1::Turn& turn : *example->mutable_history()) {
+    RedactTurn(redactor, &turn);
   }
   AddTurnRedactions(example);
   RedactExampleText(redactor, example->mutable_praise_text(), example);

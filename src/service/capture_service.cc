@@ -18,6 +18,7 @@
 #include "src/privacy/proto_redaction.h"
 #include "src/privacy/redactor.h"
 #include "src/service/example_catalog.h"
+#include "src/service/example_history.h"
 #include "src/service/input_checks.h"
 #include "src/service/verdict_proto.h"
 #include "src/session/session_table.h"
@@ -69,7 +70,40 @@ absl::Status ValidateTurn(const v1::Turn& turn, int64_t max_turn_bytes,
         "turn has %d memories, over the limit of %d (--max_memories)",
         turn.memories_size(), max_memories));
   }
+  if (turn.reply_to().size() > kMaxIdBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("turn.reply_to is limited to %d bytes", kMaxIdBytes));
+  }
+  if (!turn.reply_to().empty() && turn.role() != v1::ROLE_ASSISTANT) {
+    return absl::InvalidArgumentError(
+        "turn.reply_to is only for assistant turns");
+  }
+  if (absl::Status context = ValidateContextMessages(turn); !context.ok()) {
+    return context;
+  }
   return CheckClientInput(turn, "turn");
+}
+
+// What a turn of a session credits: the reply, the user turn it answers,
+// the history before that, and the reply's alternatives (regenerations).
+struct Credit {
+  TurnPtr reply;
+  TurnPtr user;
+  std::vector<TurnPtr> history;
+  int64_t omitted = 0;
+  std::vector<TurnPtr> alternatives;
+};
+
+// Reads what crediting `reply` needs from `window` (under its lock).
+Credit CreditOf(const SessionWindow& window, TurnPtr reply) {
+  Credit credit;
+  if (reply == nullptr) return credit;
+  credit.user = window.AnsweredUserOf(*reply);
+  credit.history =
+      window.HistoryBefore(credit.user.get(), *reply, &credit.omitted);
+  credit.alternatives = window.AlternativesTo(*reply);
+  credit.reply = std::move(reply);
+  return credit;
 }
 
 // Invariants: every example in the dataset is in `catalog_` (which also
@@ -81,7 +115,7 @@ class CaptureServiceImpl final : public CaptureService {
       : options_(options),
         env_(env),
         sessions_(options.max_sessions, options.max_window_bytes,
-                  options.session_ttl),
+                  options.session_ttl, /*shards=*/64, options.session_limits),
         started_at_(absl::Now()) {}
 
   absl::Status Start();
@@ -127,8 +161,8 @@ class CaptureServiceImpl final : public CaptureService {
   // What applying a turn to its session's window found.
   struct WindowOutcome {
     bool duplicate = false;  // the turn was seen already: not applied again
-    TurnPtr credited_reply;  // the reply a feedback turn credits
-    TurnPtr credited_user;   // the user turn that reply answered
+    bool late = false;       // older than the session's latest: not applied
+    Credit credit;           // what a feedback turn credits
     // For a retried praise that is still the session's latest turn: the
     // praise as first recorded.
     TurnPtr retried_praise;
@@ -156,10 +190,29 @@ class CaptureServiceImpl final : public CaptureService {
   void UndoTurn(absl::string_view session_id, const StoredTurn& feedback,
                 bool duplicate, const Verdict& verdict, absl::Time now);
 
-  // Stores `example` unless its reply was credited already; fills
-  // `response_id` or `reason`. Errors are storage errors.
+  // Stores `example` unless its reply (or its pair) was credited already;
+  // fills `response_id` or `reason`. Errors are storage errors.
   absl::Status CaptureReply(v1::Example example, std::string* response_id,
                             std::string* reason);
+
+  // `feedback` (what was said about the reply) completed with what
+  // `credit` holds: the user turn, the reply and the history before them.
+  v1::Example ExampleOf(absl::string_view session_id, const Credit& credit,
+                        const v1::Example& feedback) const;
+  // After credit.reply got `label`: when an alternative to it got the
+  // opposite label, stores the preference pair (the positive one preferred)
+  // and returns its id; empty when there is none.
+  absl::StatusOr<std::string> CapturePairIfAny(absl::string_view session_id,
+                                               const Credit& credit,
+                                               v1::Label label,
+                                               const v1::Example& feedback);
+  // Stores the pair credit.reply over `rejected` (both answering
+  // credit.user); fills `response_id` or `reason`.
+  absl::Status CapturePair(absl::string_view session_id, const Credit& credit,
+                           const TurnPtr& rejected, const v1::Example& feedback,
+                           std::string* response_id, std::string* reason);
+  absl::StatusOr<v1::RecordFeedbackResponse> RecordPreference(
+      const v1::RecordFeedbackRequest& request);
 
   absl::StatusOr<v1::Example> ReadExample(const CatalogEntry& entry) const;
 
@@ -180,6 +233,7 @@ class CaptureServiceImpl final : public CaptureService {
   std::atomic<int64_t> praise_uncredited_{0};
   std::atomic<int64_t> duplicate_turns_{0};
   std::atomic<int64_t> captured_since_start_{0};
+  std::atomic<int64_t> late_turns_{0};
 
   ExampleCatalog catalog_;
 };
@@ -278,6 +332,13 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
       ApplyToWindow(request_turn.session_id(), turn, verdict, now);
 
   v1::RecordTurnResponse response;
+  if (seen.late) {
+    // Older than what the session already moved on to: crediting it now
+    // would credit a later reply. Kept only as "seen".
+    late_turns_.fetch_add(1, std::memory_order_relaxed);
+    response.set_late(true);
+    return response;
+  }
   TurnPtr feedback;
   if (seen.duplicate) {
     feedback =
@@ -315,18 +376,23 @@ CaptureServiceImpl::WindowOutcome CaptureServiceImpl::ApplyToWindow(
   // Under the session's lock: retry check, what the turn credits, and the
   // window update, so concurrent turns of one session see a single order.
   WindowOutcome seen;
+  TurnPtr latest_reply;
   absl::Status journaled = sessions_.ApplyTurn(
-      session_id, now, turn, [&](const SessionWindow& window) {
-        if (window.SeenRecently(turn->role(), turn->turn_id())) {
+      session_id, now, turn,
+      [&](const SessionWindow& window) {
+        if (window.Seen(turn->role(), turn->turn_id())) {
           seen.duplicate = true;
           NoteRetriedFeedback(window, *turn, verdict, &seen);
           return false;
         }
-        if (verdict.kind != FeedbackKind::kNone) {
-          seen.credited_reply = window.latest_assistant();
-          seen.credited_user = window.answered_user();
-        }
+        latest_reply = window.latest_assistant();
         return true;
+      },
+      [&](const SessionWindow& window, ApplyResult result) {
+        seen.late = result == ApplyResult::kLate;
+        if (!seen.late && verdict.kind != FeedbackKind::kNone) {
+          seen.credit = CreditOf(window, std::move(latest_reply));
+        }
       });
   if (!journaled.ok()) {
     // The turn still counts; only its survival of a restart is at risk.
@@ -349,8 +415,7 @@ void CaptureServiceImpl::NoteRetriedFeedback(const SessionWindow& window,
       window.latest_user()->turn_id() == turn.turn_id() &&
       window.answered_user() != window.latest_user()) {
     seen->retried_praise = window.latest_user();
-    seen->credited_reply = window.latest_assistant();
-    seen->credited_user = window.answered_user();
+    seen->credit = CreditOf(window, window.latest_assistant());
   }
 }
 
@@ -367,7 +432,7 @@ TurnPtr CaptureServiceImpl::AnswerRetry(absl::string_view session_id,
     response->set_example_id(std::move(captured_id));
     return nullptr;
   }
-  if (seen.retried_praise == nullptr || seen.credited_reply == nullptr) {
+  if (seen.retried_praise == nullptr || seen.credit.reply == nullptr) {
     return nullptr;
   }
   // Capture what the first attempt should have (see NoteRetriedFeedback).
@@ -393,7 +458,7 @@ TurnPtr CaptureServiceImpl::CountNewTurn(const TurnPtr& turn,
   SetVerdictFields(verdict, response);
   (praise ? praise_seen_ : criticism_seen_)
       .fetch_add(1, std::memory_order_relaxed);
-  if (seen.credited_reply == nullptr) {
+  if (seen.credit.reply == nullptr) {
     praise_uncredited_.fetch_add(1, std::memory_order_relaxed);
     response->set_not_captured_reason(
         "no assistant reply in this session yet: nothing to credit");
@@ -406,28 +471,31 @@ absl::Status CaptureServiceImpl::CaptureFeedback(
     absl::string_view session_id, const TurnPtr& feedback,
     const WindowOutcome& seen, const Verdict& verdict,
     v1::RecordTurnResponse* response) {
-  v1::Example example;
-  example.set_session_id(std::string(session_id));
-  if (seen.credited_user != nullptr) {
-    seen.credited_user->ParseInto(example.mutable_user_turn());
-  }
-  seen.credited_reply->ParseInto(example.mutable_assistant_turn());
-  feedback->ParseInto(example.mutable_praise_turn());
-  example.set_praise_text(example.praise_turn().text());
-  AddTurnRedactions(&example);
-  example.set_rule(verdict.rule);
-  *example.mutable_metadata() = example.praise_turn().metadata();
-  example.set_label(verdict.kind == FeedbackKind::kPraise ? v1::LABEL_POSITIVE
-                                                          : v1::LABEL_NEGATIVE);
-  example.set_source(v1::SOURCE_IMPLICIT);
-  RecordVerdictOnExample(verdict, &example);
+  v1::Example said;
+  feedback->ParseInto(said.mutable_praise_turn());
+  said.set_praise_text(said.praise_turn().text());
+  said.set_rule(verdict.rule);
+  *said.mutable_metadata() = said.praise_turn().metadata();
+  said.set_label(verdict.kind == FeedbackKind::kPraise ? v1::LABEL_POSITIVE
+                                                       : v1::LABEL_NEGATIVE);
+  said.set_source(v1::SOURCE_IMPLICIT);
+  RecordVerdictOnExample(verdict, &said);
   std::string example_id;
   std::string reason;
-  absl::Status captured =
-      CaptureReply(std::move(example), &example_id, &reason);
+  absl::Status captured = CaptureReply(ExampleOf(session_id, seen.credit, said),
+                                       &example_id, &reason);
   if (!captured.ok()) return captured;
   response->set_example_id(example_id);
   response->set_not_captured_reason(reason);
+  absl::StatusOr<std::string> pair =
+      CapturePairIfAny(session_id, seen.credit, said.label(), said);
+  if (pair.ok()) {
+    response->set_pair_example_id(*pair);
+  } else {
+    // The example is stored; only the pair is missing, and RecordFeedback
+    // with the preferred and rejected ids can still store it.
+    Log(absl::StrCat("preference pair: ", pair.status().ToString()));
+  }
   return absl::OkStatus();
 }
 
@@ -449,22 +517,83 @@ void CaptureServiceImpl::UndoTurn(absl::string_view session_id,
   });
 }
 
+v1::Example CaptureServiceImpl::ExampleOf(absl::string_view session_id,
+                                          const Credit& credit,
+                                          const v1::Example& feedback) const {
+  v1::Example example = feedback;
+  example.set_session_id(std::string(session_id));
+  if (credit.user != nullptr) {
+    credit.user->ParseInto(example.mutable_user_turn());
+  }
+  credit.reply->ParseInto(example.mutable_assistant_turn());
+  FillHistory(credit.history, credit.omitted, options_.session_limits,
+              &example);
+  return example;
+}
+
+absl::StatusOr<std::string> CaptureServiceImpl::CapturePairIfAny(
+    absl::string_view session_id, const Credit& credit, v1::Label label,
+    const v1::Example& feedback) {
+  const v1::Label opposite =
+      label == v1::LABEL_POSITIVE ? v1::LABEL_NEGATIVE : v1::LABEL_POSITIVE;
+  // The newest alternative with the opposite verdict.
+  for (auto it = credit.alternatives.rbegin(); it != credit.alternatives.rend();
+       ++it) {
+    if (catalog_.CreditedLabel(session_id, (*it)->turn_id()) != opposite) {
+      continue;
+    }
+    Credit preferred = credit;
+    TurnPtr rejected = *it;
+    if (label != v1::LABEL_POSITIVE) std::swap(preferred.reply, rejected);
+    std::string pair_id;
+    std::string reason;
+    absl::Status stored = CapturePair(session_id, preferred, rejected, feedback,
+                                      &pair_id, &reason);
+    if (!stored.ok()) return stored;
+    return pair_id;
+  }
+  return std::string();
+}
+
+absl::Status CaptureServiceImpl::CapturePair(absl::string_view session_id,
+                                             const Credit& credit,
+                                             const TurnPtr& rejected,
+                                             const v1::Example& feedback,
+                                             std::string* response_id,
+                                             std::string* reason) {
+  v1::Example example = ExampleOf(session_id, credit, feedback);
+  rejected->ParseInto(example.mutable_rejected_turn());
+  example.set_rule(absl::StrCat("pair:", feedback.rule()));
+  example.set_label(v1::LABEL_POSITIVE);
+  return CaptureReply(std::move(example), response_id, reason);
+}
+
 absl::Status CaptureServiceImpl::CaptureReply(v1::Example example,
                                               std::string* response_id,
                                               std::string* reason) {
-  if (!catalog_.ClaimReply(example.session_id(),
-                           example.assistant_turn().turn_id(), reason)) {
+  const std::string& reply_id = example.assistant_turn().turn_id();
+  const bool is_pair = example.has_rejected_turn();
+  const std::string& rejected_id = example.rejected_turn().turn_id();
+  const std::string key =
+      is_pair ? PairCreditKey(reply_id, rejected_id) : reply_id;
+  const std::string what =
+      is_pair ? absl::StrCat("pair of reply ", reply_id, " over ", rejected_id)
+              : absl::StrCat("reply ", reply_id);
+  if (!catalog_.ClaimCredit(example.session_id(), key, what, reason)) {
     return absl::OkStatus();
   }
-  example.set_id(ExampleIdForReply(example.session_id(),
-                                   example.assistant_turn().turn_id()));
+  // The turns were redacted as they arrived; the example counts what fired
+  // on any turn it holds.
+  AddTurnRedactions(&example);
+  example.set_id(
+      is_pair ? ExampleIdForPair(example.session_id(), reply_id, rejected_id)
+              : ExampleIdForReply(example.session_id(), reply_id));
   *example.mutable_captured_at() = ToProtoTime(absl::Now());
   example.set_status(v1::REVIEW_STATUS_PENDING);
 
   absl::StatusOr<uint64_t> offset = store_->Append(example);
   if (!offset.ok()) {
-    catalog_.AbandonReply(example.session_id(),
-                          example.assistant_turn().turn_id());
+    catalog_.AbandonReply(example.session_id(), key);
     return offset.status();
   }
   catalog_.Add(SummaryOf(example), *offset);
@@ -486,18 +615,21 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordFeedback(
   if (absl::Status valid = CheckClientInput(request, ""); !valid.ok()) {
     return valid;
   }
-  const absl::Time now = env_->Now();
-  TurnPtr reply;
-  TurnPtr answered;
+  if (!request.preferred_turn_id().empty() ||
+      !request.rejected_turn_id().empty()) {
+    return RecordPreference(request);
+  }
+  Credit credit;
   const bool known = sessions_.WithExistingSession(
-      request.session_id(), now, [&](SessionWindow& window) {
-        reply = window.latest_assistant();
-        answered = window.answered_user();
+      request.session_id(), env_->Now(), [&](SessionWindow& window) {
+        credit = CreditOf(window, request.turn_id().empty()
+                                      ? window.latest_assistant()
+                                      : window.FindReply(request.turn_id()));
       });
   v1::RecordFeedbackResponse response;
-  if (!request.turn_id().empty() &&
-      (reply == nullptr || reply->turn_id() != request.turn_id())) {
-    // Not the latest reply: fine if it was credited already, else gone.
+  if (!request.turn_id().empty() && credit.reply == nullptr) {
+    // Not a reply of the session's latest exchange: fine if it was credited
+    // already, else gone.
     const std::string credited_id =
         catalog_.CreditedExampleId(request.session_id(), request.turn_id());
     if (!credited_id.empty()) {
@@ -506,35 +638,95 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordFeedback(
                        " was already credited (example ", credited_id, ")"));
       return response;
     }
-    return absl::FailedPreconditionError(absl::StrCat(
-        "turn ", request.turn_id(), " is not the latest reply of session ",
-        request.session_id(), "; only the latest reply can be rated"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("turn ", request.turn_id(), " is not a reply to the ",
+                     "latest user turn of session ", request.session_id(),
+                     "; only those can be rated"));
   }
-  if (!known || reply == nullptr) {
+  if (!known || credit.reply == nullptr) {
     return absl::NotFoundError(absl::StrCat("session ", request.session_id(),
                                             " has no assistant reply to rate"));
   }
 
-  v1::Example example;
-  example.set_session_id(request.session_id());
-  if (answered != nullptr) answered->ParseInto(example.mutable_user_turn());
-  reply->ParseInto(example.mutable_assistant_turn());
-  example.set_praise_text(request.note());
-  AddTurnRedactions(&example);
+  v1::Example said;
+  said.set_praise_text(request.note());
   if (redactor_ != nullptr) {
-    RedactExampleText(*redactor_, example.mutable_praise_text(), &example);
+    RedactExampleText(*redactor_, said.mutable_praise_text(), &said);
   }
-  example.set_rule(request.positive() ? "explicit:thumbs-up"
-                                      : "explicit:thumbs-down");
-  example.set_label(request.positive() ? v1::LABEL_POSITIVE
-                                       : v1::LABEL_NEGATIVE);
-  example.set_source(v1::SOURCE_EXPLICIT);
+  said.set_rule(request.positive() ? "explicit:thumbs-up"
+                                   : "explicit:thumbs-down");
+  said.set_label(request.positive() ? v1::LABEL_POSITIVE : v1::LABEL_NEGATIVE);
+  said.set_source(v1::SOURCE_EXPLICIT);
   std::string example_id;
   std::string reason;
-  absl::Status captured =
-      CaptureReply(std::move(example), &example_id, &reason);
+  absl::Status captured = CaptureReply(
+      ExampleOf(request.session_id(), credit, said), &example_id, &reason);
   if (!captured.ok()) return captured;
   response.set_example_id(example_id);
+  response.set_not_captured_reason(reason);
+  absl::StatusOr<std::string> pair =
+      CapturePairIfAny(request.session_id(), credit, said.label(), said);
+  if (!pair.ok()) return pair.status();
+  response.set_pair_example_id(*pair);
+  return response;
+}
+
+absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordPreference(
+    const v1::RecordFeedbackRequest& request) {
+  if (request.preferred_turn_id().empty() ||
+      request.rejected_turn_id().empty()) {
+    return absl::InvalidArgumentError(
+        "preferred_turn_id and rejected_turn_id go together");
+  }
+  if (request.preferred_turn_id() == request.rejected_turn_id()) {
+    return absl::InvalidArgumentError(
+        "preferred_turn_id and rejected_turn_id must differ");
+  }
+  Credit credit;
+  TurnPtr rejected;
+  bool alternatives = false;
+  const bool known = sessions_.WithExistingSession(
+      request.session_id(), env_->Now(), [&](SessionWindow& window) {
+        credit =
+            CreditOf(window, window.FindReply(request.preferred_turn_id()));
+        rejected = window.FindReply(request.rejected_turn_id());
+        for (const TurnPtr& other : credit.alternatives) {
+          alternatives = alternatives || other == rejected;
+        }
+      });
+  if (!known) {
+    return absl::NotFoundError(
+        absl::StrCat("session ", request.session_id(), " is not known"));
+  }
+  for (const auto& [turn, id] :
+       {std::make_pair(credit.reply, &request.preferred_turn_id()),
+        std::make_pair(rejected, &request.rejected_turn_id())}) {
+    if (turn == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "turn ", *id, " is not a reply to the latest user turn of session ",
+          request.session_id()));
+    }
+  }
+  if (!alternatives) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "replies ", request.preferred_turn_id(), " and ",
+        request.rejected_turn_id(), " do not answer the same user turn"));
+  }
+  v1::Example said;
+  said.set_praise_text(request.note());
+  if (redactor_ != nullptr) {
+    RedactExampleText(*redactor_, said.mutable_praise_text(), &said);
+  }
+  said.set_rule("explicit:preference");
+  said.set_source(v1::SOURCE_EXPLICIT);
+  std::string pair_id;
+  std::string reason;
+  absl::Status stored = CapturePair(request.session_id(), credit, rejected,
+                                    said, &pair_id, &reason);
+  if (!stored.ok()) return stored;
+  v1::RecordFeedbackResponse response;
+  response.set_example_id(pair_id);
+  response.set_pair_example_id(pair_id);
   response.set_not_captured_reason(reason);
   return response;
 }
@@ -565,6 +757,7 @@ absl::StatusOr<v1::GetStatsResponse> CaptureServiceImpl::GetStats() {
   stats.set_criticism_seen(criticism_seen_.load());
   stats.set_praise_uncredited(praise_uncredited_.load());
   stats.set_duplicate_turns(duplicate_turns_.load());
+  stats.set_late_turns(late_turns_.load());
   stats.set_live_sessions(sessions_.size());
   stats.set_examples_captured_since_start(captured_since_start_.load());
   int64_t window_bytes = 0;
@@ -584,6 +777,7 @@ absl::StatusOr<v1::GetStatsResponse> CaptureServiceImpl::GetStats() {
   stats.set_negative_examples(examples.negative);
   stats.set_imported_examples(examples.imported);
   stats.set_redacted_examples(examples.redacted);
+  stats.set_pair_examples(examples.pairs);
   stats.set_approved_examples(examples.approved);
   stats.set_rejected_examples(examples.rejected);
   stats.set_pending_examples(examples.pending);
@@ -614,8 +808,9 @@ absl::StatusOr<v1::ListExamplesResponse> CaptureServiceImpl::ListExamples(
   const int page_size = request.page_size() == 0
                             ? kDefaultPageSize
                             : std::min(request.page_size(), kMaxPageSize);
-  absl::StatusOr<ExampleCatalog::Page> page = catalog_.List(
-      request.status(), request.label(), request.page_token(), page_size);
+  absl::StatusOr<ExampleCatalog::Page> page =
+      catalog_.List(request.status(), request.label(), request.kind(),
+                    request.page_token(), page_size);
   if (!page.ok()) return page.status();
   v1::ListExamplesResponse response;
   response.set_total_size(page->total_size);
@@ -676,6 +871,7 @@ absl::Status CaptureServiceImpl::ExportExamples(
         *summary.mutable_captured_at() = ToProtoTime(entry.captured_at);
         summary.set_status(entry.status);
         summary.set_label(entry.label);
+        if (entry.is_pair) summary.mutable_rejected_turn();
         return MatchesExportFilter(request, summary);
       });
   for (const CatalogEntry& entry : selected) {

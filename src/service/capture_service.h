@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "ftcapture/v1/capture.pb.h"
+#include "src/session/session_window.h"
 #include "src/storage/example_store.h"
 
 namespace ftcapture {
@@ -48,6 +49,9 @@ class CaptureService {
     // sessions are evicted beyond it.
     int64_t max_window_bytes = int64_t{512} << 20;
     absl::Duration session_ttl = absl::Hours(24);
+    // How many earlier turns a session keeps for its examples' history, and
+    // how many turn ids it remembers to refuse repeats.
+    SessionLimits session_limits;
     // Journal session windows so a restart keeps them.
     bool journal_sessions = true;
     // Redaction before anything is written (docs/privacy.md): the shipped

@@ -6,6 +6,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "src/storage/example_filter.h"
 #include "src/storage/example_id.h"
 #include "src/util/proto_time.h"
 #include "src/util/stable_hash.h"
@@ -54,11 +55,17 @@ void ExampleCatalog::Add(const ExampleSummaryView& example, uint64_t offset) {
   entry.status = example.status == v1::REVIEW_STATUS_UNSPECIFIED
                      ? v1::REVIEW_STATUS_PENDING
                      : example.status;
+  entry.is_pair = example.is_pair;
 
   MutexLock lock(&mu_);
   const int64_t index = static_cast<int64_t>(entries_.size());
   by_id_[IdFingerprint(entry.id)] = index;
-  if (example.source != v1::SOURCE_IMPORTED) {
+  if (example.is_pair) ++pairs_;
+  if (example.source != v1::SOURCE_IMPORTED && example.is_pair) {
+    credited_[ReplyFingerprint(
+        example.session_id, PairCreditKey(example.assistant_turn_id,
+                                          example.rejected_turn_id))] = index;
+  } else if (example.source != v1::SOURCE_IMPORTED) {
     credited_[ReplyFingerprint(example.session_id, example.assistant_turn_id)] =
         index;
     if (example.has_praise_turn) {
@@ -80,7 +87,7 @@ void ExampleCatalog::Add(const ExampleSummaryView& example, uint64_t offset) {
 
 void ExampleCatalog::CountIn(int64_t index, int delta) {
   const CatalogEntry& entry = entries_[index];
-  const CellKey key{entry.status, entry.label};
+  const CellKey key{entry.status, entry.label, entry.is_pair};
   if (delta > 0) {
     cells_[key].insert(index);
   } else {
@@ -144,17 +151,32 @@ bool ExampleCatalog::Find(absl::string_view example_id,
 bool ExampleCatalog::ClaimReply(absl::string_view session_id,
                                 absl::string_view turn_id,
                                 std::string* reason) {
+  return ClaimCredit(session_id, turn_id, absl::StrCat("reply ", turn_id),
+                     reason);
+}
+
+bool ExampleCatalog::ClaimCredit(absl::string_view session_id,
+                                 absl::string_view key, absl::string_view what,
+                                 std::string* reason) {
   MutexLock lock(&mu_);
   auto [it, claimed] =
-      credited_.try_emplace(ReplyFingerprint(session_id, turn_id), kCapturing);
+      credited_.try_emplace(ReplyFingerprint(session_id, key), kCapturing);
   if (claimed) return true;
-  *reason =
-      it->second == kCapturing
-          ? absl::StrCat("reply ", turn_id,
-                         " is being captured by another request")
-          : absl::StrCat("reply ", turn_id, " was already credited (example ",
-                         entries_[it->second].id, ")");
+  *reason = it->second == kCapturing
+                ? absl::StrCat(what, " is being captured by another request")
+                : absl::StrCat(what, " was already credited (example ",
+                               entries_[it->second].id, ")");
   return false;
+}
+
+v1::Label ExampleCatalog::CreditedLabel(absl::string_view session_id,
+                                        absl::string_view turn_id) const {
+  MutexLock lock(&mu_);
+  auto it = credited_.find(ReplyFingerprint(session_id, turn_id));
+  if (it == credited_.end() || it->second == kCapturing) {
+    return v1::LABEL_UNSPECIFIED;
+  }
+  return entries_[it->second].label;
 }
 
 void ExampleCatalog::AbandonReply(absl::string_view session_id,
@@ -195,10 +217,12 @@ void ExampleCatalog::FinishImport(absl::string_view example_id) {
 }
 
 std::vector<const ExampleCatalog::Cell*> ExampleCatalog::CellsMatching(
-    v1::ReviewStatus status, v1::Label label) const {
+    v1::ReviewStatus status, v1::Label label, v1::ExampleKind kind) const {
   std::vector<const Cell*> cells;
   for (const auto& [key, cell] : cells_) {
-    if (StatusMatches(status, key.first) && LabelMatches(label, key.second)) {
+    if (StatusMatches(status, std::get<0>(key)) &&
+        LabelMatches(label, std::get<1>(key)) &&
+        MatchesKind(kind, std::get<2>(key))) {
       cells.push_back(&cell);
     }
   }
@@ -208,6 +232,13 @@ std::vector<const ExampleCatalog::Cell*> ExampleCatalog::CellsMatching(
 absl::StatusOr<ExampleCatalog::Page> ExampleCatalog::List(
     v1::ReviewStatus status, v1::Label label, absl::string_view page_token,
     int page_size) const {
+  return List(status, label, v1::EXAMPLE_KIND_UNSPECIFIED, page_token,
+              page_size);
+}
+
+absl::StatusOr<ExampleCatalog::Page> ExampleCatalog::List(
+    v1::ReviewStatus status, v1::Label label, v1::ExampleKind kind,
+    absl::string_view page_token, int page_size) const {
   // Tokens are decimal entry indexes, as they always were, so a token from
   // before a restart or an upgrade still resumes where it left off.
   size_t start = 0;
@@ -223,7 +254,7 @@ absl::StatusOr<ExampleCatalog::Page> ExampleCatalog::List(
   }
   // A merge of the matching cells (each sorted by index) from `start`: at
   // most a handful of cells, so each step is O(log n).
-  const std::vector<const Cell*> cells = CellsMatching(status, label);
+  const std::vector<const Cell*> cells = CellsMatching(status, label, kind);
   std::vector<std::pair<Cell::const_iterator, Cell::const_iterator>> heads;
   for (const Cell* cell : cells) {
     page.total_size += static_cast<int64_t>(cell->size());
@@ -253,6 +284,7 @@ ExampleCatalog::Stats ExampleCatalog::GetStats() const {
   stats.negative = negative_;
   stats.imported = imported_;
   stats.redacted = redacted_;
+  stats.pairs = pairs_;
   stats.approved = approved_;
   stats.rejected = rejected_;
   stats.pending = stats.total - approved_ - rejected_;

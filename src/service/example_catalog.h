@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -30,6 +31,7 @@ struct CatalogEntry {
   v1::Label label = v1::LABEL_UNSPECIFIED;
   v1::Source source = v1::SOURCE_UNSPECIFIED;
   v1::ReviewStatus status = v1::REVIEW_STATUS_PENDING;
+  bool is_pair = false;  // a preference pair (else a single example)
   // The latest review, from reviews.tfrecord.
   std::string review_note;
   absl::Time reviewed_at = absl::InfinitePast();
@@ -42,12 +44,14 @@ struct CatalogEntry {
 // Invariants (all under `mu_`):
 // - every added example has one entry in `entries_` (its position, "index",
 //   never changes: entries are only appended) and one in `by_id_`;
-// - `cells_[{status, label}]` holds the index of every entry with that
-//   status and label, and nothing else, so a filter's pages and totals come
-//   from the few cells it matches;
+// - `cells_[{status, label, is_pair}]` holds the index of every entry with
+//   that status, label and kind, and nothing else, so a filter's pages and
+//   totals come from the few cells it matches;
 // - a reply key is in `credited_` from the moment a capture of it is
 //   claimed (value kCapturing) until that capture is abandoned, or forever
-//   once added (value: its index), so a reply is credited at most once;
+//   once added (value: its index), so a reply is credited at most once; a
+//   preference pair is keyed by PairCreditKey(preferred, rejected) instead,
+//   so it is stored at most once and leaves its replies' keys alone;
 // - an id in `importing_` is not in `by_id_` and is being appended by one
 //   import; others wait for it to finish;
 // - the counters, first/last times, per-day counts and `recent_` describe
@@ -66,6 +70,7 @@ class ExampleCatalog {
     int64_t negative = 0;
     int64_t imported = 0;
     int64_t redacted = 0;
+    int64_t pairs = 0;
     int64_t approved = 0;
     int64_t rejected = 0;
     int64_t pending = 0;
@@ -103,6 +108,14 @@ class ExampleCatalog {
   // Add (success) or AbandonReply (failure).
   bool ClaimReply(absl::string_view session_id, absl::string_view turn_id,
                   std::string* reason);
+  // The same for any credit key (a reply's turn id or a PairCreditKey);
+  // `what` names it in `*reason`.
+  bool ClaimCredit(absl::string_view session_id, absl::string_view key,
+                   absl::string_view what, std::string* reason);
+  // The label of the example that credited the reply; UNSPECIFIED when none
+  // (yet).
+  v1::Label CreditedLabel(absl::string_view session_id,
+                          absl::string_view turn_id) const;
   void AbandonReply(absl::string_view session_id, absl::string_view turn_id);
   // The id of the example that credited the reply; empty when none (yet).
   std::string CreditedExampleId(absl::string_view session_id,
@@ -124,6 +137,10 @@ class ExampleCatalog {
   // next entry, so a token stays valid while examples are added.
   absl::StatusOr<Page> List(v1::ReviewStatus status, v1::Label label,
                             absl::string_view page_token, int page_size) const;
+  // The same, of one kind (UNSPECIFIED: both).
+  absl::StatusOr<Page> List(v1::ReviewStatus status, v1::Label label,
+                            v1::ExampleKind kind, absl::string_view page_token,
+                            int page_size) const;
 
   Stats GetStats() const;
 
@@ -143,7 +160,7 @@ class ExampleCatalog {
   static Fingerprint ReplyFingerprint(absl::string_view session_id,
                                       absl::string_view turn_id);
 
-  using CellKey = std::pair<int, int>;  // {status, label}
+  using CellKey = std::tuple<int, int, bool>;  // {status, label, is_pair}
   using Cell = absl::btree_set<int64_t>;
 
   void CountIn(int64_t index, int delta) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -151,7 +168,8 @@ class ExampleCatalog {
   void NoteRecent(int64_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The cells a filter matches.
   std::vector<const Cell*> CellsMatching(v1::ReviewStatus status,
-                                         v1::Label label) const
+                                         v1::Label label,
+                                         v1::ExampleKind kind) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable Mutex mu_;
@@ -170,6 +188,7 @@ class ExampleCatalog {
   int64_t negative_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t imported_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t redacted_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t pairs_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t approved_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t rejected_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time first_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();

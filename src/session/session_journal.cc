@@ -67,8 +67,19 @@ absl::Status SessionJournal::ReplayFile(const std::string& path,
         if (!journaled.ParseFromArray(data.data(), data.size())) return;
         const absl::Time received_at = FromProtoTime(journaled.received_at());
         if (received_at < expire_before) return;
-        replay(journaled.turn().session_id(),
-               StoredTurn::FromTurn(journaled.turn()), received_at);
+        if (!journaled.has_turn()) {
+          std::vector<uint64_t> seen(journaled.seen_id_fingerprints().begin(),
+                                     journaled.seen_id_fingerprints().end());
+          replay(journaled.session_id(), received_at,
+                 [&](SessionWindow& window) {
+                   window.RestoreSeenIds(std::move(seen),
+                                         journaled.dropped_turns());
+                 });
+          return;
+        }
+        TurnPtr turn = StoredTurn::FromTurn(journaled.turn());
+        replay(journaled.turn().session_id(), received_at,
+               [&](SessionWindow& window) { window.Apply(turn); });
       });
   if (!read.ok()) return read.status();
   // A torn tail is the turn being written when the process died; it was
@@ -158,20 +169,25 @@ absl::Status SessionJournal::RewriteShard(int shard,
   return absl::OkStatus();
 }
 
-void SessionJournal::SnapshotWindow(const SessionWindow& window,
+void SessionJournal::SnapshotWindow(absl::string_view session_id,
+                                    const SessionWindow& window,
                                     absl::Time last_used,
                                     std::string* snapshot) {
-  // Replaying answered user -> reply -> newest user rebuilds the window.
-  if (window.answered_user() != nullptr) {
-    AppendEntry(*window.answered_user(), last_used, snapshot);
+  // Replaying the held turns in order rebuilds the window; the seen ids
+  // (late and dropped turns' included) then replace the ones replay added.
+  for (const TurnPtr& turn : window.turns()) {
+    AppendEntry(*turn, last_used, snapshot);
   }
-  if (window.latest_assistant() != nullptr) {
-    AppendEntry(*window.latest_assistant(), last_used, snapshot);
-  }
-  if (window.latest_user() != nullptr &&
-      window.latest_user() != window.answered_user()) {
-    AppendEntry(*window.latest_user(), last_used, snapshot);
-  }
+  v1::SessionJournalEntry state;
+  state.set_session_id(std::string(session_id));
+  *state.mutable_received_at() = ToProtoTime(last_used);
+  const std::vector<uint64_t> seen = window.SeenIdsOldestFirst();
+  state.mutable_seen_id_fingerprints()->Add(seen.begin(), seen.end());
+  state.set_dropped_turns(window.dropped_turns());
+  const size_t start = snapshot->size();
+  snapshot->resize(start + kTFRecordHeaderSize);
+  state.AppendToString(snapshot);
+  FrameTFRecordInPlace(start, snapshot);
 }
 
 }  // namespace ftcapture

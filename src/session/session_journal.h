@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -31,8 +32,11 @@ class WritableFile;
 // several times that snapshot.
 class SessionJournal {
  public:
-  using Replay = std::function<void(absl::string_view session_id, TurnPtr turn,
-                                    absl::Time received_at)>;
+  // Called per journaled entry with what rebuilds its session's window:
+  // `apply` must run on that session's window.
+  using Replay =
+      std::function<void(absl::string_view session_id, absl::Time received_at,
+                         absl::FunctionRef<void(SessionWindow&)> apply)>;
 
   // Replays every journaled entry received after `expire_before`, in order
   // per file, then empties the files: call CompactShard() for every shard
@@ -62,8 +66,9 @@ class SessionJournal {
   static constexpr absl::Duration kCompactRetryDelay = absl::Seconds(5);
 
   // Appends to `*snapshot` the framed entries that rebuild `window` when
-  // replayed in order.
-  static void SnapshotWindow(const SessionWindow& window, absl::Time last_used,
+  // replayed in order: its turns, then its seen turn ids.
+  static void SnapshotWindow(absl::string_view session_id,
+                             const SessionWindow& window, absl::Time last_used,
                              std::string* snapshot);
 
   // Appends to `*out` the framed journal entry of `turn`.

@@ -8,15 +8,18 @@
 
 namespace ftcapture {
 
-SessionTable::SessionTable(int64_t max_sessions, absl::Duration ttl, int shards)
+SessionTable::SessionTable(int64_t max_sessions, absl::Duration ttl, int shards,
+                           const SessionLimits& limits)
     : SessionTable(max_sessions, std::numeric_limits<int64_t>::max(), ttl,
-                   shards) {}
+                   shards, limits) {}
 
 SessionTable::SessionTable(int64_t max_sessions, int64_t max_bytes,
-                           absl::Duration ttl, int shards)
+                           absl::Duration ttl, int shards,
+                           const SessionLimits& limits)
     : per_shard_capacity_(
           std::max<int64_t>(1, (max_sessions + shards - 1) / shards)),
       per_shard_bytes_(std::max<int64_t>(1, max_bytes / shards)),
+      limits_(limits),
       ttl_(ttl) {
   shards_.reserve(shards);
   for (int i = 0; i < shards; ++i) shards_.push_back(std::make_unique<Shard>());
@@ -67,11 +70,12 @@ SessionTable::Entry& SessionTable::TouchLocked(Shard& shard,
   auto it = shard.index.find(session_id);
   if (it != shard.index.end() && now - it->second->last_used > ttl_) {
     // Expired: forget what it held, as if it had been swept.
-    it->second->window = SessionWindow();
+    it->second->window = SessionWindow(&limits_);
   }
   if (it == shard.index.end()) {
     EvictLocked(shard, now);
-    shard.lru.push_front(Entry{std::string(session_id), now, SessionWindow()});
+    shard.lru.push_front(
+        Entry{std::string(session_id), now, SessionWindow(&limits_)});
     // The key views the string owned by the list entry, which never moves.
     shard.index.emplace(shard.lru.front().session_id, shard.lru.begin());
     size_.fetch_add(1, std::memory_order_relaxed);
@@ -94,6 +98,14 @@ void SessionTable::WithSession(absl::string_view session_id, absl::Time now,
 absl::Status SessionTable::ApplyTurn(
     absl::string_view session_id, absl::Time now, const TurnPtr& turn,
     absl::FunctionRef<bool(const SessionWindow&)> inspect) {
+  return ApplyTurn(session_id, now, turn, inspect,
+                   [](const SessionWindow&, ApplyResult) {});
+}
+
+absl::Status SessionTable::ApplyTurn(
+    absl::string_view session_id, absl::Time now, const TurnPtr& turn,
+    absl::FunctionRef<bool(const SessionWindow&)> inspect,
+    absl::FunctionRef<void(const SessionWindow&, ApplyResult)> applied) {
   const int index = ShardOf(session_id);
   Shard& shard = *shards_[index];
   MutexLock lock(&shard.mu);
@@ -101,8 +113,9 @@ absl::Status SessionTable::ApplyTurn(
   if (!inspect(window)) return absl::OkStatus();
   absl::Status journaled;
   if (journal_ != nullptr) journaled = journal_->Append(index, *turn, now);
-  window.Apply(turn);
+  const ApplyResult result = window.Apply(turn);
   RecountFrontLocked(shard);
+  applied(window, result);
   if (journaled.ok() && journal_ != nullptr && journal_->ShouldCompact(index)) {
     journaled = CompactJournalLocked(shard, index);
   }
@@ -113,7 +126,8 @@ absl::Status SessionTable::CompactJournalLocked(Shard& shard, int index) {
   std::string snapshot;
   // Oldest first, so replaying the snapshot in order keeps the LRU order.
   for (auto it = shard.lru.rbegin(); it != shard.lru.rend(); ++it) {
-    SessionJournal::SnapshotWindow(it->window, it->last_used, &snapshot);
+    SessionJournal::SnapshotWindow(it->session_id, it->window, it->last_used,
+                                   &snapshot);
   }
   return journal_->CompactShard(index, snapshot);
 }
@@ -126,12 +140,10 @@ absl::Status SessionTable::OpenJournal(Env* env, const std::string& data_dir,
   absl::StatusOr<std::unique_ptr<SessionJournal>> journal =
       SessionJournal::Open(
           env, data_dir, shard_count(), expire_before,
-          [this, replayed](absl::string_view session_id, TurnPtr turn,
-                           absl::Time received_at) {
+          [this, replayed](absl::string_view session_id, absl::Time received_at,
+                           absl::FunctionRef<void(SessionWindow&)> apply) {
             ++*replayed;
-            WithSession(session_id, received_at, [&](SessionWindow& window) {
-              window.Apply(std::move(turn));
-            });
+            WithSession(session_id, received_at, apply);
           });
   if (!journal.ok()) return journal.status();
   journal_ = *std::move(journal);

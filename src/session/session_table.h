@@ -37,9 +37,11 @@ class Env;
 // methods below), so its entries come in the order its windows saw them.
 class SessionTable {
  public:
-  SessionTable(int64_t max_sessions, absl::Duration ttl, int shards = 64);
+  SessionTable(int64_t max_sessions, absl::Duration ttl, int shards = 64,
+               const SessionLimits& limits = SessionLimits::Default());
   SessionTable(int64_t max_sessions, int64_t max_bytes, absl::Duration ttl,
-               int shards = 64);
+               int shards = 64,
+               const SessionLimits& limits = SessionLimits::Default());
   ~SessionTable();
   SessionTable(const SessionTable&) = delete;
   SessionTable& operator=(const SessionTable&) = delete;
@@ -63,6 +65,12 @@ class SessionTable {
   absl::Status ApplyTurn(absl::string_view session_id, absl::Time now,
                          const TurnPtr& turn,
                          absl::FunctionRef<bool(const SessionWindow&)> inspect);
+  // The same, then (still under the lock) calls `applied` with the window
+  // and what Apply made of the turn.
+  absl::Status ApplyTurn(
+      absl::string_view session_id, absl::Time now, const TurnPtr& turn,
+      absl::FunctionRef<bool(const SessionWindow&)> inspect,
+      absl::FunctionRef<void(const SessionWindow&, ApplyResult)> applied);
 
   // Calls `fn` with the session's window (created empty when missing or
   // expired) while holding its shard's lock; `fn` must not call back in.
@@ -132,6 +140,8 @@ class SessionTable {
 
   const int64_t per_shard_capacity_;
   const int64_t per_shard_bytes_;
+  // Every window points at this (the table never moves).
+  const SessionLimits limits_;
   const absl::Duration ttl_;
   std::vector<std::unique_ptr<Shard>> shards_;
   // Set once by OpenJournal before the table is shared; null: no journal.

@@ -4,9 +4,25 @@
 
 #include "absl/status/status.h"
 #include "src/util/proto_time.h"
+#include "src/util/stable_hash.h"
 #include "src/util/wire_format.h"
 
 namespace ftcapture {
+
+StoredTurn::StoredTurn(std::string bytes, const v1::Turn& turn,
+                       std::string turn_id, absl::Time time)
+    : bytes_(std::move(bytes)),
+      turn_id_(std::move(turn_id)),
+      role_(turn.role()),
+      time_(turn.has_time() ? FromProtoTime(turn.time()) : time),
+      reply_to_fingerprint_(
+          turn.reply_to().empty() ? 0 : TurnIdFingerprint(turn.reply_to())) {}
+
+uint64_t TurnIdFingerprint(absl::string_view turn_id) {
+  // 0 marks "none", so no id may hash to it.
+  const uint64_t hash = StableHash64(turn_id);
+  return hash == 0 ? 1 : hash;
+}
 
 TurnPtr StoredTurn::FromTurn(const v1::Turn& turn, absl::Time time,
                              absl::string_view turn_id) {
@@ -28,13 +44,13 @@ TurnPtr StoredTurn::FromTurn(const v1::Turn& turn, absl::Time time,
     AppendLengthDelimited(v1::Turn::kTurnIdFieldNumber, turn_id, &bytes);
     id = std::string(turn_id);
   }
-  return std::make_shared<const StoredTurn>(std::move(bytes), std::move(id),
-                                            turn.role());
+  return std::make_shared<const StoredTurn>(std::move(bytes), turn,
+                                            std::move(id), time);
 }
 
 TurnPtr StoredTurn::FromTurn(const v1::Turn& turn) {
-  return std::make_shared<const StoredTurn>(turn.SerializeAsString(),
-                                            turn.turn_id(), turn.role());
+  return std::make_shared<const StoredTurn>(
+      turn.SerializeAsString(), turn, turn.turn_id(), absl::InfinitePast());
 }
 
 absl::StatusOr<TurnPtr> StoredTurn::FromBytes(std::string bytes) {
@@ -42,8 +58,22 @@ absl::StatusOr<TurnPtr> StoredTurn::FromBytes(std::string bytes) {
   if (!turn.ParseFromString(bytes)) {
     return absl::DataLossError("stored turn does not parse");
   }
-  return std::make_shared<const StoredTurn>(std::move(bytes), turn.turn_id(),
-                                            turn.role());
+  return std::make_shared<const StoredTurn>(
+      std::move(bytes), turn, turn.turn_id(), absl::InfinitePast());
+}
+
+TurnPtr StoredTurn::Slim(const TurnPtr& turn) {
+  v1::Turn parsed = turn->ToProto();
+  if (parsed.system_prompt().empty() && parsed.memories_size() == 0 &&
+      parsed.context_messages_size() == 0) {
+    return turn;
+  }
+  parsed.clear_system_prompt();
+  parsed.clear_memories();
+  parsed.clear_context_messages();
+  auto slim = std::make_shared<const StoredTurn>(
+      parsed.SerializeAsString(), parsed, turn->turn_id(), turn->time());
+  return slim;
 }
 
 v1::Turn StoredTurn::ToProto() const {

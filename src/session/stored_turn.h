@@ -34,7 +34,18 @@ class StoredTurn {
 
   const std::string& turn_id() const { return turn_id_; }
   v1::Role role() const { return role_; }
+  // The turn's time (the server's when it came without one).
+  absl::Time time() const { return time_; }
+  // Assistant turns: TurnIdFingerprint of the user turn they name as
+  // answered (reply_to), or 0 when they name none.
+  uint64_t reply_to_fingerprint() const { return reply_to_fingerprint_; }
   const std::string& bytes() const { return bytes_; }
+
+  // The turn without what only its own exchange needs (system prompt,
+  // memories, context messages): what a session keeps of an older reply
+  // for history. The same object when there is nothing to drop.
+  static std::shared_ptr<const StoredTurn> Slim(
+      const std::shared_ptr<const StoredTurn>& turn);
 
   // The whole turn, parsed from bytes().
   v1::Turn ToProto() const;
@@ -44,16 +55,21 @@ class StoredTurn {
   int64_t SpaceUsed() const;
 
   // Use the factories; public for std::make_shared.
-  StoredTurn(std::string bytes, std::string turn_id, v1::Role role)
-      : bytes_(std::move(bytes)), turn_id_(std::move(turn_id)), role_(role) {}
+  StoredTurn(std::string bytes, const v1::Turn& turn, std::string turn_id,
+             absl::Time time);
 
  private:
   const std::string bytes_;
   const std::string turn_id_;
   const v1::Role role_;
+  const absl::Time time_;
+  const uint64_t reply_to_fingerprint_;
 };
 
 using TurnPtr = std::shared_ptr<const StoredTurn>;
+
+// What sessions remember a turn id by: a 64-bit stable hash, never 0.
+uint64_t TurnIdFingerprint(absl::string_view turn_id);
 
 }  // namespace ftcapture
 

@@ -9,6 +9,16 @@ bool IsPositiveExample(const v1::Example& example) {
   return example.label() != v1::LABEL_NEGATIVE;
 }
 
+v1::ExampleKind KindOf(const v1::Example& example) {
+  return example.has_rejected_turn() ? v1::EXAMPLE_KIND_PAIR
+                                     : v1::EXAMPLE_KIND_SINGLE;
+}
+
+bool MatchesKind(v1::ExampleKind wanted, bool is_pair) {
+  return wanted == v1::EXAMPLE_KIND_UNSPECIFIED ||
+         wanted == (is_pair ? v1::EXAMPLE_KIND_PAIR : v1::EXAMPLE_KIND_SINGLE);
+}
+
 bool MatchesExportFilter(const v1::ExportExamplesRequest& request,
                          const v1::Example& example) {
   absl::Time captured = FromProtoTime(example.captured_at());
@@ -29,7 +39,7 @@ bool MatchesExportFilter(const v1::ExportExamplesRequest& request,
         IsPositiveExample(example) ? v1::LABEL_POSITIVE : v1::LABEL_NEGATIVE;
     if (label != request.label()) return false;
   }
-  return true;
+  return MatchesKind(request.kind(), example.has_rejected_turn());
 }
 
 bool MatchesConfidenceFilter(const v1::ExportExamplesRequest& request,

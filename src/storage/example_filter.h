@@ -9,8 +9,13 @@ namespace ftcapture {
 // before labels existed, by the praise detector, so it counts as positive.
 bool IsPositiveExample(const v1::Example& example);
 
+// A preference pair (it has a rejected reply) or a single example.
+v1::ExampleKind KindOf(const v1::Example& example);
+bool MatchesKind(v1::ExampleKind wanted, bool is_pair);
+
 // Whether `example` passes the filters of `request`: since <= captured_at <
-// until (each bound only when set), status and label (UNSPECIFIED = all).
+// until (each bound only when set), status, label and kind (UNSPECIFIED =
+// all).
 // An example with REVIEW_STATUS_UNSPECIFIED counts as pending and one with
 // LABEL_UNSPECIFIED as positive.
 bool MatchesExportFilter(const v1::ExportExamplesRequest& request,

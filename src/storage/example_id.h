@@ -28,9 +28,21 @@ std::string ExampleIdForReply(absl::string_view session_id,
 Hash128 ReplyKey(absl::string_view session_id, absl::string_view turn_id);
 // The key the service finds an example id by (any form of id).
 Hash128 ExampleIdKey(absl::string_view example_id);
+// The key a preference pair is credited by: one pair per (preferred,
+// rejected) reply of a session.
+std::string PairCreditKey(absl::string_view preferred_turn_id,
+                          absl::string_view rejected_turn_id);
+
+// "pair-" + 32 hex digits for a preference pair of a session: like
+// ExampleIdForReply, FieldsHash128 of the length-prefixed ids (under a tag of
+// its own), so two pairs never share an id.
+std::string ExampleIdForPair(absl::string_view session_id,
+                             absl::string_view preferred_turn_id,
+                             absl::string_view rejected_turn_id);
 
 // "imp-" + 32 hex digits: a stable 128-bit hash of the user message, system
-// prompt, assistant reply and praise text, so importing the same exchange
+// prompt, assistant reply and praise text (and a pair's rejected reply and
+// its prompt), so importing the same exchange
 // twice (from the same file or from a copy) yields the same id.
 std::string ImportedExampleId(const v1::Example& example);
 

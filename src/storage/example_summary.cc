@@ -87,7 +87,8 @@ bool ReadTurnId(absl::string_view turn, absl::string_view* turn_id) {
 struct SummaryFields {
   int id, captured_at, session_id;
   int assistant_turn_id, praise_turn_id, has_praise_turn;  // ExampleSummary
-  int assistant_turn, praise_turn;                         // Example
+  int rejected_turn_id, is_pair;                           // ExampleSummary
+  int assistant_turn, praise_turn, rejected_turn;          // Example
   int label, source, status;
   int redactions;  // Example: a map, present when something was redacted
   int redacted;    // ExampleSummary: a bool
@@ -100,8 +101,11 @@ constexpr SummaryFields kExampleFields = {
     0,
     0,
     0,
+    0,
+    0,
     v1::Example::kAssistantTurnFieldNumber,
     v1::Example::kPraiseTurnFieldNumber,
+    v1::Example::kRejectedTurnFieldNumber,
     v1::Example::kLabelFieldNumber,
     v1::Example::kSourceFieldNumber,
     v1::Example::kStatusFieldNumber,
@@ -115,6 +119,9 @@ constexpr SummaryFields kSummaryFields = {
     v1::ExampleSummary::kAssistantTurnIdFieldNumber,
     v1::ExampleSummary::kPraiseTurnIdFieldNumber,
     v1::ExampleSummary::kHasPraiseTurnFieldNumber,
+    v1::ExampleSummary::kRejectedTurnIdFieldNumber,
+    v1::ExampleSummary::kIsPairFieldNumber,
+    0,
     0,
     0,
     v1::ExampleSummary::kLabelFieldNumber,
@@ -141,6 +148,11 @@ bool ReadSummaryFields(absl::string_view data, const SummaryFields& f,
         ok = in.Bytes(&summary->assistant_turn_id);
       } else if (field == f.praise_turn_id) {
         ok = in.Bytes(&summary->praise_turn_id);
+      } else if (field == f.rejected_turn_id) {
+        ok = in.Bytes(&summary->rejected_turn_id);
+      } else if (field == f.rejected_turn) {
+        summary->is_pair = true;
+        ok = in.Bytes(&bytes) && ReadTurnId(bytes, &summary->rejected_turn_id);
       } else if (field == f.captured_at) {
         ok = in.Bytes(&bytes) && ReadTime(bytes, &summary->captured_at);
       } else if (field == f.assistant_turn) {
@@ -155,14 +167,16 @@ bool ReadSummaryFields(absl::string_view data, const SummaryFields& f,
         ok = in.Skip(tag);
       }
     } else if (Type(tag) == kVarint &&
-               (field == f.has_praise_turn || field == f.label ||
-                field == f.source || field == f.status ||
+               (field == f.has_praise_turn || field == f.is_pair ||
+                field == f.label || field == f.source || field == f.status ||
                 field == f.redacted)) {
       uint64_t value = 0;
       ok = in.Varint(&value);
       const int number = static_cast<int>(value);
       if (field == f.has_praise_turn) {
         summary->has_praise_turn = value != 0;
+      } else if (field == f.is_pair) {
+        summary->is_pair = value != 0;
       } else if (field == f.label) {
         summary->label = static_cast<v1::Label>(number);
       } else if (field == f.source) {
@@ -189,6 +203,8 @@ ExampleSummaryView SummaryOf(const v1::Example& example) {
   view.assistant_turn_id = example.assistant_turn().turn_id();
   view.has_praise_turn = example.has_praise_turn();
   view.praise_turn_id = example.praise_turn().turn_id();
+  view.is_pair = example.has_rejected_turn();
+  view.rejected_turn_id = example.rejected_turn().turn_id();
   view.captured_at = FromProtoTime(example.captured_at());
   view.label = example.label();
   view.source = example.source();
@@ -208,6 +224,8 @@ ExampleSummaryView ViewOf(const v1::ExampleSummary& summary) {
   view.assistant_turn_id = summary.assistant_turn_id();
   view.has_praise_turn = summary.has_praise_turn();
   view.praise_turn_id = summary.praise_turn_id();
+  view.is_pair = summary.is_pair();
+  view.rejected_turn_id = summary.rejected_turn_id();
   view.captured_at = FromProtoTime(summary.captured_at());
   view.label = summary.label();
   view.source = summary.source();
@@ -224,6 +242,8 @@ v1::ExampleSummary ToProto(const ExampleSummaryView& view) {
   summary.set_assistant_turn_id(std::string(view.assistant_turn_id));
   summary.set_has_praise_turn(view.has_praise_turn);
   summary.set_praise_turn_id(std::string(view.praise_turn_id));
+  summary.set_is_pair(view.is_pair);
+  summary.set_rejected_turn_id(std::string(view.rejected_turn_id));
   summary.set_label(view.label);
   summary.set_source(view.source);
   summary.set_status(view.status);

@@ -20,6 +20,9 @@ struct ExampleSummaryView {
   absl::string_view assistant_turn_id;
   bool has_praise_turn = false;
   absl::string_view praise_turn_id;
+  // A preference pair: assistant_turn_id preferred over rejected_turn_id.
+  bool is_pair = false;
+  absl::string_view rejected_turn_id;
   absl::Time captured_at = absl::UnixEpoch();
   v1::Label label = v1::LABEL_UNSPECIFIED;
   v1::Source source = v1::SOURCE_UNSPECIFIED;

@@ -87,6 +87,9 @@ std::string MetadataJson(const v1::Example& e) {
     json["assistant_turn_id"] = e.assistant_turn().turn_id();
   }
   if (e.has_praise_turn()) json["praise_turn_id"] = e.praise_turn().turn_id();
+  if (e.has_rejected_turn()) {
+    json["rejected_turn_id"] = e.rejected_turn().turn_id();
+  }
   json["rule"] = e.rule();
   json["label"] = v1::Label_Name(e.label());
   json["source"] = v1::Source_Name(e.source());
@@ -130,6 +133,34 @@ std::string PromptWithMemories(const v1::Turn& assistant) {
                     m.text());
   }
   return text;
+}
+
+// The conversation before the user message, as labelled fenced blocks
+// ahead of the three sections, so the sections stay as the original had
+// them.
+void AppendHistory(const v1::Example& example, std::string* out) {
+  if (example.history_size() == 0) return;
+  absl::StrAppend(out, kMarkdownHistoryLabel, " ", example.history_size(),
+                  example.history_size() == 1 ? " message" : " messages",
+                  ", oldest first\n");
+  for (const v1::Turn& turn : example.history()) {
+    absl::StrAppend(out, "\n",
+                    turn.role() == v1::ROLE_ASSISTANT
+                        ? kMarkdownHistoryAssistant
+                        : kMarkdownHistoryUser,
+                    "\n");
+    AppendFenced(turn.text(), "", out);
+  }
+  out->append("\n");
+}
+
+// A pair's rejected reply, after the preferred one.
+void AppendRejected(const v1::Example& example, std::string* out) {
+  if (!example.has_rejected_turn()) return;
+  absl::StrAppend(out, "\n", kMarkdownRejectedResponse, "\n");
+  AppendFenced(example.rejected_turn().text(), "", out);
+  absl::StrAppend(out, "\n", kMarkdownRejectedPrompt, "\n");
+  AppendFenced(PromptWithMemories(example.rejected_turn()), "", out);
 }
 
 // Keeps the header line one line long.
@@ -247,12 +278,14 @@ std::string FormatExampleMarkdown(const v1::Example& example) {
                   "## Example Captured: ", Rfc3339(example.captured_at()), "\n",
                   "**Praise:** ", EscapeMarkdownInline(example.praise_text()),
                   "\n", Rule(), "\n\n");
+  AppendHistory(example, &out);
   out.append("### User Message (n-3):\n");
   AppendFenced(example.user_turn().text(), "", &out);
   out.append("\n### System Prompt with Memories (n-2):\n");
   AppendFenced(PromptWithMemories(example.assistant_turn()), "", &out);
   out.append("\n### Assistant Response (n-1):\n");
   AppendFenced(example.assistant_turn().text(), "", &out);
+  AppendRejected(example, &out);
   out.append("\n### Metadata:\n");
   AppendFenced(MetadataJson(example), "json", &out);
   out.append("\n");

@@ -7,6 +7,13 @@
 //   **Praise:** Good one, Timmy!
 //   ================================================================================
 //   <blank>
+//   **Conversation before (n-3):** 4 messages, oldest first   (only with
+//   <blank>                                                     history)
+//   **User:**                  (or **Assistant:**, each with a fence)
+//   ```
+//   ...
+//   ```
+//   <blank>
 //   ### User Message (n-3):
 //   ```
 //   ...
@@ -14,6 +21,8 @@
 //   <blank>
 //   ### System Prompt with Memories (n-2):    (prompt, then "Memories:" lines)
 //   ### Assistant Response (n-1):
+//   **Rejected Response (n-1):**              (pairs only: the rejected
+//   **Rejected System Prompt with Memories (n-2):**   reply, its prompt)
 //   ### Metadata:                             (a ```json block)
 //   <blank>
 //
@@ -45,6 +54,17 @@
 #include "google/protobuf/timestamp.pb.h"
 
 namespace ftcapture {
+
+// Labels of the parts the original's layout did not have; bold lines, not
+// headings, so its three "###" sections stay as they were.
+inline constexpr char kMarkdownHistoryLabel[] =
+    "**Conversation before (n-3):**";
+inline constexpr char kMarkdownHistoryUser[] = "**User:**";
+inline constexpr char kMarkdownHistoryAssistant[] = "**Assistant:**";
+inline constexpr char kMarkdownRejectedResponse[] =
+    "**Rejected Response (n-1):**";
+inline constexpr char kMarkdownRejectedPrompt[] =
+    "**Rejected System Prompt with Memories (n-2):**";
 
 // One example's block, starting with its blank line.
 std::string FormatExampleMarkdown(const v1::Example& example);

@@ -1,10 +1,13 @@
 #include "src/tools/export_format.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "ftcapture/v1/export.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -56,42 +59,140 @@ absl::StatusOr<std::string> ToJsonLine(const google::protobuf::Message& message,
   return json;
 }
 
-void AddMessage(absl::string_view role, absl::string_view content,
-                google::protobuf::RepeatedPtrField<v1::ChatMessage>* out) {
+using ChatMessages = google::protobuf::RepeatedPtrField<v1::ChatMessage>;
+
+v1::ChatMessage* AddMessage(absl::string_view role, absl::string_view content,
+                            ChatMessages* out) {
   v1::ChatMessage* message = out->Add();
   message->set_role(std::string(role));
   message->set_content(std::string(content));
+  return message;
 }
 
-// system (when there is one) then user, as both formats' prompts start.
-void AddPrompt(const v1::Example& example,
-               google::protobuf::RepeatedPtrField<v1::ChatMessage>* out) {
+absl::string_view RoleName(v1::Role role) {
+  return role == v1::ROLE_ASSISTANT ? "assistant" : "user";
+}
+
+// The last `limit` turns of the example's history (all when negative).
+std::vector<const v1::Turn*> HistoryWithin(const v1::Example& example,
+                                           int limit) {
+  const int size = example.history_size();
+  const int first = limit < 0 ? 0 : std::max(0, size - limit);
+  std::vector<const v1::Turn*> history;
+  for (int i = first; i < size; ++i) history.push_back(&example.history(i));
+  return history;
+}
+
+// The prompt every conversational format starts with: system (when there
+// is one), the earlier conversation, then the user message n-3. With
+// `weights`, earlier assistant messages get weight 0 (shown, not learned).
+void AddPrompt(const v1::Example& example, const ExportOptions& options,
+               bool weights, ChatMessages* out) {
   std::string system = SystemContent(example);
   if (!system.empty()) AddMessage("system", system, out);
+  for (const v1::Turn* turn : HistoryWithin(example, options.history)) {
+    v1::ChatMessage* message =
+        AddMessage(RoleName(turn->role()), turn->text(), out);
+    if (weights && turn->role() == v1::ROLE_ASSISTANT) {
+      message->mutable_weight()->set_value(0);
+    }
+  }
   AddMessage("user", example.user_turn().text(), out);
+}
+
+bool IsPair(const v1::Example& example) { return example.has_rejected_turn(); }
+
+// Formats of one reply that people liked (SFT): positive single examples.
+bool IsPraisedSingle(const v1::Example& example) {
+  return !IsPair(example) && IsPositiveExample(example);
+}
+
+absl::StatusOr<std::string> OpenAiChat(const v1::Example& example,
+                                       const ExportOptions& options) {
+  // --history=0 is the shape from before history: no weights at all.
+  const bool weights = options.history != 0;
+  v1::OpenAiChatLine line;
+  AddPrompt(example, options, weights, line.mutable_messages());
+  v1::ChatMessage* reply = AddMessage(
+      "assistant", example.assistant_turn().text(), line.mutable_messages());
+  if (weights) reply->mutable_weight()->set_value(1);
+  return ToJsonLine(line, /*preserve_proto_field_names=*/true);
+}
+
+absl::StatusOr<std::string> ShareGpt(const v1::Example& example,
+                                     const ExportOptions& options) {
+  v1::ShareGptLine line;
+  line.set_system(SystemContent(example));
+  auto add = [&](v1::Role role, const std::string& text) {
+    v1::ShareGptMessage* message = line.add_conversations();
+    message->set_from(role == v1::ROLE_ASSISTANT ? "gpt" : "human");
+    message->set_value(text);
+  };
+  for (const v1::Turn* turn : HistoryWithin(example, options.history)) {
+    add(turn->role(), turn->text());
+  }
+  add(v1::ROLE_USER, example.user_turn().text());
+  add(v1::ROLE_ASSISTANT, example.assistant_turn().text());
+  return ToJsonLine(line, /*preserve_proto_field_names=*/true);
+}
+
+absl::StatusOr<std::string> TrlDpo(const v1::Example& example,
+                                   const ExportOptions& options) {
+  v1::TrlDpoLine line;
+  AddPrompt(example, options, /*weights=*/false, line.mutable_prompt());
+  AddMessage("assistant", example.assistant_turn().text(),
+             line.mutable_chosen());
+  AddMessage("assistant", example.rejected_turn().text(),
+             line.mutable_rejected());
+  return ToJsonLine(line, /*preserve_proto_field_names=*/true);
+}
+
+absl::StatusOr<std::string> OpenAiDpo(const v1::Example& example,
+                                      const ExportOptions& options) {
+  v1::OpenAiDpoLine line;
+  AddPrompt(example, options, /*weights=*/false,
+            line.mutable_input()->mutable_messages());
+  AddMessage("assistant", example.assistant_turn().text(),
+             line.mutable_preferred_output());
+  AddMessage("assistant", example.rejected_turn().text(),
+             line.mutable_non_preferred_output());
+  return ToJsonLine(line, /*preserve_proto_field_names=*/true);
 }
 
 }  // namespace
 
+namespace {
+constexpr std::pair<ExportFormat, absl::string_view> kFormatNames[] = {
+    {ExportFormat::kOpenAiChat, "openai-chat"},
+    {ExportFormat::kTrlSft, "trl-sft"},
+    {ExportFormat::kTrlKto, "trl-kto"},
+    {ExportFormat::kShareGpt, "sharegpt"},
+    {ExportFormat::kTrlDpo, "trl-dpo"},
+    {ExportFormat::kOpenAiDpo, "openai-dpo"},
+    {ExportFormat::kFullJsonl, "full-jsonl"},
+};
+}  // namespace
+
 absl::StatusOr<ExportFormat> ParseExportFormat(absl::string_view name) {
-  if (name == "openai-chat") return ExportFormat::kOpenAiChat;
-  if (name == "trl-kto") return ExportFormat::kTrlKto;
-  if (name == "full-jsonl") return ExportFormat::kFullJsonl;
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown export format \"", name,
-                   "\"; expected openai-chat, trl-kto or full-jsonl"));
+  std::vector<absl::string_view> names;
+  for (const auto& [format, format_name] : kFormatNames) {
+    if (name == format_name) return format;
+    names.push_back(format_name);
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown export format \"",
+                                                 name, "\"; expected one of ",
+                                                 absl::StrJoin(names, ", ")));
 }
 
 absl::string_view ExportFormatName(ExportFormat format) {
-  switch (format) {
-    case ExportFormat::kOpenAiChat:
-      return "openai-chat";
-    case ExportFormat::kTrlKto:
-      return "trl-kto";
-    case ExportFormat::kFullJsonl:
-      return "full-jsonl";
+  for (const auto& [known, name] : kFormatNames) {
+    if (known == format) return name;
   }
   return "unknown";
+}
+
+bool IsPairFormat(ExportFormat format) {
+  return format == ExportFormat::kTrlDpo || format == ExportFormat::kOpenAiDpo;
 }
 
 std::string SystemContent(const v1::Example& example) {
@@ -114,24 +215,39 @@ std::string SystemContent(const v1::Example& example) {
 }
 
 absl::StatusOr<std::string> FormatExportLine(ExportFormat format,
-                                             const v1::Example& example) {
+                                             const v1::Example& example,
+                                             const ExportOptions& options) {
+  if (format != ExportFormat::kFullJsonl &&
+      IsPairFormat(format) != IsPair(example)) {
+    return std::string();
+  }
   switch (format) {
-    case ExportFormat::kOpenAiChat: {
-      if (!IsPositiveExample(example)) return std::string();
-      v1::OpenAiChatLine line;
-      AddPrompt(example, line.mutable_messages());
+    case ExportFormat::kOpenAiChat:
+      if (!IsPraisedSingle(example)) return std::string();
+      return OpenAiChat(example, options);
+    case ExportFormat::kTrlSft: {
+      if (!IsPraisedSingle(example)) return std::string();
+      v1::TrlSftLine line;
+      AddPrompt(example, options, /*weights=*/false, line.mutable_messages());
       AddMessage("assistant", example.assistant_turn().text(),
                  line.mutable_messages());
       return ToJsonLine(line, /*preserve_proto_field_names=*/true);
     }
     case ExportFormat::kTrlKto: {
       v1::KtoLine line;
-      AddPrompt(example, line.mutable_prompt());
+      AddPrompt(example, options, /*weights=*/false, line.mutable_prompt());
       AddMessage("assistant", example.assistant_turn().text(),
                  line.mutable_completion());
       line.set_label(IsPositiveExample(example));
       return ToJsonLine(line, /*preserve_proto_field_names=*/true);
     }
+    case ExportFormat::kShareGpt:
+      if (!IsPraisedSingle(example)) return std::string();
+      return ShareGpt(example, options);
+    case ExportFormat::kTrlDpo:
+      return TrlDpo(example, options);
+    case ExportFormat::kOpenAiDpo:
+      return OpenAiDpo(example, options);
     case ExportFormat::kFullJsonl:
       return ToJsonLine(example, /*preserve_proto_field_names=*/false);
   }
@@ -193,6 +309,15 @@ absl::StatusOr<v1::ReviewStatus> ParseReviewStatusFlag(absl::string_view text) {
   return absl::InvalidArgumentError(
       absl::StrCat("unknown review status \"", text,
                    "\"; expected pending, approved, rejected or all"));
+}
+
+absl::StatusOr<v1::ExampleKind> ParseKindFlag(absl::string_view text) {
+  std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
+  if (name.empty() || name == "all") return v1::EXAMPLE_KIND_UNSPECIFIED;
+  if (name == "single") return v1::EXAMPLE_KIND_SINGLE;
+  if (name == "pair") return v1::EXAMPLE_KIND_PAIR;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown kind \"", text, "\"; expected single, pair or all"));
 }
 
 absl::StatusOr<v1::Label> ParseLabelFlag(absl::string_view text) {

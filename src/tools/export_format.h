@@ -15,27 +15,59 @@ namespace ftcapture {
 
 // The shapes `ftcapture export --format=...` writes, one JSON line per
 // example, all produced through protobuf's JSON mapping (proto/ftcapture/v1/
-// export.proto):
-//   kOpenAiChat  {"messages":[{"role":"system","content":...},
-//                 {"role":"user","content":<n-3>},
-//                 {"role":"assistant","content":<n-1>}]}
-//                positive examples only; the system message is left out when
-//                the example has neither a prompt nor memories.
-//   kTrlKto      {"prompt":[system?, user],"completion":[assistant],
-//                 "label":true|false}  every example; label false = negative.
+// export.proto). "history" is the example's earlier conversation, oldest
+// first, each message {"role":"user"|"assistant","content":...}; the
+// system message is left out when the example has neither a prompt nor
+// memories.
+//   kOpenAiChat  {"messages":[system, history..., user <n-3>,
+//                 assistant <n-1>]} with "weight":0 on the history's
+//                assistant messages and "weight":1 on the reply (no weights
+//                with --history=0, the shape from before history);
+//                positive single examples.
+//   kTrlSft      {"messages":[system, history..., user, assistant]};
+//                positive single examples.
+//   kTrlKto      {"prompt":[system, history..., user],
+//                 "completion":[assistant],"label":true|false}; every
+//                single example, label false = negative.
+//   kShareGpt    {"conversations":[{"from":"human"|"gpt","value":...}...],
+//                 "system":...}; positive single examples.
+//   kTrlDpo      {"prompt":[system, history..., user],"chosen":[assistant],
+//                 "rejected":[assistant]}; preference pairs only.
+//   kOpenAiDpo   {"input":{"messages":[system, history..., user]},
+//                 "preferred_output":[assistant],
+//                 "non_preferred_output":[assistant]}; pairs only.
 //   kFullJsonl   the whole v1::Example in protobuf's canonical JSON mapping
 //                (lowerCamelCase names, enums by name, default values shown).
-enum class ExportFormat { kOpenAiChat, kTrlKto, kFullJsonl };
+enum class ExportFormat {
+  kOpenAiChat,
+  kTrlSft,
+  kTrlKto,
+  kShareGpt,
+  kTrlDpo,
+  kOpenAiDpo,
+  kFullJsonl
+};
 
-// "openai-chat", "trl-kto" or "full-jsonl"; anything else: InvalidArgument.
+// A format's name as above ("openai-chat", "trl-sft", "trl-kto",
+// "sharegpt", "trl-dpo", "openai-dpo", "full-jsonl"); anything else:
+// InvalidArgument.
 absl::StatusOr<ExportFormat> ParseExportFormat(absl::string_view name);
 absl::string_view ExportFormatName(ExportFormat format);
+// trl-dpo and openai-dpo: lines come from preference pairs only.
+bool IsPairFormat(ExportFormat format);
+
+struct ExportOptions {
+  // How many of the latest history messages to include; negative: all,
+  // 0: none.
+  int history = -1;
+};
 
 // One JSON line for `example` without the trailing newline, or an empty
-// string when `format` leaves the example out (openai-chat: not positive).
+// string when `format` leaves the example out (see above).
 // Fails only when the example cannot be printed as JSON (invalid UTF-8).
-absl::StatusOr<std::string> FormatExportLine(ExportFormat format,
-                                             const v1::Example& example);
+absl::StatusOr<std::string> FormatExportLine(
+    ExportFormat format, const v1::Example& example,
+    const ExportOptions& options = ExportOptions());
 
 // The system message of an exported example: the assistant turn's
 // system_prompt exactly as the model saw it, followed by those of its
@@ -80,6 +112,8 @@ absl::StatusOr<v1::Label> ParseLabelFlag(absl::string_view text);
 // `--min_confidence`: "low" (every example, weak negatives too) or "high"
 // (high-confidence only); "" means unset: weak negatives left out.
 absl::StatusOr<v1::Confidence> ParseConfidenceFlag(absl::string_view text);
+// `--kind`: "single", "pair", or "" / "all" for EXAMPLE_KIND_UNSPECIFIED.
+absl::StatusOr<v1::ExampleKind> ParseKindFlag(absl::string_view text);
 
 }  // namespace ftcapture
 

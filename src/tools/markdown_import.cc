@@ -141,12 +141,19 @@ class LegacyMarkdownParser {
     example.set_status(v1::REVIEW_STATUS_PENDING);
 
     absl::optional<std::string> user, prompt, reply, metadata;
+    absl::optional<std::string> rejected, rejected_prompt;
     size_t metadata_line = 0;
     while (true) {
       SkipBlankLines();
       if (AtEnd() || IsRule(lines_[i_])) break;
       const size_t heading = i_;
       absl::string_view title = absl::StripTrailingAsciiWhitespace(lines_[i_]);
+      if (absl::StartsWith(title, "**")) {
+        absl::Status read =
+            ReadLabelledBlock(title, &example, &rejected, &rejected_prompt);
+        if (!read.ok()) return read;
+        continue;
+      }
       if (!absl::ConsumePrefix(&title, "### ") ||
           !absl::ConsumeSuffix(&title, ":")) {
         return Error(i_,
@@ -209,6 +216,18 @@ class LegacyMarkdownParser {
     assistant_turn->set_role(v1::ROLE_ASSISTANT);
     assistant_turn->set_text(*std::move(reply));
     if (prompt.has_value()) assistant_turn->set_system_prompt(*prompt);
+    if (rejected.has_value()) {
+      v1::Turn* rejected_turn = example.mutable_rejected_turn();
+      rejected_turn->set_role(v1::ROLE_ASSISTANT);
+      rejected_turn->set_text(*std::move(rejected));
+      if (rejected_prompt.has_value()) {
+        rejected_turn->set_system_prompt(*rejected_prompt);
+      }
+      rejected_turn->set_session_id(example.session_id());
+    }
+    for (v1::Turn& turn : *example.mutable_history()) {
+      turn.set_session_id(example.session_id());
+    }
     v1::Turn* praise_turn = example.mutable_praise_turn();
     praise_turn->set_role(v1::ROLE_USER);
     praise_turn->set_text(example.praise_text());
@@ -217,6 +236,42 @@ class LegacyMarkdownParser {
     }
     example.set_id(ImportedExampleId(example));
     return example;
+  }
+
+  // At a bold label line (`label`, our writer's additions): the history
+  // line, a history message, or a pair's rejected reply or prompt, each
+  // but the first followed by a fenced block.
+  absl::Status ReadLabelledBlock(absl::string_view label, v1::Example* example,
+                                 absl::optional<std::string>* rejected,
+                                 absl::optional<std::string>* rejected_prompt) {
+    const size_t line = i_++;
+    if (absl::StartsWith(label, kMarkdownHistoryLabel)) return absl::OkStatus();
+    absl::optional<std::string>* slot = nullptr;
+    v1::Role role = v1::ROLE_UNSPECIFIED;
+    if (label == kMarkdownHistoryUser) {
+      role = v1::ROLE_USER;
+    } else if (label == kMarkdownHistoryAssistant) {
+      role = v1::ROLE_ASSISTANT;
+    } else if (label == kMarkdownRejectedResponse) {
+      slot = rejected;
+    } else if (label == kMarkdownRejectedPrompt) {
+      slot = rejected_prompt;
+    } else {
+      return Error(line, absl::StrCat("unknown label \"", label, "\""));
+    }
+    absl::StatusOr<std::string> block = ReadFencedBlock(line);
+    if (!block.ok()) return block.status();
+    if (slot == nullptr) {
+      v1::Turn* turn = example->add_history();
+      turn->set_role(role);
+      turn->set_text(*std::move(block));
+      return absl::OkStatus();
+    }
+    if (slot->has_value()) {
+      return Error(line, absl::StrCat("second \"", label, "\" in one example"));
+    }
+    *slot = *std::move(block);
+    return absl::OkStatus();
   }
 
   // After a section heading (at `heading`): blank lines, then one fenced

@@ -54,6 +54,12 @@ namespace ftcapture {
 //   no metadata.
 // - Any other "### <title>:" section with a fenced block is kept in metadata
 //   under "<title>", so nothing a newer writer adds is lost.
+// - Bold label lines our writer adds (src/storage/markdown_format.h) are
+//   read back: "**Conversation before (n-3):** ..." (informational), then
+//   "**User:**" / "**Assistant:**" each with a fenced block become
+//   Example.history in order; "**Rejected Response (n-1):**" and
+//   "**Rejected System Prompt with Memories (n-2):**" a pair's
+//   rejected_turn. Any other bold label line is an error.
 // - User Message and Assistant Response are required; the prompt and the
 //   metadata may be missing.
 //
