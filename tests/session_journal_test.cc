@@ -49,7 +49,9 @@ absl::StatusOr<std::unique_ptr<SessionJournal>> OpenJournal(
         // What the entry does to a fresh window tells which kind it is.
         SessionWindow scratch;
         apply(scratch);
-        Replayed entry{std::string(session_id), v1::Turn(), received_at};
+        Replayed entry;
+        entry.session_id = std::string(session_id);
+        entry.received_at = received_at;
         const std::vector<TurnPtr> turns = scratch.turns();
         if (turns.empty()) {
           entry.state = true;
