@@ -21,10 +21,9 @@ using ftcapture::TurnPtr;
 // What a window shows, to compare two replays.
 std::string Describe(const SessionWindow& window) {
   std::string out;
-  for (const TurnPtr* turn :
-       {&window.answered_user(), &window.latest_assistant(),
-        &window.latest_user()}) {
-    out += *turn == nullptr ? std::string("-") : (*turn)->bytes();
+  for (const TurnPtr& turn : {window.answered_user(), window.latest_assistant(),
+                              window.latest_user()}) {
+    out += turn == nullptr ? std::string("-") : turn->bytes();
     out += '|';
   }
   return out;
@@ -38,10 +37,9 @@ std::map<std::string, std::string> Replay(const std::string& data_dir,
   absl::StatusOr<std::unique_ptr<SessionJournal>> journal =
       SessionJournal::Open(
           Env::Default(), data_dir, 1, absl::InfinitePast(),
-          [&](absl::string_view session_id, TurnPtr turn,
-              absl::Time received_at) {
-            FUZZ_CHECK(turn != nullptr);
-            windows[std::string(session_id)].Apply(std::move(turn));
+          [&](absl::string_view session_id, absl::Time received_at,
+              absl::FunctionRef<void(SessionWindow&)> apply) {
+            apply(windows[std::string(session_id)]);
             last_used[std::string(session_id)] = received_at;
           });
   FUZZ_CHECK(journal.ok());
@@ -49,7 +47,7 @@ std::map<std::string, std::string> Replay(const std::string& data_dir,
   snapshot->clear();
   for (const auto& [id, window] : windows) {
     described[id] = Describe(window);
-    SessionJournal::SnapshotWindow(window, last_used[id], snapshot);
+    SessionJournal::SnapshotWindow(id, window, last_used[id], snapshot);
   }
   return described;
 }

@@ -130,6 +130,12 @@ class CaptureServiceFaultsTest : public ::testing::Test {
     return false;
   }
 
+  // Everything logged so far, one line each.
+  std::string LogText() {
+    MutexLock lock(&log_mu_);
+    return absl::StrJoin(log_, "\n");
+  }
+
   // Polls `done` for up to 10 s (the background syncer runs every 5 ms).
   static bool Eventually(const std::function<bool()>& done) {
     for (int i = 0; i < 2000; ++i) {
@@ -306,11 +312,7 @@ TEST_F(CaptureServiceFaultsTest, RestartOnAFullDiskServesAndCompactsLater) {
   service_.reset();
   env_.FailWrites("", ENOSPC);  // every file: the disk is full
   ASSERT_NO_FATAL_FAILURE(Open());
-  bool logged = false;
-  for (const std::string& line : log_) {
-    logged |= absl::StrContains(line, "compaction skipped, retried later");
-  }
-  EXPECT_TRUE(logged);
+  EXPECT_TRUE(Logged("compaction skipped, retried later"));
 
   // It serves: what it knows, turns that capture nothing, and captures
   // answered RESOURCE_EXHAUSTED while the disk is full.
@@ -330,8 +332,7 @@ TEST_F(CaptureServiceFaultsTest, RestartOnAFullDiskServesAndCompactsLater) {
       Record(UserTurn(s2, "u2", "Good one, Timmy!"));
   EXPECT_FALSE(retried.example_id().empty()) << retried.DebugString();
   EXPECT_EQ(Stats().examples_total(), 2);
-  EXPECT_GT(env_.append_count("journal.tmp"), compactions_before)
-      << absl::StrJoin(log_, "\n");
+  EXPECT_GT(env_.append_count("journal.tmp"), compactions_before) << LogText();
   EXPECT_EQ(DatasetOnDisk().size(), 2u);
 }
 
