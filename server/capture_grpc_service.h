@@ -5,12 +5,15 @@
 
 #include "ftcapture/v1/capture.grpc.pb.h"
 #include "server/call_policy.h"
+#include "server/rpc_answers.h"
 #include "server/turn_stream.h"
 #include "src/service/capture_service.h"
 
 namespace ftcapture {
 
-// The gRPC face of CaptureService. It translates: requests go to the
+// The gRPC face of CaptureService on the synchronous API
+// (--grpc_api=sync; see CaptureCallbackService for the default). It
+// translates: requests go to the
 // library as they are, absl::Status comes back as the grpc::Status with the
 // same code and message. Before that, every handler asks `policy` whether
 // the caller may make the call (token, role, rates, note sizes) and does
@@ -63,6 +66,8 @@ class CaptureGrpcService final
                               v1::ImportExamplesResponse* response) override;
 
  private:
+  RpcContext rpc() const { return RpcContext{service_, policy_, streams_}; }
+
   CaptureService* const service_;
   CallPolicy* const policy_;
   TurnStreams* const streams_;

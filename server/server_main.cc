@@ -34,6 +34,7 @@
 #include "absl/time/time.h"
 #include "server/access_control.h"
 #include "server/call_policy.h"
+#include "server/capture_callback_service.h"
 #include "server/capture_grpc_service.h"
 #include "server/metrics.h"
 #include "server/process_tuning.h"
@@ -116,6 +117,11 @@ ABSL_FLAG(std::string, auth_tokens, "",
 ABSL_FLAG(bool, insecure, false,
           "Allow listening on a non-loopback address without --auth_tokens "
           "(anyone who reaches the port may read and change everything).");
+ABSL_FLAG(std::string, grpc_api, "callback",
+          "callback: every RPC on gRPC's callback API, captures answered "
+          "from the store's writer after their fsync (the default); sync: "
+          "the synchronous API (a thread per call in flight), for "
+          "comparison. See docs/benchmarks.md.");
 ABSL_FLAG(int64_t, max_streams, 10000,
           "Most StreamTurns calls open at once; more get RESOURCE_EXHAUSTED.");
 ABSL_FLAG(absl::Duration, stream_idle_timeout, absl::Minutes(10),
@@ -395,6 +401,11 @@ int Run(int argc, char** argv) {
   if (!call_limits.ok()) return Fail(call_limits.status());
   absl::StatusOr<TurnStreamLimits> stream_limits = StreamLimitsFromFlags();
   if (!stream_limits.ok()) return Fail(stream_limits.status());
+  const std::string grpc_api = absl::GetFlag(FLAGS_grpc_api);
+  if (grpc_api != "callback" && grpc_api != "sync") {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "--grpc_api must be callback or sync, not '", grpc_api, "'")));
+  }
   TlsFiles tls{absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
                absl::GetFlag(FLAGS_tls_client_ca),
                absl::GetFlag(FLAGS_tls_reload_interval)};
@@ -439,7 +450,8 @@ int Run(int argc, char** argv) {
 
   CallPolicy policy(tokens.get(), *call_limits);
   TurnStreams streams(service->get(), &policy, *stream_limits);
-  CaptureGrpcService grpc_service(service->get(), &policy, &streams);
+  CaptureGrpcService sync_service(service->get(), &policy, &streams);
+  CaptureCallbackService callback_service(service->get(), &policy, &streams);
   // Health and reflection stay open: probes and tools carry no token.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -457,7 +469,11 @@ int Run(int argc, char** argv) {
   // gRPC sets SO_REUSEPORT by default, which would let a second server on
   // the same port start and silently take half the traffic.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.RegisterService(&grpc_service);
+  if (grpc_api == "sync") {
+    builder.RegisterService(&sync_service);
+  } else {
+    builder.RegisterService(&callback_service);
+  }
   if (!metrics_listen.empty()) {
     std::vector<
         std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +19,19 @@ namespace ftcapture {
 // Raw bytes both ways, so a request that does not parse can be answered in
 // place instead of ending the stream.
 using TurnReactor = grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>;
+
+void RecordTurnForCaller(CaptureService* service, CallPolicy* policy,
+                         const Caller& caller, const v1::Turn& turn,
+                         CaptureService::RecordTurnDone done) {
+  const bool opens_session = !service->HasLiveSession(turn.session_id());
+  if (absl::Status charged =
+          policy->ChargeTurn(caller, opens_session, absl::Now());
+      !charged.ok()) {
+    done(std::move(charged));
+    return;
+  }
+  service->RecordTurnAsync(turn, std::move(done));
+}
 
 absl::StatusOr<v1::RecordTurnResponse> RecordTurnForCaller(
     CaptureService* service, CallPolicy* policy, const Caller& caller,
@@ -46,9 +60,15 @@ class RefusedStream final : public TurnReactor {
 // that fails, or a request that does not parse, is answered in place
 // (error_code, error_message) and the stream goes on.
 //
-// Invariants: at most one read or write is outstanding, and none is started
-// after Finish (both are started and Finish is called under `mu_`).
-// `pins_` and `done_` belong to the owner's lock (see TurnStreams).
+// A turn that captures is answered from the store's writer thread once its
+// example is durable. A Finish asked for meanwhile (the reaper) waits for
+// that answer, so the reactor outlives every pending answer (OnDone, which
+// deletes it, comes only after Finish).
+//
+// Invariants: at most one of a read, an answer or a write is outstanding;
+// no read or write is started after Finish, nor Finish called while an
+// answer is pending (all three under `mu_`). `pins_` and `done_` belong to
+// the owner's lock (see TurnStreams).
 class TurnStreamReactor final : public TurnReactor {
  public:
   TurnStreamReactor(TurnStreams* owner, Caller caller)
@@ -65,18 +85,25 @@ class TurnStreamReactor final : public TurnReactor {
     }
     Touch();
     ++position_;
-    v1::RecordTurnResponse response = Answer();
-    response_bytes_.Clear();
-    bool own_buffer = false;
-    grpc::Status serialized =
-        grpc::SerializationTraits<v1::RecordTurnResponse>::Serialize(
-            response, &response_bytes_, &own_buffer);
-    if (!serialized.ok()) {
-      FinishOnce(serialized);
+    v1::RecordTurnRequest request;
+    if (!grpc::SerializationTraits<v1::RecordTurnRequest>::Deserialize(
+             &request_bytes_, &request)
+             .ok()) {
+      Write(absl::InvalidArgumentError(absl::StrFormat(
+          "request %d of this stream is not a RecordTurnRequest (it does not "
+          "parse); nothing was recorded for it, the stream goes on",
+          position_)));
       return;
     }
-    absl::MutexLock lock(&mu_);
-    if (!finished_) StartWrite(&response_bytes_);
+    {
+      absl::MutexLock lock(&mu_);
+      answering_ = true;
+    }
+    RecordTurnForCaller(owner_->service_, owner_->policy_, caller_,
+                        request.turn(),
+                        [this](absl::StatusOr<v1::RecordTurnResponse> result) {
+                          Write(std::move(result));
+                        });
   }
 
   void OnWriteDone(bool ok) override {
@@ -91,10 +118,17 @@ class TurnStreamReactor final : public TurnReactor {
 
   void OnDone() override { owner_->Closed(this); }
 
-  // Finishes the call unless it is finished already.
+  // Finishes the call unless it is finished already; while an answer is
+  // pending, once it arrives instead of sending it.
   void FinishOnce(grpc::Status status) {
     absl::MutexLock lock(&mu_);
     if (finished_) return;
+    if (answering_) {
+      if (!finish_after_answer_.has_value()) {
+        finish_after_answer_ = std::move(status);
+      }
+      return;
+    }
     finished_ = true;
     Finish(std::move(status));
   }
@@ -107,27 +141,28 @@ class TurnStreamReactor final : public TurnReactor {
   friend class TurnStreams;
   void Touch() { last_turn_nanos_.store(absl::ToUnixNanos(absl::Now())); }
 
-  // The answer to the request in `request_bytes_`: what RecordTurn would
-  // return, with a failure carried in error_code / error_message.
-  v1::RecordTurnResponse Answer() {
-    v1::RecordTurnRequest request;
-    absl::StatusOr<v1::RecordTurnResponse> result;
-    if (grpc::SerializationTraits<v1::RecordTurnRequest>::Deserialize(
-            &request_bytes_, &request)
-            .ok()) {
-      result = RecordTurnForCaller(owner_->service_, owner_->policy_, caller_,
-                                   request.turn());
-    } else {
-      result = absl::InvalidArgumentError(absl::StrFormat(
-          "request %d of this stream is not a RecordTurnRequest (it does not "
-          "parse); nothing was recorded for it, the stream goes on",
-          position_));
-    }
-    if (result.ok()) return *std::move(result);
+  // Sends what RecordTurn would return, with a failure carried in
+  // error_code / error_message.
+  void Write(absl::StatusOr<v1::RecordTurnResponse> result) {
     v1::RecordTurnResponse failed;
-    failed.set_error_code(result.status().raw_code());
-    failed.set_error_message(std::string(result.status().message()));
-    return failed;
+    if (!result.ok()) {
+      failed.set_error_code(result.status().raw_code());
+      failed.set_error_message(std::string(result.status().message()));
+    }
+    response_bytes_.Clear();
+    bool own_buffer = false;
+    grpc::Status serialized =
+        grpc::SerializationTraits<v1::RecordTurnResponse>::Serialize(
+            result.ok() ? *result : failed, &response_bytes_, &own_buffer);
+    absl::MutexLock lock(&mu_);
+    answering_ = false;
+    if (finished_) return;
+    if (!serialized.ok() || finish_after_answer_.has_value()) {
+      finished_ = true;
+      Finish(serialized.ok() ? *std::move(finish_after_answer_) : serialized);
+      return;
+    }
+    StartWrite(&response_bytes_);
   }
 
   TurnStreams* const owner_;
@@ -136,6 +171,8 @@ class TurnStreamReactor final : public TurnReactor {
   std::atomic<int64_t> last_turn_nanos_{0};
   absl::Mutex mu_;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool answering_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<grpc::Status> finish_after_answer_ ABSL_GUARDED_BY(mu_);
   grpc::ByteBuffer request_bytes_;
   grpc::ByteBuffer response_bytes_;
   int64_t position_ = 0;  // requests read so far, for error messages

@@ -68,7 +68,12 @@ class TurnStreams {
 };
 
 // Answers one turn as StreamTurns and RecordTurn both do: charges the
-// caller's rates, then records it. Shared by the unary and stream paths.
+// caller's rates, then records it. Shared by the unary and stream paths;
+// `done` runs as CaptureService::RecordTurnAsync says.
+void RecordTurnForCaller(CaptureService* service, CallPolicy* policy,
+                         const Caller& caller, const v1::Turn& turn,
+                         CaptureService::RecordTurnDone done);
+// The same, waiting for the answer (the synchronous gRPC API).
 absl::StatusOr<v1::RecordTurnResponse> RecordTurnForCaller(
     CaptureService* service, CallPolicy* policy, const Caller& caller,
     const v1::Turn& turn);

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -128,10 +129,9 @@ class CaptureServiceImpl final : public CaptureService {
     redactor_ = std::move(redactor);
   }
 
-  absl::StatusOr<v1::RecordTurnResponse> RecordTurn(
-      const v1::Turn& turn) override;
-  absl::StatusOr<v1::RecordFeedbackResponse> RecordFeedback(
-      const v1::RecordFeedbackRequest& request) override;
+  void RecordTurnAsync(const v1::Turn& turn, RecordTurnDone done) override;
+  void RecordFeedbackAsync(const v1::RecordFeedbackRequest& request,
+                           RecordFeedbackDone done) override;
   absl::StatusOr<v1::GetStatsResponse> GetStats() override;
   absl::StatusOr<v1::ListExamplesResponse> ListExamples(
       const v1::ListExamplesRequest& request) override;
@@ -181,19 +181,32 @@ class CaptureServiceImpl final : public CaptureService {
   TurnPtr CountNewTurn(const TurnPtr& turn, const WindowOutcome& seen,
                        const Verdict& verdict,
                        v1::RecordTurnResponse* response);
-  absl::Status CaptureFeedback(absl::string_view session_id,
-                               const TurnPtr& feedback,
-                               const WindowOutcome& seen,
-                               const Verdict& verdict,
-                               v1::RecordTurnResponse* response);
+  // Captures what `feedback` credits, then completes `response`.
+  void CaptureFeedback(std::string session_id, TurnPtr feedback,
+                       WindowOutcome seen, const Verdict& verdict,
+                       absl::Time now, v1::RecordTurnResponse response,
+                       RecordTurnDone done);
   // Takes back what a turn whose capture failed counted and remembered.
   void UndoTurn(absl::string_view session_id, const StoredTurn& feedback,
-                bool duplicate, const Verdict& verdict, absl::Time now);
+                bool duplicate, FeedbackKind kind, absl::Time now);
 
-  // Stores `example` unless its reply (or its pair) was credited already;
-  // fills `response_id` or `reason`. Errors are storage errors.
-  absl::Status CaptureReply(v1::Example example, std::string* response_id,
-                            std::string* reason);
+  // What a capture stored: the example's id, or why nothing was stored.
+  struct Stored {
+    std::string example_id;
+    std::string reason;
+  };
+  // Called with Stored, or with the storage error.
+  using StoredDone = absl::AnyInvocable<void(absl::StatusOr<Stored>)>;
+  // Stores `example` unless its reply (or its pair) was credited already.
+  // `done` runs as CaptureService's completions do.
+  void CaptureReply(v1::Example example, StoredDone done);
+  // `said` completed into an example of credit.reply, stored (CaptureReply),
+  // then the preference pair it forms, if any (CapturePairIfAny): `done`
+  // gets the example's outcome (or its storage error) and the pair's.
+  using CreditedDone = absl::AnyInvocable<void(
+      absl::StatusOr<Stored> example, absl::StatusOr<std::string> pair_id)>;
+  void CaptureCredited(std::string session_id, Credit credit, v1::Example said,
+                       CreditedDone done);
 
   // `feedback` (what was said about the reply) completed with what
   // `credit` holds: the user turn, the reply and the history before them.
@@ -201,18 +214,26 @@ class CaptureServiceImpl final : public CaptureService {
                         const v1::Example& feedback) const;
   // After credit.reply got `label`: when an alternative to it got the
   // opposite label, stores the preference pair (the positive one preferred)
-  // and returns its id; empty when there is none.
-  absl::StatusOr<std::string> CapturePairIfAny(absl::string_view session_id,
-                                               const Credit& credit,
-                                               v1::Label label,
-                                               const v1::Example& feedback);
+  // and gives `done` its id; empty when there is none.
+  void CapturePairIfAny(
+      absl::string_view session_id, const Credit& credit, v1::Label label,
+      const v1::Example& feedback,
+      absl::AnyInvocable<void(absl::StatusOr<std::string>)> done);
   // Stores the pair credit.reply over `rejected` (both answering
-  // credit.user); fills `response_id` or `reason`.
-  absl::Status CapturePair(absl::string_view session_id, const Credit& credit,
-                           const TurnPtr& rejected, const v1::Example& feedback,
-                           std::string* response_id, std::string* reason);
-  absl::StatusOr<v1::RecordFeedbackResponse> RecordPreference(
-      const v1::RecordFeedbackRequest& request);
+  // credit.user).
+  void CapturePair(absl::string_view session_id, const Credit& credit,
+                   const TurnPtr& rejected, const v1::Example& feedback,
+                   StoredDone done);
+  // RecordFeedback's checks: an answer when there is nothing to store,
+  // else (nullopt) the reply to rate in `*credit`.
+  std::optional<absl::StatusOr<v1::RecordFeedbackResponse>> FindRatedReply(
+      const v1::RecordFeedbackRequest& request, Credit* credit);
+  // A preference's checks: the preferred reply's credit and the rejected
+  // reply, or why they cannot be paired.
+  absl::Status FindPreference(const v1::RecordFeedbackRequest& request,
+                              Credit* preferred, TurnPtr* rejected);
+  void RecordPreference(const v1::RecordFeedbackRequest& request,
+                        RecordFeedbackDone done);
 
   absl::StatusOr<v1::Example> ReadExample(const CatalogEntry& entry) const;
 
@@ -306,11 +327,14 @@ absl::Status CaptureServiceImpl::Start() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
-    const v1::Turn& request_turn) {
+void CaptureServiceImpl::RecordTurnAsync(const v1::Turn& request_turn,
+                                         RecordTurnDone done) {
   absl::Status valid = ValidateTurn(request_turn, options_.max_turn_bytes,
                                     options_.max_memories_per_turn);
-  if (!valid.ok()) return valid;
+  if (!valid.ok()) {
+    done(std::move(valid));
+    return;
+  }
 
   const absl::Time now = env_->Now();
   // The window, the journal and any example see only the redacted turn;
@@ -328,7 +352,7 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
   if (turn->role() == v1::ROLE_USER) {
     verdict = detector_->Detect(request_turn.text());
   }
-  const WindowOutcome seen =
+  WindowOutcome seen =
       ApplyToWindow(request_turn.session_id(), turn, verdict, now);
 
   v1::RecordTurnResponse response;
@@ -337,7 +361,8 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
     // would credit a later reply. Kept only as "seen".
     late_turns_.fetch_add(1, std::memory_order_relaxed);
     response.set_late(true);
-    return response;
+    done(std::move(response));
+    return;
   }
   TurnPtr feedback;
   if (seen.duplicate) {
@@ -346,15 +371,13 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
   } else {
     feedback = CountNewTurn(turn, seen, verdict, &response);
   }
-  if (feedback == nullptr) return response;
-  absl::Status captured = CaptureFeedback(request_turn.session_id(), feedback,
-                                          seen, verdict, &response);
-  if (!captured.ok()) {
-    UndoTurn(request_turn.session_id(), *feedback, seen.duplicate, verdict,
-             now);
-    return captured;
+  if (feedback == nullptr) {
+    done(std::move(response));
+    return;
   }
-  return response;
+  CaptureFeedback(request_turn.session_id(), std::move(feedback),
+                  std::move(seen), verdict, now, std::move(response),
+                  std::move(done));
 }
 
 TurnPtr CaptureServiceImpl::StoreTurn(const v1::Turn& request_turn,
@@ -467,10 +490,11 @@ TurnPtr CaptureServiceImpl::CountNewTurn(const TurnPtr& turn,
   return turn;
 }
 
-absl::Status CaptureServiceImpl::CaptureFeedback(
-    absl::string_view session_id, const TurnPtr& feedback,
-    const WindowOutcome& seen, const Verdict& verdict,
-    v1::RecordTurnResponse* response) {
+void CaptureServiceImpl::CaptureFeedback(std::string session_id,
+                                         TurnPtr feedback, WindowOutcome seen,
+                                         const Verdict& verdict, absl::Time now,
+                                         v1::RecordTurnResponse response,
+                                         RecordTurnDone done) {
   v1::Example said;
   feedback->ParseInto(said.mutable_praise_turn());
   said.set_praise_text(said.praise_turn().text());
@@ -480,28 +504,58 @@ absl::Status CaptureServiceImpl::CaptureFeedback(
                                                        : v1::LABEL_NEGATIVE);
   said.set_source(v1::SOURCE_IMPLICIT);
   RecordVerdictOnExample(verdict, &said);
-  std::string example_id;
-  std::string reason;
-  absl::Status captured = CaptureReply(ExampleOf(session_id, seen.credit, said),
-                                       &example_id, &reason);
-  if (!captured.ok()) return captured;
-  response->set_example_id(example_id);
-  response->set_not_captured_reason(reason);
-  absl::StatusOr<std::string> pair =
-      CapturePairIfAny(session_id, seen.credit, said.label(), said);
-  if (pair.ok()) {
-    response->set_pair_example_id(*pair);
-  } else {
-    // The example is stored; only the pair is missing, and RecordFeedback
-    // with the preferred and rejected ids can still store it.
-    Log(absl::StrCat("preference pair: ", pair.status().ToString()));
-  }
-  return absl::OkStatus();
+  // What UndoTurn needs should the capture fail.
+  const bool duplicate = seen.duplicate;
+  const FeedbackKind kind = verdict.kind;
+  CaptureCredited(
+      session_id, std::move(seen.credit), std::move(said),
+      [this, session_id, feedback = std::move(feedback), duplicate, kind, now,
+       response = std::move(response),
+       done = std::move(done)](absl::StatusOr<Stored> stored,
+                               absl::StatusOr<std::string> pair) mutable {
+        if (!stored.ok()) {
+          UndoTurn(session_id, *feedback, duplicate, kind, now);
+          done(stored.status());
+          return;
+        }
+        response.set_example_id(std::move(stored->example_id));
+        response.set_not_captured_reason(std::move(stored->reason));
+        if (pair.ok()) {
+          response.set_pair_example_id(*std::move(pair));
+        } else {
+          // The example is stored; only the pair is missing, and
+          // RecordFeedback with the preferred and rejected ids can still
+          // store it.
+          Log(absl::StrCat("preference pair: ", pair.status().ToString()));
+        }
+        done(std::move(response));
+      });
+}
+
+void CaptureServiceImpl::CaptureCredited(std::string session_id, Credit credit,
+                                         v1::Example said, CreditedDone done) {
+  v1::Example example = ExampleOf(session_id, credit, said);
+  CaptureReply(std::move(example),
+               [this, session_id = std::move(session_id),
+                credit = std::move(credit), said = std::move(said),
+                done = std::move(done)](absl::StatusOr<Stored> stored) mutable {
+                 if (!stored.ok()) {
+                   done(std::move(stored), std::string());
+                   return;
+                 }
+                 const v1::Label label = said.label();
+                 CapturePairIfAny(
+                     session_id, credit, label, said,
+                     [stored = *std::move(stored), done = std::move(done)](
+                         absl::StatusOr<std::string> pair) mutable {
+                       done(std::move(stored), std::move(pair));
+                     });
+               });
 }
 
 void CaptureServiceImpl::UndoTurn(absl::string_view session_id,
                                   const StoredTurn& feedback, bool duplicate,
-                                  const Verdict& verdict, absl::Time now) {
+                                  FeedbackKind kind, absl::Time now) {
   // A failed RecordTurn changes nothing the caller can see: undo the counts,
   // and let a retry of this turn try again once storage works.
   if (duplicate) {
@@ -509,7 +563,7 @@ void CaptureServiceImpl::UndoTurn(absl::string_view session_id,
   } else {
     turns_seen_.fetch_sub(1, std::memory_order_relaxed);
     user_turns_.fetch_sub(1, std::memory_order_relaxed);
-    (verdict.kind == FeedbackKind::kPraise ? praise_seen_ : criticism_seen_)
+    (kind == FeedbackKind::kPraise ? praise_seen_ : criticism_seen_)
         .fetch_sub(1, std::memory_order_relaxed);
   }
   sessions_.WithSession(session_id, now, [&](SessionWindow& window) {
@@ -531,9 +585,10 @@ v1::Example CaptureServiceImpl::ExampleOf(absl::string_view session_id,
   return example;
 }
 
-absl::StatusOr<std::string> CaptureServiceImpl::CapturePairIfAny(
+void CaptureServiceImpl::CapturePairIfAny(
     absl::string_view session_id, const Credit& credit, v1::Label label,
-    const v1::Example& feedback) {
+    const v1::Example& feedback,
+    absl::AnyInvocable<void(absl::StatusOr<std::string>)> done) {
   const v1::Label opposite =
       label == v1::LABEL_POSITIVE ? v1::LABEL_NEGATIVE : v1::LABEL_POSITIVE;
   // The newest alternative with the opposite verdict.
@@ -545,32 +600,33 @@ absl::StatusOr<std::string> CaptureServiceImpl::CapturePairIfAny(
     Credit preferred = credit;
     TurnPtr rejected = *it;
     if (label != v1::LABEL_POSITIVE) std::swap(preferred.reply, rejected);
-    std::string pair_id;
-    std::string reason;
-    absl::Status stored = CapturePair(session_id, preferred, rejected, feedback,
-                                      &pair_id, &reason);
-    if (!stored.ok()) return stored;
-    return pair_id;
+    CapturePair(
+        session_id, preferred, rejected, feedback,
+        [done = std::move(done)](absl::StatusOr<Stored> stored) mutable {
+          if (!stored.ok()) {
+            done(stored.status());
+          } else {
+            done(std::move(stored->example_id));
+          }
+        });
+    return;
   }
-  return std::string();
+  done(std::string());
 }
 
-absl::Status CaptureServiceImpl::CapturePair(absl::string_view session_id,
-                                             const Credit& credit,
-                                             const TurnPtr& rejected,
-                                             const v1::Example& feedback,
-                                             std::string* response_id,
-                                             std::string* reason) {
+void CaptureServiceImpl::CapturePair(absl::string_view session_id,
+                                     const Credit& credit,
+                                     const TurnPtr& rejected,
+                                     const v1::Example& feedback,
+                                     StoredDone done) {
   v1::Example example = ExampleOf(session_id, credit, feedback);
   rejected->ParseInto(example.mutable_rejected_turn());
   example.set_rule(absl::StrCat("pair:", feedback.rule()));
   example.set_label(v1::LABEL_POSITIVE);
-  return CaptureReply(std::move(example), response_id, reason);
+  CaptureReply(std::move(example), std::move(done));
 }
 
-absl::Status CaptureServiceImpl::CaptureReply(v1::Example example,
-                                              std::string* response_id,
-                                              std::string* reason) {
+void CaptureServiceImpl::CaptureReply(v1::Example example, StoredDone done) {
   const std::string& reply_id = example.assistant_turn().turn_id();
   const bool is_pair = example.has_rejected_turn();
   const std::string& rejected_id = example.rejected_turn().turn_id();
@@ -579,8 +635,11 @@ absl::Status CaptureServiceImpl::CaptureReply(v1::Example example,
   const std::string what =
       is_pair ? absl::StrCat("pair of reply ", reply_id, " over ", rejected_id)
               : absl::StrCat("reply ", reply_id);
-  if (!catalog_.ClaimCredit(example.session_id(), key, what, reason)) {
-    return absl::OkStatus();
+  Stored not_stored;
+  if (!catalog_.ClaimCredit(example.session_id(), key, what,
+                            &not_stored.reason)) {
+    done(std::move(not_stored));
+    return;
   }
   // The turns were redacted as they arrived; the example counts what fired
   // on any turn it holds.
@@ -591,19 +650,27 @@ absl::Status CaptureServiceImpl::CaptureReply(v1::Example example,
   *example.mutable_captured_at() = ToProtoTime(absl::Now());
   example.set_status(v1::REVIEW_STATUS_PENDING);
 
-  absl::StatusOr<uint64_t> offset = store_->Append(example);
-  if (!offset.ok()) {
-    catalog_.AbandonReply(example.session_id(), key);
-    return offset.status();
-  }
-  catalog_.Add(SummaryOf(example), *offset);
-  captured_since_start_.fetch_add(1, std::memory_order_relaxed);
-  *response_id = example.id();
-  return absl::OkStatus();
+  // Held until the store is done: the catalog's summary views it. (Taken
+  // before the call: the callback's construction moves the pointer.)
+  auto owned = std::make_unique<v1::Example>(std::move(example));
+  const v1::Example& stored = *owned;
+  store_->AppendAsync(
+      stored, [this, key, example = std::move(owned), done = std::move(done)](
+                  absl::StatusOr<uint64_t> offset) mutable {
+        if (!offset.ok()) {
+          catalog_.AbandonReply(example->session_id(), key);
+          done(offset.status());
+          return;
+        }
+        catalog_.Add(SummaryOf(*example), *offset);
+        captured_since_start_.fetch_add(1, std::memory_order_relaxed);
+        done(Stored{example->id(), std::string()});
+      });
 }
 
-absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordFeedback(
-    const v1::RecordFeedbackRequest& request) {
+std::optional<absl::StatusOr<v1::RecordFeedbackResponse>>
+CaptureServiceImpl::FindRatedReply(const v1::RecordFeedbackRequest& request,
+                                   Credit* found) {
   if (request.session_id().empty()) {
     return absl::InvalidArgumentError("session_id is required");
   }
@@ -615,11 +682,7 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordFeedback(
   if (absl::Status valid = CheckClientInput(request, ""); !valid.ok()) {
     return valid;
   }
-  if (!request.preferred_turn_id().empty() ||
-      !request.rejected_turn_id().empty()) {
-    return RecordPreference(request);
-  }
-  Credit credit;
+  Credit& credit = *found;
   const bool known = sessions_.WithExistingSession(
       request.session_id(), env_->Now(), [&](SessionWindow& window) {
         credit = CreditOf(window, request.turn_id().empty()
@@ -647,7 +710,21 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordFeedback(
     return absl::NotFoundError(absl::StrCat("session ", request.session_id(),
                                             " has no assistant reply to rate"));
   }
+  return std::nullopt;
+}
 
+void CaptureServiceImpl::RecordFeedbackAsync(
+    const v1::RecordFeedbackRequest& request, RecordFeedbackDone done) {
+  if (!request.preferred_turn_id().empty() ||
+      !request.rejected_turn_id().empty()) {
+    RecordPreference(request, std::move(done));
+    return;
+  }
+  Credit credit;
+  if (auto answered = FindRatedReply(request, &credit); answered.has_value()) {
+    done(*std::move(answered));
+    return;
+  }
   v1::Example said;
   said.set_praise_text(request.note());
   if (redactor_ != nullptr) {
@@ -657,22 +734,29 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordFeedback(
                                    : "explicit:thumbs-down");
   said.set_label(request.positive() ? v1::LABEL_POSITIVE : v1::LABEL_NEGATIVE);
   said.set_source(v1::SOURCE_EXPLICIT);
-  std::string example_id;
-  std::string reason;
-  absl::Status captured = CaptureReply(
-      ExampleOf(request.session_id(), credit, said), &example_id, &reason);
-  if (!captured.ok()) return captured;
-  response.set_example_id(example_id);
-  response.set_not_captured_reason(reason);
-  absl::StatusOr<std::string> pair =
-      CapturePairIfAny(request.session_id(), credit, said.label(), said);
-  if (!pair.ok()) return pair.status();
-  response.set_pair_example_id(*pair);
-  return response;
+  CaptureCredited(
+      request.session_id(), std::move(credit), std::move(said),
+      [done = std::move(done)](absl::StatusOr<Stored> stored,
+                               absl::StatusOr<std::string> pair) mutable {
+        if (!stored.ok()) {
+          done(stored.status());
+          return;
+        }
+        if (!pair.ok()) {
+          done(pair.status());
+          return;
+        }
+        v1::RecordFeedbackResponse response;
+        response.set_example_id(std::move(stored->example_id));
+        response.set_not_captured_reason(std::move(stored->reason));
+        response.set_pair_example_id(*std::move(pair));
+        done(std::move(response));
+      });
 }
 
-absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordPreference(
-    const v1::RecordFeedbackRequest& request) {
+absl::Status CaptureServiceImpl::FindPreference(
+    const v1::RecordFeedbackRequest& request, Credit* preferred,
+    TurnPtr* rejected_reply) {
   if (request.preferred_turn_id().empty() ||
       request.rejected_turn_id().empty()) {
     return absl::InvalidArgumentError(
@@ -682,8 +766,8 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordPreference(
     return absl::InvalidArgumentError(
         "preferred_turn_id and rejected_turn_id must differ");
   }
-  Credit credit;
-  TurnPtr rejected;
+  Credit& credit = *preferred;
+  TurnPtr& rejected = *rejected_reply;
   bool alternatives = false;
   const bool known = sessions_.WithExistingSession(
       request.session_id(), env_->Now(), [&](SessionWindow& window) {
@@ -712,6 +796,18 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordPreference(
         "replies ", request.preferred_turn_id(), " and ",
         request.rejected_turn_id(), " do not answer the same user turn"));
   }
+  return absl::OkStatus();
+}
+
+void CaptureServiceImpl::RecordPreference(
+    const v1::RecordFeedbackRequest& request, RecordFeedbackDone done) {
+  Credit credit;
+  TurnPtr rejected;
+  if (absl::Status found = FindPreference(request, &credit, &rejected);
+      !found.ok()) {
+    done(std::move(found));
+    return;
+  }
   v1::Example said;
   said.set_praise_text(request.note());
   if (redactor_ != nullptr) {
@@ -719,16 +815,18 @@ absl::StatusOr<v1::RecordFeedbackResponse> CaptureServiceImpl::RecordPreference(
   }
   said.set_rule("explicit:preference");
   said.set_source(v1::SOURCE_EXPLICIT);
-  std::string pair_id;
-  std::string reason;
-  absl::Status stored = CapturePair(request.session_id(), credit, rejected,
-                                    said, &pair_id, &reason);
-  if (!stored.ok()) return stored;
-  v1::RecordFeedbackResponse response;
-  response.set_example_id(pair_id);
-  response.set_pair_example_id(pair_id);
-  response.set_not_captured_reason(reason);
-  return response;
+  CapturePair(request.session_id(), credit, rejected, said,
+              [done = std::move(done)](absl::StatusOr<Stored> stored) mutable {
+                if (!stored.ok()) {
+                  done(stored.status());
+                  return;
+                }
+                v1::RecordFeedbackResponse response;
+                response.set_example_id(stored->example_id);
+                response.set_pair_example_id(std::move(stored->example_id));
+                response.set_not_captured_reason(std::move(stored->reason));
+                done(std::move(response));
+              });
 }
 
 absl::StatusOr<v1::Example> CaptureServiceImpl::ReadExample(
@@ -938,6 +1036,25 @@ absl::StatusOr<v1::ImportExamplesResponse> CaptureServiceImpl::ImportExamples(
 }
 
 }  // namespace
+
+absl::StatusOr<v1::RecordTurnResponse> CaptureService::RecordTurn(
+    const v1::Turn& turn) {
+  ResultSlot<absl::StatusOr<v1::RecordTurnResponse>> result;
+  RecordTurnAsync(turn, [&result](absl::StatusOr<v1::RecordTurnResponse> r) {
+    result.Set(std::move(r));
+  });
+  return result.Wait();
+}
+
+absl::StatusOr<v1::RecordFeedbackResponse> CaptureService::RecordFeedback(
+    const v1::RecordFeedbackRequest& request) {
+  ResultSlot<absl::StatusOr<v1::RecordFeedbackResponse>> result;
+  RecordFeedbackAsync(request,
+                      [&result](absl::StatusOr<v1::RecordFeedbackResponse> r) {
+                        result.Set(std::move(r));
+                      });
+  return result.Wait();
+}
 
 absl::StatusOr<std::unique_ptr<CaptureService>> CaptureService::Open(
     const Options& options, Env* env) {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -68,10 +69,24 @@ class CaptureService {
       const Options& options, Env* env);
   virtual ~CaptureService() = default;
 
-  virtual absl::StatusOr<v1::RecordTurnResponse> RecordTurn(
-      const v1::Turn& turn) = 0;
-  virtual absl::StatusOr<v1::RecordFeedbackResponse> RecordFeedback(
-      const v1::RecordFeedbackRequest& request) = 0;
+  // The asynchronous calls: `done` runs exactly once, on the calling thread
+  // when nothing is stored (a turn that captures nothing, an error found
+  // before storing), else on the store's writer thread once the example is
+  // durable (or failed), so no thread waits for the disk. `done` must not
+  // wait for the service (it may call it asynchronously). The request needs
+  // to live only during the call.
+  using RecordTurnDone =
+      absl::AnyInvocable<void(absl::StatusOr<v1::RecordTurnResponse>)>;
+  virtual void RecordTurnAsync(const v1::Turn& turn, RecordTurnDone done) = 0;
+  using RecordFeedbackDone =
+      absl::AnyInvocable<void(absl::StatusOr<v1::RecordFeedbackResponse>)>;
+  virtual void RecordFeedbackAsync(const v1::RecordFeedbackRequest& request,
+                                   RecordFeedbackDone done) = 0;
+
+  // The same, waiting for the result (the CLI, tests, benches).
+  absl::StatusOr<v1::RecordTurnResponse> RecordTurn(const v1::Turn& turn);
+  absl::StatusOr<v1::RecordFeedbackResponse> RecordFeedback(
+      const v1::RecordFeedbackRequest& request);
   virtual absl::StatusOr<v1::GetStatsResponse> GetStats() = 0;
   virtual absl::StatusOr<v1::ListExamplesResponse> ListExamples(
       const v1::ListExamplesRequest& request) = 0;

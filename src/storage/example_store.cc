@@ -79,9 +79,11 @@ uint64_t CountNewlines(absl::string_view text) {
 }
 
 // See the class comment in example_store.h. Invariants:
-//  - Only the writer at the front of `writers_` (the leader) touches the
-//    files and the `*_size_`/`*_dirty_` fields below "leader-only"; it
-//    releases `mu_` while it does I/O, so others can queue behind it.
+//  - Only the writer thread (WriteLoop) touches the files and the
+//    `*_size_`/`*_dirty_` fields below "leader-only"; it releases `mu_`
+//    while it does I/O, so others can queue behind it.
+//  - Every Writer queued in `writers_` has its `done` called exactly once,
+//    by the writer thread, which drains the queue before it exits.
 //  - dataset_size_ is the end of the last good record: the file holds
 //    exactly that many bytes unless dataset_dirty_ (a failed write whose
 //    tail could not be cut yet; the next leader cuts it before writing).
@@ -102,7 +104,9 @@ class ExampleStoreImpl : public ExampleStore {
       shutting_down_ = true;
     }
     shutdown_cv_.Signal();
+    queued_cv_.Signal();
     if (syncer_.joinable()) syncer_.join();
+    if (writer_.joinable()) writer_.join();
     if (dataset_ != nullptr && options_.sync != SyncPolicy::kNone) {
       dataset_->Sync().IgnoreError();
     }
@@ -111,6 +115,7 @@ class ExampleStoreImpl : public ExampleStore {
   absl::Status Init(const Visitor& visit, RecoveryReport* report);
 
   absl::StatusOr<uint64_t> Append(const v1::Example& example) override;
+  void AppendAsync(const v1::Example& example, AppendDone done) override;
   absl::StatusOr<v1::Example> ReadAt(uint64_t offset) const override;
   absl::Status sync_status() const override;
 
@@ -125,10 +130,8 @@ class ExampleStoreImpl : public ExampleStore {
     uint32_t masked_crc = 0;     // of the framed record, for the index
     std::string markdown;        // its block, or empty when it has no Markdown
     int markdown_index = 0;
-    bool done = false;
-    absl::Status status;
     uint64_t offset = 0;
-    CondVar cv;
+    AppendDone done;
   };
   struct MarkdownFile {
     std::string path;
@@ -185,6 +188,9 @@ class ExampleStoreImpl : public ExampleStore {
                                   RecoveryReport* report);
   void RewriteIndex(Recovery* recovery);
 
+  // The writer thread: writes what is queued, batch by batch, and
+  // completes each append, until shutdown has drained the queue.
+  void WriteLoop();
   absl::Status WriteBatch(const std::vector<Writer*>& batch, bool sync);
   // Cuts `path` back to `size` and reopens it for appending.
   absl::Status RestoreSize(const std::string& path, uint64_t size,
@@ -220,7 +226,9 @@ class ExampleStoreImpl : public ExampleStore {
   std::unique_ptr<RandomAccessFile> dataset_reader_;
 
   mutable Mutex mu_;
-  std::deque<Writer*> writers_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::unique_ptr<Writer>> writers_ ABSL_GUARDED_BY(mu_);
+  CondVar queued_cv_;  // wakes the writer thread
+  std::thread writer_;
   // Shared with the kBatch syncer, which syncs a copy outside `mu_`.
   std::shared_ptr<WritableFile> dataset_ ABSL_GUARDED_BY(mu_);
   uint64_t unsynced_bytes_ ABSL_GUARDED_BY(mu_) = 0;
@@ -270,6 +278,7 @@ absl::Status ExampleStoreImpl::Init(const Visitor& visit,
   if (options_.sync == SyncPolicy::kBatch) {
     syncer_ = std::thread([this] { SyncLoop(); });
   }
+  writer_ = std::thread([this] { WriteLoop(); });
   return absl::OkStatus();
 }
 
@@ -647,59 +656,82 @@ void ExampleStoreImpl::PublishSizes() {
 }
 
 absl::StatusOr<uint64_t> ExampleStoreImpl::Append(const v1::Example& example) {
+  ResultSlot<absl::StatusOr<uint64_t>> result;
+  AppendAsync(example, [&result](absl::StatusOr<uint64_t> offset) {
+    result.Set(std::move(offset));
+  });
+  return result.Wait();
+}
+
+void ExampleStoreImpl::AppendAsync(const v1::Example& example,
+                                   AppendDone done) {
   if (example.id().empty()) {
-    return absl::InvalidArgumentError("example has no id; nothing stored");
+    done(absl::InvalidArgumentError("example has no id; nothing stored"));
+    return;
   }
-  Writer w;
-  if (!example.SerializeToString(&w.record)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("example ", example.id(), " does not serialize"));
+  auto w = std::make_unique<Writer>();
+  if (!example.SerializeToString(&w->record)) {
+    done(absl::InvalidArgumentError(
+        absl::StrCat("example ", example.id(), " does not serialize")));
+    return;
   }
-  w.summary = SummarizeExample(example);
-  w.markdown_index = IsNegative(example.label()) ? 1 : 0;
-  if (markdown_[w.markdown_index].enabled) {
-    w.markdown = FormatExampleMarkdown(example);
+  w->summary = SummarizeExample(example);
+  w->markdown_index = IsNegative(example.label()) ? 1 : 0;
+  if (markdown_[w->markdown_index].enabled) {
+    w->markdown = FormatExampleMarkdown(example);
   }
+  w->done = std::move(done);
+  absl::Status refused;
+  {
+    MutexLock l(&mu_);
+    refused = sync_error_;
+    if (refused.ok()) writers_.push_back(std::move(w));
+  }
+  if (!refused.ok()) {
+    w->done(refused);
+    return;
+  }
+  queued_cv_.Signal();
+}
 
+void ExampleStoreImpl::WriteLoop() {
+  const bool sync = options_.sync == SyncPolicy::kAlways;
+  std::vector<std::unique_ptr<Writer>> batch;
+  std::vector<Writer*> writing;
   mu_.Lock();
-  if (!sync_error_.ok()) {
-    const absl::Status refused = sync_error_;
-    mu_.Unlock();
-    return refused;
-  }
-  writers_.push_back(&w);
-  while (!w.done && &w != writers_.front()) w.cv.Wait(&mu_);
-  if (w.done) {
-    mu_.Unlock();
-    if (!w.status.ok()) return w.status;
-    return w.offset;
-  }
-
-  // Leader: take what is queued (bounded) and write it in one go.
-  std::vector<Writer*> batch;
-  uint64_t bytes = 0;
-  bool sync = options_.sync == SyncPolicy::kAlways;
-  for (Writer* queued : writers_) {
-    if (!batch.empty() && bytes + queued->record.size() > kMaxBatchBytes) break;
-    batch.push_back(queued);
-    bytes += queued->record.size() + queued->markdown.size();
-  }
-  mu_.Unlock();
-  absl::Status status = WriteBatch(batch, sync);
-  mu_.Lock();
-  if (status.ok() && !sync) unsynced_bytes_ += bytes;
-  for (Writer* done : batch) {
-    writers_.pop_front();
-    if (done != &w) {
-      done->status = status;
-      done->done = true;
-      done->cv.Signal();
+  while (true) {
+    while (writers_.empty() && !shutting_down_) queued_cv_.Wait(&mu_);
+    if (writers_.empty()) break;  // shutting down, all completed
+    // Take what is queued (bounded) and write it in one go.
+    uint64_t bytes = 0;
+    while (!writers_.empty() &&
+           (batch.empty() ||
+            bytes + writers_.front()->record.size() <= kMaxBatchBytes)) {
+      bytes +=
+          writers_.front()->record.size() + writers_.front()->markdown.size();
+      writing.push_back(writers_.front().get());
+      batch.push_back(std::move(writers_.front()));
+      writers_.pop_front();
     }
+    mu_.Unlock();
+    const absl::Status status = WriteBatch(writing, sync);
+    if (status.ok() && !sync) {
+      MutexLock l(&mu_);
+      unsynced_bytes_ += bytes;
+    }
+    // Outside the lock: a completion may queue the next append.
+    for (std::unique_ptr<Writer>& w : batch) {
+      if (status.ok()) {
+        w->done(w->offset);
+      } else {
+        w->done(status);
+      }
+    }
+    batch.clear();
+    writing.clear();
+    mu_.Lock();
   }
-  if (!writers_.empty()) writers_.front()->cv.Signal();
   mu_.Unlock();
-  if (!status.ok()) return status;
-  return w.offset;
 }
 
 absl::Status ExampleStoreImpl::RestoreSize(

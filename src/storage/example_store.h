@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -50,8 +51,11 @@ struct RecoveryReport {
 };
 
 // The examples of one data dir: examples.tfrecord (the source of truth) and
-// the Markdown view derived from it. Appends are serialized internally;
-// concurrent Append() calls share one fsync.
+// the Markdown view derived from it. One writer thread of the store's own
+// writes every append: it takes all that is queued (group commit), writes it
+// in one go, fsyncs once, and then completes each append. So concurrent
+// appends share one fsync, and an AppendAsync() caller never waits on the
+// disk.
 class ExampleStore {
  public:
   struct Options {
@@ -93,7 +97,15 @@ class ExampleStore {
   // when the disk is full, Unavailable on I/O errors, InvalidArgument when
   // the example has no id. Thread-safe; concurrent calls are written (and,
   // with kAlways, fsynced) together by one of them.
+  // Waits for AppendAsync() (so it must not be called from an AppendDone).
   virtual absl::StatusOr<uint64_t> Append(const v1::Example& example) = 0;
+  // Called once with what Append() would return.
+  using AppendDone = absl::AnyInvocable<void(absl::StatusOr<uint64_t>)>;
+  // Append() without waiting: `done` runs on the store's writer thread once
+  // the example is as durable as the sync policy says (or failed), or on the
+  // calling thread when the example is refused before it is queued. `done`
+  // may call AppendAsync() again but must not wait for the store.
+  virtual void AppendAsync(const v1::Example& example, AppendDone done) = 0;
   virtual absl::StatusOr<v1::Example> ReadAt(uint64_t offset) const = 0;
 
   // OK, or why Append() refuses examples: with SyncPolicy::kBatch, the last

@@ -29,6 +29,9 @@
 #ifndef FTCAPTURE_SRC_UTIL_MUTEX_H_
 #define FTCAPTURE_SRC_UTIL_MUTEX_H_
 
+#include <optional>
+#include <utility>
+
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -160,6 +163,31 @@ class CondVar {
 
  private:
   absl::CondVar cv_;
+};
+
+// One value handed from the thread that completes an asynchronous call to
+// the thread that waits for it: the synchronous form of a call that takes a
+// completion callback. Set() once; Wait() returns the value. The waiter may
+// destroy the slot as soon as Wait() returns (it retakes the lock Set()
+// released, as absl::Notification does).
+template <typename T>
+class ResultSlot {
+ public:
+  void Set(T value) {
+    MutexLock lock(&mu_);
+    value_.emplace(std::move(value));
+    set_.Signal();
+  }
+  T Wait() {
+    MutexLock lock(&mu_);
+    while (!value_.has_value()) set_.Wait(&mu_);
+    return *std::move(value_);
+  }
+
+ private:
+  Mutex mu_;
+  CondVar set_;
+  std::optional<T> value_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace ftcapture

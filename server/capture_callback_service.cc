@@ -1,0 +1,177 @@
+#include "server/capture_callback_service.h"
+
+#include <thread>
+#include <utility>
+
+#include "server/grpc_status.h"
+#include "server/rpc_answers.h"
+#include "src/util/mutex.h"
+
+namespace ftcapture {
+namespace {
+
+// Finishes `reactor` with an OK result moved into `*response`, or with the
+// error.
+template <typename Response>
+void FinishWith(grpc::ServerUnaryReactor* reactor,
+                absl::StatusOr<Response> result, Response* response) {
+  reactor->Finish(Reply(std::move(result), response));
+}
+
+// One ExportExamples call. The library pushes examples one at a time from a
+// thread of the call's own (the export reads the dataset from disk); each
+// waits there until gRPC has taken the previous one, so a slow client holds
+// that thread and no more than one example in memory.
+//
+// Invariants: at most one write outstanding (`writing_`); Finish is called
+// once, by the export thread, as its last use of the reactor; OnDone (after
+// it) joins that thread and deletes the reactor.
+class ExportReactor final : public grpc::ServerWriteReactor<v1::Example> {
+ public:
+  ExportReactor(const RpcContext& rpc, grpc::CallbackServerContext* context,
+                const v1::ExportExamplesRequest& request)
+      : rpc_(rpc), context_(context), request_(request) {
+    exporter_ = std::thread([this] { Run(); });
+  }
+
+  void OnWriteDone(bool ok) override {
+    MutexLock lock(&mu_);
+    writing_ = false;
+    failed_ = failed_ || !ok;
+    written_.Signal();
+  }
+
+  void OnDone() override {
+    // Finish is the export thread's last use of the reactor.
+    if (exporter_.get_id() == std::this_thread::get_id()) {
+      exporter_.detach();
+    } else {
+      exporter_.join();
+    }
+    delete this;
+  }
+
+ private:
+  void Run() {
+    Finish(AnswerExportExamples(
+        rpc_, *context_, request_,
+        [this](const v1::Example& example) { return Write(example); }));
+  }
+
+  // Hands `example` to gRPC and waits until it is written; false when the
+  // client is gone.
+  bool Write(const v1::Example& example) {
+    MutexLock lock(&mu_);
+    current_ = example;
+    writing_ = true;
+    StartWrite(&current_);
+    while (writing_) written_.Wait(&mu_);
+    return !failed_;
+  }
+
+  const RpcContext rpc_;
+  grpc::CallbackServerContext* const context_;
+  const v1::ExportExamplesRequest request_;
+  Mutex mu_;
+  CondVar written_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool failed_ ABSL_GUARDED_BY(mu_) = false;
+  v1::Example current_ ABSL_GUARDED_BY(mu_);
+  std::thread exporter_;
+};
+
+}  // namespace
+
+CaptureCallbackService::CaptureCallbackService(CaptureService* service,
+                                               CallPolicy* policy,
+                                               TurnStreams* streams)
+    : service_(service), policy_(policy), streams_(streams) {}
+
+grpc::ServerUnaryReactor* CaptureCallbackService::RecordTurn(
+    grpc::CallbackServerContext* context, const v1::RecordTurnRequest* request,
+    v1::RecordTurnResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<Caller> caller =
+      policy_->Admit(*context, RequiredRole::kIngest);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  RecordTurnForCaller(
+      service_, policy_, *caller, request->turn(),
+      [reactor, response](absl::StatusOr<v1::RecordTurnResponse> result) {
+        FinishWith(reactor, std::move(result), response);
+      });
+  return reactor;
+}
+
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
+CaptureCallbackService::StreamTurns(grpc::CallbackServerContext* context) {
+  return streams_->Open(context);
+}
+
+grpc::ServerUnaryReactor* CaptureCallbackService::GetStats(
+    grpc::CallbackServerContext* context,
+    const v1::GetStatsRequest* /*request*/, v1::GetStatsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(
+      AnswerGetStats({service_, policy_, streams_}, *context, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* CaptureCallbackService::ListExamples(
+    grpc::CallbackServerContext* context,
+    const v1::ListExamplesRequest* request,
+    v1::ListExamplesResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(AnswerListExamples({service_, policy_, streams_}, *context,
+                                     *request, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* CaptureCallbackService::RecordFeedback(
+    grpc::CallbackServerContext* context,
+    const v1::RecordFeedbackRequest* request,
+    v1::RecordFeedbackResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  grpc::Status admitted =
+      AdmitFeedback({service_, policy_, streams_}, *context, *request);
+  if (!admitted.ok()) {
+    reactor->Finish(admitted);
+    return reactor;
+  }
+  service_->RecordFeedbackAsync(
+      *request,
+      [reactor, response](absl::StatusOr<v1::RecordFeedbackResponse> result) {
+        FinishWith(reactor, std::move(result), response);
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* CaptureCallbackService::ReviewExample(
+    grpc::CallbackServerContext* context,
+    const v1::ReviewExampleRequest* request,
+    v1::ReviewExampleResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(AnswerReviewExample({service_, policy_, streams_}, *context,
+                                      *request, response));
+  return reactor;
+}
+
+grpc::ServerWriteReactor<v1::Example>* CaptureCallbackService::ExportExamples(
+    grpc::CallbackServerContext* context,
+    const v1::ExportExamplesRequest* request) {
+  return new ExportReactor({service_, policy_, streams_}, context, *request);
+}
+
+grpc::ServerUnaryReactor* CaptureCallbackService::ImportExamples(
+    grpc::CallbackServerContext* context,
+    const v1::ImportExamplesRequest* request,
+    v1::ImportExamplesResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(AnswerImportExamples({service_, policy_, streams_}, *context,
+                                       *request, response));
+  return reactor;
+}
+
+}  // namespace ftcapture
