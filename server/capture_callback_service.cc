@@ -85,7 +85,9 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::Example> {
 CaptureCallbackService::CaptureCallbackService(CaptureService* service,
                                                CallPolicy* policy,
                                                TurnStreams* streams)
-    : service_(service), policy_(policy), streams_(streams) {}
+    : service_(service), policy_(policy), streams_(streams) {
+  SetMessageAllocatorFor_RecordTurn(&turn_messages_);
+}
 
 grpc::ServerUnaryReactor* CaptureCallbackService::RecordTurn(
     grpc::CallbackServerContext* context, const v1::RecordTurnRequest* request,

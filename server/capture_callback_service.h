@@ -6,6 +6,7 @@
 
 #include "ftcapture/v1/capture.grpc.pb.h"
 #include "server/call_policy.h"
+#include "server/reused_messages.h"
 #include "server/turn_stream.h"
 #include "src/service/capture_service.h"
 
@@ -73,6 +74,8 @@ class CaptureCallbackService final : public CaptureCallbackBase {
       v1::ImportExamplesResponse* response) override;
 
  private:
+  // RecordTurn's request and response, reused (set in the constructor).
+  ReusedMessages<v1::RecordTurnRequest, v1::RecordTurnResponse> turn_messages_;
   CaptureService* const service_;
   CallPolicy* const policy_;
   TurnStreams* const streams_;

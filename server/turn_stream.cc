@@ -85,7 +85,13 @@ class TurnStreamReactor final : public TurnReactor {
     }
     Touch();
     ++position_;
-    v1::RecordTurnRequest request;
+    // Parsed into the last turn's message, which keeps its buffers (unless
+    // that turn was large).
+    if (last_request_bytes_ > kMaxKeptRequestBytes) {
+      request_ = v1::RecordTurnRequest();
+    }
+    last_request_bytes_ = request_bytes_.Length();
+    v1::RecordTurnRequest& request = request_;
     if (!grpc::SerializationTraits<v1::RecordTurnRequest>::Deserialize(
              &request_bytes_, &request)
              .ok()) {
@@ -174,6 +180,9 @@ class TurnStreamReactor final : public TurnReactor {
   bool answering_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<grpc::Status> finish_after_answer_ ABSL_GUARDED_BY(mu_);
   grpc::ByteBuffer request_bytes_;
+  static constexpr size_t kMaxKeptRequestBytes = 64 << 10;
+  v1::RecordTurnRequest request_;  // the turn being answered, reused
+  size_t last_request_bytes_ = 0;  // its size on the wire
   grpc::ByteBuffer response_bytes_;
   int64_t position_ = 0;  // requests read so far, for error messages
   int pins_ = 0;          // owner_->mu_

@@ -2,7 +2,6 @@
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -19,18 +18,34 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
-bool IsTimestamp(const Message& message) {
-  return message.GetDescriptor()->full_name() == "google.protobuf.Timestamp";
-}
+// A field's name for an error message ("turn.memories[2].text"), built
+// only when there is an error: the checks below run on every turn, and a
+// turn has dozens of fields. Each level points at its parent's path.
+struct FieldPath {
+  const FieldPath* parent = nullptr;
+  absl::string_view name;  // of the field; empty for the root's prefix
+  int index = -1;          // >= 0: element `index` of the parent's field
 
-absl::Status CheckText(absl::string_view text, const std::string& field) {
+  std::string ToString() const {
+    if (parent == nullptr) return std::string(name);
+    std::string path = parent->ToString();
+    if (index >= 0) {
+      absl::StrAppend(&path, "[", index, "]");
+    } else {
+      absl::StrAppend(&path, path.empty() ? "" : ".", name);
+    }
+    return path;
+  }
+};
+
+absl::Status CheckText(absl::string_view text, const FieldPath& field) {
   // Parsing checks this for requests from the wire; a caller of the
   // library hands over protos that were never parsed, and a stored record
   // that is not UTF-8 would never parse again.
   const size_t invalid = FindInvalidUtf8(text);
   if (invalid != absl::string_view::npos) {
     return absl::InvalidArgumentError(
-        absl::StrFormat("%s: byte %d is not UTF-8", field, invalid));
+        absl::StrFormat("%s: byte %d is not UTF-8", field.ToString(), invalid));
   }
   for (size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<uint8_t>(text[i]);
@@ -38,19 +53,19 @@ absl::Status CheckText(absl::string_view text, const std::string& field) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "%s: byte %d is the control character U+%04X; text may hold no "
         "control characters but tab, newline and carriage return",
-        field, i, c));
+        field.ToString(), i, c));
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckMessage(const Message& message, const std::string& name);
+absl::Status CheckMessage(const Message& message, const FieldPath& path);
 
 absl::Status CheckField(const Message& message, const FieldDescriptor* field,
-                        const std::string& path) {
+                        const FieldPath& path) {
   const Reflection* reflection = message.GetReflection();
-  std::string scratch;
   if (field->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
     if (field->type() == FieldDescriptor::TYPE_BYTES) return absl::OkStatus();
+    std::string scratch;  // unused by generated messages (no copy)
     if (!field->is_repeated()) {
       return CheckText(reflection->GetStringReference(message, field, &scratch),
                        path);
@@ -58,7 +73,7 @@ absl::Status CheckField(const Message& message, const FieldDescriptor* field,
     for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
       absl::Status status = CheckText(
           reflection->GetRepeatedStringReference(message, field, i, &scratch),
-          absl::StrCat(path, "[", i, "]"));
+          FieldPath{&path, {}, i});
       if (!status.ok()) return status;
     }
     return absl::OkStatus();
@@ -73,24 +88,33 @@ absl::Status CheckField(const Message& message, const FieldDescriptor* field,
     // Map entries are named by position; their key and value by name.
     absl::Status status =
         CheckMessage(reflection->GetRepeatedMessage(message, field, i),
-                     absl::StrCat(path, "[", i, "]"));
+                     FieldPath{&path, {}, i});
     if (!status.ok()) return status;
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckMessage(const Message& message, const std::string& name) {
-  if (IsTimestamp(message)) {
+// True when `field` is set (singular) or not empty (repeated): what
+// Reflection::ListFields lists, without the vector it allocates.
+bool IsPresent(const Message& message, const FieldDescriptor* field) {
+  const Reflection* reflection = message.GetReflection();
+  return field->is_repeated() ? reflection->FieldSize(message, field) > 0
+                              : reflection->HasField(message, field);
+}
+
+absl::Status CheckMessage(const Message& message, const FieldPath& path) {
+  const google::protobuf::Descriptor* descriptor = message.GetDescriptor();
+  if (descriptor == google::protobuf::Timestamp::descriptor()) {
     google::protobuf::Timestamp timestamp;
     timestamp.CopyFrom(message);
-    return CheckTimestamp(timestamp, name);
+    if (IsValidTimestamp(timestamp)) return absl::OkStatus();
+    return CheckTimestamp(timestamp, path.ToString());
   }
-  std::vector<const FieldDescriptor*> fields;
-  message.GetReflection()->ListFields(message, &fields);
-  for (const FieldDescriptor* field : fields) {
-    absl::Status status = CheckField(
-        message, field,
-        name.empty() ? field->name() : absl::StrCat(name, ".", field->name()));
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const FieldDescriptor* field = descriptor->field(i);
+    if (!IsPresent(message, field)) continue;
+    absl::Status status =
+        CheckField(message, field, FieldPath{&path, field->name()});
     if (!status.ok()) return status;
   }
   return absl::OkStatus();
@@ -99,16 +123,17 @@ absl::Status CheckMessage(const Message& message, const std::string& name) {
 }  // namespace
 
 absl::Status CheckClientInput(const Message& message, absl::string_view name) {
-  return CheckMessage(message, std::string(name));
+  return CheckMessage(message, FieldPath{nullptr, name});
 }
 
 bool HasUnknownFields(const Message& message) {
   const Reflection* reflection = message.GetReflection();
   if (!reflection->GetUnknownFields(message).empty()) return true;
-  std::vector<const FieldDescriptor*> fields;
-  reflection->ListFields(message, &fields);
-  for (const FieldDescriptor* field : fields) {
+  const google::protobuf::Descriptor* descriptor = message.GetDescriptor();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const FieldDescriptor* field = descriptor->field(i);
     if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (!IsPresent(message, field)) continue;
     // Map entries are parsed into the map: whatever unknown they held is
     // gone already.
     if (field->is_map()) continue;
