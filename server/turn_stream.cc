@@ -13,12 +13,15 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "server/grpc_status.h"
+#include "server/reused_messages.h"
 
 namespace ftcapture {
 
 // Raw bytes both ways, so a request that does not parse can be answered in
 // place instead of ending the stream.
 using TurnReactor = grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>;
+using TurnMessages =
+    ReusedMessages<v1::RecordTurnRequest, v1::RecordTurnResponse>;
 
 void RecordTurnForCaller(CaptureService* service, CallPolicy* policy,
                          const Caller& caller, const v1::Turn& turn,
@@ -85,16 +88,14 @@ class TurnStreamReactor final : public TurnReactor {
     }
     Touch();
     ++position_;
-    // Parsed into the last turn's message, which keeps its buffers (unless
-    // that turn was large).
-    if (last_request_bytes_ > kMaxKeptRequestBytes) {
-      request_ = v1::RecordTurnRequest();
-    }
-    last_request_bytes_ = request_bytes_.Length();
-    v1::RecordTurnRequest& request = request_;
+    // Parsed onto a reused arena; the library needs the turn only during
+    // the call.
+    TurnMessages::Holder* messages = TurnMessages::Take();
+    v1::RecordTurnRequest& request = *messages->request();
     if (!grpc::SerializationTraits<v1::RecordTurnRequest>::Deserialize(
              &request_bytes_, &request)
              .ok()) {
+      messages->Release();
       Write(absl::InvalidArgumentError(absl::StrFormat(
           "request %d of this stream is not a RecordTurnRequest (it does not "
           "parse); nothing was recorded for it, the stream goes on",
@@ -110,6 +111,7 @@ class TurnStreamReactor final : public TurnReactor {
                         [this](absl::StatusOr<v1::RecordTurnResponse> result) {
                           Write(std::move(result));
                         });
+    messages->Release();
   }
 
   void OnWriteDone(bool ok) override {
@@ -180,9 +182,6 @@ class TurnStreamReactor final : public TurnReactor {
   bool answering_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<grpc::Status> finish_after_answer_ ABSL_GUARDED_BY(mu_);
   grpc::ByteBuffer request_bytes_;
-  static constexpr size_t kMaxKeptRequestBytes = 64 << 10;
-  v1::RecordTurnRequest request_;  // the turn being answered, reused
-  size_t last_request_bytes_ = 0;  // its size on the wire
   grpc::ByteBuffer response_bytes_;
   int64_t position_ = 0;  // requests read so far, for error messages
   int pins_ = 0;          // owner_->mu_
