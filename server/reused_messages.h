@@ -71,7 +71,7 @@ class ReusedMessages final : public grpc::MessageAllocator<Request, Response> {
   }
 
  private:
-  static constexpr size_t kSparesPerThread = 32;
+  static constexpr size_t kSparesPerThread = 8;
 
   struct ThreadSpares {
     ~ThreadSpares() {
