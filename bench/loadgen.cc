@@ -89,6 +89,9 @@ ABSL_FLAG(int, samples, 1000, "capture mode: praises timed");
 ABSL_FLAG(bool, expect_examples, true,
           "capture mode: fail when a praise comes back without an example "
           "id (false against the no-op server)");
+ABSL_FLAG(std::string, capture_us_file, "",
+          "capture mode: append each timed capture's latency (us), one a "
+          "line, to this file, so rounds can be pooled");
 ABSL_FLAG(std::string, fsync_dir, "",
           "capture mode: where the bare append+fdatasync file goes; use the "
           "filesystem of the server's data dir");
@@ -623,6 +626,16 @@ int RunLoad(const std::string& mode) {
   return 0;
 }
 
+// Appends `values` to the file at `path`, one a line; true when `path` is
+// empty.
+bool AppendLines(const std::string& path, const std::vector<int64_t>& values) {
+  if (path.empty()) return true;
+  std::ofstream out(path, std::ios::app);
+  for (int64_t value : values) out << value << '\n';
+  out.flush();
+  return out.good();
+}
+
 int RunCapture() {
   auto channel = Connect(absl::GetFlag(FLAGS_server));
   if (channel == nullptr) {
@@ -709,6 +722,9 @@ int RunCapture() {
   }
   close(fd);
   unlink(path.c_str());
+  if (!AppendLines(absl::GetFlag(FLAGS_capture_us_file), capture_us)) {
+    error = "cannot append to --capture_us_file";
+  }
   std::sort(capture_us.begin(), capture_us.end());
   std::sort(fsync_us.begin(), fsync_us.end());
   std::sort(plain_us.begin(), plain_us.end());

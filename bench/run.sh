@@ -22,7 +22,7 @@
 #    time of each round, unary and stream per-turn figures summed);
 # D: ftcapture's capture p99 (--sync=always) / the no-op server's in its
 #    --durable_dir mode (the same bytes appended and fdatasynced), the same
-#    sequential client, rounds alternated;
+#    sequential client, rounds alternated, each server's rounds pooled;
 # E: peak RSS / (window and history bytes + 30 MB) at 10 000 live sessions
 #    that have had 8 exchanges each.
 set -euo pipefail
@@ -109,6 +109,9 @@ field() { sed -n "s/.*\b$2=\([^ ]*\).*/\1/p" <<< "$1"; }
 # The median of a list of numbers.
 median() { tr ' ' '\n' <<< "$1" | grep . | sort -n | awk '{ v[NR] = $1 }
   END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+# percentile P FILE: nearest-rank percentile of the numbers in FILE.
+percentile() { sort -n "$2" | awk -v p="$1" '{ v[NR] = $1 } END {
+  r = int(p / 100 * NR + 0.5); if (r < 1) r = 1; if (r > NR) r = NR; print v[r] }'; }
 # The mean of a list of numbers.
 mean() { tr ' ' '\n' <<< "$1" | grep . | awk '{ s += $1 } END { print s / NR }'; }
 # calc EXPR [name=value...]: awk arithmetic, printed with 3 decimals.
@@ -209,8 +212,10 @@ echo "memory: $sessions sessions x $history_exchanges exchanges" \
 
 # Capture latency: sequential praise captures, ftcapture with --sync=always
 # against the no-op server appending and fdatasyncing the same bytes
-# (--durable_dir), the same turns (seed) for both, order alternated.
-declare -A cap_p50=() cap_p99=() cap_bytes=()
+# (--durable_dir), the same turns (seed) for both, order alternated. The
+# rounds' latencies are pooled per server for its p50 and p99.
+declare -A cap_bytes=() cap_p50=() cap_p99=()
+rm -f "$run_dir"/capture-*.us
 fsync_p50="" fsync_p99="" plain_p50="" plain_p99="" modelled=0 captures=0
 for round in $(seq "$capture_rounds"); do
   if [ $((round % 2)) = 1 ]; then order="real noop"; else order="noop real"; fi
@@ -225,7 +230,8 @@ for round in $(seq "$capture_rounds"); do
     fi
     line="$("$loadgen_bin" --server="$server_addr" --mode=capture \
       --label="$which" --samples="$samples" --fsync_dir="$run_dir" \
-      --seed=$((6 + round)) --expect_examples="$expect")"
+      --seed=$((6 + round)) --expect_examples="$expect" \
+      --capture_us_file="$run_dir/capture-$which.us")"
     stop_server
     if [ "$which" = real ]; then
       written=$(( $(bytes_of "$run_dir/data" 'examples.*') +
@@ -236,8 +242,6 @@ for round in $(seq "$capture_rounds"); do
       written=$(bytes_of "$run_dir/durable" '*.bin')
     fi
     cap_bytes[$which]=$(( ${cap_bytes[$which]:-0} + written ))
-    cap_p50[$which]="${cap_p50[$which]:-} $(field "$line" capture_p50_us)"
-    cap_p99[$which]="${cap_p99[$which]:-} $(field "$line" capture_p99_us)"
     fsync_p50="$fsync_p50 $(field "$line" fsync_p50_us)"
     fsync_p99="$fsync_p99 $(field "$line" fsync_p99_us)"
     plain_p50="$plain_p50 $(field "$line" plain_rpc_p50_us)"
@@ -246,14 +250,16 @@ for round in $(seq "$capture_rounds"); do
          "p99 $(field "$line" capture_p99_us) us" >&2
   done
 done
-capture_ratio=$(calc 'a / b' a="$(mean "${cap_p99[real]}")" b="$(mean "${cap_p99[noop]}")")
+for which in real noop; do
+  cap_p50[$which]=$(percentile 50 "$run_dir/capture-$which.us")
+  cap_p99[$which]=$(percentile 99 "$run_dir/capture-$which.us")
+done
+capture_ratio=$(calc 'a / b' a="${cap_p99[real]}" b="${cap_p99[noop]}")
 echo
-echo "capture ($capture_rounds x $samples sequential captures per server;" \
-     "p99: mean of the rounds'):"
-echo "  ftcapture --sync=always: p50 $(median "${cap_p50[real]}") us," \
-     "p99 $(mean "${cap_p99[real]}") us"
-echo "  durable no-op:           p50 $(median "${cap_p50[noop]}") us," \
-     "p99 $(mean "${cap_p99[noop]}") us"
+echo "capture ($capture_rounds x $samples sequential captures per server," \
+     "pooled):"
+echo "  ftcapture --sync=always: p50 ${cap_p50[real]} us, p99 ${cap_p99[real]} us"
+echo "  durable no-op:           p50 ${cap_p50[noop]} us, p99 ${cap_p99[noop]} us"
 echo "  bytes per capture: ftcapture wrote $(( cap_bytes[real] / captures ))" \
      "(dataset, index, Markdown), the load generator marked" \
      "$(( modelled / captures )), the no-op wrote $(( cap_bytes[noop] / captures ))"
