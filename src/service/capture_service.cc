@@ -186,6 +186,10 @@ class CaptureServiceImpl final : public CaptureService {
                        WindowOutcome seen, const Verdict& verdict,
                        absl::Time now, v1::RecordTurnResponse response,
                        RecordTurnDone done);
+  // Tells the observer that a turn was answered as a duplicate.
+  void NoteDuplicate() const {
+    if (options_.observer != nullptr) options_.observer->OnDuplicateTurn();
+  }
   // Takes back what a turn whose capture failed counted and remembered.
   void UndoTurn(absl::string_view session_id, const StoredTurn& feedback,
                 bool duplicate, FeedbackKind kind, absl::Time now);
@@ -252,7 +256,6 @@ class CaptureServiceImpl final : public CaptureService {
   std::atomic<int64_t> praise_seen_{0};
   std::atomic<int64_t> criticism_seen_{0};
   std::atomic<int64_t> praise_uncredited_{0};
-  std::atomic<int64_t> duplicate_turns_{0};
   std::atomic<int64_t> captured_since_start_{0};
   std::atomic<int64_t> late_turns_{0};
 
@@ -372,6 +375,7 @@ void CaptureServiceImpl::RecordTurnAsync(const v1::Turn& request_turn,
     feedback = CountNewTurn(turn, seen, verdict, &response);
   }
   if (feedback == nullptr) {
+    if (seen.duplicate) NoteDuplicate();
     done(std::move(response));
     return;
   }
@@ -447,7 +451,6 @@ TurnPtr CaptureServiceImpl::AnswerRetry(absl::string_view session_id,
                                         const WindowOutcome& seen,
                                         const Verdict& verdict,
                                         v1::RecordTurnResponse* response) {
-  duplicate_turns_.fetch_add(1, std::memory_order_relaxed);
   response->set_duplicate(true);
   std::string captured_id =
       catalog_.ExampleOfFeedbackTurn(session_id, turn.turn_id());
@@ -518,6 +521,7 @@ void CaptureServiceImpl::CaptureFeedback(std::string session_id,
           done(stored.status());
           return;
         }
+        if (duplicate) NoteDuplicate();
         response.set_example_id(std::move(stored->example_id));
         response.set_not_captured_reason(std::move(stored->reason));
         if (pair.ok()) {
@@ -558,9 +562,7 @@ void CaptureServiceImpl::UndoTurn(absl::string_view session_id,
                                   FeedbackKind kind, absl::Time now) {
   // A failed RecordTurn changes nothing the caller can see: undo the counts,
   // and let a retry of this turn try again once storage works.
-  if (duplicate) {
-    duplicate_turns_.fetch_sub(1, std::memory_order_relaxed);
-  } else {
+  if (!duplicate) {
     turns_seen_.fetch_sub(1, std::memory_order_relaxed);
     user_turns_.fetch_sub(1, std::memory_order_relaxed);
     (kind == FeedbackKind::kPraise ? praise_seen_ : criticism_seen_)
@@ -854,7 +856,6 @@ absl::StatusOr<v1::GetStatsResponse> CaptureServiceImpl::GetStats() {
   stats.set_praise_seen(praise_seen_.load());
   stats.set_criticism_seen(criticism_seen_.load());
   stats.set_praise_uncredited(praise_uncredited_.load());
-  stats.set_duplicate_turns(duplicate_turns_.load());
   stats.set_late_turns(late_turns_.load());
   stats.set_live_sessions(sessions_.size());
   stats.set_examples_captured_since_start(captured_since_start_.load());
