@@ -80,6 +80,14 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::Example> {
   std::thread exporter_;
 };
 
+// A unary call answered already (inline, or refused).
+grpc::ServerUnaryReactor* Answered(grpc::CallbackServerContext* context,
+                                   grpc::Status status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(std::move(status));
+  return reactor;
+}
+
 }  // namespace
 
 CaptureCallbackService::CaptureCallbackService(CaptureService* service,
@@ -92,13 +100,10 @@ CaptureCallbackService::CaptureCallbackService(CaptureService* service,
 grpc::ServerUnaryReactor* CaptureCallbackService::RecordTurn(
     grpc::CallbackServerContext* context, const v1::RecordTurnRequest* request,
     v1::RecordTurnResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<Caller> caller =
       policy_->Admit(*context, RequiredRole::kIngest);
-  if (!caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
-    return reactor;
-  }
+  if (!caller.ok()) return Answered(context, ToGrpcStatus(caller.status()));
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   RecordTurnForCaller(
       service_, policy_, *caller, request->turn(),
       [reactor, response](absl::StatusOr<v1::RecordTurnResponse> result) {
@@ -115,33 +120,26 @@ CaptureCallbackService::StreamTurns(grpc::CallbackServerContext* context) {
 grpc::ServerUnaryReactor* CaptureCallbackService::GetStats(
     grpc::CallbackServerContext* context,
     const v1::GetStatsRequest* /*request*/, v1::GetStatsResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(
-      AnswerGetStats({service_, policy_, streams_}, *context, response));
-  return reactor;
+  return Answered(context, AnswerGetStats({service_, policy_, streams_},
+                                          *context, response));
 }
 
 grpc::ServerUnaryReactor* CaptureCallbackService::ListExamples(
     grpc::CallbackServerContext* context,
     const v1::ListExamplesRequest* request,
     v1::ListExamplesResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(AnswerListExamples({service_, policy_, streams_}, *context,
-                                     *request, response));
-  return reactor;
+  return Answered(context, AnswerListExamples({service_, policy_, streams_},
+                                              *context, *request, response));
 }
 
 grpc::ServerUnaryReactor* CaptureCallbackService::RecordFeedback(
     grpc::CallbackServerContext* context,
     const v1::RecordFeedbackRequest* request,
     v1::RecordFeedbackResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   grpc::Status admitted =
       AdmitFeedback({service_, policy_, streams_}, *context, *request);
-  if (!admitted.ok()) {
-    reactor->Finish(admitted);
-    return reactor;
-  }
+  if (!admitted.ok()) return Answered(context, std::move(admitted));
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   service_->RecordFeedbackAsync(
       *request,
       [reactor, response](absl::StatusOr<v1::RecordFeedbackResponse> result) {
@@ -154,10 +152,8 @@ grpc::ServerUnaryReactor* CaptureCallbackService::ReviewExample(
     grpc::CallbackServerContext* context,
     const v1::ReviewExampleRequest* request,
     v1::ReviewExampleResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(AnswerReviewExample({service_, policy_, streams_}, *context,
-                                      *request, response));
-  return reactor;
+  return Answered(context, AnswerReviewExample({service_, policy_, streams_},
+                                               *context, *request, response));
 }
 
 grpc::ServerWriteReactor<v1::Example>* CaptureCallbackService::ExportExamples(
@@ -170,10 +166,8 @@ grpc::ServerUnaryReactor* CaptureCallbackService::ImportExamples(
     grpc::CallbackServerContext* context,
     const v1::ImportExamplesRequest* request,
     v1::ImportExamplesResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(AnswerImportExamples({service_, policy_, streams_}, *context,
-                                       *request, response));
-  return reactor;
+  return Answered(context, AnswerImportExamples({service_, policy_, streams_},
+                                                *context, *request, response));
 }
 
 }  // namespace ftcapture

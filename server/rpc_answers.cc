@@ -14,6 +14,15 @@ void MakePending(v1::ImportExamplesRequest& request) {
   }
 }
 
+// Admits a caller with role `need` whose request carries `note`.
+grpc::Status AdmitWithNote(const RpcContext& rpc,
+                           const grpc::ServerContextBase& context,
+                           RequiredRole need, absl::string_view note) {
+  absl::StatusOr<Caller> caller = rpc.policy->Admit(context, need);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  return ToGrpcStatus(rpc.policy->CheckNote("note", note));
+}
+
 }  // namespace
 
 grpc::Status AnswerGetStats(const RpcContext& rpc,
@@ -41,22 +50,16 @@ grpc::Status AnswerListExamples(const RpcContext& rpc,
 grpc::Status AdmitFeedback(const RpcContext& rpc,
                            const grpc::ServerContextBase& context,
                            const v1::RecordFeedbackRequest& request) {
-  absl::StatusOr<Caller> caller =
-      rpc.policy->Admit(context, RequiredRole::kIngest);
-  if (!caller.ok()) return ToGrpcStatus(caller.status());
-  return ToGrpcStatus(rpc.policy->CheckNote("note", request.note()));
+  return AdmitWithNote(rpc, context, RequiredRole::kIngest, request.note());
 }
 
 grpc::Status AnswerReviewExample(const RpcContext& rpc,
                                  const grpc::ServerContextBase& context,
                                  const v1::ReviewExampleRequest& request,
                                  v1::ReviewExampleResponse* response) {
-  absl::StatusOr<Caller> caller =
-      rpc.policy->Admit(context, RequiredRole::kAdmin);
-  if (!caller.ok()) return ToGrpcStatus(caller.status());
-  if (absl::Status s = rpc.policy->CheckNote("note", request.note()); !s.ok()) {
-    return ToGrpcStatus(s);
-  }
+  grpc::Status admitted =
+      AdmitWithNote(rpc, context, RequiredRole::kAdmin, request.note());
+  if (!admitted.ok()) return admitted;
   return Reply(rpc.service->ReviewExample(request), response);
 }
 
