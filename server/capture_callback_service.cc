@@ -15,7 +15,11 @@ namespace {
 template <typename Response>
 void FinishWith(grpc::ServerUnaryReactor* reactor,
                 absl::StatusOr<Response> result, Response* response) {
-  reactor->Finish(Reply(std::move(result), response));
+  grpc::Status status = Reply(std::move(result), response);
+  // A capture's answer is written here on the store's writer thread; gRPC
+  // sends and frees it on its own.
+  HandoffReleased(response);
+  reactor->Finish(std::move(status));
 }
 
 // One ExportExamples call. The library pushes examples one at a time from a
@@ -100,6 +104,7 @@ CaptureCallbackService::CaptureCallbackService(CaptureService* service,
 grpc::ServerUnaryReactor* CaptureCallbackService::RecordTurn(
     grpc::CallbackServerContext* context, const v1::RecordTurnRequest* request,
     v1::RecordTurnResponse* response) {
+  HandoffReleased(request);  // parsed here; freed on another thread
   absl::StatusOr<Caller> caller =
       policy_->Admit(*context, RequiredRole::kIngest);
   if (!caller.ok()) return Answered(context, ToGrpcStatus(caller.status()));

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "src/util/mutex.h"
+
 namespace ftcapture {
 
 // The request and response messages of a callback unary method (and of a
@@ -26,6 +28,9 @@ class ReusedMessages final : public grpc::MessageAllocator<Request, Response> {
     // Frees what the messages held beyond the kept block and keeps the
     // holder for the next call (or deletes it when this thread has enough).
     void Release() override {
+      // The call ran on other gRPC threads (see HandoffReleased).
+      HandoffAcquired(this->request());
+      HandoffAcquired(this->response());
       arena_.Reset();
       std::vector<Holder*>& spare = Spares().holders;
       if (spare.size() >= kSparesPerThread) {

@@ -165,6 +165,25 @@ class CondVar {
   absl::CondVar cv_;
 };
 
+// For objects handed between threads through a library TSan cannot see
+// into (gRPC): HandoffReleased(addr) after this thread's last write,
+// HandoffAcquired(addr) on the thread that takes the object over, before
+// it touches it. No-ops without TSan.
+inline void HandoffReleased(const void* addr) {
+#ifdef FTCAPTURE_TSAN
+  __tsan_release(const_cast<void*>(addr));
+#else
+  (void)addr;
+#endif
+}
+inline void HandoffAcquired(const void* addr) {
+#ifdef FTCAPTURE_TSAN
+  __tsan_acquire(const_cast<void*>(addr));
+#else
+  (void)addr;
+#endif
+}
+
 // One value handed from the thread that completes an asynchronous call to
 // the thread that waits for it: the synchronous form of a call that takes a
 // completion callback. Set() once; Wait() returns the value. The waiter may
