@@ -121,4 +121,13 @@ grpc::Status CaptureGrpcService::ImportExamples(
   return Reply(service_->ImportExamples(pending), response);
 }
 
+grpc::Status CaptureGrpcService::DeleteExamples(
+    grpc::ServerContext* context, const v1::DeleteExamplesRequest* request,
+    v1::DeleteExamplesResponse* response) {
+  absl::StatusOr<Caller> caller =
+      policy_->Admit(*context, RequiredRole::kAdmin);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  return Reply(service_->DeleteExamples(*request), response);
+}
+
 }  // namespace ftcapture
