@@ -1074,11 +1074,13 @@ absl::StatusOr<v1::DeleteExamplesResponse> CaptureServiceImpl::DeleteExamples(
     }
     if (existed) response.set_sessions_dropped(response.sessions_dropped() + 1);
   }
-  Log(
-      absl::StrFormat("erasure: %d example(s) deleted by %s, %d live "
-                      "session(s) dropped",
-                      response.deleted(), DescribeSelector(request),
-                      response.sessions_dropped()));
+  if (request.selector_case() != v1::DeleteExamplesRequest::SELECTOR_NOT_SET) {
+    Log(
+        absl::StrFormat("erasure: %d example(s) deleted by %s, %d live "
+                        "session(s) dropped",
+                        response.deleted(), DescribeSelector(request),
+                        response.sessions_dropped()));
+  }
   if (request.compact() || CompactionDue()) {
     absl::StatusOr<CompactionResult> compacted = Compact();
     if (!compacted.ok()) return compacted.status();

@@ -164,8 +164,9 @@ bool SessionJournal::ShouldCompact(int shard) const {
 }
 
 absl::Status SessionJournal::CompactShard(int shard,
-                                          const std::string& framed) {
-  absl::Status status = RewriteShard(shard, framed);
+                                          const std::string& framed,
+                                          bool durable) {
+  absl::Status status = RewriteShard(shard, framed, durable);
   ShardFile& file = shards_[shard];
   file.compaction_due = !status.ok();
   if (!status.ok()) {
@@ -175,7 +176,8 @@ absl::Status SessionJournal::CompactShard(int shard,
 }
 
 absl::Status SessionJournal::RewriteShard(int shard,
-                                          const std::string& framed) {
+                                          const std::string& framed,
+                                          bool durable) {
   const std::string path = ShardPath(shard);
   const std::string tmp = path + ".tmp";
   {
@@ -183,7 +185,7 @@ absl::Status SessionJournal::RewriteShard(int shard,
         env_->NewWritableFile(tmp);
     if (!out.ok()) return out.status();
     absl::Status status = (*out)->Append(framed);
-    if (status.ok()) status = (*out)->Sync();
+    if (status.ok() && durable) status = (*out)->Sync();
     if (status.ok()) status = (*out)->Close();
     if (!status.ok()) {
       env_->RemoveFile(tmp).IgnoreError();
@@ -193,7 +195,7 @@ absl::Status SessionJournal::RewriteShard(int shard,
   ShardFile& file = shards_[shard];
   file.file.reset();
   absl::Status status = env_->RenameFile(tmp, path);
-  if (status.ok()) status = env_->SyncDir(dir_);
+  if (status.ok() && durable) status = env_->SyncDir(dir_);
   absl::StatusOr<std::unique_ptr<WritableFile>> reopened =
       env_->NewAppendableFile(path);
   if (!reopened.ok()) return reopened.status();

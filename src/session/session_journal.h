@@ -63,12 +63,15 @@ class SessionJournal {
   bool ShouldCompact(int shard) const;
 
   // Replaces `shard`'s file with `snapshot` (framed entries from
-  // SnapshotWindow for each of its windows), fsync'd before the rename so
-  // an erased session's texts do not come back after a power cut. On failure
+  // SnapshotWindow for each of its windows). `durable` (an erasure): the
+  // new file and the dir are fsync'd, so the erased session's texts do not
+  // come back after a power cut; otherwise the page cache is trusted, as
+  // for appends. On failure
   // the file stays as it was (still complete: compaction only saves space and
   // replay time) and the compaction is due again after kCompactRetryDelay.
   // Requires: the shard's lock held throughout, so no Append interleaves.
-  absl::Status CompactShard(int shard, const std::string& snapshot);
+  absl::Status CompactShard(int shard, const std::string& snapshot,
+                            bool durable = false);
 
   // How long a failed compaction waits before ShouldCompact() asks again.
   static constexpr absl::Duration kCompactRetryDelay = absl::Seconds(5);
@@ -99,7 +102,8 @@ class SessionJournal {
   std::string ShardPath(int shard) const;
   absl::Status ReplayFile(const std::string& path, absl::Time expire_before,
                           const Replay& replay);
-  absl::Status RewriteShard(int shard, const std::string& framed);
+  absl::Status RewriteShard(int shard, const std::string& framed,
+                            bool durable);
   absl::Status AppendFramed(int shard, absl::string_view framed);
 
   Env* const env_;

@@ -122,14 +122,15 @@ absl::Status SessionTable::ApplyTurn(
   return journaled;
 }
 
-absl::Status SessionTable::CompactJournalLocked(Shard& shard, int index) {
+absl::Status SessionTable::CompactJournalLocked(Shard& shard, int index,
+                                                bool durable) {
   std::string snapshot;
   // Oldest first, so replaying the snapshot in order keeps the LRU order.
   for (auto it = shard.lru.rbegin(); it != shard.lru.rend(); ++it) {
     SessionJournal::SnapshotWindow(it->session_id, it->window, it->last_used,
                                    &snapshot);
   }
-  return journal_->CompactShard(index, snapshot);
+  return journal_->CompactShard(index, snapshot, durable);
 }
 
 absl::Status SessionTable::OpenJournal(Env* env, const std::string& data_dir,
@@ -176,7 +177,7 @@ absl::Status SessionTable::EraseSession(absl::string_view session_id,
   // The marker even when the session was not live: the file may still hold
   // its expired or evicted turns.
   absl::Status status = journal_->AppendErasure(index, session_id, now);
-  absl::Status rewritten = CompactJournalLocked(shard, index);
+  absl::Status rewritten = CompactJournalLocked(shard, index, /*durable=*/true);
   return status.ok() ? rewritten : status;
 }
 

@@ -145,7 +145,8 @@ class SessionTable {
   Entry& TouchLocked(Shard& shard, absl::string_view session_id, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
   // Rewrites shard `index`'s journal as a snapshot of its live windows.
-  absl::Status CompactJournalLocked(Shard& shard, int index)
+  absl::Status CompactJournalLocked(Shard& shard, int index,
+                                    bool durable = false)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
 
   const int64_t per_shard_capacity_;
