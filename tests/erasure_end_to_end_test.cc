@@ -4,10 +4,8 @@
 // once, and across a restart; after compaction no byte of their texts is
 // left in any file of the data dir; bad selectors change nothing.
 
-#include <dirent.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
-#include <sys/stat.h>
 
 #include <memory>
 #include <set>
@@ -35,25 +33,6 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::UnorderedElementsAreArray;
-
-// Every regular file under `dir`, recursively.
-void ListFiles(const std::string& dir, std::vector<std::string>* files) {
-  DIR* handle = opendir(dir.c_str());
-  if (handle == nullptr) return;
-  while (dirent* entry = readdir(handle)) {
-    const std::string name = entry->d_name;
-    if (name == "." || name == "..") continue;
-    const std::string path = dir + "/" + name;
-    struct stat info;
-    if (lstat(path.c_str(), &info) != 0) continue;
-    if (S_ISDIR(info.st_mode)) {
-      ListFiles(path, files);
-    } else if (S_ISREG(info.st_mode)) {
-      files->push_back(path);
-    }
-  }
-  closedir(handle);
-}
 
 // The texts of one conversation that ends in a captured example, each
 // unique to it, so a grep finds exactly where they went.
@@ -183,15 +162,8 @@ class ErasureEndToEndTest : public ::testing::Test {
 
   // Files of the data dir whose bytes contain `needle`.
   std::vector<std::string> FilesContaining(const std::string& needle) {
-    std::vector<std::string> files, found;
-    ListFiles(DataDir(), &files);
-    EXPECT_FALSE(files.empty());
-    for (const std::string& file : files) {
-      if (absl::StrContains(ReadFileOrEmpty(file), needle)) {
-        found.push_back(file);
-      }
-    }
-    return found;
+    EXPECT_FALSE(FilesUnder(DataDir()).empty());
+    return ftcapture::FilesContaining(DataDir(), needle);
   }
 
   void ExpectOnly(const std::vector<Conversation>& kept) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -16,12 +17,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "ftcapture/v1/storage.pb.h"
-#include "src/util/mutex.h"
+#include "src/storage/synced_record_log.h"
 
 namespace ftcapture {
 
 class Env;
-class WritableFile;
 
 // The tombstones read from the log: which records are hidden.
 class Tombstones {
@@ -44,36 +44,31 @@ struct DeletionState {
   int64_t tombstone_count = 0;  // tombstones written since the last compaction
   int64_t compacted_examples = 0;  // removed by compactions so far
   int64_t compactions = 0;
-  uint64_t good_bytes = 0;  // the clean prefix of the file
 };
 
 // Reads data_dir's log; a missing log is empty, a torn tail is left out.
 absl::StatusOr<DeletionState> LoadDeletions(Env* env,
                                             const std::string& data_dir);
 
-// Appends tombstones durably: each Append is fsync'd (and the file's
-// directory entry once, when the log is created) before it returns.
-// Thread-safe.
+// Appends tombstones durably: each Append is fsync'd before it returns
+// (a SyncedRecordLog). Thread-safe.
 class DeletionLog {
  public:
   // Cuts a torn tail (a deletion that was never acknowledged) and fills
   // `*state` with what the log holds.
   static absl::StatusOr<std::unique_ptr<DeletionLog>> Open(
       Env* env, const std::string& data_dir, DeletionState* state);
-  ~DeletionLog();
 
   // On error nothing of the record remains and nothing was deleted.
-  absl::Status Append(const v1::DeletionRecord& record);
+  absl::Status Append(const v1::DeletionRecord& record) {
+    return log_->Append(record.SerializeAsString());
+  }
 
  private:
-  DeletionLog(Env* env, std::string path, std::unique_ptr<WritableFile> file,
-              uint64_t size);
+  explicit DeletionLog(std::unique_ptr<SyncedRecordLog> log)
+      : log_(std::move(log)) {}
 
-  Env* const env_;
-  const std::string path_;
-  Mutex mu_;
-  std::unique_ptr<WritableFile> file_ ABSL_GUARDED_BY(mu_);
-  uint64_t size_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<SyncedRecordLog> log_;
 };
 
 }  // namespace ftcapture
