@@ -10,21 +10,31 @@
 //   stream   the same turns, one StreamTurns stream per lane, one request in
 //            flight per stream.
 //   capture  one session after another, sequentially: user turn, assistant
-//            turn, praise; times the praise (the capture, fsync included)
-//            and, interleaved with it, a bare append + fdatasync of the same
-//            record bytes to a file in --fsync_dir: the floor a capture is
-//            measured against.
+//            turn, praise; times the praise (the capture, fsync included).
+//            The praise carries the ftcapture-bench-capture-bytes mark with
+//            what ftcapture appends for it (bench/capture_model.h), so the
+//            no-op server's --durable_dir mode appends and fdatasyncs as
+//            much: against that server this times the fair limit. Also
+//            times, interleaved, a bare append + fdatasync of the record's
+//            bytes to a file in --fsync_dir, for context.
 //
 // Turns/s and latency percentiles count only calls that start after
-// --warmup. With --server_pid the server's peak RSS (VmHWM) is read from
-// /proc at the end, and "window_bytes" is what the sessions' windows hold:
-// per session its latest user turn, its latest reply and the user turn that
-// reply answered, as serialized bytes.
+// --warmup. With --server_pid the server's CPU time (utime + stime from
+// /proc/PID/stat) is read when the measured time starts and ends, and its
+// peak RSS (VmHWM) at the end. "window_bytes" is what the sessions' windows
+// hold by the server's rules (SessionWindow, at --history_turns and
+// --history_bytes): the latest exchange whole, the turns before it as
+// history (older replies without their prompt and memories), as the
+// serialized bytes the server keeps (with the time it adds to each turn).
+// With --exchanges=N the run is not timed: each lane stops once every one
+// of its sessions has had N exchanges (to measure memory with full
+// histories).
 //
 //   ftcapture-loadgen --server=127.0.0.1:50051 --mode=unary --sessions=10000
 
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,8 +43,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -47,9 +59,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/capture_model.h"
+#include "bench/durable_capture_log.h"
 #include "bench/turn_mix.h"
 #include "ftcapture/v1/capture.grpc.pb.h"
-#include "src/storage/tfrecord_writer.h"
+#include "google/protobuf/io/coded_stream.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "host:port of the server");
 ABSL_FLAG(std::string, mode, "unary", "unary, stream or capture");
@@ -62,8 +76,22 @@ ABSL_FLAG(absl::Duration, duration, absl::Seconds(5),
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1), "time not measured");
 ABSL_FLAG(double, praise_rate, 0.02, "share of user turns that praise");
 ABSL_FLAG(uint64_t, seed, 1, "seed of the turn mix");
-ABSL_FLAG(int, server_pid, 0, "read this process's peak RSS at the end");
+ABSL_FLAG(int, server_pid, 0,
+          "read this process's CPU time over the measured time and its peak "
+          "RSS at the end");
+ABSL_FLAG(int, exchanges, 0,
+          "unary and stream: instead of --duration, run until every session "
+          "has had this many exchanges");
+ABSL_FLAG(int, history_turns, 8, "the server's --history_turns");
+ABSL_FLAG(int64_t, history_bytes, int64_t{64} << 10,
+          "the server's --history_bytes");
 ABSL_FLAG(int, samples, 1000, "capture mode: praises timed");
+ABSL_FLAG(bool, expect_examples, true,
+          "capture mode: fail when a praise comes back without an example "
+          "id (false against the no-op server)");
+ABSL_FLAG(std::string, capture_us_file, "",
+          "capture mode: append each timed capture's latency (us), one a "
+          "line, to this file, so rounds can be pooled");
 ABSL_FLAG(std::string, fsync_dir, "",
           "capture mode: where the bare append+fdatasync file goes; use the "
           "filesystem of the server's data dir");
@@ -105,18 +133,102 @@ int64_t PeakRssKb(int pid) {
   return 0;
 }
 
-// What the server's window of one session holds, in serialized bytes.
+// CPU time (user + system) of process `pid` in microseconds, from
+// /proc/PID/stat, or -1.
+int64_t ProcessCpuMicros(int pid) {
+  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
+  std::string line;
+  if (!std::getline(stat, line)) return -1;
+  // The command name (field 2) may hold spaces; fields after it do not.
+  const size_t name_end = line.rfind(')');
+  if (name_end == std::string::npos) return -1;
+  const std::vector<absl::string_view> fields = absl::StrSplit(
+      absl::string_view(line).substr(name_end + 2), ' ', absl::SkipEmpty());
+  // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+  int64_t utime = 0;
+  int64_t stime = 0;
+  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||
+      !absl::SimpleAtoi(fields[12], &stime)) {
+    return -1;
+  }
+  return (utime + stime) * 1000000 / sysconf(_SC_CLK_TCK);
+}
+
+// This process's CPU time (user + system) in microseconds.
+int64_t OwnCpuMicros() {
+  rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000 +
+         usage.ru_utime.tv_usec + usage.ru_stime.tv_usec;
+}
+
+// What the server adds to a turn sent without a time: a google.protobuf.
+// Timestamp field (tag, length, seconds and nanos as varints: 2 + 6 + 6).
+constexpr int kServerTimeBytes = 14;
+
+// The size of length-delimited field `size` bytes long, of field number < 16.
+size_t FieldBytes(size_t size) {
+  return 1 + google::protobuf::io::CodedOutputStream::VarintSize64(size) + size;
+}
+
+// A turn a session window holds, by size: its bytes as the server keeps
+// them, and what is left of a reply once it is history (StoredTurn::Slim).
+struct HeldTurn {
+  bool reply = false;
+  bool slim = false;
+  int32_t bytes = 0;
+  int32_t slim_bytes = 0;
+
+  int32_t held_bytes() const { return slim ? slim_bytes : bytes; }
+};
+
+// The server's limits on a session window (SessionLimits).
+struct WindowLimits {
+  int max_turns = 2 * 8 + 8;
+  int64_t history_bytes = 64 << 10;
+};
+
+// One session, and what the server's window of it holds by SessionWindow's
+// rules, for this load's turn order (a user turn, then the reply to it).
 struct SessionState {
   std::string id;
   int64_t turns = 0;
-  size_t latest_user = 0;
-  size_t latest_reply = 0;
-  size_t answered_user = 0;
-  bool answered_is_latest = false;
+  int64_t exchanges = 0;
+  std::vector<HeldTurn> held;
 
-  size_t WindowBytes() const {
-    return latest_user + latest_reply +
-           (answered_is_latest ? 0 : answered_user);
+  bool has_reply() const { return exchanges > 0; }
+
+  // SessionWindow::Apply and DropOldTurns: the latest reply and the user
+  // turn it answers (and what follows) stay whole; before them replies are
+  // slim, and the oldest turns go beyond the count and byte limits.
+  void Hold(const HeldTurn& turn, const WindowLimits& limits) {
+    held.push_back(turn);
+    int keep_from = static_cast<int>(held.size()) - 1;
+    for (int i = keep_from; i >= 0; --i) {
+      if (held[i].reply) {
+        keep_from = std::max(0, i - 1);
+        break;
+      }
+    }
+    int64_t history = 0;
+    for (int i = 0; i < keep_from; ++i) {
+      if (held[i].reply) held[i].slim = true;
+      history += held[i].held_bytes();
+    }
+    int drop = 0;
+    while (drop < keep_from &&
+           (static_cast<int>(held.size()) - drop > limits.max_turns ||
+            history > limits.history_bytes)) {
+      history -= held[drop].held_bytes();
+      ++drop;
+    }
+    held.erase(held.begin(), held.begin() + drop);
+  }
+
+  int64_t WindowBytes() const {
+    int64_t bytes = 0;
+    for (const HeldTurn& turn : held) bytes += turn.held_bytes();
+    return bytes;
   }
 };
 
@@ -124,10 +236,18 @@ struct SessionState {
 struct Run {
   Clock::time_point measure_start;
   Clock::time_point measure_end;
+  int exchanges = 0;  // > 0: run until every session had this many
+  WindowLimits limits;
   absl::Mutex mu;
   int lanes_running ABSL_GUARDED_BY(mu) = 0;
   std::string first_error ABSL_GUARDED_BY(mu);
 
+  // True when a lane whose sessions all had `lane_exchanges` exchanges
+  // should send no more.
+  bool Over(int64_t lane_exchanges, Clock::time_point now) const {
+    if (exchanges > 0) return lane_exchanges >= exchanges;
+    return now >= measure_end;
+  }
   void LaneDone(const std::string& error) {
     absl::MutexLock lock(&mu);
     if (!error.empty() && first_error.empty()) first_error = error;
@@ -144,46 +264,60 @@ struct Run {
 // turn then the reply; the window bookkeeping follows what was answered.
 class TurnSequence {
  public:
-  TurnSequence(uint64_t seed, double praise_rate,
+  TurnSequence(uint64_t seed, double praise_rate, const Run* run,
                std::vector<SessionState>* sessions)
-      : mix_(seed, praise_rate), sessions_(sessions) {}
+      : mix_(seed, praise_rate), run_(run), sessions_(sessions) {}
 
   void Next(RecordTurnRequest* request) {
     SessionState& session = (*sessions_)[cursor_];
     const std::string turn_id = absl::StrCat("t", session.turns);
     v1::Turn* turn = request->mutable_turn();
+    turn_ = HeldTurn();
     if (!reply_next_) {
       mix_.MakeUserTurn(session.id, turn_id, turn, &praise_);
     } else {
       praise_ = false;
       mix_.MakeAssistantTurn(session.id, turn_id, turn);
+      turn_.reply = true;
     }
-    bytes_ = turn->ByteSizeLong();
+    turn_.bytes = static_cast<int32_t>(turn->ByteSizeLong()) + kServerTimeBytes;
+    turn_.slim_bytes = turn_.bytes;
+    if (turn_.reply) {
+      // Slim drops the prompt and the memories (field numbers < 16).
+      turn_.slim_bytes -=
+          static_cast<int32_t>(turn->system_prompt().empty()
+                                   ? 0
+                                   : FieldBytes(turn->system_prompt().size()));
+      for (const v1::Memory& memory : turn->memories()) {
+        turn_.slim_bytes -=
+            static_cast<int32_t>(FieldBytes(memory.GetCachedSize()));
+      }
+    }
   }
 
   // The server acknowledged the turn made by Next().
   void Acknowledged() {
     SessionState& session = (*sessions_)[cursor_];
     ++session.turns;
+    session.Hold(turn_, run_->limits);
     if (!reply_next_) {
-      session.latest_user = bytes_;
-      session.answered_is_latest = false;
       if (praise_) {
         ++praise_sent_;
         // A praise credits the session's latest reply, if it has one.
         // (In this sequence every reply is followed by one user turn.)
-        if (session.latest_reply > 0) ++creditable_;
+        if (session.has_reply()) ++creditable_;
       }
       reply_next_ = true;
     } else {
-      session.answered_user = session.latest_user;
-      session.answered_is_latest = true;
-      session.latest_reply = bytes_;
+      ++session.exchanges;
       reply_next_ = false;
       cursor_ = (cursor_ + 1) % sessions_->size();
+      if (cursor_ == 0) ++rounds_;
     }
   }
 
+  // Exchanges every session of this lane has had.
+  int64_t rounds() const { return rounds_; }
   int64_t praise_sent() const { return praise_sent_; }
   // Praise sent while its session had a reply to credit: each of these
   // must come back with an example id from the real server.
@@ -191,11 +325,13 @@ class TurnSequence {
 
  private:
   bench::TurnMix mix_;
+  const Run* const run_;
   std::vector<SessionState>* sessions_;
   size_t cursor_ = 0;
   bool reply_next_ = false;
   bool praise_ = false;
-  size_t bytes_ = 0;
+  HeldTurn turn_;
+  int64_t rounds_ = 0;
   int64_t praise_sent_ = 0;
   int64_t creditable_ = 0;
 };
@@ -211,7 +347,7 @@ class UnaryLane {
  public:
   UnaryLane(Run* run, v1::CaptureService::Stub* stub, uint64_t seed,
             double praise_rate, std::vector<SessionState>* sessions)
-      : run_(run), stub_(stub), sequence_(seed, praise_rate, sessions) {}
+      : run_(run), stub_(stub), sequence_(seed, praise_rate, run, sessions) {}
 
   void Start() { Send(); }
   const LaneStats& stats() const { return stats_; }
@@ -239,7 +375,7 @@ class UnaryLane {
     }
     if (!response_.example_id().empty()) ++stats_.examples;
     sequence_.Acknowledged();
-    if (now >= run_->measure_end) {
+    if (run_->Over(sequence_.rounds(), now)) {
       run_->LaneDone("");
       return;
     }
@@ -263,7 +399,7 @@ class StreamLane final
  public:
   StreamLane(Run* run, v1::CaptureService::Stub* stub, uint64_t seed,
              double praise_rate, std::vector<SessionState>* sessions)
-      : run_(run), stub_(stub), sequence_(seed, praise_rate, sessions) {}
+      : run_(run), stub_(stub), sequence_(seed, praise_rate, run, sessions) {}
 
   void Start() {
     stub_->async()->StreamTurns(&context_, this);
@@ -317,7 +453,7 @@ class StreamLane final
   // Called when the write or the read completes; the second one moves on.
   void Step() {
     if (pending_.fetch_sub(1) != 1) return;
-    if (Clock::now() >= run_->measure_end) {
+    if (run_->Over(sequence_.rounds(), Clock::now())) {
       StartWritesDone();
       return;
     }
@@ -348,6 +484,59 @@ std::shared_ptr<grpc::Channel> Connect(const std::string& server) {
   return channel;
 }
 
+// CPU time of the server and of this client over the measured time.
+struct CpuSample {
+  int64_t server_us = -1;  // -1: no --server_pid or /proc unreadable
+  int64_t client_us = 0;
+};
+
+// Sleeps until `start`, samples, sleeps until `end`, samples: the CPU both
+// processes spent in the measured time.
+CpuSample SampleCpu(int pid, Clock::time_point start, Clock::time_point end) {
+  std::this_thread::sleep_until(start);
+  const int64_t server_start = pid > 0 ? ProcessCpuMicros(pid) : -1;
+  const int64_t client_start = OwnCpuMicros();
+  std::this_thread::sleep_until(end);
+  const int64_t server_end = pid > 0 ? ProcessCpuMicros(pid) : -1;
+  CpuSample sample;
+  sample.client_us = OwnCpuMicros() - client_start;
+  if (server_start >= 0 && server_end >= 0) {
+    sample.server_us = server_end - server_start;
+  }
+  return sample;
+}
+
+// What the sessions' windows hold, by the client's model and by the
+// server's GetStats (0 from the no-op server).
+struct WindowTotals {
+  int64_t bytes = 0;
+  int64_t live = 0;
+  int64_t min_exchanges = 0;
+  int64_t server_bytes = 0;
+  int64_t server_live = 0;
+};
+
+WindowTotals SumWindows(
+    const std::vector<std::vector<SessionState>>& lane_sessions,
+    v1::CaptureService::Stub* stub) {
+  WindowTotals totals;
+  totals.min_exchanges = std::numeric_limits<int64_t>::max();
+  for (const auto& list : lane_sessions) {
+    for (const SessionState& session : list) {
+      totals.bytes += session.WindowBytes();
+      if (session.turns > 0) ++totals.live;
+      totals.min_exchanges = std::min(totals.min_exchanges, session.exchanges);
+    }
+  }
+  grpc::ClientContext context;
+  v1::GetStatsResponse stats;
+  if (stub->GetStats(&context, v1::GetStatsRequest(), &stats).ok()) {
+    totals.server_bytes = stats.live_window_bytes();
+    totals.server_live = stats.live_sessions();
+  }
+  return totals;
+}
+
 template <typename Lane>
 int RunLoad(const std::string& mode) {
   auto channel = Connect(absl::GetFlag(FLAGS_server));
@@ -361,6 +550,7 @@ int RunLoad(const std::string& mode) {
   const int sessions = std::max(lanes, absl::GetFlag(FLAGS_sessions));
   const uint64_t seed = absl::GetFlag(FLAGS_seed);
   const double praise_rate = absl::GetFlag(FLAGS_praise_rate);
+  const int pid = absl::GetFlag(FLAGS_server_pid);
 
   std::vector<std::vector<SessionState>> lane_sessions(lanes);
   for (int i = 0; i < sessions; ++i) {
@@ -368,9 +558,14 @@ int RunLoad(const std::string& mode) {
     session.id = absl::StrFormat("bench-%d-%s-%06d", seed, mode, i);
   }
   Run run;
+  run.exchanges = absl::GetFlag(FLAGS_exchanges);
+  run.limits.max_turns = 2 * absl::GetFlag(FLAGS_history_turns) + 8;
+  run.limits.history_bytes = absl::GetFlag(FLAGS_history_bytes);
   const Clock::time_point now = Clock::now();
   run.measure_start =
-      now + absl::ToChronoNanoseconds(absl::GetFlag(FLAGS_warmup));
+      run.exchanges > 0
+          ? now
+          : now + absl::ToChronoNanoseconds(absl::GetFlag(FLAGS_warmup));
   run.measure_end = run.measure_start +
                     absl::ToChronoNanoseconds(absl::GetFlag(FLAGS_duration));
   std::vector<std::unique_ptr<Lane>> lane_list;
@@ -383,6 +578,10 @@ int RunLoad(const std::string& mode) {
     run.lanes_running = lanes;
   }
   for (auto& lane : lane_list) lane->Start();
+  CpuSample cpu;
+  if (run.exchanges == 0) {
+    cpu = SampleCpu(pid, run.measure_start, run.measure_end);
+  }
   run.WaitForLanes();
   const double seconds =
       std::chrono::duration<double>(Clock::now() - run.measure_start).count();
@@ -399,30 +598,26 @@ int RunLoad(const std::string& mode) {
     praise += lane->praise_sent();
   }
   std::sort(latencies.begin(), latencies.end());
-  int64_t window_bytes = 0;
-  int64_t live = 0;
-  for (const auto& list : lane_sessions) {
-    for (const SessionState& session : list) {
-      window_bytes += static_cast<int64_t>(session.WindowBytes());
-      if (session.turns > 0) ++live;
-    }
-  }
-  const int pid = absl::GetFlag(FLAGS_server_pid);
+  const WindowTotals windows = SumWindows(lane_sessions, stub.get());
   std::string error;
   {
     absl::MutexLock lock(&run.mu);
     error = run.first_error;
   }
+  const double turns = std::max<double>(1, latencies.size());
   absl::PrintF(
       "result label=%s mode=%s lanes=%d turns=%d seconds=%.3f "
       "turns_per_s=%.0f p50_us=%d p90_us=%d p99_us=%d examples=%d "
-      "praise_sent=%d creditable=%d sessions_live=%d window_bytes=%d "
-      "peak_rss_kb=%d "
-      "errors=%d\n",
+      "praise_sent=%d creditable=%d sessions_live=%d min_exchanges=%d "
+      "window_bytes=%d server_window_bytes=%d server_live_sessions=%d "
+      "peak_rss_kb=%d server_cpu_us_per_turn=%.1f "
+      "client_cpu_us_per_turn=%.1f errors=%d\n",
       absl::GetFlag(FLAGS_label), mode, lanes, latencies.size(), seconds,
       latencies.size() / seconds, Percentile(latencies, 50),
       Percentile(latencies, 90), Percentile(latencies, 99), examples, praise,
-      creditable, live, window_bytes, pid > 0 ? PeakRssKb(pid) : 0,
+      creditable, windows.live, windows.min_exchanges, windows.bytes,
+      windows.server_bytes, windows.server_live, pid > 0 ? PeakRssKb(pid) : 0,
+      cpu.server_us >= 0 ? cpu.server_us / turns : -1.0, cpu.client_us / turns,
       error.empty() ? 0 : 1);
   if (!error.empty()) {
     std::fprintf(stderr, "loadgen: %s\n", error.c_str());
@@ -431,25 +626,14 @@ int RunLoad(const std::string& mode) {
   return 0;
 }
 
-// The record the server appends for a capture of these turns, framed: the
-// same bytes the bare fdatasync baseline writes.
-std::string FramedExample(const v1::Turn& user, const v1::Turn& reply,
-                          const v1::Turn& praise) {
-  v1::Example example;
-  example.set_id("ex-0123456789abcdef");
-  example.mutable_captured_at()->set_seconds(absl::ToUnixSeconds(absl::Now()));
-  example.set_session_id(praise.session_id());
-  *example.mutable_user_turn() = user;
-  *example.mutable_assistant_turn() = reply;
-  *example.mutable_praise_turn() = praise;
-  example.set_praise_text(praise.text());
-  example.set_rule("that_was_adj");
-  example.set_label(v1::LABEL_POSITIVE);
-  example.set_source(v1::SOURCE_IMPLICIT);
-  example.set_status(v1::REVIEW_STATUS_PENDING);
-  std::string framed;
-  AppendTFRecord(example.SerializeAsString(), &framed);
-  return framed;
+// Appends `values` to the file at `path`, one a line; true when `path` is
+// empty.
+bool AppendLines(const std::string& path, const std::vector<int64_t>& values) {
+  if (path.empty()) return true;
+  std::ofstream out(path, std::ios::app);
+  for (int64_t value : values) out << value << '\n';
+  out.flush();
+  return out.good();
 }
 
 int RunCapture() {
@@ -482,8 +666,17 @@ int RunCapture() {
   int missing = 0;
   std::string error;
   const int samples = absl::GetFlag(FLAGS_samples);
-  auto call = [&](const v1::Turn& turn, RecordTurnResponse* response) {
+  const bool expect_examples = absl::GetFlag(FLAGS_expect_examples);
+  // Bytes ftcapture appends per capture, summed (bench/capture_model.h).
+  bench::CaptureBytes appended;
+  // `mark`: the praise's capture bytes, for the durable no-op server.
+  auto call = [&](const v1::Turn& turn, RecordTurnResponse* response,
+                  const bench::CaptureBytes* mark = nullptr) {
     grpc::ClientContext context;
+    if (mark != nullptr) {
+      context.AddMetadata(bench::kCaptureBytesHeader,
+                          bench::FormatCaptureBytes(*mark));
+    }
     RecordTurnRequest request;
     *request.mutable_turn() = turn;
     grpc::Status status = stub->RecordTurn(&context, request, response);
@@ -513,32 +706,45 @@ int RunCapture() {
     if (!call(user, &response)) break;
     plain_us.push_back(MicrosSince(plain_start));
     if (!call(reply, &response)) break;
-    const std::string framed = FramedExample(user, reply, praise);
+    const v1::Example example = bench::ModelExample(user, reply, praise);
+    const bench::CaptureBytes bytes = bench::CaptureBytesOf(example);
+    appended.record += bytes.record;
+    appended.markdown += bytes.markdown;
+    appended.index += bytes.index;
+    const std::string framed = bench::FramedRecord(example);
     // Alternate which goes first so neither always follows the other.
     if (i % 2 == 1) bare_fsync(framed);
     const Clock::time_point start = Clock::now();
-    if (!call(praise, &response)) break;
+    if (!call(praise, &response, &bytes)) break;
     capture_us.push_back(MicrosSince(start));
-    if (response.example_id().empty()) ++missing;
+    if (expect_examples && response.example_id().empty()) ++missing;
     if (i % 2 == 0) bare_fsync(framed);
   }
   close(fd);
   unlink(path.c_str());
+  if (!AppendLines(absl::GetFlag(FLAGS_capture_us_file), capture_us)) {
+    error = "cannot append to --capture_us_file";
+  }
   std::sort(capture_us.begin(), capture_us.end());
   std::sort(fsync_us.begin(), fsync_us.end());
   std::sort(plain_us.begin(), plain_us.end());
   const int64_t capture_p99 = Percentile(capture_us, 99);
   const int64_t fsync_p99 = Percentile(fsync_us, 99);
+  const int64_t captures = std::max<int64_t>(1, capture_us.size());
   absl::PrintF(
       "result label=%s mode=capture samples=%d capture_p50_us=%d "
       "capture_p99_us=%d fsync_p50_us=%d fsync_p99_us=%d "
       "plain_rpc_p50_us=%d plain_rpc_p99_us=%d "
-      "capture_p99_ratio=%.3f not_captured=%d errors=%d\n",
+      "capture_p99_to_fsync=%.3f capture_bytes_sent=%d "
+      "record_bytes_per_capture=%d markdown_bytes_per_capture=%d "
+      "index_bytes_per_capture=%d not_captured=%d errors=%d\n",
       absl::GetFlag(FLAGS_label), capture_us.size(), Percentile(capture_us, 50),
       capture_p99, Percentile(fsync_us, 50), fsync_p99,
       Percentile(plain_us, 50), Percentile(plain_us, 99),
-      fsync_p99 > 0 ? double(capture_p99) / fsync_p99 : 0.0, missing,
-      error.empty() ? 0 : 1);
+      fsync_p99 > 0 ? double(capture_p99) / fsync_p99 : 0.0,
+      appended.record + appended.markdown + appended.index,
+      appended.record / captures, appended.markdown / captures,
+      appended.index / captures, missing, error.empty() ? 0 : 1);
   if (!error.empty()) {
     std::fprintf(stderr, "loadgen: %s\n", error.c_str());
     return 1;

@@ -67,10 +67,9 @@ class StatsCommand : public Command {
                           "rejected %d\n",
                           s.pending_examples(), s.approved_examples(),
                           s.rejected_examples());
-    absl::StrAppendFormat(
-        &out, "turns seen      %d (user %d, assistant %d, duplicates %d)\n",
-        s.turns_seen(), s.user_turns_seen(), s.assistant_turns_seen(),
-        s.duplicate_turns());
+    absl::StrAppendFormat(&out, "turns seen      %d (user %d, assistant %d)\n",
+                          s.turns_seen(), s.user_turns_seen(),
+                          s.assistant_turns_seen());
     absl::StrAppendFormat(&out,
                           "praise seen     %d (%d with no reply to credit)\n",
                           s.praise_seen(), s.praise_uncredited());

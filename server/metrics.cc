@@ -177,9 +177,6 @@ class ServerMetrics::ServiceCollectable final : public prometheus::Collectable {
         "ftcapture_praise_uncredited_total",
         "Praise with no reply to credit (e.g. a session moved replicas).",
         MetricType::Counter, s.praise_uncredited()));
-    out->push_back(OneValue("ftcapture_duplicate_turns_total",
-                            "Retried turns answered as duplicates.",
-                            MetricType::Counter, s.duplicate_turns()));
     out->push_back(OneValue("ftcapture_examples_captured_total",
                             "Examples captured since start (not imports).",
                             MetricType::Counter,
@@ -226,6 +223,11 @@ ServerMetrics::ServerMetrics()
                         .Help("Latency of each fsync of examples.tfrecord.")
                         .Register(*registry_)
                         .Add({}, LatencyBuckets());
+  duplicate_turns_ = &prometheus::BuildCounter()
+                          .Name("ftcapture_duplicate_turns_total")
+                          .Help("Resent turns answered as duplicates.")
+                          .Register(*registry_)
+                          .Add({});
 }
 
 ServerMetrics::~ServerMetrics() = default;
@@ -285,5 +287,7 @@ void ServerMetrics::OnRecovery(const RecoveryReport& report) {
 void ServerMetrics::OnDatasetSync(absl::Duration latency) {
   fsync_seconds_->Observe(absl::ToDoubleSeconds(latency));
 }
+
+void ServerMetrics::OnDuplicateTurn() { duplicate_turns_->Increment(); }
 
 }  // namespace ftcapture

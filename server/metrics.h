@@ -27,10 +27,10 @@ namespace ftcapture {
 // Three sources: gRPC calls, counted by the interceptor from
 // NewInterceptorFactory() (grpc_server_handled_total and
 // grpc_server_handling_seconds); the library's own events through the
-// CaptureObserver interface (fsync latency, recovery); and the service's
-// counters, read from GetStats() at every scrape, so they are never counted
-// twice. Thread-safe. Declared before the service that observes it and the
-// gRPC server that uses its interceptor, so it outlives both.
+// CaptureObserver interface (fsync latency, recovery, duplicates); and the
+// service's counters, read from GetStats() at every scrape, so they are never
+// counted twice. Thread-safe. Declared before the service that observes it and
+// the gRPC server that uses its interceptor, so it outlives both.
 class ServerMetrics final : public CaptureObserver {
  public:
   ServerMetrics();
@@ -56,6 +56,7 @@ class ServerMetrics final : public CaptureObserver {
   // CaptureObserver:
   void OnRecovery(const RecoveryReport& report) override;
   void OnDatasetSync(absl::Duration latency) override;
+  void OnDuplicateTurn() override;
 
  private:
   class ServiceCollectable;
@@ -65,6 +66,7 @@ class ServerMetrics final : public CaptureObserver {
   prometheus::Family<prometheus::Counter>* handled_;
   prometheus::Family<prometheus::Histogram>* handling_seconds_;
   prometheus::Histogram* fsync_seconds_;
+  prometheus::Counter* duplicate_turns_;
   std::unique_ptr<prometheus::Exposer> exposer_;
 };
 

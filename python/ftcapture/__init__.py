@@ -9,6 +9,7 @@
 See Client (threads) and AsyncClient (asyncio).
 """
 
+from ftcapture._requests import FORMATS
 from ftcapture._types import ClientStats
 from ftcapture._types import Example
 from ftcapture._types import ExportResult
@@ -23,7 +24,7 @@ from ftcapture.errors import FtcaptureError
 
 __all__ = [
     "AsyncClient", "Client", "ClientStats", "Example", "ExportResult",
-    "FeedbackResult", "FtcaptureError", "Memory", "Stats", "Turn",
+    "FORMATS", "FeedbackResult", "FtcaptureError", "Memory", "Stats", "Turn",
     "TurnResult"
 ]
 __version__ = "0.1.0"

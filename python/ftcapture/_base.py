@@ -43,12 +43,12 @@ class ClientBase:
 
   @staticmethod
   def _assistant_item(session_id, turn_id, text, system_prompt, memories,
-                      reply_to, metadata) -> _queue.Item:
+                      reply_to, context, metadata) -> _queue.Item:
     _requests.check_ids(session_id, turn_id)
     payload = _requests.turn_payload(capture_pb2.ROLE_ASSISTANT,
                                      turn_id, text, metadata,
                                      system_prompt or "", memories,
-                                     reply_to or "")
+                                     reply_to or "", context)
     return _queue.Item(session_id, turn_id, "turn", payload, payload[-1])
 
   @staticmethod

@@ -34,8 +34,37 @@ def check_ids(session_id, turn_id, turn_id_required=True) -> None:
     raise ValueError("turn_id must not be empty")
 
 
+_CONTEXT_ROLES = {"user": capture_pb2.ROLE_USER,
+                  "assistant": capture_pb2.ROLE_ASSISTANT}
+
+
+def context_messages(context) -> typing.Optional[typing.List[tuple]]:
+  """The conversation the model saw, as (role, text) pairs. Accepts
+  {"role": "user"|"assistant", "content"|"text": str} dicts (the shape chat
+  APIs use) or (role, text) pairs; anything else is a ValueError here, in
+  the caller's thread, rather than an INVALID_ARGUMENT later."""
+  if context is None:
+    return None
+  messages = []
+  for i, message in enumerate(context):
+    if isinstance(message, dict):
+      role = message.get("role")
+      text = message.get("content", message.get("text"))
+    else:
+      role, text = message
+    if role not in _CONTEXT_ROLES:
+      raise ValueError(f"context[{i}]: role must be 'user' or 'assistant', "
+                       f"not {role!r}")
+    if not isinstance(text, str) or not text:
+      raise ValueError(f"context[{i}]: text must be a non-empty str")
+    check_text(f"context[{i}]", text)
+    messages.append((_CONTEXT_ROLES[role], text))
+  return messages
+
+
 def turn_payload(role: int, turn_id: str, text: str, metadata,
-                 system_prompt: str = "", memories=None, reply_to: str = ""):
+                 system_prompt: str = "", memories=None, reply_to: str = "",
+                 context=None):
   """What the caller's thread keeps of a turn: a snapshot of the arguments
   (copied, so later changes to the caller's dict or list do not leak in) and
   the time it happened. The proto is built on the sender's thread."""
@@ -44,7 +73,7 @@ def turn_payload(role: int, turn_id: str, text: str, metadata,
   check_text("reply_to", reply_to)
   return (role, turn_id, text, dict(metadata) if metadata else None,
           system_prompt, list(memories) if memories else None, reply_to,
-          time.time())
+          context_messages(context), time.time())
 
 
 def _memory(memory: MemoryLike, out) -> None:
@@ -62,8 +91,8 @@ def _memory(memory: MemoryLike, out) -> None:
 
 
 def turn_request(session_id: str, payload) -> capture_pb2.RecordTurnRequest:
-  role, turn_id, text, metadata, system_prompt, memories, reply_to, at = (
-      payload)
+  (role, turn_id, text, metadata, system_prompt, memories, reply_to, context,
+   at) = payload
   request = capture_pb2.RecordTurnRequest()
   turn = request.turn
   turn.session_id = session_id
@@ -78,10 +107,9 @@ def turn_request(session_id: str, payload) -> capture_pb2.RecordTurnRequest:
     _memory(memory, turn.memories.add())
   for key, value in (metadata or {}).items():
     turn.metadata[str(key)] = str(value)
-  if reply_to:
-    # The server keeps no separate field: the reply answers the session's
-    # latest user turn. Recorded so readers of the example can check it.
-    turn.metadata["reply_to"] = reply_to
+  turn.reply_to = reply_to
+  for message_role, message_text in context or ():
+    turn.context_messages.add(role=message_role, text=message_text)
   return request
 
 
@@ -156,13 +184,17 @@ def export_request(status, label, since, until):
 
 # --- export formats: the same lines as `ftcapture export` -------------------
 
-FORMATS = ("openai-chat", "trl-kto", "full-jsonl")
+FORMATS = ("openai-chat", "trl-sft", "trl-kto", "sharegpt", "trl-dpo",
+           "openai-dpo", "full-jsonl")
+PAIR_FORMATS = ("trl-dpo", "openai-dpo")
 
 
-def check_format(name: str) -> None:
+def check_format(name: str, history: typing.Optional[int] = None) -> None:
   if name not in FORMATS:
     raise ValueError(
         f"unknown export format {name!r}; expected one of {', '.join(FORMATS)}")
+  if history is not None and history < 0:
+    raise ValueError("history must not be negative")
 
 
 def _system_content(example) -> str:
@@ -177,33 +209,103 @@ def _system_content(example) -> str:
   return content
 
 
-def _prompt(example, messages) -> None:
+def _role_name(role: int) -> str:
+  return "assistant" if role == capture_pb2.ROLE_ASSISTANT else "user"
+
+
+def _history(example, limit: typing.Optional[int]):
+  """The last ``limit`` turns of the example's history (None: all)."""
+  if limit is None:
+    return list(example.history)
+  return list(example.history)[max(0, len(example.history) - limit):]
+
+
+def _prompt(example, messages, history: typing.Optional[int],
+            weights: bool = False) -> None:
+  """System, the earlier conversation, then the user message n-3; with
+  ``weights`` earlier assistant messages get weight 0 (shown, not learned)."""
   system = _system_content(example)
   if system:
     messages.add(role="system", content=system)
+  for turn in _history(example, history):
+    message = messages.add(role=_role_name(turn.role), content=turn.text)
+    if weights and turn.role == capture_pb2.ROLE_ASSISTANT:
+      message.weight.value = 0
   messages.add(role="user", content=example.user_turn.text)
 
 
-def export_record(format_name: str, example) -> typing.Optional[dict]:
-  """One export line as a dict, or None when the format leaves it out."""
-  positive = example.label != capture_pb2.LABEL_NEGATIVE
-  if format_name == "openai-chat":
-    if not positive:
-      return None
-    line = export_pb2.OpenAiChatLine()
-    _prompt(example, line.messages)
-    line.messages.add(role="assistant", content=example.assistant_turn.text)
-    message, proto_names = line, True
-  elif format_name == "trl-kto":
-    line = export_pb2.KtoLine(label=positive)
-    _prompt(example, line.prompt)
-    line.completion.add(role="assistant", content=example.assistant_turn.text)
-    message, proto_names = line, True
-  else:
-    message, proto_names = example, False
-  return json_format.MessageToDict(
-      message, including_default_value_fields=True,
-      preserving_proto_field_name=proto_names)
+def _share_gpt(example, history):
+  line = export_pb2.ShareGptLine(system=_system_content(example))
+  turns = [(t.role, t.text) for t in _history(example, history)]
+  turns += [(capture_pb2.ROLE_USER, example.user_turn.text),
+            (capture_pb2.ROLE_ASSISTANT, example.assistant_turn.text)]
+  for role, text in turns:
+    line.conversations.add(
+        value=text, **{"from": "gpt" if role == capture_pb2.ROLE_ASSISTANT
+                       else "human"})
+  return line
+
+
+def _line(format_name: str, example, history: typing.Optional[int]):
+  """The export message of one example, as the CLI builds it."""
+  reply = example.assistant_turn.text
+  if format_name in ("openai-chat", "trl-sft"):
+    # --history=0 is the shape from before history: no weights at all.
+    weights = format_name == "openai-chat" and history != 0
+    line = (export_pb2.OpenAiChatLine() if format_name == "openai-chat"
+            else export_pb2.TrlSftLine())
+    _prompt(example, line.messages, history, weights)
+    message = line.messages.add(role="assistant", content=reply)
+    if weights:
+      message.weight.value = 1
+    return line
+  if format_name == "trl-kto":
+    line = export_pb2.KtoLine(label=example.label != capture_pb2.LABEL_NEGATIVE)
+    _prompt(example, line.prompt, history)
+    line.completion.add(role="assistant", content=reply)
+    return line
+  if format_name == "sharegpt":
+    return _share_gpt(example, history)
+  rejected = example.rejected_turn.text
+  if format_name == "trl-dpo":
+    line = export_pb2.TrlDpoLine()
+    _prompt(example, line.prompt, history)
+    line.chosen.add(role="assistant", content=reply)
+    line.rejected.add(role="assistant", content=rejected)
+    return line
+  line = export_pb2.OpenAiDpoLine()
+  _prompt(example, line.input.messages, history)
+  line.preferred_output.add(role="assistant", content=reply)
+  line.non_preferred_output.add(role="assistant", content=rejected)
+  return line
+
+
+def _exported(format_name: str, example) -> bool:
+  """Which examples a format holds: pairs only in the pair formats; single
+  praised replies in the SFT formats; every single example in trl-kto."""
+  if format_name == "full-jsonl":
+    return True
+  is_pair = example.HasField("rejected_turn")
+  if (format_name in PAIR_FORMATS) != is_pair:
+    return False
+  if format_name in ("openai-chat", "trl-sft", "sharegpt"):
+    return example.label != capture_pb2.LABEL_NEGATIVE
+  return True
+
+
+def export_record(format_name: str, example,
+                  history: typing.Optional[int] = None) -> typing.Optional[dict]:
+  """One export line as a dict (the same as `ftcapture export` writes), or
+  None when the format leaves the example out. ``history`` limits the
+  earlier turns (None: all; 0: the shape from before history)."""
+  if not _exported(format_name, example):
+    return None
+  if format_name == "full-jsonl":
+    return json_format.MessageToDict(example,
+                                     including_default_value_fields=True)
+  return json_format.MessageToDict(_line(format_name, example, history),
+                                   including_default_value_fields=True,
+                                   preserving_proto_field_name=True)
 
 
 def write_jsonl(path: str, records: typing.Iterable[dict]) -> int:

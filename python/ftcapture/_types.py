@@ -45,6 +45,7 @@ class Turn:
   system_prompt: str = ""
   memories: typing.List[Memory] = dataclasses.field(default_factory=list)
   metadata: typing.Dict[str, str] = dataclasses.field(default_factory=dict)
+  reply_to: str = ""  # assistant turns: the user turn answered, if named
 
   @classmethod
   def from_proto(cls, proto) -> typing.Optional["Turn"]:
@@ -54,7 +55,7 @@ class Turn:
                _enum_name(capture_pb2.Role, proto.role, "ROLE_"), proto.text,
                _time(proto.time), proto.system_prompt,
                [Memory.from_proto(m) for m in proto.memories],
-               dict(proto.metadata))
+               dict(proto.metadata), proto.reply_to)
 
 
 @dataclasses.dataclass
@@ -75,6 +76,9 @@ class TurnResult:
   duplicate: bool = False
   veto: str = ""
   error: typing.Optional[Exception] = None
+  # A preference pair stored by this turn (praise of a regenerated reply).
+  pair_example_id: str = ""
+  late: bool = False  # older than the session's latest turn: credits nothing
 
   @property
   def captured(self) -> bool:
@@ -85,7 +89,8 @@ class TurnResult:
     return cls(session_id, turn_id, proto.praise,
                _enum_name(capture_pb2.Verdict, proto.verdict, "VERDICT_"),
                proto.rule, proto.example_id, proto.not_captured_reason,
-               proto.duplicate, proto.veto)
+               proto.duplicate, proto.veto, None, proto.pair_example_id,
+               proto.late)
 
 
 @dataclasses.dataclass
@@ -120,6 +125,10 @@ class Example:
   status: str  # "pending", "approved" or "rejected"
   review_note: str = ""
   reviewed_at: typing.Optional[datetime.datetime] = None
+  # The conversation before user_turn, oldest first, as the model saw it.
+  history: typing.List[Turn] = dataclasses.field(default_factory=list)
+  # Preference pairs only: the reply the user liked less.
+  rejected_turn: typing.Optional[Turn] = None
 
   @classmethod
   def from_proto(cls, proto) -> "Example":
@@ -138,7 +147,9 @@ class Example:
         label="positive" if label == "unspecified" else label,
         source=_enum_name(capture_pb2.Source, proto.source, "SOURCE_"),
         status="pending" if status == "unspecified" else status,
-        review_note=proto.review_note, reviewed_at=_time(proto.reviewed_at))
+        review_note=proto.review_note, reviewed_at=_time(proto.reviewed_at),
+        history=[Turn.from_proto(t) for t in proto.history],
+        rejected_turn=Turn.from_proto(proto.rejected_turn))
 
 
 @dataclasses.dataclass
@@ -157,7 +168,6 @@ class Stats:
   praise_seen: int
   praise_uncredited: int
   criticism_seen: int
-  duplicate_turns: int
   live_sessions: int
   dataset_bytes: int
   markdown_bytes: int

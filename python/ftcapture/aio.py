@@ -63,12 +63,13 @@ class AsyncClient(_base.ClientBase):
                       system_prompt: str = "",
                       memories: typing.Optional[typing.Sequence] = None,
                       reply_to: typing.Optional[str] = None,
+                      context: typing.Optional[typing.Sequence] = None,
                       metadata: typing.Optional[typing.Mapping[str, str]] = None
                      ) -> typing.Optional[_types.TurnResult]:
     """As Client.assistant."""
     return await self._submit(
         self._assistant_item(session_id, turn_id, text, system_prompt,
-                             memories, reply_to, metadata))
+                             memories, reply_to, context, metadata))
 
   async def feedback(self, session_id: str,
                      turn_id: typing.Optional[str] = None, *,
@@ -136,18 +137,19 @@ class AsyncClient(_base.ClientBase):
   async def export(self, format: str = "full-jsonl",
                    out: typing.Optional[str] = None, *,
                    status: typing.Optional[str] = None,
-                   label: typing.Optional[str] = None, since=None, until=None
+                   label: typing.Optional[str] = None, since=None, until=None,
+                   history: typing.Optional[int] = None
                   ) -> _types.ExportResult:
     """As Client.export (the file is written once every example arrived)."""
     # pylint: disable=redefined-builtin
-    _requests.check_format(format)
+    _requests.check_format(format, history)
     self._start()
     request = _requests.export_request(status, label, since, until)
     rows = []
     try:
       async for example in self._stub.ExportExamples(
           request, metadata=self._connection.metadata()):
-        record = _requests.export_record(format, example)
+        record = _requests.export_record(format, example, history)
         if record is not None:
           rows.append(record)
     except grpc.RpcError as error:

@@ -95,14 +95,21 @@ class Client(_base.ClientBase):
                 system_prompt: str = "",
                 memories: typing.Optional[typing.Sequence] = None,
                 reply_to: typing.Optional[str] = None,
+                context: typing.Optional[typing.Sequence] = None,
                 metadata: typing.Optional[typing.Mapping[str, str]] = None
                ) -> typing.Optional[_types.TurnResult]:
     """Records the model's reply with exactly the system prompt and the
     memories (str, ftcapture.Memory or dict) it was produced from.
-    ``reply_to`` (the user turn answered) is kept in the turn's metadata."""
+    ``reply_to``: the user turn this reply answers (default the session's
+    latest); two replies to one user turn are a regeneration, and praise of
+    one after criticism of the other stores a preference pair.
+    ``context``: the conversation the model saw before that user turn, oldest
+    first, as {"role": "user"|"assistant", "content": str} dicts or (role,
+    text) pairs, when the backend trims history itself; the example stores
+    it instead of the server's own history."""
     return self._submit(
         self._assistant_item(session_id, turn_id, text, system_prompt,
-                             memories, reply_to, metadata))
+                             memories, reply_to, context, metadata))
 
   def feedback(self, session_id: str, turn_id: typing.Optional[str] = None, *,
                positive: bool = True, note: typing.Optional[str] = None
@@ -179,14 +186,18 @@ class Client(_base.ClientBase):
 
   def export(self, format: str = "full-jsonl", out: typing.Optional[str] = None,
              *, status: typing.Optional[str] = None,
-             label: typing.Optional[str] = None, since=None, until=None
+             label: typing.Optional[str] = None, since=None, until=None,
+             history: typing.Optional[int] = None
             ) -> _types.ExportResult:
-    """The examples as the CLI's `export` writes them: "openai-chat"
-    (positive only), "trl-kto" or "full-jsonl". With ``out`` a path, the file
-    is replaced only once complete; without, the records come back as dicts.
+    """The examples as the CLI's `export` writes them, in one of
+    ftcapture.FORMATS: "openai-chat", "trl-sft" and "sharegpt" (praised
+    replies), "trl-kto", "trl-dpo" and "openai-dpo" (preference pairs) or
+    "full-jsonl". ``history`` keeps the last N earlier turns (None: all; 0:
+    the shape from before history). With ``out`` a path, the file is
+    replaced only once complete; without, the records come back as dicts.
     ``since``/``until`` are datetimes."""
     # pylint: disable=redefined-builtin
-    _requests.check_format(format)
+    _requests.check_format(format, history)
     request = _requests.export_request(status, label, since, until)
     stream = self._stub.ExportExamples(request, timeout=None,
                                        metadata=self._connection.metadata())
@@ -194,7 +205,7 @@ class Client(_base.ClientBase):
     def records():
       try:
         for example in stream:
-          record = _requests.export_record(format, example)
+          record = _requests.export_record(format, example, history)
           if record is not None:
             yield record
       except grpc.RpcError as error:

@@ -292,7 +292,6 @@ class CaptureServiceImpl final : public CaptureService {
   std::atomic<int64_t> praise_seen_{0};
   std::atomic<int64_t> criticism_seen_{0};
   std::atomic<int64_t> praise_uncredited_{0};
-  std::atomic<int64_t> duplicate_turns_{0};
   std::atomic<int64_t> captured_since_start_{0};
   std::atomic<int64_t> late_turns_{0};
 
@@ -424,13 +423,17 @@ absl::StatusOr<v1::RecordTurnResponse> CaptureServiceImpl::RecordTurn(
   } else {
     feedback = CountNewTurn(turn, seen, verdict, &response);
   }
-  if (feedback == nullptr) return response;
-  absl::Status captured = CaptureFeedback(request_turn.session_id(), feedback,
-                                          seen, verdict, &response);
-  if (!captured.ok()) {
-    UndoTurn(request_turn.session_id(), *feedback, seen.duplicate, verdict,
-             now);
-    return captured;
+  if (feedback != nullptr) {
+    absl::Status captured = CaptureFeedback(request_turn.session_id(), feedback,
+                                            seen, verdict, &response);
+    if (!captured.ok()) {
+      UndoTurn(request_turn.session_id(), *feedback, seen.duplicate, verdict,
+               now);
+      return captured;
+    }
+  }
+  if (seen.duplicate && options_.observer != nullptr) {
+    options_.observer->OnDuplicateTurn();
   }
   return response;
 }
@@ -502,7 +505,6 @@ TurnPtr CaptureServiceImpl::AnswerRetry(absl::string_view session_id,
                                         const WindowOutcome& seen,
                                         const Verdict& verdict,
                                         v1::RecordTurnResponse* response) {
-  duplicate_turns_.fetch_add(1, std::memory_order_relaxed);
   response->set_duplicate(true);
   std::string captured_id =
       catalog_.ExampleOfFeedbackTurn(session_id, turn.turn_id());
@@ -582,9 +584,7 @@ void CaptureServiceImpl::UndoTurn(absl::string_view session_id,
                                   const Verdict& verdict, absl::Time now) {
   // A failed RecordTurn changes nothing the caller can see: undo the counts,
   // and let a retry of this turn try again once storage works.
-  if (duplicate) {
-    duplicate_turns_.fetch_sub(1, std::memory_order_relaxed);
-  } else {
+  if (!duplicate) {
     turns_seen_.fetch_sub(1, std::memory_order_relaxed);
     user_turns_.fetch_sub(1, std::memory_order_relaxed);
     (verdict.kind == FeedbackKind::kPraise ? praise_seen_ : criticism_seen_)
@@ -833,7 +833,6 @@ absl::StatusOr<v1::GetStatsResponse> CaptureServiceImpl::GetStats() {
   stats.set_praise_seen(praise_seen_.load());
   stats.set_criticism_seen(criticism_seen_.load());
   stats.set_praise_uncredited(praise_uncredited_.load());
-  stats.set_duplicate_turns(duplicate_turns_.load());
   stats.set_late_turns(late_turns_.load());
   stats.set_live_sessions(sessions_.size());
   stats.set_examples_captured_since_start(captured_since_start_.load());

@@ -28,6 +28,9 @@ class CaptureObserver {
   virtual void OnRecovery(const RecoveryReport& report) = 0;
   // One fsync of the dataset took `latency`.
   virtual void OnDatasetSync(absl::Duration latency) = 0;
+  // A turn the session had already seen was answered as a duplicate. It is
+  // traffic, not data: it changes none of GetStats' figures.
+  virtual void OnDuplicateTurn() = 0;
 };
 
 // The whole capture logic behind the gRPC API, with no gRPC in it: the

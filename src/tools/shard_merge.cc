@@ -202,7 +202,6 @@ v1::GetStatsResponse MergeStats(const std::vector<v1::GetStatsResponse>& all) {
                                  s.positive_examples());
     merged.set_negative_examples(merged.negative_examples() +
                                  s.negative_examples());
-    merged.set_duplicate_turns(merged.duplicate_turns() + s.duplicate_turns());
     merged.set_live_sessions(merged.live_sessions() + s.live_sessions());
     merged.set_markdown_lines(merged.markdown_lines() + s.markdown_lines());
     merged.set_imported_examples(merged.imported_examples() +

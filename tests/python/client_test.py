@@ -2,6 +2,7 @@
 
 import asyncio
 import collections
+import json
 import logging
 import os
 import subprocess
@@ -116,7 +117,7 @@ class QueuedClientTest(ServerTestCase):
     self.assertEqual(example.assistant_turn.memories,
                      [ftcapture.Memory("The user gardens on clay soil.",
                                        "garden", 4)])
-    self.assertEqual(example.assistant_turn.metadata["reply_to"], "u1")
+    self.assertEqual(example.assistant_turn.reply_to, "u1")
     self.assertEqual(example.praise_turn.text,
                      "Good one, Timmy! Should I add sand?")
     self.assertEqual((example.label, example.source, example.status),
@@ -304,6 +305,53 @@ class BlockingClientTest(ServerTestCase):
     self.assertIn("already credited", feedback.not_captured_reason)
     with self.assertRaises(errors.NotFound):
       capture.feedback("nobody", positive=True)
+
+  def test_context_and_regeneration_are_stored(self):
+    capture = ftcapture.Client(self.server.address, blocking=True)
+    self.addCleanup(capture.close)
+    capture.user("r", "u1", "Name a bird.")
+    with self.assertRaises(ValueError):  # checked in the caller's thread
+      capture.assistant("r", "a0", "x", context=[{"role": "system",
+                                                   "content": "no"}])
+    seen = [{"role": "user", "content": "Hi Timmy."},
+            ("assistant", "Hello! Ask me anything.")]
+    capture.assistant("r", "a1", "A rock.", system_prompt="P1", context=seen)
+    self.assertEqual(capture.user("r", "c1", "That is wrong, Timmy.").verdict,
+                     "criticism")
+    capture.assistant("r", "a2", "A robin.", system_prompt="P2",
+                      reply_to="u1", context=seen)
+    praise = capture.user("r", "p1", "Good one, Timmy!")
+    self.assertTrue(praise.pair_example_id)
+    [pair] = [e for e in capture.list() if e.id == praise.pair_example_id]
+    self.assertEqual(pair.assistant_turn.text, "A robin.")
+    self.assertEqual(pair.assistant_turn.reply_to, "u1")
+    self.assertEqual(pair.rejected_turn.text, "A rock.")
+    [example] = [e for e in capture.list() if e.id == praise.example_id]
+    self.assertEqual([(t.role, t.text) for t in example.history],
+                     [("user", "Hi Timmy."),
+                      ("assistant", "Hello! Ask me anything.")])
+    rows = capture.export("trl-dpo").records
+    self.assertEqual(len(rows), 1)
+    self.assertEqual(rows[0]["chosen"][-1]["content"], "A robin.")
+    self.assertEqual(rows[0]["rejected"][-1]["content"], "A rock.")
+    self.assertExportsAsTheCli(capture)
+
+  def assertExportsAsTheCli(self, capture):
+    """Every format, with and without a history limit, gives the same lines
+    as `ftcapture export` on the same server."""
+    for format_name in ftcapture.FORMATS:
+      for history in (None, 0, 1):
+        args = [os.environ["FTCAPTURE_CLIENT_BIN"], "export",
+                f"--server={self.server.address}", f"--format={format_name}",
+                "--out=-"]
+        if history is not None:
+          args.append(f"--history={history}")
+        cli = subprocess.run(args, check=True, capture_output=True, text=True)
+        expected = [json.loads(line) for line in cli.stdout.splitlines()]
+        with self.subTest(format=format_name, history=history):
+          self.assertTrue(expected)
+          self.assertEqual(
+              capture.export(format_name, history=history).records, expected)
 
   def test_server_away_raises_unavailable(self):
     capture = ftcapture.Client(f"127.0.0.1:{free_port()}", blocking=True,
