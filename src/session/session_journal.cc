@@ -163,8 +163,7 @@ bool SessionJournal::ShouldCompact(int shard) const {
          std::max(kMinCompactBytes, kCompactGrowthFactor * file.snapshot_bytes);
 }
 
-absl::Status SessionJournal::CompactShard(int shard,
-                                          const std::string& framed,
+absl::Status SessionJournal::CompactShard(int shard, const std::string& framed,
                                           bool durable) {
   absl::Status status = RewriteShard(shard, framed, durable);
   ShardFile& file = shards_[shard];
@@ -175,8 +174,7 @@ absl::Status SessionJournal::CompactShard(int shard,
   return status;
 }
 
-absl::Status SessionJournal::RewriteShard(int shard,
-                                          const std::string& framed,
+absl::Status SessionJournal::RewriteShard(int shard, const std::string& framed,
                                           bool durable) {
   const std::string path = ShardPath(shard);
   const std::string tmp = path + ".tmp";

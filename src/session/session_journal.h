@@ -102,8 +102,7 @@ class SessionJournal {
   std::string ShardPath(int shard) const;
   absl::Status ReplayFile(const std::string& path, absl::Time expire_before,
                           const Replay& replay);
-  absl::Status RewriteShard(int shard, const std::string& framed,
-                            bool durable);
+  absl::Status RewriteShard(int shard, const std::string& framed, bool durable);
   absl::Status AppendFramed(int shard, absl::string_view framed);
 
   Env* const env_;
