@@ -328,9 +328,13 @@ absl::Status CaptureServiceImpl::Start() {
   if (options_.observer != nullptr) options_.observer->OnRecovery(report);
   if (CompactionDue()) {
     // Tombstones past the share (a compaction that failed or was not run):
-    // compact before serving.
+    // compact before serving. A failure (a full disk) is logged and the
+    // server serves from the old files, the deleted examples still hidden.
     absl::StatusOr<CompactionResult> compacted = Compact();
-    if (!compacted.ok()) return compacted.status();
+    if (!compacted.ok()) {
+      MutexLock layout(&layout_mu_);
+      if (store_ == nullptr) return compacted.status();
+    }
   }
 
   if (options_.journal_sessions) {
@@ -1082,9 +1086,20 @@ absl::StatusOr<v1::DeleteExamplesResponse> CaptureServiceImpl::DeleteExamples(
   }
   if (request.compact() || CompactionDue()) {
     absl::StatusOr<CompactionResult> compacted = Compact();
-    if (!compacted.ok()) return compacted.status();
-    response.set_compacted(true);
-    response.set_compacted_examples(compacted->removed);
+    if (compacted.ok()) {
+      response.set_compacted(true);
+      response.set_compacted_examples(compacted->removed);
+    } else if (request.compact()) {
+      // The deletion itself stands (its tombstones are durable): say so.
+      return absl::Status(
+          compacted.status().code(),
+          absl::StrCat(response.deleted(),
+                       " example(s) deleted (hidden "
+                       "everywhere), but the compaction failed, so their "
+                       "bytes are still in the files: ",
+                       compacted.status().message()));
+    }
+    // An automatic compaction that failed was logged; the next one retries.
   }
   return response;
 }
