@@ -14,6 +14,16 @@ namespace {
 
 const absl::Time kStart = absl::FromUnixSeconds(1700000000);
 
+// Opens `table`'s journal under `dir` (nothing expired); how many turns it
+// replayed.
+int64_t OpenJournalOrFail(SessionTable& table, const std::string& dir) {
+  int64_t replayed = -1;
+  EXPECT_TRUE(
+      table.OpenJournal(Env::Default(), dir, kStart - absl::Hours(1), &replayed)
+          .ok());
+  return replayed;
+}
+
 std::string LatestUser(SessionTable& table, const std::string& session) {
   std::string id;
   table.WithExistingSession(session, kStart, [&](SessionWindow& window) {
@@ -28,11 +38,7 @@ TEST(SessionTableJournalTest, AppliedTurnsSurviveARestart) {
   TempDir dir;
   {
     SessionTable table(100, absl::Hours(1));
-    int64_t replayed = -1;
-    ASSERT_TRUE(table
-                    .OpenJournal(Env::Default(), dir.path(),
-                                 kStart - absl::Hours(1), &replayed)
-                    .ok());
+    const int64_t replayed = OpenJournalOrFail(table, dir.path());
     EXPECT_EQ(replayed, 0);
     for (int i = 0; i < 50; ++i) {
       // Enough turns that the shard's journal is compacted on the way.
@@ -50,11 +56,7 @@ TEST(SessionTableJournalTest, AppliedTurnsSurviveARestart) {
     EXPECT_EQ(LatestUser(table, "t"), "");
   }
   SessionTable table(100, absl::Hours(1));
-  int64_t replayed = 0;
-  ASSERT_TRUE(table
-                  .OpenJournal(Env::Default(), dir.path(),
-                               kStart - absl::Hours(1), &replayed)
-                  .ok());
+  const int64_t replayed = OpenJournalOrFail(table, dir.path());
   EXPECT_GT(replayed, 0);
   EXPECT_EQ(LatestUser(table, "s"), "49");
   EXPECT_EQ(LatestUser(table, "t"), "");
@@ -68,11 +70,7 @@ TEST(SessionTableJournalTest, ErasedSessionLeavesTheWindowAndTheJournal) {
       dir.path() + "/sessions/" + SessionJournalFileName(0);
   {
     SessionTable table(100, absl::Hours(1), /*shards=*/1);
-    int64_t replayed = 0;
-    ASSERT_TRUE(table
-                    .OpenJournal(Env::Default(), dir.path(),
-                                 kStart - absl::Hours(1), &replayed)
-                    .ok());
+    EXPECT_EQ(OpenJournalOrFail(table, dir.path()), 0);
     for (const std::string session : {"gone", "kept"}) {
       TurnPtr turn = StoredTurn::FromTurn(
           UserTurn(session, "1", "secret words of " + session));
@@ -94,11 +92,8 @@ TEST(SessionTableJournalTest, ErasedSessionLeavesTheWindowAndTheJournal) {
               std::string::npos);
   }
   SessionTable table(100, absl::Hours(1), /*shards=*/1);
-  int64_t replayed = 0;
-  ASSERT_TRUE(table
-                  .OpenJournal(Env::Default(), dir.path(),
-                               kStart - absl::Hours(1), &replayed)
-                  .ok());
+  // "kept": its turn and its seen-ids entry; nothing of "gone".
+  EXPECT_EQ(OpenJournalOrFail(table, dir.path()), 2);
   EXPECT_EQ(LatestUser(table, "gone"), "");
   EXPECT_EQ(LatestUser(table, "kept"), "1");
 }
@@ -126,11 +121,7 @@ TEST(SessionTableJournalTest, ErasureMarkerHidesEarlierTurnsOnReplay) {
         (*journal)->Append(0, *StoredUserTurn("again", "2"), kStart).ok());
   }
   SessionTable table(100, absl::Hours(1), /*shards=*/1);
-  int64_t replayed = 0;
-  ASSERT_TRUE(table
-                  .OpenJournal(Env::Default(), dir.path(),
-                               kStart - absl::Hours(1), &replayed)
-                  .ok());
+  const int64_t replayed = OpenJournalOrFail(table, dir.path());
   EXPECT_EQ(replayed, 2);
   EXPECT_EQ(LatestUser(table, "gone"), "");
   EXPECT_EQ(LatestUser(table, "kept"), "1");
