@@ -17,6 +17,8 @@ std::vector<std::unique_ptr<Command>> AllCommands() {
   commands.push_back(NewDetectCommand());
   commands.push_back(NewHealthCommand());
   commands.push_back(NewRedactCommand());
+  commands.push_back(NewDeleteCommand());
+  commands.push_back(NewCompactCommand());
   return commands;
 }
 

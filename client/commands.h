@@ -26,6 +26,8 @@ std::unique_ptr<Command> NewRebuildMarkdownCommand();
 std::unique_ptr<Command> NewDetectCommand();
 std::unique_ptr<Command> NewHealthCommand();
 std::unique_ptr<Command> NewRedactCommand();
+std::unique_ptr<Command> NewDeleteCommand();
+std::unique_ptr<Command> NewCompactCommand();
 
 // Every command, in the order `ftcapture help` lists them.
 std::vector<std::unique_ptr<Command>> AllCommands();

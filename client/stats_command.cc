@@ -58,6 +58,11 @@ class StatsCommand : public Command {
         s.examples_total(), s.positive_examples(), s.negative_examples(),
         s.imported_examples());
     absl::StrAppendFormat(&out,
+                          "privacy         redacted %d, deleted %d (%d "
+                          "awaiting compaction, %d compactions)\n",
+                          s.redacted_examples(), s.deleted_examples(),
+                          s.deleted_pending_compaction(), s.compactions());
+    absl::StrAppendFormat(&out,
                           "review          pending %d, approved %d, "
                           "rejected %d\n",
                           s.pending_examples(), s.approved_examples(),

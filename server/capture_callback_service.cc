@@ -175,4 +175,12 @@ grpc::ServerUnaryReactor* CaptureCallbackService::ImportExamples(
                                                 *context, *request, response));
 }
 
+grpc::ServerUnaryReactor* CaptureCallbackService::DeleteExamples(
+    grpc::CallbackServerContext* context,
+    const v1::DeleteExamplesRequest* request,
+    v1::DeleteExamplesResponse* response) {
+  return Answered(context, AnswerDeleteExamples({service_, policy_, streams_},
+                                                *context, *request, response));
+}
+
 }  // namespace ftcapture

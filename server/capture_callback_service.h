@@ -13,30 +13,32 @@
 namespace ftcapture {
 
 // Every method of the service on gRPC's callback API.
-using CaptureCallbackBase = v1::CaptureService::WithCallbackMethod_RecordTurn<
-    v1::CaptureService::WithRawCallbackMethod_StreamTurns<
-        v1::CaptureService::WithCallbackMethod_GetStats<
-            v1::CaptureService::WithCallbackMethod_ListExamples<
-                v1::CaptureService::WithCallbackMethod_RecordFeedback<
-                    v1::CaptureService::WithCallbackMethod_ReviewExample<
-                        v1::CaptureService::WithCallbackMethod_ExportExamples<
-                            v1::CaptureService::
-                                WithCallbackMethod_ImportExamples<
-                                    v1::CaptureService::Service>>>>>>>>;
+namespace callback_api {
+using S = v1::CaptureService;
+using Base = S::WithCallbackMethod_RecordTurn<
+    S::WithRawCallbackMethod_StreamTurns<S::WithCallbackMethod_GetStats<
+        S::WithCallbackMethod_ListExamples<S::WithCallbackMethod_RecordFeedback<
+            S::WithCallbackMethod_ReviewExample<
+                S::WithCallbackMethod_ExportExamples<
+                    S::WithCallbackMethod_ImportExamples<
+                        S::WithCallbackMethod_DeleteExamples<
+                            S::Service>>>>>>>>>;
+}  // namespace callback_api
 
 // The gRPC face of CaptureService on the callback (reactor) API, the
 // server's default (--grpc_api=callback; CaptureGrpcService is the
 // synchronous one). It answers exactly as CaptureGrpcService does; what
 // differs is who waits. Handlers run on gRPC's own threads: a turn that
-// captures nothing is answered before the handler returns, and one that
-// captures (RecordTurn, RecordFeedback) is answered from the example
-// store's writer thread once its fsync returned, so no thread waits for
-// the disk on their behalf. GetStats, ListExamples, ReviewExample and
-// ImportExamples are answered inline on gRPC's thread (they read or write
-// the disk there; they are rare); ExportExamples streams from a thread of
-// its own. Holds no lock of its own; `service`, `policy` and `streams` must
-// outlive it.
-class CaptureCallbackService final : public CaptureCallbackBase {
+// captures nothing is answered before the handler returns. A capture
+// (RecordTurn, RecordFeedback) is completed by CaptureService's
+// asynchronous calls; since the store's compaction (DeleteExamples) holds
+// the files' layout lock across each append, those currently append and
+// fsync on the calling thread (see docs/benchmarks.md). GetStats,
+// ListExamples, ReviewExample, ImportExamples and DeleteExamples are
+// answered inline on gRPC's thread (they read or write the disk there;
+// they are rare); ExportExamples streams from a thread of its own. Holds no
+// lock of its own; `service`, `policy` and `streams` must outlive it.
+class CaptureCallbackService final : public callback_api::Base {
  public:
   CaptureCallbackService(CaptureService* service, CallPolicy* policy,
                          TurnStreams* streams);
@@ -72,6 +74,10 @@ class CaptureCallbackService final : public CaptureCallbackBase {
       grpc::CallbackServerContext* context,
       const v1::ImportExamplesRequest* request,
       v1::ImportExamplesResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteExamples(
+      grpc::CallbackServerContext* context,
+      const v1::DeleteExamplesRequest* request,
+      v1::DeleteExamplesResponse* response) override;
 
  private:
   // RecordTurn's request and response, reused (set in the constructor).

@@ -64,4 +64,10 @@ grpc::Status CaptureGrpcService::ImportExamples(
   return AnswerImportExamples(rpc(), *context, *request, response);
 }
 
+grpc::Status CaptureGrpcService::DeleteExamples(
+    grpc::ServerContext* context, const v1::DeleteExamplesRequest* request,
+    v1::DeleteExamplesResponse* response) {
+  return AnswerDeleteExamples(rpc(), *context, *request, response);
+}
+
 }  // namespace ftcapture

@@ -64,6 +64,10 @@ class CaptureGrpcService final
   grpc::Status ImportExamples(grpc::ServerContext* context,
                               const v1::ImportExamplesRequest* request,
                               v1::ImportExamplesResponse* response) override;
+  // Erasure: admin only (the anonymous admin without --auth_tokens).
+  grpc::Status DeleteExamples(grpc::ServerContext* context,
+                              const v1::DeleteExamplesRequest* request,
+                              v1::DeleteExamplesResponse* response) override;
 
  private:
   RpcContext rpc() const { return RpcContext{service_, policy_, streams_}; }

@@ -98,4 +98,14 @@ grpc::Status AnswerImportExamples(const RpcContext& rpc,
   return Reply(rpc.service->ImportExamples(pending), response);
 }
 
+grpc::Status AnswerDeleteExamples(const RpcContext& rpc,
+                                  const grpc::ServerContextBase& context,
+                                  const v1::DeleteExamplesRequest& request,
+                                  v1::DeleteExamplesResponse* response) {
+  absl::StatusOr<Caller> caller =
+      rpc.policy->Admit(context, RequiredRole::kAdmin);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  return Reply(rpc.service->DeleteExamples(request), response);
+}
+
 }  // namespace ftcapture

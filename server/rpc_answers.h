@@ -45,6 +45,11 @@ grpc::Status AnswerImportExamples(const RpcContext& rpc,
                                   const grpc::ServerContextBase& context,
                                   const v1::ImportExamplesRequest& request,
                                   v1::ImportExamplesResponse* response);
+// Admin only.
+grpc::Status AnswerDeleteExamples(const RpcContext& rpc,
+                                  const grpc::ServerContextBase& context,
+                                  const v1::DeleteExamplesRequest& request,
+                                  v1::DeleteExamplesResponse* response);
 // Calls `write` for each exported example until it returns false (the
 // client went away: CANCELLED).
 grpc::Status AnswerExportExamples(

@@ -91,6 +91,12 @@ ABSL_FLAG(std::string, redact, "",
 ABSL_FLAG(std::string, redact_rules, "",
           "A redaction rule file (docs/privacy.md), applied before anything "
           "is written; with --redact=default, after the default rules.");
+ABSL_FLAG(double, compact_deleted_share, 0.1,
+          "Compact the data dir (rewrite the dataset, reviews, index and "
+          "Markdown without deleted examples) once examples tombstoned by "
+          "DeleteExamples are at least this share of all stored ones, right "
+          "after the deletion and at start; 0: only when asked (`ftcapture "
+          "delete --compact`, `ftcapture compact`). See docs/privacy.md.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "On SIGINT/SIGTERM, how long in-flight calls may take to finish.");
 ABSL_FLAG(absl::Duration, shutdown_drain, absl::ZeroDuration(),
@@ -173,6 +179,12 @@ absl::StatusOr<CaptureService::Options> OptionsFromFlags() {
   }
   options.redact_default = redact == "default";
   options.redact_rules_path = absl::GetFlag(FLAGS_redact_rules);
+  options.compact_deleted_share = absl::GetFlag(FLAGS_compact_deleted_share);
+  if (!(options.compact_deleted_share >= 0 &&
+        options.compact_deleted_share <= 1)) {
+    return absl::InvalidArgumentError(
+        "--compact_deleted_share must be between 0 and 1");
+  }
   options.session_limits.history_turns = absl::GetFlag(FLAGS_history_turns);
   options.session_limits.history_bytes = absl::GetFlag(FLAGS_history_bytes);
   options.session_limits.max_seen_ids = absl::GetFlag(FLAGS_max_seen_ids);

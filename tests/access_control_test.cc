@@ -219,6 +219,12 @@ class AuthServerTest : public ::testing::Test {
       return stub_->ImportExamples(As(token).get(), v1::ImportExamplesRequest(),
                                    &response);
     };
+    rpcs["DeleteExamples"] = [this](const std::string& token) {
+      v1::DeleteExamplesRequest request;
+      request.set_session_id("s-nobody");
+      v1::DeleteExamplesResponse response;
+      return stub_->DeleteExamples(As(token).get(), request, &response);
+    };
     return rpcs;
   }
 
@@ -240,7 +246,8 @@ TEST_F(AuthServerTest, EachRoleAgainstEachRpc) {
       {kReadToken, {"GetStats", "ListExamples", "ExportExamples"}},
       {kAdminToken,
        {"RecordTurn", "StreamTurns", "RecordFeedback", "GetStats",
-        "ListExamples", "ExportExamples", "ReviewExample", "ImportExamples"}},
+        "ListExamples", "ExportExamples", "ReviewExample", "ImportExamples",
+        "DeleteExamples"}},
   };
   for (const auto& [name, call] : AllRpcs()) {
     for (const auto& [token, rpcs] : allowed) {

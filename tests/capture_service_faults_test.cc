@@ -191,6 +191,56 @@ TEST_F(CaptureServiceFaultsTest, DiskFullIsResourceExhaustedAndChangesNothing) {
   EXPECT_EQ(examples[0].user_turn().turn_id(), "u1");
 }
 
+// A compaction that fails on a full disk changes nothing but its own
+// temporary files: the deletion stands (hidden), the server keeps serving
+// and capturing from the old files, and compacting later works.
+TEST_F(CaptureServiceFaultsTest, CompactionOnAFullDiskKeepsServing) {
+  std::vector<std::string> ids;
+  for (const std::string session : {"s1", "s2", "s3"}) {
+    Record(UserTurn(session, "u1", "What did my cat look like?"));
+    Record(Assistant(session, "a1", "A fluffy Maine Coon."));
+    ids.push_back(
+        Record(UserTurn(session, "u2", "Good one, Timmy!")).example_id());
+  }
+  env_.FailWrites(".compact", ENOSPC, 100);
+  v1::DeleteExamplesRequest request;
+  request.set_session_id("s2");
+  request.set_compact(true);
+  absl::StatusOr<v1::DeleteExamplesResponse> failed =
+      service_->DeleteExamples(request);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(absl::StrContains(failed.status().message(),
+                                "1 example(s) deleted (hidden everywhere)"))
+      << failed.status();
+  EXPECT_EQ(Stats().examples_total(), 2);
+  EXPECT_EQ(Stats().deleted_pending_compaction(), 1);
+  EXPECT_EQ(DatasetOnDisk().size(), 3u);  // the old file, still whole
+  // Captures go on.
+  Record(UserTurn("s4", "u1", "What did my cat look like?"));
+  Record(Assistant("s4", "a1", "A fluffy Maine Coon."));
+  EXPECT_FALSE(
+      Record(UserTurn("s4", "u2", "Good one, Timmy!")).example_id().empty());
+  env_.Heal();
+  v1::DeleteExamplesRequest compact;
+  compact.set_compact(true);
+  absl::StatusOr<v1::DeleteExamplesResponse> compacted =
+      service_->DeleteExamples(compact);
+  ASSERT_TRUE(compacted.ok()) << compacted.status();
+  EXPECT_EQ(compacted->compacted_examples(), 1);
+  EXPECT_EQ(DatasetOnDisk().size(), 3u);
+  EXPECT_EQ(Stats().examples_total(), 3);
+  EXPECT_EQ(Stats().deleted_examples(), 1);
+  // Read back after the move: the examples are where the catalog says.
+  v1::ListExamplesRequest list;
+  absl::StatusOr<v1::ListExamplesResponse> listed =
+      service_->ListExamples(list);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->examples_size(), 3);
+  EXPECT_EQ(listed->examples(0).id(), ids[0]);
+  EXPECT_EQ(listed->examples(1).id(), ids[2]);
+}
+
 TEST_F(CaptureServiceFaultsTest, DiskFullOnTheMarkdownUndoesTheDatasetToo) {
   Record(Assistant("s1", "a1", "A fluffy Maine Coon."));
   const uint64_t dataset_before = FileSize(kDatasetFileName);

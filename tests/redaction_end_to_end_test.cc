@@ -4,9 +4,7 @@
 // original, and no file in the data dir (dataset, Markdown, index, session
 // journal) holds either string.
 
-#include <dirent.h>
 #include <signal.h>
-#include <sys/stat.h>
 
 #include <fstream>
 #include <memory>
@@ -24,6 +22,7 @@
 #include "tests/util/running_server.h"
 #include "tests/util/subprocess.h"
 #include "tests/util/temp_dir.h"
+#include "tests/util/text_files.h"
 
 namespace ftcapture {
 namespace {
@@ -33,25 +32,6 @@ using ::testing::Not;
 
 constexpr char kEmail[] = "jane.roe@example.org";
 constexpr char kCard[] = "4111 1111 1111 1111";
-
-// Every regular file under `dir`, recursively.
-void ListFiles(const std::string& dir, std::vector<std::string>* files) {
-  DIR* handle = opendir(dir.c_str());
-  if (handle == nullptr) return;
-  while (dirent* entry = readdir(handle)) {
-    const std::string name = entry->d_name;
-    if (name == "." || name == "..") continue;
-    const std::string path = dir + "/" + name;
-    struct stat info;
-    if (lstat(path.c_str(), &info) != 0) continue;
-    if (S_ISDIR(info.st_mode)) {
-      ListFiles(path, files);
-    } else if (S_ISREG(info.st_mode)) {
-      files->push_back(path);
-    }
-  }
-  closedir(handle);
-}
 
 class RedactionEndToEndTest : public ::testing::Test {
  protected:
@@ -92,16 +72,8 @@ class RedactionEndToEndTest : public ::testing::Test {
 
   // The files of the data dir that contain `needle`.
   std::vector<std::string> FilesContaining(const std::string& needle) {
-    std::vector<std::string> files;
-    ListFiles(DataDir(), &files);
-    EXPECT_FALSE(files.empty());
-    std::vector<std::string> found;
-    for (const std::string& file : files) {
-      if (absl::StrContains(ReadFileOrEmpty(file), needle)) {
-        found.push_back(file);
-      }
-    }
-    return found;
+    EXPECT_FALSE(FilesUnder(DataDir()).empty());
+    return ftcapture::FilesContaining(DataDir(), needle);
   }
 
   TempDir dir_;

@@ -1,15 +1,28 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "src/session/session_journal.h"
 #include "src/session/session_table.h"
+#include "src/storage/data_dir_files.h"
 #include "src/util/env.h"
 #include "tests/util/temp_dir.h"
+#include "tests/util/text_files.h"
 #include "tests/util/turns.h"
 
 namespace ftcapture {
 namespace {
 
 const absl::Time kStart = absl::FromUnixSeconds(1700000000);
+
+// Opens `table`'s journal under `dir` (nothing expired); how many turns it
+// replayed.
+int64_t OpenJournalOrFail(SessionTable& table, const std::string& dir) {
+  int64_t replayed = -1;
+  EXPECT_TRUE(
+      table.OpenJournal(Env::Default(), dir, kStart - absl::Hours(1), &replayed)
+          .ok());
+  return replayed;
+}
 
 std::string LatestUser(SessionTable& table, const std::string& session) {
   std::string id;
@@ -25,11 +38,7 @@ TEST(SessionTableJournalTest, AppliedTurnsSurviveARestart) {
   TempDir dir;
   {
     SessionTable table(100, absl::Hours(1));
-    int64_t replayed = -1;
-    ASSERT_TRUE(table
-                    .OpenJournal(Env::Default(), dir.path(),
-                                 kStart - absl::Hours(1), &replayed)
-                    .ok());
+    const int64_t replayed = OpenJournalOrFail(table, dir.path());
     EXPECT_EQ(replayed, 0);
     for (int i = 0; i < 50; ++i) {
       // Enough turns that the shard's journal is compacted on the way.
@@ -47,14 +56,76 @@ TEST(SessionTableJournalTest, AppliedTurnsSurviveARestart) {
     EXPECT_EQ(LatestUser(table, "t"), "");
   }
   SessionTable table(100, absl::Hours(1));
-  int64_t replayed = 0;
-  ASSERT_TRUE(table
-                  .OpenJournal(Env::Default(), dir.path(),
-                               kStart - absl::Hours(1), &replayed)
-                  .ok());
+  const int64_t replayed = OpenJournalOrFail(table, dir.path());
   EXPECT_GT(replayed, 0);
   EXPECT_EQ(LatestUser(table, "s"), "49");
   EXPECT_EQ(LatestUser(table, "t"), "");
+}
+
+// Erasure: the session leaves the window and the journal's bytes at once;
+// the other sessions of the shard stay.
+TEST(SessionTableJournalTest, ErasedSessionLeavesTheWindowAndTheJournal) {
+  TempDir dir;
+  const std::string journal =
+      dir.path() + "/sessions/" + SessionJournalFileName(0);
+  {
+    SessionTable table(100, absl::Hours(1), /*shards=*/1);
+    EXPECT_EQ(OpenJournalOrFail(table, dir.path()), 0);
+    for (const std::string session : {"gone", "kept"}) {
+      TurnPtr turn = StoredTurn::FromTurn(
+          UserTurn(session, "1", "secret words of " + session));
+      ASSERT_TRUE(table
+                      .ApplyTurn(session, kStart, turn,
+                                 [](const SessionWindow&) { return true; })
+                      .ok());
+    }
+    EXPECT_NE(ReadFileOrEmpty(journal).find("secret words of gone"),
+              std::string::npos);
+    bool existed = false;
+    ASSERT_TRUE(table.EraseSession("gone", kStart, &existed).ok());
+    EXPECT_TRUE(existed);
+    EXPECT_EQ(LatestUser(table, "gone"), "");
+    EXPECT_EQ(LatestUser(table, "kept"), "1");
+    EXPECT_EQ(ReadFileOrEmpty(journal).find("secret words of gone"),
+              std::string::npos);
+    EXPECT_NE(ReadFileOrEmpty(journal).find("secret words of kept"),
+              std::string::npos);
+  }
+  SessionTable table(100, absl::Hours(1), /*shards=*/1);
+  // "kept": its turn and its seen-ids entry; nothing of "gone".
+  EXPECT_EQ(OpenJournalOrFail(table, dir.path()), 2);
+  EXPECT_EQ(LatestUser(table, "gone"), "");
+  EXPECT_EQ(LatestUser(table, "kept"), "1");
+}
+
+// When the rewrite could not run, the erasure marker alone keeps replay from
+// rebuilding the session; turns journaled after it (a new conversation under
+// the same id) come back.
+TEST(SessionTableJournalTest, ErasureMarkerHidesEarlierTurnsOnReplay) {
+  TempDir dir;
+  {
+    auto journal = SessionJournal::Open(
+        Env::Default(), dir.path(), 1, kStart - absl::Hours(1),
+        [](absl::string_view, absl::Time,
+           absl::FunctionRef<void(SessionWindow&)>) {});
+    ASSERT_TRUE(journal.ok());
+    ASSERT_TRUE(
+        (*journal)->Append(0, *StoredUserTurn("gone", "1"), kStart).ok());
+    ASSERT_TRUE(
+        (*journal)->Append(0, *StoredUserTurn("kept", "1"), kStart).ok());
+    ASSERT_TRUE((*journal)->AppendErasure(0, "gone", kStart).ok());
+    ASSERT_TRUE(
+        (*journal)->Append(0, *StoredUserTurn("again", "1"), kStart).ok());
+    ASSERT_TRUE((*journal)->AppendErasure(0, "again", kStart).ok());
+    ASSERT_TRUE(
+        (*journal)->Append(0, *StoredUserTurn("again", "2"), kStart).ok());
+  }
+  SessionTable table(100, absl::Hours(1), /*shards=*/1);
+  const int64_t replayed = OpenJournalOrFail(table, dir.path());
+  EXPECT_EQ(replayed, 2);
+  EXPECT_EQ(LatestUser(table, "gone"), "");
+  EXPECT_EQ(LatestUser(table, "kept"), "1");
+  EXPECT_EQ(LatestUser(table, "again"), "2");
 }
 
 TEST(SessionTableJournalTest, WithoutAJournalApplyTurnOnlyUpdatesWindows) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <set>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -18,12 +19,14 @@
 #include "src/detect/praise_detector.h"
 #include "src/privacy/proto_redaction.h"
 #include "src/privacy/redactor.h"
+#include "src/service/erasure.h"
 #include "src/service/example_catalog.h"
 #include "src/service/example_history.h"
 #include "src/service/input_checks.h"
 #include "src/service/verdict_proto.h"
 #include "src/session/session_table.h"
 #include "src/session/session_window.h"
+#include "src/storage/compaction.h"
 #include "src/storage/example_filter.h"
 #include "src/storage/example_id.h"
 #include "src/storage/example_summary.h"
@@ -142,7 +145,13 @@ class CaptureServiceImpl final : public CaptureService {
       const std::function<bool(const v1::Example&)>& emit) override;
   absl::StatusOr<v1::ImportExamplesResponse> ImportExamples(
       const v1::ImportExamplesRequest& request) override;
-  absl::Status ServingStatus() const override { return store_->sync_status(); }
+  absl::StatusOr<v1::DeleteExamplesResponse> DeleteExamples(
+      const v1::DeleteExamplesRequest& request) override;
+  absl::Status ServingStatus() const override {
+    ReaderMutexLock layout(&layout_mu_);
+    if (store_ == nullptr) return broken_;
+    return store_->sync_status();
+  }
   bool HasLiveSession(absl::string_view session_id) override {
     return sessions_.WithExistingSession(session_id, env_->Now(),
                                          [](SessionWindow&) {});
@@ -239,14 +248,66 @@ class CaptureServiceImpl final : public CaptureService {
   void RecordPreference(const v1::RecordFeedbackRequest& request,
                         RecordFeedbackDone done);
 
+  // Requires layout_mu_ (shared or exclusive), as everything below that
+  // touches store_ or an offset does.
   absl::StatusOr<v1::Example> ReadExample(const CatalogEntry& entry) const;
+  absl::Status StoreReady() const {
+    return store_ != nullptr ? absl::OkStatus() : broken_;
+  }
+  // Appends `example` and adds it to the catalog, under layout_mu_ so a
+  // compaction cannot move the files in between.
+  absl::StatusOr<uint64_t> AppendToStore(const v1::Example& example) {
+    ReaderMutexLock layout(&layout_mu_);
+    if (store_ == nullptr) return broken_;
+    absl::StatusOr<uint64_t> offset = store_->Append(example);
+    if (offset.ok()) catalog_.Add(SummaryOf(example), *offset);
+    return offset;
+  }
+  // Opens store_ (visiting its records with `visit`, may be null) and
+  // reviews_ (replaying into the catalog when `replay_reviews`).
+  absl::Status OpenFiles(const ExampleStore::Visitor& visit,
+                         bool replay_reviews, RecoveryReport* report);
+
+  // Erasure's steps. An example to erase and what finding its pairs and
+  // its session needs.
+  struct Victim {
+    CatalogEntry entry;
+    std::string session_id;
+    std::string reply_turn_id;
+  };
+  absl::StatusOr<std::vector<Victim>> SelectVictims(
+      const v1::DeleteExamplesRequest& request) const;
+  // Adds the example of `entry` when it matches the request's selector.
+  absl::Status AddVictim(const CatalogEntry& entry,
+                         const v1::DeleteExamplesRequest& request,
+                         std::vector<Victim>* victims) const;
+  // Adds the preference pairs that hold a victim's reply.
+  absl::Status AddPairsOf(std::vector<Victim>* victims) const;
+  // Under layout_mu_ shared: tombstones and forgets `victims`.
+  absl::Status Tombstone(const std::vector<Victim>& victims);
+  // True when tombstoned examples reached compact_deleted_share.
+  bool CompactionDue() const;
+  // Takes layout_mu_ exclusively: closes the store, compacts, reopens.
+  absl::StatusOr<CompactionResult> Compact();
 
   const Options options_;
   Env* const env_;
   std::unique_ptr<PraiseDetector> detector_;  // set once, before serving
   std::unique_ptr<Redactor> redactor_;        // set once, before serving
+  // Held shared by whatever uses store_, reviews_ or a catalog offset (an
+  // append with its catalog update, a read by offset), exclusively by a
+  // compaction, which closes the files, switches them and reopens them.
+  mutable Mutex layout_mu_;
+  // Bumped by every deletion and compaction, so a long export notices.
+  std::atomic<uint64_t> layout_generation_{0};
+  // Null only after a compaction failed so badly the files could not be
+  // reopened; then every use answers broken_.
   std::unique_ptr<ExampleStore> store_;
   std::unique_ptr<ReviewLog> reviews_;
+  absl::Status broken_ = absl::UnavailableError(
+      "the dataset is closed after a failed compaction; restart the server");
+  // One DeleteExamples at a time.
+  Mutex erase_mu_;
   SessionTable sessions_;
   const absl::Time started_at_;
 
@@ -265,19 +326,6 @@ class CaptureServiceImpl final : public CaptureService {
 absl::Status CaptureServiceImpl::Start() {
   absl::Status status = env_->CreateDirIfMissing(options_.data_dir);
   if (!status.ok()) return status;
-
-  ExampleStore::Options store_options;
-  store_options.data_dir = options_.data_dir;
-  store_options.sync = options_.sync;
-  store_options.negative_markdown = options_.negative_markdown;
-  if (options_.observer != nullptr) {
-    CaptureObserver* observer = options_.observer;
-    store_options.on_dataset_sync = [observer](absl::Duration latency) {
-      observer->OnDatasetSync(latency);
-    };
-  }
-  store_options.log = [this](const std::string& line) { Log(line); };
-  RecoveryReport report;
   // Sized for the dataset up front (a typical example is a few KB), so a
   // large one is not rehashed over and over while it is read back.
   const std::string dataset_path =
@@ -290,26 +338,29 @@ absl::Status CaptureServiceImpl::Start() {
       catalog_.Reserve(expected);
     }
   }
-  absl::StatusOr<std::unique_ptr<ExampleStore>> store = ExampleStore::Open(
-      env_, store_options,
-      [this](uint64_t offset, const ExampleSummaryView& example) {
-        catalog_.Add(example, offset);
-      },
-      &report);
-  if (!store.ok()) return store.status();
-  store_ = *std::move(store);
+  RecoveryReport report;
+  {
+    MutexLock layout(&layout_mu_);
+    status = OpenFiles(
+        [this](uint64_t offset, const ExampleSummaryView& example) {
+          catalog_.Add(example, offset);
+        },
+        /*replay_reviews=*/true, &report);
+  }
+  if (!status.ok()) return status;
   Log(absl::StrCat("dataset: ", report.ToString(), " (",
                    absl::FormatDuration(absl::Now() - started_at_), ")"));
   if (options_.observer != nullptr) options_.observer->OnRecovery(report);
-
-  absl::StatusOr<std::unique_ptr<ReviewLog>> reviews = ReviewLog::Open(
-      env_, options_.data_dir, [this](const v1::ReviewRecord& review) {
-        catalog_.ApplyReview(review.example_id(), review.status(),
-                             review.note(), FromProtoTime(review.reviewed_at()),
-                             nullptr);
-      });
-  if (!reviews.ok()) return reviews.status();
-  reviews_ = *std::move(reviews);
+  if (CompactionDue()) {
+    // Tombstones past the share (a compaction that failed or was not run):
+    // compact before serving. A failure (a full disk) is logged and the
+    // server serves from the old files, the deleted examples still hidden.
+    absl::StatusOr<CompactionResult> compacted = Compact();
+    if (!compacted.ok()) {
+      MutexLock layout(&layout_mu_);
+      if (store_ == nullptr) return compacted.status();
+    }
+  }
 
   if (options_.journal_sessions) {
     int64_t replayed = 0;
@@ -327,6 +378,37 @@ absl::Status CaptureServiceImpl::Start() {
                         replayed, sessions_.size(),
                         absl::FormatDuration(absl::Now() - started_at_)));
   }
+  return absl::OkStatus();
+}
+
+absl::Status CaptureServiceImpl::OpenFiles(const ExampleStore::Visitor& visit,
+                                           bool replay_reviews,
+                                           RecoveryReport* report) {
+  ExampleStore::Options store_options;
+  store_options.data_dir = options_.data_dir;
+  store_options.sync = options_.sync;
+  store_options.negative_markdown = options_.negative_markdown;
+  if (options_.observer != nullptr) {
+    CaptureObserver* observer = options_.observer;
+    store_options.on_dataset_sync = [observer](absl::Duration latency) {
+      observer->OnDatasetSync(latency);
+    };
+  }
+  store_options.log = [this](const std::string& line) { Log(line); };
+  absl::StatusOr<std::unique_ptr<ExampleStore>> store =
+      ExampleStore::Open(env_, store_options, visit, report);
+  if (!store.ok()) return store.status();
+  absl::StatusOr<std::unique_ptr<ReviewLog>> reviews =
+      ReviewLog::Open(env_, options_.data_dir,
+                      [this, replay_reviews](const v1::ReviewRecord& review) {
+                        if (!replay_reviews) return;
+                        catalog_.ApplyReview(
+                            review.example_id(), review.status(), review.note(),
+                            FromProtoTime(review.reviewed_at()), nullptr);
+                      });
+  if (!reviews.ok()) return reviews.status();
+  store_ = *std::move(store);
+  reviews_ = *std::move(reviews);
   return absl::OkStatus();
 }
 
@@ -652,22 +734,17 @@ void CaptureServiceImpl::CaptureReply(v1::Example example, StoredDone done) {
   *example.mutable_captured_at() = ToProtoTime(absl::Now());
   example.set_status(v1::REVIEW_STATUS_PENDING);
 
-  // Held until the store is done: the catalog's summary views it. (Taken
-  // before the call: the callback's construction moves the pointer.)
-  auto owned = std::make_unique<v1::Example>(std::move(example));
-  const v1::Example& stored = *owned;
-  store_->AppendAsync(
-      stored, [this, key, example = std::move(owned), done = std::move(done)](
-                  absl::StatusOr<uint64_t> offset) mutable {
-        if (!offset.ok()) {
-          catalog_.AbandonReply(example->session_id(), key);
-          done(offset.status());
-          return;
-        }
-        catalog_.Add(SummaryOf(*example), *offset);
-        captured_since_start_.fetch_add(1, std::memory_order_relaxed);
-        done(Stored{example->id(), std::string()});
-      });
+  // Synchronous under the files' layout lock (AppendToStore): a compaction
+  // must not move the files between the append and the catalog update, and
+  // that lock cannot be held across an asynchronous completion.
+  absl::StatusOr<uint64_t> offset = AppendToStore(example);
+  if (!offset.ok()) {
+    catalog_.AbandonReply(example.session_id(), key);
+    done(offset.status());
+    return;
+  }
+  captured_since_start_.fetch_add(1, std::memory_order_relaxed);
+  done(Stored{example.id(), std::string()});
 }
 
 std::optional<absl::StatusOr<v1::RecordFeedbackResponse>>
@@ -866,9 +943,15 @@ absl::StatusOr<v1::GetStatsResponse> CaptureServiceImpl::GetStats() {
       });
   stats.set_live_window_bytes(window_bytes);
   *stats.mutable_started_at() = ToProtoTime(started_at_);
+  ReaderMutexLock layout(&layout_mu_);
+  if (absl::Status ready = StoreReady(); !ready.ok()) return ready;
   stats.set_dataset_bytes(store_->dataset_bytes());
   stats.set_markdown_bytes(store_->markdown_bytes());
   stats.set_markdown_lines(store_->markdown_lines());
+  const ExampleStore::DeletionCounts deleted = store_->deletion_counts();
+  stats.set_deleted_examples(deleted.pending + deleted.compacted);
+  stats.set_deleted_pending_compaction(deleted.pending);
+  stats.set_compactions(deleted.compactions);
 
   const ExampleCatalog::Stats examples = catalog_.GetStats();
   stats.set_examples_total(examples.total);
@@ -907,6 +990,8 @@ absl::StatusOr<v1::ListExamplesResponse> CaptureServiceImpl::ListExamples(
   const int page_size = request.page_size() == 0
                             ? kDefaultPageSize
                             : std::min(request.page_size(), kMaxPageSize);
+  ReaderMutexLock layout(&layout_mu_);
+  if (absl::Status ready = StoreReady(); !ready.ok()) return ready;
   absl::StatusOr<ExampleCatalog::Page> page =
       catalog_.List(request.status(), request.label(), request.kind(),
                     request.page_token(), page_size);
@@ -938,6 +1023,8 @@ absl::StatusOr<v1::ReviewExampleResponse> CaptureServiceImpl::ReviewExample(
   if (absl::Status valid = CheckClientInput(request, ""); !valid.ok()) {
     return valid;
   }
+  ReaderMutexLock layout(&layout_mu_);
+  if (absl::Status ready = StoreReady(); !ready.ok()) return ready;
   CatalogEntry entry;
   if (!catalog_.Find(request.example_id(), &entry)) {
     return absl::NotFoundError(
@@ -964,6 +1051,7 @@ absl::Status CaptureServiceImpl::ExportExamples(
     const v1::ExportExamplesRequest& request,
     const std::function<bool(const v1::Example&)>& emit) {
   // Filter on what is in memory before reading anything from disk.
+  const uint64_t generation = layout_generation_.load();
   const std::vector<CatalogEntry> selected =
       catalog_.Select([&](const CatalogEntry& entry) {
         v1::Example summary;
@@ -973,8 +1061,20 @@ absl::Status CaptureServiceImpl::ExportExamples(
         if (entry.is_pair) summary.mutable_rejected_turn();
         return MatchesExportFilter(request, summary);
       });
-  for (const CatalogEntry& entry : selected) {
-    absl::StatusOr<v1::Example> example = ReadExample(entry);
+  for (CatalogEntry entry : selected) {
+    absl::StatusOr<v1::Example> example;
+    {
+      // The lock only per example: a slow client must not hold off a
+      // compaction (and the captures queued behind it).
+      ReaderMutexLock layout(&layout_mu_);
+      if (absl::Status ready = StoreReady(); !ready.ok()) return ready;
+      // Erased since the selection: left out; compacted: read where it is.
+      if (layout_generation_.load() != generation &&
+          !catalog_.Find(entry.id, &entry)) {
+        continue;
+      }
+      example = ReadExample(entry);
+    }
     if (!example.ok()) return example.status();
     if (!MatchesConfidenceFilter(request, *example)) continue;
     if (!emit(*example)) break;
@@ -1026,14 +1126,249 @@ absl::StatusOr<v1::ImportExamplesResponse> CaptureServiceImpl::ImportExamples(
       response.add_example_ids(example.id());
       continue;
     }
-    absl::StatusOr<uint64_t> offset = store_->Append(example);
-    if (offset.ok()) catalog_.Add(SummaryOf(example), *offset);
+    absl::StatusOr<uint64_t> offset = AppendToStore(example);
     catalog_.FinishImport(example.id());
     if (!offset.ok()) return offset.status();
     response.set_imported(response.imported() + 1);
     response.add_example_ids(example.id());
   }
   return response;
+}
+
+absl::StatusOr<v1::DeleteExamplesResponse> CaptureServiceImpl::DeleteExamples(
+    const v1::DeleteExamplesRequest& request) {
+  if (absl::Status valid = ValidateDeleteRequest(request, kMaxIdBytes);
+      !valid.ok()) {
+    return valid;
+  }
+  MutexLock erasing(&erase_mu_);
+  v1::DeleteExamplesResponse response;
+  // Ordered, so sessions are dropped in the same order every time.
+  std::set<std::string> sessions;
+  if (request.selector_case() == v1::DeleteExamplesRequest::kSessionId) {
+    sessions.insert(request.session_id());  // even with no example
+  }
+  if (request.selector_case() != v1::DeleteExamplesRequest::SELECTOR_NOT_SET) {
+    ReaderMutexLock layout(&layout_mu_);
+    if (absl::Status ready = StoreReady(); !ready.ok()) return ready;
+    absl::StatusOr<std::vector<Victim>> victims = SelectVictims(request);
+    if (!victims.ok()) return victims.status();
+    absl::Status s = AddPairsOf(&*victims);
+    if (s.ok()) s = Tombstone(*victims);
+    if (!s.ok()) return s;
+    for (const Victim& victim : *victims) {
+      response.add_example_ids(victim.entry.id);
+      sessions.insert(victim.session_id);
+    }
+    response.set_deleted(static_cast<int64_t>(victims->size()));
+  }
+  for (const std::string& session_id : sessions) {
+    bool existed = false;
+    absl::Status erased =
+        sessions_.EraseSession(session_id, env_->Now(), &existed);
+    if (!erased.ok()) {
+      // The window is gone and the journal has the erasure marker; only
+      // the rewrite without the session's turns is late (retried).
+      Log(absl::StrCat("erasure: session journal: ", erased.ToString()));
+    }
+    if (existed) response.set_sessions_dropped(response.sessions_dropped() + 1);
+  }
+  if (request.selector_case() != v1::DeleteExamplesRequest::SELECTOR_NOT_SET) {
+    Log(
+        absl::StrFormat("erasure: %d example(s) deleted by %s, %d live "
+                        "session(s) dropped",
+                        response.deleted(), DescribeSelector(request),
+                        response.sessions_dropped()));
+  }
+  if (request.compact() || CompactionDue()) {
+    absl::StatusOr<CompactionResult> compacted = Compact();
+    if (compacted.ok()) {
+      response.set_compacted(true);
+      response.set_compacted_examples(compacted->removed);
+    } else if (request.compact()) {
+      // The deletion itself stands (its tombstones are durable): say so.
+      return absl::Status(
+          compacted.status().code(),
+          absl::StrCat(response.deleted(),
+                       " example(s) deleted (hidden "
+                       "everywhere), but the compaction failed, so their "
+                       "bytes are still in the files: ",
+                       compacted.status().message()));
+    }
+    // An automatic compaction that failed was logged; the next one retries.
+  }
+  return response;
+}
+
+absl::StatusOr<std::vector<CaptureServiceImpl::Victim>>
+CaptureServiceImpl::SelectVictims(
+    const v1::DeleteExamplesRequest& request) const {
+  std::vector<Victim> victims;
+  std::vector<CatalogEntry> entries;
+  switch (request.selector_case()) {
+    case v1::DeleteExamplesRequest::kIds:
+      for (const std::string& id : request.ids().ids()) {
+        CatalogEntry entry;
+        if (!catalog_.Find(id, &entry)) {
+          return absl::NotFoundError(
+              absl::StrCat("no example with id '", id, "'; nothing deleted"));
+        }
+        entries.push_back(std::move(entry));
+      }
+      break;
+    case v1::DeleteExamplesRequest::kSessionId: {
+      const Hash128 key = ExampleCatalog::SessionKey(request.session_id());
+      entries = catalog_.Select([&key](const CatalogEntry& entry) {
+        return entry.session_key == key;
+      });
+      break;
+    }
+    default:
+      entries = catalog_.Select([](const CatalogEntry&) { return true; });
+      break;
+  }
+  absl::flat_hash_set<uint64_t> seen;
+  for (const CatalogEntry& entry : entries) {
+    if (!seen.insert(entry.offset).second) continue;  // an id given twice
+    absl::Status s = AddVictim(entry, request, &victims);
+    if (!s.ok()) return s;
+  }
+  return victims;
+}
+
+absl::Status CaptureServiceImpl::AddVictim(
+    const CatalogEntry& entry, const v1::DeleteExamplesRequest& request,
+    std::vector<Victim>* victims) const {
+  absl::StatusOr<v1::Example> example = store_->ReadAt(entry.offset);
+  if (!example.ok()) return example.status();
+  // Read back, the example decides: its session's own id (the catalog
+  // only has a hash), its metadata.
+  if (request.selector_case() == v1::DeleteExamplesRequest::kSessionId &&
+      example->session_id() != request.session_id()) {
+    return absl::OkStatus();
+  }
+  if (request.selector_case() == v1::DeleteExamplesRequest::kWhere &&
+      !HasMetadata(*example, request.where().key(), request.where().value())) {
+    return absl::OkStatus();
+  }
+  Victim victim;
+  victim.entry = entry;
+  victim.session_id = example->session_id();
+  if (!example->has_rejected_turn()) {
+    victim.reply_turn_id = example->assistant_turn().turn_id();
+  }
+  victims->push_back(std::move(victim));
+  return absl::OkStatus();
+}
+
+absl::Status CaptureServiceImpl::AddPairsOf(
+    std::vector<Victim>* victims) const {
+  absl::flat_hash_set<uint64_t> chosen;
+  absl::flat_hash_set<Hash128> sessions;
+  for (const Victim& victim : *victims) {
+    chosen.insert(victim.entry.offset);
+    if (!victim.reply_turn_id.empty()) {
+      sessions.insert(ExampleCatalog::SessionKey(victim.session_id));
+    }
+  }
+  if (sessions.empty()) return absl::OkStatus();
+  const std::vector<CatalogEntry> pairs =
+      catalog_.Select([&](const CatalogEntry& entry) {
+        return entry.is_pair && sessions.contains(entry.session_key) &&
+               !chosen.contains(entry.offset);
+      });
+  const size_t singles = victims->size();
+  for (const CatalogEntry& entry : pairs) {
+    absl::StatusOr<v1::Example> pair = store_->ReadAt(entry.offset);
+    if (!pair.ok()) return pair.status();
+    for (size_t i = 0; i < singles; ++i) {
+      const Victim& victim = (*victims)[i];
+      if (victim.reply_turn_id.empty() ||
+          victim.session_id != pair->session_id() ||
+          !PairHoldsReply(*pair, victim.reply_turn_id)) {
+        continue;
+      }
+      victims->push_back(Victim{entry, pair->session_id(), std::string()});
+      break;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CaptureServiceImpl::Tombstone(const std::vector<Victim>& victims) {
+  if (victims.empty()) return absl::OkStatus();
+  std::vector<v1::Tombstone> tombstones;
+  absl::flat_hash_set<uint64_t> offsets;
+  for (const Victim& victim : victims) {
+    v1::Tombstone& tombstone = tombstones.emplace_back();
+    tombstone.set_example_id(victim.entry.id);
+    tombstone.set_offset(victim.entry.offset);
+    offsets.insert(victim.entry.offset);
+  }
+  // Durable first: an acknowledged deletion survives any crash.
+  absl::Status s = store_->Delete(tombstones);
+  if (!s.ok()) return s;
+  catalog_.Remove(offsets);
+  layout_generation_.fetch_add(1);
+  return absl::OkStatus();
+}
+
+bool CaptureServiceImpl::CompactionDue() const {
+  if (options_.compact_deleted_share <= 0) return false;
+  ReaderMutexLock layout(&layout_mu_);
+  if (store_ == nullptr) return false;
+  const int64_t pending = store_->deletion_counts().pending;
+  if (pending == 0) return false;
+  const double stored = static_cast<double>(pending + catalog_.size());
+  return static_cast<double>(pending) >=
+         options_.compact_deleted_share * stored;
+}
+
+absl::StatusOr<CompactionResult> CaptureServiceImpl::Compact() {
+  MutexLock layout(&layout_mu_);
+  if (absl::Status ready = StoreReady(); !ready.ok()) return ready;
+  // Every append and read waits on layout_mu_; closing the store releases
+  // the data dir's lock for CompactDataDir, which takes it itself.
+  store_.reset();
+  reviews_.reset();
+  CompactionOptions compaction;
+  compaction.negative_markdown = options_.negative_markdown;
+  absl::StatusOr<CompactionResult> result =
+      CompactDataDir(env_, options_.data_dir, compaction);
+  if (!result.ok() && env_->FileExists(JoinPath(options_.data_dir,
+                                                kCompactionManifestFileName))) {
+    // Switched in part: the next start finishes it, but the catalog's
+    // offsets would not match until then.
+    broken_ = absl::UnavailableError(absl::StrCat(
+        "compaction failed while switching its files (",
+        result.status().ToString(), "); restart the server to finish it"));
+    Log(std::string(broken_.message()));
+    return broken_;
+  }
+  RecoveryReport report;
+  absl::Status reopened = OpenFiles(nullptr, /*replay_reviews=*/false, &report);
+  if (!reopened.ok()) {
+    store_.reset();
+    reviews_.reset();
+    broken_ = absl::UnavailableError(
+        absl::StrCat("could not reopen the dataset after a compaction (",
+                     reopened.ToString(), "); restart the server"));
+    Log(std::string(broken_.message()));
+    return broken_;
+  }
+  if (!result.ok()) {
+    Log(absl::StrCat("compaction failed, nothing changed: ",
+                     result.status().ToString()));
+    return result.status();
+  }
+  catalog_.MoveOffsets(result->moved);
+  layout_generation_.fetch_add(1);
+  Log(absl::StrFormat(
+      "compaction: %d deleted example(s) removed, %d kept, %d -> %d bytes "
+      "(%s)",
+      result->removed, result->kept, result->bytes_before, result->bytes_after,
+      absl::FormatDuration(result->elapsed)));
+  return result;
 }
 
 }  // namespace
@@ -1062,10 +1397,12 @@ absl::StatusOr<std::unique_ptr<CaptureService>> CaptureService::Open(
   if (env == nullptr) env = Env::Default();
   if (options.max_turn_bytes <= 0 || options.max_sessions <= 0 ||
       options.max_window_bytes <= 0 || options.max_memories_per_turn < 0 ||
-      options.session_ttl <= absl::ZeroDuration()) {
+      options.session_ttl <= absl::ZeroDuration() ||
+      !(options.compact_deleted_share >= 0 &&
+        options.compact_deleted_share <= 1)) {
     return absl::InvalidArgumentError(
         "max_turn_bytes, max_sessions, max_window_bytes and session_ttl "
-        "must be positive");
+        "must be positive, compact_deleted_share in [0, 1]");
   }
   std::unique_ptr<Redactor> redactor;
   if (options.redact_default || !options.redact_rules_path.empty()) {

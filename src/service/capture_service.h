@@ -62,6 +62,10 @@ class CaptureService {
     // default rules, and/or a rule file. Neither: texts are stored verbatim.
     bool redact_default = false;
     std::string redact_rules_path;
+    // Compact automatically once tombstoned examples are at least this
+    // share of all stored ones (after a DeleteExamples, and at start);
+    // 0: only when asked (DeleteExamplesRequest.compact).
+    double compact_deleted_share = 0.1;
     // Reports what recovery found; default: stderr.
     std::function<void(const std::string&)> log;
     // Told about recovery and fsyncs; may be null; must outlive the service.
@@ -102,6 +106,12 @@ class CaptureService {
       const std::function<bool(const v1::Example&)>& emit) = 0;
   virtual absl::StatusOr<v1::ImportExamplesResponse> ImportExamples(
       const v1::ImportExamplesRequest& request) = 0;
+  // Erasure (docs/privacy.md, v1::DeleteExamplesRequest): tombstones the
+  // selected examples durably, forgets them and their sessions, and
+  // compacts when asked or past compact_deleted_share. Captures, reads and
+  // health checks wait while a compaction switches the files.
+  virtual absl::StatusOr<v1::DeleteExamplesResponse> DeleteExamples(
+      const v1::DeleteExamplesRequest& request) = 0;
   // OK while captures are accepted; otherwise why not (a failed background
   // fsync with --sync=batch): the server reports NOT_SERVING on health.
   virtual absl::Status ServingStatus() const = 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -56,6 +57,8 @@ void ExampleCatalog::Add(const ExampleSummaryView& example, uint64_t offset) {
                      ? v1::REVIEW_STATUS_PENDING
                      : example.status;
   entry.is_pair = example.is_pair;
+  entry.redacted = example.redacted;
+  entry.session_key = SessionKey(example.session_id);
 
   MutexLock lock(&mu_);
   const int64_t index = static_cast<int64_t>(entries_.size());
@@ -83,6 +86,80 @@ void ExampleCatalog::Add(const ExampleSummaryView& example, uint64_t offset) {
   entries_.push_back(std::move(entry));
   CountIn(index, +1);
   NoteRecent(index);
+}
+
+Hash128 ExampleCatalog::SessionKey(absl::string_view session_id) {
+  return FieldsHash128({"session", session_id});
+}
+
+int64_t ExampleCatalog::Remove(const absl::flat_hash_set<uint64_t>& offsets) {
+  MutexLock lock(&mu_);
+  absl::flat_hash_set<int64_t> gone;
+  for (int64_t index = 0; index < static_cast<int64_t>(entries_.size());
+       ++index) {
+    if (offsets.contains(entries_[index].offset) && !removed_.contains(index)) {
+      gone.insert(index);
+    }
+  }
+  if (gone.empty()) return 0;
+  for (int64_t index : gone) Forget(index);
+  // The reply keys point at indexes; drop those of the erased entries.
+  for (auto* keys : {&credited_, &by_feedback_turn_}) {
+    absl::erase_if(*keys, [&gone](const auto& key_and_index) {
+      return gone.contains(key_and_index.second);
+    });
+  }
+  RecountTimes();
+  return static_cast<int64_t>(gone.size());
+}
+
+void ExampleCatalog::Forget(int64_t index) {
+  const CatalogEntry& entry = entries_[index];
+  removed_.insert(index);
+  auto by_id = by_id_.find(IdFingerprint(entry.id));
+  if (by_id != by_id_.end() && by_id->second == index) by_id_.erase(by_id);
+  CountIn(index, -1);
+  if (entry.is_pair) --pairs_;
+  if (entry.label == v1::LABEL_POSITIVE) --positive_;
+  if (entry.label == v1::LABEL_NEGATIVE) --negative_;
+  if (entry.source == v1::SOURCE_IMPORTED) --imported_;
+  if (entry.redacted) --redacted_;
+  auto day = per_day_.find(UtcDate(entry.captured_at));
+  if (day != per_day_.end() && --day->second == 0) {
+    if (day_count_ == &day->second) {
+      day_count_ = nullptr;
+      day_start_ = absl::InfiniteFuture();
+      day_end_ = absl::InfinitePast();
+    }
+    per_day_.erase(day);
+  }
+}
+
+void ExampleCatalog::RecountTimes() {
+  first_at_ = absl::InfiniteFuture();
+  last_at_ = absl::InfinitePast();
+  recent_.clear();
+  for (int64_t index = 0; index < static_cast<int64_t>(entries_.size());
+       ++index) {
+    if (removed_.contains(index)) continue;
+    first_at_ = std::min(first_at_, entries_[index].captured_at);
+    last_at_ = std::max(last_at_, entries_[index].captured_at);
+    NoteRecent(index);
+  }
+}
+
+void ExampleCatalog::MoveOffsets(
+    const std::vector<std::pair<uint64_t, uint64_t>>& moved) {
+  absl::flat_hash_map<uint64_t, uint64_t> to;
+  to.reserve(moved.size());
+  for (const auto& [from, new_offset] : moved) to[from] = new_offset;
+  MutexLock lock(&mu_);
+  for (int64_t index = 0; index < static_cast<int64_t>(entries_.size());
+       ++index) {
+    if (removed_.contains(index)) continue;
+    auto it = to.find(entries_[index].offset);
+    if (it != to.end()) entries_[index].offset = it->second;
+  }
 }
 
 void ExampleCatalog::CountIn(int64_t index, int delta) {
@@ -279,7 +356,7 @@ absl::StatusOr<ExampleCatalog::Page> ExampleCatalog::List(
 ExampleCatalog::Stats ExampleCatalog::GetStats() const {
   Stats stats;
   MutexLock lock(&mu_);
-  stats.total = static_cast<int64_t>(entries_.size());
+  stats.total = static_cast<int64_t>(entries_.size() - removed_.size());
   stats.positive = positive_;
   stats.negative = negative_;
   stats.imported = imported_;
@@ -300,8 +377,10 @@ std::vector<CatalogEntry> ExampleCatalog::Select(
   std::vector<CatalogEntry> selected;
   {
     MutexLock lock(&mu_);
-    for (const CatalogEntry& entry : entries_) {
-      if (keep(entry)) selected.push_back(entry);
+    for (int64_t index = 0; index < static_cast<int64_t>(entries_.size());
+         ++index) {
+      if (removed_.contains(index)) continue;
+      if (keep(entries_[index])) selected.push_back(entries_[index]);
     }
   }
   std::stable_sort(selected.begin(), selected.end(),
@@ -313,7 +392,7 @@ std::vector<CatalogEntry> ExampleCatalog::Select(
 
 int64_t ExampleCatalog::size() const {
   MutexLock lock(&mu_);
-  return static_cast<int64_t>(entries_.size());
+  return static_cast<int64_t>(entries_.size() - removed_.size());
 }
 
 }  // namespace ftcapture

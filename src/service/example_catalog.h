@@ -31,7 +31,11 @@ struct CatalogEntry {
   v1::Label label = v1::LABEL_UNSPECIFIED;
   v1::Source source = v1::SOURCE_UNSPECIFIED;
   v1::ReviewStatus status = v1::REVIEW_STATUS_PENDING;
-  bool is_pair = false;  // a preference pair (else a single example)
+  bool is_pair = false;   // a preference pair (else a single example)
+  bool redacted = false;  // a redaction rule fired on it
+  // SessionKey of its session, so an erasure finds a session's examples
+  // without reading them all.
+  Hash128 session_key;
   // The latest review, from reviews.tfrecord.
   std::string review_note;
   absl::Time reviewed_at = absl::InfinitePast();
@@ -43,7 +47,9 @@ struct CatalogEntry {
 //
 // Invariants (all under `mu_`):
 // - every added example has one entry in `entries_` (its position, "index",
-//   never changes: entries are only appended) and one in `by_id_`;
+//   never changes: entries are only appended) and one in `by_id_`; an
+//   erased one (Remove) keeps its entry, marked in `removed_`, and is in no
+//   map, cell, counter or `recent_`;
 // - `cells_[{status, label, is_pair}]` holds the index of every entry with
 //   that status, label and kind, and nothing else, so a filter's pages and
 //   totals come from the few cells it matches;
@@ -93,6 +99,19 @@ class ExampleCatalog {
   // Remembers a stored example (recovery or a fresh append). A summary with
   // no review status counts as pending.
   void Add(const ExampleSummaryView& example, uint64_t offset);
+
+  // What sessions are keyed by in CatalogEntry::session_key.
+  static Hash128 SessionKey(absl::string_view session_id);
+
+  // Forgets the examples at `offsets` (erased): they leave every page,
+  // count and lookup, and their replies are no longer credited (a resent
+  // conversation could be captured again). Returns how many were removed.
+  // Costs a pass over all entries: erasures are rare.
+  int64_t Remove(const absl::flat_hash_set<uint64_t>& offsets);
+
+  // After a compaction moved the records: each live entry at a `moved`
+  // first offset gets the second.
+  void MoveOffsets(const std::vector<std::pair<uint64_t, uint64_t>>& moved);
 
   // Applies a review to the example it names; false when there is none.
   // Fills `*updated` (may be null) with the entry as reviewed.
@@ -165,6 +184,10 @@ class ExampleCatalog {
 
   void CountIn(int64_t index, int delta) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CountDay(absl::Time captured_at) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes an erased entry out of everything but `entries_`.
+  void Forget(int64_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // first_at_, last_at_ and recent_ again from the live entries.
+  void RecountTimes() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void NoteRecent(int64_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The cells a filter matches.
   std::vector<const Cell*> CellsMatching(v1::ReviewStatus status,
@@ -175,6 +198,8 @@ class ExampleCatalog {
   mutable Mutex mu_;
   CondVar import_done_;
   std::vector<CatalogEntry> entries_ ABSL_GUARDED_BY(mu_);
+  // Indexes of the erased entries.
+  absl::flat_hash_set<int64_t> removed_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<Fingerprint, int64_t> by_id_ ABSL_GUARDED_BY(mu_);
   // Reply key -> index of its example, or kCapturing.
   absl::flat_hash_map<Fingerprint, int64_t> credited_ ABSL_GUARDED_BY(mu_);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
 #include "src/storage/data_dir_files.h"
 #include "src/storage/tfrecord_reader.h"
@@ -61,26 +62,41 @@ absl::StatusOr<std::unique_ptr<SessionJournal>> SessionJournal::Open(
 absl::Status SessionJournal::ReplayFile(const std::string& path,
                                         absl::Time expire_before,
                                         const Replay& replay) {
+  // Read first, then replay: an erasure marker drops what came before it
+  // for its session, so an erased session is not rebuilt even for a while.
+  std::vector<v1::SessionJournalEntry> entries;
+  absl::flat_hash_map<std::string, size_t> erased_at;  // last marker
   absl::StatusOr<uint64_t> read =
       ReadTFRecordFile(env_, path, [&](absl::string_view data) {
         v1::SessionJournalEntry journaled;
         if (!journaled.ParseFromArray(data.data(), data.size())) return;
-        const absl::Time received_at = FromProtoTime(journaled.received_at());
-        if (received_at < expire_before) return;
-        if (!journaled.has_turn()) {
-          std::vector<uint64_t> seen(journaled.seen_id_fingerprints().begin(),
-                                     journaled.seen_id_fingerprints().end());
-          replay(journaled.session_id(), received_at,
-                 [&](SessionWindow& window) {
-                   window.RestoreSeenIds(std::move(seen),
-                                         journaled.dropped_turns());
-                 });
+        if (journaled.erased()) {
+          erased_at[journaled.session_id()] = entries.size();
           return;
         }
-        TurnPtr turn = StoredTurn::FromTurn(journaled.turn());
-        replay(journaled.turn().session_id(), received_at,
-               [&](SessionWindow& window) { window.Apply(turn); });
+        entries.push_back(std::move(journaled));
       });
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const v1::SessionJournalEntry& journaled = entries[i];
+    const std::string& session_id = journaled.has_turn()
+                                        ? journaled.turn().session_id()
+                                        : journaled.session_id();
+    auto erased = erased_at.find(session_id);
+    if (erased != erased_at.end() && i < erased->second) continue;
+    const absl::Time received_at = FromProtoTime(journaled.received_at());
+    if (received_at < expire_before) continue;
+    if (!journaled.has_turn()) {
+      std::vector<uint64_t> seen(journaled.seen_id_fingerprints().begin(),
+                                 journaled.seen_id_fingerprints().end());
+      replay(session_id, received_at, [&](SessionWindow& window) {
+        window.RestoreSeenIds(std::move(seen), journaled.dropped_turns());
+      });
+      continue;
+    }
+    TurnPtr turn = StoredTurn::FromTurn(journaled.turn());
+    replay(session_id, received_at,
+           [&](SessionWindow& window) { window.Apply(turn); });
+  }
   if (!read.ok()) return read.status();
   // A torn tail is the turn being written when the process died; it was
   // never acknowledged. Cut it here (truncating needs no free space), so new
@@ -110,9 +126,26 @@ absl::Status SessionJournal::Append(int shard, const StoredTurn& turn,
   ShardFile& file = shards_[shard];
   file.scratch.clear();
   AppendEntry(turn, received_at, &file.scratch);
-  absl::Status status = file.file->Append(file.scratch);
+  return AppendFramed(shard, file.scratch);
+}
+
+absl::Status SessionJournal::AppendErasure(int shard,
+                                           absl::string_view session_id,
+                                           absl::Time at) {
+  v1::SessionJournalEntry marker;
+  marker.set_session_id(std::string(session_id));
+  marker.set_erased(true);
+  *marker.mutable_received_at() = ToProtoTime(at);
+  std::string framed;
+  AppendTFRecord(marker.SerializeAsString(), &framed);
+  return AppendFramed(shard, framed);
+}
+
+absl::Status SessionJournal::AppendFramed(int shard, absl::string_view framed) {
+  ShardFile& file = shards_[shard];
+  absl::Status status = file.file->Append(framed);
   if (status.ok()) {
-    file.bytes += file.scratch.size();
+    file.bytes += framed.size();
     return status;
   }
   // Cut a partial record so later appends stay readable.
@@ -130,9 +163,9 @@ bool SessionJournal::ShouldCompact(int shard) const {
          std::max(kMinCompactBytes, kCompactGrowthFactor * file.snapshot_bytes);
 }
 
-absl::Status SessionJournal::CompactShard(int shard,
-                                          const std::string& framed) {
-  absl::Status status = RewriteShard(shard, framed);
+absl::Status SessionJournal::CompactShard(int shard, const std::string& framed,
+                                          bool durable) {
+  absl::Status status = RewriteShard(shard, framed, durable);
   ShardFile& file = shards_[shard];
   file.compaction_due = !status.ok();
   if (!status.ok()) {
@@ -141,8 +174,8 @@ absl::Status SessionJournal::CompactShard(int shard,
   return status;
 }
 
-absl::Status SessionJournal::RewriteShard(int shard,
-                                          const std::string& framed) {
+absl::Status SessionJournal::RewriteShard(int shard, const std::string& framed,
+                                          bool durable) {
   const std::string path = ShardPath(shard);
   const std::string tmp = path + ".tmp";
   {
@@ -150,6 +183,7 @@ absl::Status SessionJournal::RewriteShard(int shard,
         env_->NewWritableFile(tmp);
     if (!out.ok()) return out.status();
     absl::Status status = (*out)->Append(framed);
+    if (status.ok() && durable) status = (*out)->Sync();
     if (status.ok()) status = (*out)->Close();
     if (!status.ok()) {
       env_->RemoveFile(tmp).IgnoreError();
@@ -159,6 +193,7 @@ absl::Status SessionJournal::RewriteShard(int shard,
   ShardFile& file = shards_[shard];
   file.file.reset();
   absl::Status status = env_->RenameFile(tmp, path);
+  if (status.ok() && durable) status = env_->SyncDir(dir_);
   absl::StatusOr<std::unique_ptr<WritableFile>> reopened =
       env_->NewAppendableFile(path);
   if (!reopened.ok()) return reopened.status();

@@ -50,17 +50,28 @@ class SessionJournal {
   absl::Status Append(int shard, const StoredTurn& turn,
                       absl::Time received_at);
 
+  // Appends an erasure marker for `session_id` (DeleteExamples): replay
+  // forgets everything journaled for it before the marker. Follow with
+  // CompactShard, which removes the session's entries from the file.
+  // Requires: the shard's lock held.
+  absl::Status AppendErasure(int shard, absl::string_view session_id,
+                             absl::Time at);
+
   // True once `shard`'s file has grown enough to be worth compacting, or
   // when an earlier compaction failed (a full disk) and kCompactRetryDelay
   // has passed since. Requires: the shard's lock held.
   bool ShouldCompact(int shard) const;
 
   // Replaces `shard`'s file with `snapshot` (framed entries from
-  // SnapshotWindow for each of its windows). On failure the file stays as
-  // it was (still complete: compaction only saves space and replay time)
-  // and the compaction is due again after kCompactRetryDelay.
+  // SnapshotWindow for each of its windows). `durable` (an erasure): the
+  // new file and the dir are fsync'd, so the erased session's texts do not
+  // come back after a power cut; otherwise the page cache is trusted, as
+  // for appends. On failure
+  // the file stays as it was (still complete: compaction only saves space and
+  // replay time) and the compaction is due again after kCompactRetryDelay.
   // Requires: the shard's lock held throughout, so no Append interleaves.
-  absl::Status CompactShard(int shard, const std::string& snapshot);
+  absl::Status CompactShard(int shard, const std::string& snapshot,
+                            bool durable = false);
 
   // How long a failed compaction waits before ShouldCompact() asks again.
   static constexpr absl::Duration kCompactRetryDelay = absl::Seconds(5);
@@ -91,7 +102,8 @@ class SessionJournal {
   std::string ShardPath(int shard) const;
   absl::Status ReplayFile(const std::string& path, absl::Time expire_before,
                           const Replay& replay);
-  absl::Status RewriteShard(int shard, const std::string& framed);
+  absl::Status RewriteShard(int shard, const std::string& framed, bool durable);
+  absl::Status AppendFramed(int shard, absl::string_view framed);
 
   Env* const env_;
   const std::string dir_;

@@ -122,14 +122,15 @@ absl::Status SessionTable::ApplyTurn(
   return journaled;
 }
 
-absl::Status SessionTable::CompactJournalLocked(Shard& shard, int index) {
+absl::Status SessionTable::CompactJournalLocked(Shard& shard, int index,
+                                                bool durable) {
   std::string snapshot;
   // Oldest first, so replaying the snapshot in order keeps the LRU order.
   for (auto it = shard.lru.rbegin(); it != shard.lru.rend(); ++it) {
     SessionJournal::SnapshotWindow(it->session_id, it->window, it->last_used,
                                    &snapshot);
   }
-  return journal_->CompactShard(index, snapshot);
+  return journal_->CompactShard(index, snapshot, durable);
 }
 
 absl::Status SessionTable::OpenJournal(Env* env, const std::string& data_dir,
@@ -155,6 +156,29 @@ absl::Status SessionTable::OpenJournal(Env* env, const std::string& data_dir,
     if (compaction != nullptr && compaction->ok()) *compaction = status;
   }
   return absl::OkStatus();
+}
+
+absl::Status SessionTable::EraseSession(absl::string_view session_id,
+                                        absl::Time now, bool* existed) {
+  const int index = ShardOf(session_id);
+  Shard& shard = *shards_[index];
+  MutexLock lock(&shard.mu);
+  auto it = shard.index.find(session_id);
+  if (existed != nullptr) *existed = it != shard.index.end();
+  if (it != shard.index.end()) {
+    LruList::iterator entry = it->second;
+    shard.bytes -= entry->bytes;
+    bytes_.fetch_sub(entry->bytes, std::memory_order_relaxed);
+    shard.index.erase(it);
+    shard.lru.erase(entry);
+    size_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  if (journal_ == nullptr) return absl::OkStatus();
+  // The marker even when the session was not live: the file may still hold
+  // its expired or evicted turns.
+  absl::Status status = journal_->AppendErasure(index, session_id, now);
+  absl::Status rewritten = CompactJournalLocked(shard, index, /*durable=*/true);
+  return status.ok() ? rewritten : status;
 }
 
 bool SessionTable::WithExistingSession(

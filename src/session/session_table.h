@@ -81,6 +81,16 @@ class SessionTable {
   bool WithExistingSession(absl::string_view session_id, absl::Time now,
                            absl::FunctionRef<void(SessionWindow&)> fn);
 
+  // Forgets `session_id` (DeleteExamples): its window with the turns and
+  // history it held and the turn ids it saw. With a journal, appends an
+  // erasure marker and rewrites the shard's file without the session
+  // (fsync'd), so none of its texts stay there. Errors are the journal's:
+  // the window is gone regardless and the marker keeps a restart from
+  // rebuilding it; the rewrite is retried like any failed compaction.
+  // Returns whether the session was live through `*existed` (may be null).
+  absl::Status EraseSession(absl::string_view session_id, absl::Time now,
+                            bool* existed);
+
   // Calls `fn(id, last_used, window)` on every live session, one shard
   // locked at a time.
   void ForEach(absl::FunctionRef<void(absl::string_view, absl::Time,
@@ -135,7 +145,8 @@ class SessionTable {
   Entry& TouchLocked(Shard& shard, absl::string_view session_id, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
   // Rewrites shard `index`'s journal as a snapshot of its live windows.
-  absl::Status CompactJournalLocked(Shard& shard, int index)
+  absl::Status CompactJournalLocked(Shard& shard, int index,
+                                    bool durable = false)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
 
   const int64_t per_shard_capacity_;

@@ -25,6 +25,13 @@ inline constexpr char kLockFileName[] = "LOCK";
 inline constexpr char kIndexFileName[] = "examples.index";
 // Reviews of examples (v1::ReviewRecord), appended.
 inline constexpr char kReviewLogFileName[] = "reviews.tfrecord";
+// Tombstones of erased examples (v1::DeletionRecord), appended and fsync'd.
+inline constexpr char kDeletionLogFileName[] = "deletions.tfrecord";
+// Present only while a compaction switches its new files in: names them
+// (one per line, in switch order); see src/storage/compaction.h.
+inline constexpr char kCompactionManifestFileName[] = "COMPACTION";
+// The suffix of a compaction's new files before they are switched in.
+inline constexpr char kCompactionSuffix[] = ".compact";
 // The session journal: one file per session-table shard in this folder.
 inline constexpr char kSessionsDirName[] = "sessions";
 

@@ -16,6 +16,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "src/storage/compaction.h"
+#include "src/storage/deletion_log.h"
 #include "src/storage/example_index.h"
 #include "src/storage/example_summary.h"
 #include "src/storage/markdown_format.h"
@@ -58,7 +60,12 @@ std::string RecoveryReport::ToString() const {
     absl::StrAppend(&out, "; appended ", markdown_appended,
                     " example(s) the Markdown was missing");
   }
+  if (deleted_records > 0) {
+    absl::StrAppend(&out, "; ", deleted_records,
+                    " deleted record(s) hidden until compaction");
+  }
   if (!repaired()) absl::StrAppend(&out, "; nothing to repair");
+  if (!compaction.empty()) absl::StrAppend(&out, "\n  ", compaction);
   for (const std::string& problem : problems) {
     absl::StrAppend(&out, "\n  ", problem);
   }
@@ -118,6 +125,15 @@ class ExampleStoreImpl : public ExampleStore {
   void AppendAsync(const v1::Example& example, AppendDone done) override;
   absl::StatusOr<v1::Example> ReadAt(uint64_t offset) const override;
   absl::Status sync_status() const override;
+
+  absl::Status Delete(const std::vector<v1::Tombstone>& tombstones) override;
+  DeletionCounts deletion_counts() const override {
+    DeletionCounts counts;
+    counts.pending = deleted_pending_.load();
+    counts.compacted = deletions_.compacted_examples;
+    counts.compactions = deletions_.compactions;
+    return counts;
+  }
 
   int64_t dataset_bytes() const override { return dataset_bytes_.load(); }
   int64_t markdown_bytes() const override { return markdown_bytes_.load(); }
@@ -242,6 +258,12 @@ class ExampleStoreImpl : public ExampleStore {
   bool dataset_dirty_ = false;  // leader-only
   MarkdownFile markdown_[2];    // [0] positives, [1] negatives
 
+  // Read at Open (after any interrupted compaction was finished); only the
+  // totals are used after that.
+  DeletionState deletions_;
+  std::unique_ptr<DeletionLog> deletion_log_;
+  std::atomic<int64_t> deleted_pending_{0};
+
   std::atomic<int64_t> dataset_bytes_{0};
   std::atomic<int64_t> markdown_bytes_{0};
   std::atomic<int64_t> markdown_lines_{0};
@@ -252,7 +274,12 @@ class ExampleStoreImpl : public ExampleStore {
 absl::Status ExampleStoreImpl::Init(const Visitor& visit,
                                     RecoveryReport* report) {
   absl::Status s = LockDataDir();
+  if (s.ok())
+    s = RecoverCompaction(env_, options_.data_dir, &report->compaction);
   if (!s.ok()) return s;
+  auto deletion_log = DeletionLog::Open(env_, options_.data_dir, &deletions_);
+  if (!deletion_log.ok()) return deletion_log.status();
+  deletion_log_ = *std::move(deletion_log);
   markdown_[0].enabled = true;
   markdown_[1].enabled = options_.negative_markdown;
 
@@ -274,6 +301,7 @@ absl::Status ExampleStoreImpl::Init(const Visitor& visit,
   if (!s.ok()) return s;
   RewriteIndex(&recovery);
   PublishSizes();
+  deleted_pending_.store(report->deleted_records);
 
   if (options_.sync == SyncPolicy::kBatch) {
     syncer_ = std::thread([this] { SyncLoop(); });
@@ -380,6 +408,10 @@ absl::Status ExampleStoreImpl::ScanDataset(const Visitor& visit,
     }
     const uint64_t offset = entry.offset - recovery->dropped;
     NoteRecord(entry, offset, covered, summary, recovery);
+    if (deletions_.tombstones.Hides(summary.id, offset)) {
+      ++recovery->report->deleted_records;
+      continue;  // still in the files (and the Markdown) until compaction
+    }
     if (visits != nullptr) visits->Push({offset, summary});
   }
   if (visits != nullptr) visits->Finish();
@@ -919,6 +951,21 @@ void ExampleStoreImpl::Log(const std::string& line) const {
   } else {
     std::fprintf(stderr, "%s\n", line.c_str());
   }
+}
+
+absl::Status ExampleStoreImpl::Delete(
+    const std::vector<v1::Tombstone>& tombstones) {
+  if (tombstones.empty()) return absl::OkStatus();
+  v1::DeletionRecord record;
+  for (const v1::Tombstone& tombstone : tombstones) {
+    *record.add_tombstones() = tombstone;
+  }
+  record.mutable_deleted_at()->set_seconds(absl::ToUnixSeconds(env_->Now()));
+  absl::Status s = deletion_log_->Append(record);
+  if (s.ok()) {
+    deleted_pending_.fetch_add(static_cast<int64_t>(tombstones.size()));
+  }
+  return s;
 }
 
 absl::StatusOr<v1::Example> ExampleStoreImpl::ReadAt(uint64_t offset) const {

@@ -36,6 +36,11 @@ struct RecoveryReport {
   int64_t markdown_appended = 0;    // examples the Markdown was missing
   int64_t corrupt_bytes = 0;        // bytes of the corrupt stretches
   int64_t markdown_torn_bytes = 0;  // a half-written Markdown block, cut
+  // Records a tombstone hides (deleted, awaiting compaction): not visited.
+  int64_t deleted_records = 0;
+  // What finishing or rolling back an interrupted compaction did; empty
+  // when there was none.
+  std::string compaction;
   // Files the cut or removed bytes were saved to (full paths).
   std::vector<std::string> quarantine_files;
   // One line per problem found and what was done about it.
@@ -113,6 +118,18 @@ class ExampleStore {
   // acknowledged since the previous one may not be on disk. Cleared when a
   // later fsync succeeds (the syncer keeps retrying).
   virtual absl::Status sync_status() const = 0;
+
+  // Tombstones records (durably: fsync'd before it returns): the next
+  // Open no longer visits them, offline readers skip them, and the next
+  // compaction (src/storage/compaction.h) removes them from the files.
+  // Each tombstone must name a record the store holds.
+  virtual absl::Status Delete(const std::vector<v1::Tombstone>& tombstones) = 0;
+  struct DeletionCounts {
+    int64_t pending = 0;    // tombstoned records still in the files
+    int64_t compacted = 0;  // records removed by compactions so far
+    int64_t compactions = 0;
+  };
+  virtual DeletionCounts deletion_counts() const = 0;
 
   virtual int64_t dataset_bytes() const = 0;
   virtual int64_t markdown_bytes() const = 0;

@@ -4,18 +4,17 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "ftcapture/v1/storage.pb.h"
 #include "src/storage/data_dir_files.h"
-#include "src/util/mutex.h"
+#include "src/storage/synced_record_log.h"
 
 namespace ftcapture {
 
 class Env;
-class WritableFile;
 
 // The review decisions, kept apart from the dataset so the dataset stays
 // append-only with each example in it exactly once. Records are TFRecord
@@ -33,14 +32,10 @@ class ReviewLog {
   absl::Status Append(const v1::ReviewRecord& record);
 
  private:
-  ReviewLog(Env* env, std::string path, std::unique_ptr<WritableFile> file,
-            uint64_t size);
+  explicit ReviewLog(std::unique_ptr<SyncedRecordLog> log)
+      : log_(std::move(log)) {}
 
-  Env* const env_;
-  const std::string path_;
-  Mutex mu_;
-  std::unique_ptr<WritableFile> file_ ABSL_GUARDED_BY(mu_);
-  uint64_t size_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<SyncedRecordLog> log_;
 };
 
 }  // namespace ftcapture

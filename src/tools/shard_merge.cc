@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "ftcapture/v1/storage.pb.h"
+#include "src/storage/deletion_log.h"
 #include "src/storage/example_filter.h"
 #include "src/storage/example_store.h"
 #include "src/storage/review_log.h"
@@ -137,6 +138,10 @@ absl::StatusOr<ExampleStream> OpenDataDirStream(
     if (!read.ok()) return read.status();
   }
 
+  // Erased examples stay in the files until a compaction; their
+  // tombstones hide them here as the server hides them.
+  absl::StatusOr<DeletionState> deletions = LoadDeletions(env, data_dir);
+  if (!deletions.ok()) return deletions.status();
   absl::StatusOr<uint64_t> size = env->GetFileSize(dataset_path);
   if (!size.ok()) return size.status();
   absl::StatusOr<std::unique_ptr<RandomAccessFile>> file =
@@ -157,6 +162,7 @@ absl::StatusOr<ExampleStream> OpenDataDirStream(
     }
     if (entry.kind != TFRecordEntry::Kind::kRecord) continue;
     if (!example.ParseFromString(entry.data)) continue;
+    if (deletions->tombstones.Hides(example.id(), entry.offset)) continue;
     auto review = reviews.find(example.id());
     if (review != reviews.end()) {
       DataDirStream::ApplyReview(review->second, &example);
@@ -208,6 +214,13 @@ v1::GetStatsResponse MergeStats(const std::vector<v1::GetStatsResponse>& all) {
                                  s.rejected_examples());
     merged.set_live_window_bytes(merged.live_window_bytes() +
                                  s.live_window_bytes());
+    merged.set_redacted_examples(merged.redacted_examples() +
+                                 s.redacted_examples());
+    merged.set_deleted_examples(merged.deleted_examples() +
+                                s.deleted_examples());
+    merged.set_deleted_pending_compaction(merged.deleted_pending_compaction() +
+                                          s.deleted_pending_compaction());
+    merged.set_compactions(merged.compactions() + s.compactions());
     merged.set_examples_captured_since_start(
         merged.examples_captured_since_start() +
         s.examples_captured_since_start());

@@ -274,6 +274,14 @@ void AppendTotals(const v1::GetStatsResponse& stats, std::string* out) {
                   WithThousands(stats.imported_examples()), " |\n");
   absl::StrAppend(out, "| Redacted (a redaction rule fired) | ",
                   WithThousands(stats.redacted_examples()), " |\n");
+  absl::StrAppend(out, "| Deleted (erased on request) | ",
+                  WithThousands(stats.deleted_examples()));
+  if (stats.deleted_pending_compaction() > 0) {
+    absl::StrAppend(out, " (",
+                    WithThousands(stats.deleted_pending_compaction()),
+                    " still in the files until compaction)");
+  }
+  absl::StrAppend(out, " |\n");
   absl::StrAppend(out, "| Dataset (", kDatasetFileName, ") | ",
                   FormatBytes(stats.dataset_bytes()), " (",
                   WithThousands(stats.dataset_bytes()), " bytes) |\n");

@@ -101,6 +101,27 @@ class ABSL_LOCKABLE Mutex {
   // Dies (in debug builds) unless the calling thread holds the lock.
   void AssertHeld() const ABSL_ASSERT_EXCLUSIVE_LOCK() { mu_.AssertHeld(); }
 
+  // Shared (reader) locking: many readers, or one Lock() holder.
+  void ReaderLock() ABSL_SHARED_LOCK_FUNCTION() {
+#ifdef FTCAPTURE_TSAN
+    __tsan_mutex_pre_lock(this, __tsan_mutex_read_lock);
+#endif
+    mu_.ReaderLock();
+#ifdef FTCAPTURE_TSAN
+    __tsan_mutex_post_lock(this, __tsan_mutex_read_lock, 0);
+#endif
+  }
+
+  void ReaderUnlock() ABSL_UNLOCK_FUNCTION() {
+#ifdef FTCAPTURE_TSAN
+    __tsan_mutex_pre_unlock(this, __tsan_mutex_read_lock);
+#endif
+    mu_.ReaderUnlock();
+#ifdef FTCAPTURE_TSAN
+    __tsan_mutex_post_unlock(this, __tsan_mutex_read_lock);
+#endif
+  }
+
  private:
   friend class CondVar;
 
@@ -123,6 +144,19 @@ class ABSL_LOCKABLE Mutex {
 };
 
 // Holds a Mutex for its scope.
+class ABSL_SCOPED_LOCKABLE ReaderMutexLock {
+ public:
+  explicit ReaderMutexLock(Mutex* mu) ABSL_SHARED_LOCK_FUNCTION(mu) : mu_(mu) {
+    mu_->ReaderLock();
+  }
+  ~ReaderMutexLock() ABSL_UNLOCK_FUNCTION() { mu_->ReaderUnlock(); }
+  ReaderMutexLock(const ReaderMutexLock&) = delete;
+  ReaderMutexLock& operator=(const ReaderMutexLock&) = delete;
+
+ private:
+  Mutex* const mu_;
+};
+
 class ABSL_SCOPED_LOCKABLE MutexLock {
  public:
   explicit MutexLock(Mutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) : mu_(mu) {
