@@ -16,8 +16,8 @@ template <typename Response>
 void FinishWith(grpc::ServerUnaryReactor* reactor,
                 absl::StatusOr<Response> result, Response* response) {
   grpc::Status status = Reply(std::move(result), response);
-  // A capture's answer is written here on the store's writer thread; gRPC
-  // sends and frees it on its own.
+  // The answer may be written on another thread than the one gRPC sends
+  // and frees it on.
   HandoffReleased(response);
   reactor->Finish(std::move(status));
 }

@@ -63,7 +63,7 @@ class RefusedStream final : public TurnReactor {
 // that fails, or a request that does not parse, is answered in place
 // (error_code, error_message) and the stream goes on.
 //
-// A turn that captures is answered from the store's writer thread once its
+// A turn that captures may be answered from another thread once its
 // example is durable. A Finish asked for meanwhile (the reaper) waits for
 // that answer, so the reactor outlives every pending answer (OnDone, which
 // deletes it, comes only after Finish).

@@ -76,12 +76,14 @@ class CaptureService {
       const Options& options, Env* env);
   virtual ~CaptureService() = default;
 
-  // The asynchronous calls: `done` runs exactly once, on the calling thread
-  // when nothing is stored (a turn that captures nothing, an error found
-  // before storing), else on the store's writer thread once the example is
-  // durable (or failed), so no thread waits for the disk. `done` must not
-  // wait for the service (it may call it asynchronously). The request needs
-  // to live only during the call.
+  // The asynchronous calls: `done` runs exactly once, once the answer is
+  // known (for a capture: once its example is durable, or failed). Today
+  // it always runs on the calling thread: a capture appends under the
+  // files' layout lock, which a compaction takes exclusively and which
+  // cannot be held across a completion on the store's writer (see
+  // docs/benchmarks.md, issue #19). Callers must not assume either
+  // thread. `done` must not wait for the service (it may call it
+  // asynchronously). The request needs to live only during the call.
   using RecordTurnDone =
       absl::AnyInvocable<void(absl::StatusOr<v1::RecordTurnResponse>)>;
   virtual void RecordTurnAsync(const v1::Turn& turn, RecordTurnDone done) = 0;
