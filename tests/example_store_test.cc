@@ -505,14 +505,25 @@ TEST_F(ExampleStoreTest, BatchAndNoneDoNotSyncOnTheAppendPath) {
     options.sync = policy;
     auto store = ExampleStore::Open(&env_, options, nullptr, nullptr);
     ASSERT_TRUE(store.ok());
-    // An append that waited for fsync would fail; these must not.
+    // An append that waited for fsync would fail with the fsync's error;
+    // these must not. (With kBatch the background fsync, every 5 ms, fails
+    // too and then refuses further appends, as it should: a slow machine
+    // may get there before all 20 are in, so stop at that refusal.)
     env_.FailSyncs(dir.path(), EIO);
     const int64_t syncs_before = env_.sync_count(dir.path());
+    int appended = 0;
     for (int i = 0; i < 20; ++i) {
       auto offset = (*store)->Append(MakeExample(absl::StrCat("b", i)));
+      if (!offset.ok() && policy == SyncPolicy::kBatch &&
+          absl::StrContains(offset.status().message(), "background fsync")) {
+        break;
+      }
       ASSERT_TRUE(offset.ok()) << offset.status();
+      ++appended;
     }
+    EXPECT_GT(appended, 0);
     if (policy == SyncPolicy::kNone) {
+      EXPECT_EQ(appended, 20);
       EXPECT_EQ(env_.sync_count(dir.path()), syncs_before);
     }
     env_.Heal();
@@ -522,7 +533,7 @@ TEST_F(ExampleStoreTest, BatchAndNoneDoNotSyncOnTheAppendPath) {
         &env_, options, [&](uint64_t, const ExampleSummaryView&) { ++records; },
         nullptr);
     ASSERT_TRUE(reopened.ok());
-    EXPECT_EQ(records, 20);
+    EXPECT_EQ(records, appended);
   }
 }
 
