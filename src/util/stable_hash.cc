@@ -1,6 +1,9 @@
 #include "src/util/stable_hash.h"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
+
+#include <memory>
 
 #include "absl/strings/str_format.h"
 
@@ -46,16 +49,25 @@ std::string Hash128::Hex() const {
 }
 
 Hash128 FieldsHash128(std::initializer_list<absl::string_view> fields) {
-  std::string framed;
+  // OpenSSL 3's one-shot SHA256() looks the digest up in its provider
+  // tables (under a lock) on every call, and the fields would need a framed
+  // copy; a restart hashes three keys per example, so the digest is fetched
+  // once and each thread keeps one context, fed the fields in place.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local const std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(
+      EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), sha256, nullptr);
   for (absl::string_view field : fields) {
-    uint64_t size = field.size();
+    const uint64_t size = field.size();
+    unsigned char prefix[8];
     for (int i = 0; i < 8; ++i)
-      framed.push_back(static_cast<char>(size >> (8 * i)));
-    framed.append(field.data(), field.size());
+      prefix[i] = static_cast<unsigned char>(size >> (8 * i));
+    EVP_DigestUpdate(ctx.get(), prefix, sizeof(prefix));
+    EVP_DigestUpdate(ctx.get(), field.data(), field.size());
   }
   unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(framed.data()), framed.size(),
-         digest);
+  unsigned int digest_size = 0;
+  EVP_DigestFinal_ex(ctx.get(), digest, &digest_size);
   Hash128 hash;
   for (int i = 0; i < 8; ++i) {
     hash.high = (hash.high << 8) | digest[i];
