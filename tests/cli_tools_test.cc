@@ -30,6 +30,7 @@
 #include "gtest/gtest.h"
 #include "src/storage/example_store.h"
 #include "src/tools/markdown_import.h"
+#include "tests/util/cli.h"
 #include "tests/util/json_messages.h"
 #include "tests/util/running_server.h"
 #include "tests/util/subprocess.h"
@@ -111,10 +112,7 @@ class CliToolsTest : public ::testing::Test {
 
   ProcessResult Cli(std::vector<std::string> args,
                     absl::string_view input = "") {
-    args.insert(args.begin(), {FTCAPTURE_CLIENT_BIN, "--server=" + address_});
-    auto result = RunProcess(args, input);
-    EXPECT_TRUE(result.ok()) << result.status();
-    return result.ok() ? *result : ProcessResult();
+    return RunCli(address_, std::move(args), input);
   }
 
   // Runs a command that must succeed and returns its stdout.

@@ -29,6 +29,7 @@
 #include "gtest/gtest.h"
 #include "src/storage/example_store.h"
 #include "src/util/env.h"
+#include "tests/util/cli.h"
 #include "tests/util/json_messages.h"
 #include "tests/util/running_server.h"
 #include "tests/util/subprocess.h"
@@ -81,10 +82,7 @@ class EndToEndTest : public ::testing::Test {
   }
 
   ProcessResult Cli(std::vector<std::string> args) {
-    args.insert(args.begin(), {FTCAPTURE_CLIENT_BIN, "--server=" + address_});
-    auto result = RunProcess(args);
-    EXPECT_TRUE(result.ok()) << result.status();
-    return result.ok() ? *result : ProcessResult();
+    return RunCli(address_, std::move(args));
   }
 
   v1::RecordTurnResponse Push(std::vector<std::string> flags) {

@@ -21,6 +21,8 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "tests/util/cli.h"
+#include "tests/util/json_messages.h"
 #include "tests/util/running_server.h"
 #include "tests/util/subprocess.h"
 #include "tests/util/temp_dir.h"
@@ -113,20 +115,13 @@ class ErasureEndToEndTest : public ::testing::Test {
   }
 
   ProcessResult Cli(std::vector<std::string> args) {
-    args.insert(args.begin(),
-                {FTCAPTURE_CLIENT_BIN, "--server=" + server_->address()});
-    auto result = RunProcess(args, "");
-    EXPECT_TRUE(result.ok()) << result.status();
-    return result.ok() ? *result : ProcessResult();
+    return RunCli(server_->address(), std::move(args));
   }
 
   v1::GetStatsResponse Stats() {
     ProcessResult stats = Cli({"stats", "--json"});
     EXPECT_EQ(stats.exit_code, 0) << stats.err;
-    v1::GetStatsResponse parsed;
-    EXPECT_TRUE(
-        google::protobuf::util::JsonStringToMessage(stats.out, &parsed).ok());
-    return parsed;
+    return ParseJson<v1::GetStatsResponse>(stats.out);
   }
 
   // The example ids `args` (an export command line) prints, one per line.

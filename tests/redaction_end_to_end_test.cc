@@ -19,6 +19,8 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "tests/util/cli.h"
+#include "tests/util/json_messages.h"
 #include "tests/util/running_server.h"
 #include "tests/util/subprocess.h"
 #include "tests/util/temp_dir.h"
@@ -53,21 +55,14 @@ class RedactionEndToEndTest : public ::testing::Test {
   std::string DataDir() const { return dir_.File("data"); }
 
   ProcessResult Cli(std::vector<std::string> args, absl::string_view in = "") {
-    args.insert(args.begin(), {FTCAPTURE_CLIENT_BIN, "--server=" + address_});
-    auto result = RunProcess(args, in);
-    EXPECT_TRUE(result.ok()) << result.status();
-    return result.ok() ? *result : ProcessResult();
+    return RunCli(address_, std::move(args), in);
   }
 
   v1::RecordTurnResponse Push(std::vector<std::string> flags) {
     flags.insert(flags.begin(), "push");
     ProcessResult result = Cli(flags);
     EXPECT_EQ(result.exit_code, 0) << result.err;
-    v1::RecordTurnResponse response;
-    EXPECT_TRUE(
-        google::protobuf::util::JsonStringToMessage(result.out, &response).ok())
-        << result.out;
-    return response;
+    return ParseJson<v1::RecordTurnResponse>(result.out);
   }
 
   // The files of the data dir that contain `needle`.

@@ -26,6 +26,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "src/storage/example_store.h"
+#include "tests/util/cli.h"
 #include "tests/util/subprocess.h"
 #include "tests/util/temp_dir.h"
 
@@ -106,10 +107,7 @@ class ServerOpsTest : public ::testing::Test {
   }
 
   ProcessResult Cli(std::vector<std::string> args) {
-    args.insert(args.begin(), {FTCAPTURE_CLIENT_BIN, "--server=" + address_});
-    auto result = RunProcess(args);
-    EXPECT_TRUE(result.ok()) << result.status();
-    return result.ok() ? *result : ProcessResult();
+    return RunCli(address_, std::move(args));
   }
 
   grpc::Status Record(const std::string& session, const std::string& turn_id,
