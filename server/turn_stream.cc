@@ -23,12 +23,21 @@ using TurnReactor = grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>;
 using TurnMessages =
     ReusedMessages<v1::RecordTurnRequest, v1::RecordTurnResponse>;
 
+namespace {
+
+// The caller's rate and session limits, charged for `turn`.
+absl::Status ChargeTurn(CaptureService* service, CallPolicy* policy,
+                        const Caller& caller, const v1::Turn& turn) {
+  const bool opens_session = !service->HasLiveSession(turn.session_id());
+  return policy->ChargeTurn(caller, opens_session, absl::Now());
+}
+
+}  // namespace
+
 void RecordTurnForCaller(CaptureService* service, CallPolicy* policy,
                          const Caller& caller, const v1::Turn& turn,
                          CaptureService::RecordTurnDone done) {
-  const bool opens_session = !service->HasLiveSession(turn.session_id());
-  if (absl::Status charged =
-          policy->ChargeTurn(caller, opens_session, absl::Now());
+  if (absl::Status charged = ChargeTurn(service, policy, caller, turn);
       !charged.ok()) {
     done(std::move(charged));
     return;
@@ -39,9 +48,7 @@ void RecordTurnForCaller(CaptureService* service, CallPolicy* policy,
 absl::StatusOr<v1::RecordTurnResponse> RecordTurnForCaller(
     CaptureService* service, CallPolicy* policy, const Caller& caller,
     const v1::Turn& turn) {
-  const bool opens_session = !service->HasLiveSession(turn.session_id());
-  if (absl::Status charged =
-          policy->ChargeTurn(caller, opens_session, absl::Now());
+  if (absl::Status charged = ChargeTurn(service, policy, caller, turn);
       !charged.ok()) {
     return charged;
   }
