@@ -31,6 +31,7 @@
 #include "src/storage/example_id.h"
 #include "src/storage/example_summary.h"
 #include "src/storage/review_log.h"
+#include "src/util/drain_gate.h"
 #include "src/util/env.h"
 #include "src/util/mutex.h"
 #include "src/util/proto_time.h"
@@ -121,6 +122,16 @@ class CaptureServiceImpl final : public CaptureService {
         sessions_(options.max_sessions, options.max_window_bytes,
                   options.session_ttl, /*shards=*/64, options.session_limits),
         started_at_(absl::Now()) {}
+  // Waits for the appends in flight: their completions use the catalog and
+  // the sessions, which are destroyed before the store would be.
+  ~CaptureServiceImpl() override {
+    appends_.RunExclusive([this] {
+      MutexLock layout(&layout_mu_);
+      store_.reset();
+      reviews_.reset();
+      broken_ = absl::UnavailableError("the capture service is closing");
+    });
+  }
 
   absl::Status Start();
   // Before the first RecordTurn.
@@ -250,23 +261,32 @@ class CaptureServiceImpl final : public CaptureService {
 
   // Requires layout_mu_ (shared or exclusive), as everything below that
   // touches store_ or an offset does.
-  absl::StatusOr<v1::Example> ReadExample(const CatalogEntry& entry) const;
-  absl::Status StoreReady() const {
+  absl::StatusOr<v1::Example> ReadExample(const CatalogEntry& entry) const
+      ABSL_SHARED_LOCKS_REQUIRED(layout_mu_);
+  absl::Status StoreReady() const ABSL_SHARED_LOCKS_REQUIRED(layout_mu_) {
     return store_ != nullptr ? absl::OkStatus() : broken_;
   }
-  // Appends `example` and adds it to the catalog, under layout_mu_ so a
-  // compaction cannot move the files in between.
-  absl::StatusOr<uint64_t> AppendToStore(const v1::Example& example) {
-    ReaderMutexLock layout(&layout_mu_);
-    if (store_ == nullptr) return broken_;
-    absl::StatusOr<uint64_t> offset = store_->Append(example);
-    if (offset.ok()) catalog_.Add(SummaryOf(example), *offset);
-    return offset;
+  // Appends `example` and, once it is as durable as the sync policy says,
+  // adds it to the catalog and calls `done` with its offset (or with the
+  // error, adding nothing): on the store's writer thread, or on this one
+  // when it is refused at once. Never waits on the disk. Counted by
+  // `appends_`, so a compaction cannot move the files between the append
+  // and its catalog entry.
+  void AppendToStoreAsync(v1::Example example, ExampleStore::AppendDone done);
+  // The same, waiting (not from a completion).
+  absl::StatusOr<uint64_t> AppendToStore(v1::Example example) {
+    ResultSlot<absl::StatusOr<uint64_t>> result;
+    AppendToStoreAsync(std::move(example),
+                       [&result](absl::StatusOr<uint64_t> offset) {
+                         result.Set(std::move(offset));
+                       });
+    return result.Wait();
   }
   // Opens store_ (visiting its records with `visit`, may be null) and
   // reviews_ (replaying into the catalog when `replay_reviews`).
   absl::Status OpenFiles(const ExampleStore::Visitor& visit,
-                         bool replay_reviews, RecoveryReport* report);
+                         bool replay_reviews, RecoveryReport* report)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(layout_mu_);
 
   // Erasure's steps. An example to erase and what finding its pairs and
   // its session needs.
@@ -276,35 +296,47 @@ class CaptureServiceImpl final : public CaptureService {
     std::string reply_turn_id;
   };
   absl::StatusOr<std::vector<Victim>> SelectVictims(
-      const v1::DeleteExamplesRequest& request) const;
+      const v1::DeleteExamplesRequest& request) const
+      ABSL_SHARED_LOCKS_REQUIRED(layout_mu_);
   // Adds the example of `entry` when it matches the request's selector.
   absl::Status AddVictim(const CatalogEntry& entry,
                          const v1::DeleteExamplesRequest& request,
-                         std::vector<Victim>* victims) const;
+                         std::vector<Victim>* victims) const
+      ABSL_SHARED_LOCKS_REQUIRED(layout_mu_);
   // Adds the preference pairs that hold a victim's reply.
-  absl::Status AddPairsOf(std::vector<Victim>* victims) const;
+  absl::Status AddPairsOf(std::vector<Victim>* victims) const
+      ABSL_SHARED_LOCKS_REQUIRED(layout_mu_);
   // Under layout_mu_ shared: tombstones and forgets `victims`.
-  absl::Status Tombstone(const std::vector<Victim>& victims);
+  absl::Status Tombstone(const std::vector<Victim>& victims)
+      ABSL_SHARED_LOCKS_REQUIRED(layout_mu_);
   // True when tombstoned examples reached compact_deleted_share.
   bool CompactionDue() const;
-  // Takes layout_mu_ exclusively: closes the store, compacts, reopens.
+  // Once the appends in flight have completed (new ones wait in
+  // appends_'s queue), takes layout_mu_ exclusively: closes the store,
+  // compacts, reopens. Not from an append's completion.
   absl::StatusOr<CompactionResult> Compact();
+  absl::StatusOr<CompactionResult> CompactDrained();
 
   const Options options_;
   Env* const env_;
   std::unique_ptr<PraiseDetector> detector_;  // set once, before serving
   std::unique_ptr<Redactor> redactor_;        // set once, before serving
-  // Held shared by whatever uses store_, reviews_ or a catalog offset (an
-  // append with its catalog update, a read by offset), exclusively by a
+  // Appends in flight, from AppendToStoreAsync to their catalog entry; a
+  // compaction (and closing) runs as its exclusive section, so it starts
+  // only once they have completed, and appends that arrive meanwhile are
+  // queued until it ends. Taken before layout_mu_, never after.
+  DrainGate appends_;
+  // Held shared by whatever uses store_, reviews_ or a catalog offset (a
+  // read by offset, an append while it queues), exclusively by a
   // compaction, which closes the files, switches them and reopens them.
   mutable Mutex layout_mu_;
   // Bumped by every deletion and compaction, so a long export notices.
   std::atomic<uint64_t> layout_generation_{0};
   // Null only after a compaction failed so badly the files could not be
   // reopened; then every use answers broken_.
-  std::unique_ptr<ExampleStore> store_;
-  std::unique_ptr<ReviewLog> reviews_;
-  absl::Status broken_ = absl::UnavailableError(
+  std::unique_ptr<ExampleStore> store_ ABSL_GUARDED_BY(layout_mu_);
+  std::unique_ptr<ReviewLog> reviews_ ABSL_GUARDED_BY(layout_mu_);
+  absl::Status broken_ ABSL_GUARDED_BY(layout_mu_) = absl::UnavailableError(
       "the dataset is closed after a failed compaction; restart the server");
   // One DeleteExamples at a time.
   Mutex erase_mu_;
@@ -734,17 +766,51 @@ void CaptureServiceImpl::CaptureReply(v1::Example example, StoredDone done) {
   *example.mutable_captured_at() = ToProtoTime(absl::Now());
   example.set_status(v1::REVIEW_STATUS_PENDING);
 
-  // Synchronous under the files' layout lock (AppendToStore): a compaction
-  // must not move the files between the append and the catalog update, and
-  // that lock cannot be held across an asynchronous completion.
-  absl::StatusOr<uint64_t> offset = AppendToStore(example);
-  if (!offset.ok()) {
-    catalog_.AbandonReply(example.session_id(), key);
-    done(offset.status());
-    return;
-  }
-  captured_since_start_.fetch_add(1, std::memory_order_relaxed);
-  done(Stored{example.id(), std::string()});
+  std::string example_id = example.id();
+  std::string session_id = example.session_id();
+  AppendToStoreAsync(
+      std::move(example),
+      [this, example_id = std::move(example_id),
+       session_id = std::move(session_id), key,
+       done = std::move(done)](absl::StatusOr<uint64_t> offset) mutable {
+        if (!offset.ok()) {
+          catalog_.AbandonReply(session_id, key);
+          done(offset.status());
+          return;
+        }
+        captured_since_start_.fetch_add(1, std::memory_order_relaxed);
+        done(Stored{std::move(example_id), std::string()});
+      });
+}
+
+void CaptureServiceImpl::AppendToStoreAsync(v1::Example example,
+                                            ExampleStore::AppendDone done) {
+  appends_.Enter([this, example = std::move(example),
+                  done = std::move(done)]() mutable {
+    ExampleStore* store = nullptr;
+    absl::Status ready;
+    {
+      // Only to read store_: it stays open until this append has left
+      // appends_, as a compaction waits for that.
+      ReaderMutexLock layout(&layout_mu_);
+      store = store_.get();
+      ready = StoreReady();
+    }
+    if (store == nullptr) {
+      done(std::move(ready));
+      appends_.Leave();
+      return;
+    }
+    // The catalog entry's strings view `summary`, which lives with the
+    // completion.
+    store->AppendAsync(example, [this, summary = SummarizeExample(example),
+                                 done = std::move(done)](
+                                    absl::StatusOr<uint64_t> offset) mutable {
+      if (offset.ok()) catalog_.Add(ViewOf(summary), *offset);
+      done(std::move(offset));
+      appends_.Leave();
+    });
+  });
 }
 
 std::optional<absl::StatusOr<v1::RecordFeedbackResponse>>
@@ -1325,10 +1391,17 @@ bool CaptureServiceImpl::CompactionDue() const {
 }
 
 absl::StatusOr<CompactionResult> CaptureServiceImpl::Compact() {
+  absl::StatusOr<CompactionResult> result;
+  appends_.RunExclusive([this, &result] { result = CompactDrained(); });
+  return result;
+}
+
+absl::StatusOr<CompactionResult> CaptureServiceImpl::CompactDrained() {
   MutexLock layout(&layout_mu_);
   if (absl::Status ready = StoreReady(); !ready.ok()) return ready;
-  // Every append and read waits on layout_mu_; closing the store releases
-  // the data dir's lock for CompactDataDir, which takes it itself.
+  // Reads wait on layout_mu_, appends in appends_'s queue; closing the
+  // store releases the data dir's lock for CompactDataDir, which takes it
+  // itself.
   store_.reset();
   reviews_.reset();
   CompactionOptions compaction;

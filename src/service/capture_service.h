@@ -77,13 +77,14 @@ class CaptureService {
   virtual ~CaptureService() = default;
 
   // The asynchronous calls: `done` runs exactly once, once the answer is
-  // known (for a capture: once its example is durable, or failed). Today
-  // it always runs on the calling thread: a capture appends under the
-  // files' layout lock, which a compaction takes exclusively and which
-  // cannot be held across a completion on the store's writer (see
-  // docs/benchmarks.md, issue #19). Callers must not assume either
-  // thread. `done` must not wait for the service (it may call it
-  // asynchronously). The request needs to live only during the call.
+  // known. A turn that captures nothing is answered on the calling thread
+  // before the call returns; a capture returns at once and is answered on
+  // the example store's writer thread when the group commit's fsync has
+  // returned (or, when it fails before reaching the store, on the thread
+  // that tried). So no caller's thread waits on the disk. `done` must not wait
+  // for the service (it may call it asynchronously). The request needs to live
+  // only during the call. Destroying the service waits for the answers
+  // still pending.
   using RecordTurnDone =
       absl::AnyInvocable<void(absl::StatusOr<v1::RecordTurnResponse>)>;
   virtual void RecordTurnAsync(const v1::Turn& turn, RecordTurnDone done) = 0;

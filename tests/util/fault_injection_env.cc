@@ -66,6 +66,22 @@ void FaultInjectionEnv::SetSyncDelay(absl::Duration delay) {
   sync_delay_ = delay;
 }
 
+void FaultInjectionEnv::HoldSyncs(const std::string& path_part) {
+  MutexLock l(&mu_);
+  hold_syncs_.push_back(path_part);
+}
+
+void FaultInjectionEnv::ReleaseSyncs() {
+  MutexLock l(&mu_);
+  hold_syncs_.clear();
+  holds_changed_.SignalAll();
+}
+
+void FaultInjectionEnv::WaitForHeldSyncs(int64_t n) const {
+  MutexLock l(&mu_);
+  while (held_syncs_ < n) holds_changed_.Wait(&mu_);
+}
+
 void FaultInjectionEnv::Heal() {
   MutexLock l(&mu_);
   write_rules_.clear();
@@ -119,6 +135,13 @@ uint64_t FaultInjectionEnv::AllowWrite(const std::string& path, uint64_t n,
   return n;
 }
 
+bool FaultInjectionEnv::SyncHeld(const std::string& path) const {
+  for (const std::string& part : hold_syncs_) {
+    if (Matches(path, part)) return true;
+  }
+  return false;
+}
+
 int FaultInjectionEnv::SyncError(const std::string& path) {
   absl::Duration delay;
   {
@@ -127,6 +150,12 @@ int FaultInjectionEnv::SyncError(const std::string& path) {
   }
   if (delay > absl::ZeroDuration()) absl::SleepFor(delay);
   MutexLock l(&mu_);
+  if (SyncHeld(path)) {
+    ++held_syncs_;
+    holds_changed_.SignalAll();
+    while (SyncHeld(path)) holds_changed_.Wait(&mu_);
+    --held_syncs_;
+  }
   syncs_[path]++;
   for (const Rule& rule : sync_rules_) {
     if (Matches(path, rule.path_part)) return rule.error_number;

@@ -36,7 +36,14 @@ class FaultInjectionEnv : public EnvWrapper {
   // Every Sync() sleeps this long first, like a slow disk (lets tests see
   // group commit batch concurrent appends).
   void SetSyncDelay(absl::Duration delay);
-  // Stops injecting failures (the sync delay stays).
+  // Sync() of files whose path contains `path_part` waits until
+  // ReleaseSyncs(), like a disk that has not answered yet (lets tests see
+  // what happens while an fsync is outstanding).
+  void HoldSyncs(const std::string& path_part);
+  void ReleaseSyncs();
+  // Waits until `n` Sync() calls are being held.
+  void WaitForHeldSyncs(int64_t n) const;
+  // Stops injecting failures (the sync delay and held syncs stay).
   void Heal();
 
   // Successful and failed Sync() calls on files whose path contains
@@ -63,6 +70,8 @@ class FaultInjectionEnv : public EnvWrapper {
     int error_number;
     uint64_t budget;
   };
+  bool SyncHeld(const std::string& path) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static int64_t Sum(const absl::flat_hash_map<std::string, int64_t>& counts,
                      const std::string& path_part);
   absl::StatusOr<std::unique_ptr<WritableFile>> Wrap(
@@ -76,6 +85,9 @@ class FaultInjectionEnv : public EnvWrapper {
   absl::flat_hash_map<std::string, int64_t> syncs_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, int64_t> appends_ ABSL_GUARDED_BY(mu_);
   absl::Duration sync_delay_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
+  std::vector<std::string> hold_syncs_ ABSL_GUARDED_BY(mu_);
+  int64_t held_syncs_ ABSL_GUARDED_BY(mu_) = 0;
+  mutable CondVar holds_changed_;  // hold_syncs_ or held_syncs_ changed
 };
 
 }  // namespace ftcapture
