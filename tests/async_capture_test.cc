@@ -91,6 +91,26 @@ class AsyncCaptureTest : public ::testing::Test {
     return id;
   }
 
+  static v1::DeleteExamplesRequest EraseAndCompact(const std::string& id) {
+    v1::DeleteExamplesRequest request;
+    request.mutable_ids()->add_ids(id);
+    request.set_compact(true);
+    return request;
+  }
+  // Erases `id` and compacts on a thread of its own; returns once the
+  // tombstone is written (the compaction comes next).
+  std::thread StartErasingAndCompacting(
+      const std::string& id,
+      absl::StatusOr<v1::DeleteExamplesResponse>* deleted) {
+    std::thread eraser([this, id, deleted] {
+      *deleted = service_->DeleteExamples(EraseAndCompact(id));
+    });
+    while (StatsOrFail(*service_).deleted_pending_compaction() == 0) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    return eraser;
+  }
+
   // Every stored example by id, read back by offset (ExportExamples).
   absl::flat_hash_map<std::string, v1::Example> Exported() {
     absl::flat_hash_map<std::string, v1::Example> examples;
@@ -196,15 +216,7 @@ TEST_F(AsyncCaptureTest,
   env_.WaitForHeldSyncs(1);
   // Erasing s0's example (the first record) moves every later one.
   absl::StatusOr<v1::DeleteExamplesResponse> deleted;
-  std::thread eraser([&] {
-    v1::DeleteExamplesRequest request;
-    request.mutable_ids()->add_ids(erased);
-    request.set_compact(true);
-    deleted = service_->DeleteExamples(request);
-  });
-  while (StatsOrFail(*service_).deleted_pending_compaction() == 0) {
-    absl::SleepFor(absl::Milliseconds(1));
-  }
+  std::thread eraser = StartErasingAndCompacting(erased, &deleted);
   // Arrives while the compaction waits for the append in flight, or while
   // it runs: queued until it has finished.
   PendingAnswer queued;
@@ -252,15 +264,7 @@ TEST_F(AsyncCaptureTest, PairAppendedFromACompletionWaitsForTheCompaction) {
                             praise.Done());
   env_.WaitForHeldSyncs(1);
   absl::StatusOr<v1::DeleteExamplesResponse> deleted;
-  std::thread eraser([&] {
-    v1::DeleteExamplesRequest request;
-    request.mutable_ids()->add_ids(erased);
-    request.set_compact(true);
-    deleted = service_->DeleteExamples(request);
-  });
-  while (StatsOrFail(*service_).deleted_pending_compaction() == 0) {
-    absl::SleepFor(absl::Milliseconds(1));
-  }
+  std::thread eraser = StartErasingAndCompacting(erased, &deleted);
   env_.ReleaseSyncs();
   eraser.join();
   ASSERT_TRUE(deleted.ok()) << deleted.status();
@@ -299,11 +303,8 @@ TEST_F(AsyncCaptureTest, CapturesDuringRepeatedCompactionsAreAllKept) {
     });
   }
   for (const std::string& victim : victims) {
-    v1::DeleteExamplesRequest request;
-    request.mutable_ids()->add_ids(victim);
-    request.set_compact(true);
     absl::StatusOr<v1::DeleteExamplesResponse> deleted =
-        service_->DeleteExamples(request);
+        service_->DeleteExamples(EraseAndCompact(victim));
     ASSERT_TRUE(deleted.ok()) << deleted.status();
     EXPECT_TRUE(deleted->compacted());
   }

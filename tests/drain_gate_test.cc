@@ -32,6 +32,16 @@ class Events {
   std::vector<std::string> events_ ABSL_GUARDED_BY(mu_);
 };
 
+// Runs an exclusive section (which records "section") on a thread of its
+// own, and gives it every chance to run too early.
+std::thread SectionOnAnotherThread(DrainGate* gate, Events* events) {
+  std::thread section([gate, events] {
+    gate->RunExclusive([events] { events->Add("section"); });
+  });
+  absl::SleepFor(absl::Milliseconds(50));
+  return section;
+}
+
 TEST(DrainGateTest, OperationsStartAtOnceOnTheCallingThread) {
   DrainGate gate;
   const std::thread::id caller = std::this_thread::get_id();
@@ -49,10 +59,7 @@ TEST(DrainGateTest, SectionRunsOnlyOnceOperationsInFlightHaveLeft) {
   DrainGate gate;
   Events events;
   gate.Enter([] {});
-  std::thread section(
-      [&] { gate.RunExclusive([&] { events.Add("section"); }); });
-  // Gives the section every chance to run too early (it must not).
-  absl::SleepFor(absl::Milliseconds(50));
+  std::thread section = SectionOnAnotherThread(&gate, &events);
   events.Add("left");
   gate.Leave();  // completes on another thread than the section's
   section.join();
@@ -83,9 +90,7 @@ TEST(DrainGateTest, OperationStartedFromACompletionDoesNotBlockTheSection) {
   DrainGate gate;
   Events events;
   gate.Enter([] {});
-  std::thread section(
-      [&] { gate.RunExclusive([&] { events.Add("section"); }); });
-  absl::SleepFor(absl::Milliseconds(50));
+  std::thread section = SectionOnAnotherThread(&gate, &events);
   // The completion of the first operation, on this thread.
   gate.Enter([&] {
     events.Add("second operation");
