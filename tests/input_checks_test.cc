@@ -127,10 +127,10 @@ TEST(CheckTurnInputTest, AcceptsATurnWithEveryFieldSet) {
 
 TEST(CheckTurnInputTest, RefusesEveryFieldAsTheReflectiveCheckDoes) {
   const int leaves = LeafCount();
-  for (const std::string bad : {std::string("a\x01z"), std::string("a\x1b[2J"),
-                                std::string("a\xff"
-                                            "z"),
-                                std::string(1, '\0')}) {
+  for (const std::string& bad : {std::string("a\x01z"), std::string("a\x1b[2J"),
+                                 std::string("a\xff"
+                                             "z"),
+                                 std::string(1, '\0')}) {
     for (int i = 0; i < leaves; ++i) {
       v1::Turn turn = PopulatedTurn();
       const std::string what = SpoilLeaf(&turn, i, bad);
