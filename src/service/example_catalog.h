@@ -2,6 +2,7 @@
 #define FTCAPTURE_SRC_SERVICE_EXAMPLE_CATALOG_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <string>
@@ -47,7 +48,8 @@ struct CatalogEntry {
 //
 // Invariants (all under `mu_`):
 // - every added example has one entry in `entries_` (its position, "index",
-//   never changes: entries are only appended) and one in `by_id_`; an
+//   never changes: entries are only appended) and one in `by_id_` (or, while
+//   a Loader runs, its keys wait in `loading_`, in order); an
 //   erased one (Remove) keeps its entry, marked in `removed_`, and is in no
 //   map, cell, counter or `recent_`;
 // - `cells_[{status, label, is_pair}]` holds the index of every entry with
@@ -99,6 +101,27 @@ class ExampleCatalog {
   // Remembers a stored example (recovery or a fresh append). A summary with
   // no review status counts as pending.
   void Add(const ExampleSummaryView& example, uint64_t offset);
+
+  // Adds a restart's examples (a million random keys in three maps) faster
+  // than Add one by one: each example's map slots are prefetched and its
+  // keys inserted kLoadAhead examples later, so the cache misses overlap
+  // instead of coming one after the other. Until Finish (or destruction)
+  // the maps may lack the last kLoadAhead examples, so only the loading
+  // thread may use the catalog meanwhile.
+  class Loader {
+   public:
+    explicit Loader(ExampleCatalog* catalog) : catalog_(catalog) {}
+    Loader(const Loader&) = delete;
+    Loader& operator=(const Loader&) = delete;
+    ~Loader() { Finish(); }
+
+    void Add(const ExampleSummaryView& example, uint64_t offset);
+    // Inserts the keys still pending; the catalog is complete after it.
+    void Finish();
+
+   private:
+    ExampleCatalog* const catalog_;
+  };
 
   // What sessions are keyed by in CatalogEntry::session_key.
   static Hash128 SessionKey(absl::string_view session_id);
@@ -179,6 +202,28 @@ class ExampleCatalog {
   static Fingerprint ReplyFingerprint(absl::string_view session_id,
                                       absl::string_view turn_id);
 
+  // The map keys of one example; what a Loader holds back.
+  struct Keys {
+    Fingerprint id;
+    bool has_credit = false;  // credited_ (not an import)
+    Fingerprint credit;
+    bool has_feedback = false;  // by_feedback_turn_
+    Fingerprint feedback;
+    int64_t index = 0;  // of its entry
+  };
+  // How many examples a Loader's inserts trail its prefetches by: enough
+  // to cover a memory access, few enough that the prefetched lines stay in
+  // the cache.
+  static constexpr size_t kLoadAhead = 8;
+
+  static Keys KeysOf(const ExampleSummaryView& example);
+  static CatalogEntry EntryOf(const ExampleSummaryView& example,
+                              uint64_t offset);
+  // Appends `entry` and counts it everywhere but in the maps; its index.
+  int64_t AppendEntry(CatalogEntry entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PrefetchKeys(const Keys& keys) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void InsertKeys(const Keys& keys) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   using CellKey = std::tuple<int, int, bool>;  // {status, label, is_pair}
   using Cell = absl::btree_set<int64_t>;
 
@@ -207,6 +252,8 @@ class ExampleCatalog {
   absl::flat_hash_map<Fingerprint, int64_t> by_feedback_turn_
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<std::string> importing_ ABSL_GUARDED_BY(mu_);
+  // A Loader's examples whose keys are not in the maps yet, oldest first.
+  std::deque<Keys> loading_ ABSL_GUARDED_BY(mu_);
   std::map<CellKey, Cell> cells_ ABSL_GUARDED_BY(mu_);
 
   int64_t positive_ ABSL_GUARDED_BY(mu_) = 0;
