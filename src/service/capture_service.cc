@@ -1224,7 +1224,7 @@ CaptureServiceImpl::SelectVictims(
       }
       break;
     case v1::DeleteExamplesRequest::kSessionId: {
-      const Hash128 key = ExampleCatalog::SessionKey(request.session_id());
+      const uint64_t key = ExampleCatalog::SessionKey(request.session_id());
       entries = catalog_.Select([&key](const CatalogEntry& entry) {
         return entry.session_key == key;
       });
@@ -1271,7 +1271,7 @@ absl::Status CaptureServiceImpl::AddVictim(
 absl::Status CaptureServiceImpl::AddPairsOf(
     std::vector<Victim>* victims) const {
   absl::flat_hash_set<uint64_t> chosen;
-  absl::flat_hash_set<Hash128> sessions;
+  absl::flat_hash_set<uint64_t> sessions;
   for (const Victim& victim : *victims) {
     chosen.insert(victim.entry.offset);
     if (!victim.reply_turn_id.empty()) {

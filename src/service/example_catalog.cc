@@ -139,8 +139,8 @@ void ExampleCatalog::Loader::Finish() {
   catalog_->loading_.clear();
 }
 
-Hash128 ExampleCatalog::SessionKey(absl::string_view session_id) {
-  return FieldsHash128({"session", session_id});
+uint64_t ExampleCatalog::SessionKey(absl::string_view session_id) {
+  return absl::Hash<absl::string_view>()(session_id);
 }
 
 int64_t ExampleCatalog::Remove(const absl::flat_hash_set<uint64_t>& offsets) {

@@ -36,7 +36,7 @@ struct CatalogEntry {
   bool redacted = false;  // a redaction rule fired on it
   // SessionKey of its session, so an erasure finds a session's examples
   // without reading them all.
-  Hash128 session_key;
+  uint64_t session_key = 0;
   // The latest review, from reviews.tfrecord.
   std::string review_note;
   absl::Time reviewed_at = absl::InfinitePast();
@@ -123,8 +123,10 @@ class ExampleCatalog {
     ExampleCatalog* const catalog_;
   };
 
-  // What sessions are keyed by in CatalogEntry::session_key.
-  static Hash128 SessionKey(absl::string_view session_id);
+  // What sessions are keyed by in CatalogEntry::session_key: a filter only
+  // (an erasure reads each candidate back and compares its session id), so
+  // a fast hash, not SHA-256; it differs between runs of the process.
+  static uint64_t SessionKey(absl::string_view session_id);
 
   // Forgets the examples at `offsets` (erased): they leave every page,
   // count and lookup, and their replies are no longer credited (a resent
