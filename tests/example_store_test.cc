@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "src/storage/example_summary.h"
 #include "src/storage/markdown_format.h"
 #include "src/storage/markdown_rebuild.h"
 #include "src/storage/tfrecord_reader.h"
@@ -629,6 +630,62 @@ TEST_F(ExampleStoreTest, IndexServesSummariesOnlyWhileItMatchesTheRecord) {
     records += entry.length() > 0;
   }
   EXPECT_EQ(records, 3);
+}
+
+TEST_F(ExampleStoreTest, IndexWithoutKeysIsRewrittenWithThem) {
+  {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    for (const char* id : {"a", "b", "c"}) {
+      ASSERT_TRUE(opened->store->Append(MakeExample(id)).ok());
+    }
+  }
+  // Every record entry carries the keys the service maps it by.
+  std::vector<v1::ExampleIndexEntry> entries =
+      IndexEntries(Read(kIndexFileName));
+  for (const auto& entry : entries) {
+    if (entry.length() == 0) continue;
+    EXPECT_EQ(entry.summary().keys_version(), kExampleKeysVersion);
+    const ExampleKeys want =
+        KeysOf(SummaryOf(MakeExample(entry.summary().id())));
+    ExampleSummaryView view = ViewOf(entry.summary());
+    ASSERT_TRUE(HasCurrentKeys(view));
+    EXPECT_EQ(KeysOf(view).id, want.id);
+    EXPECT_EQ(KeysOf(view).credit, want.credit);
+  }
+  // An index from before the keys (or with another version of them) from
+  // b on: a and its marker are kept, b and c are served from the index and
+  // written again with their keys.
+  int record = 0;
+  for (auto& entry : entries) {
+    if (entry.length() == 0 || record++ == 0) continue;
+    entry.mutable_summary()->clear_keys();
+    entry.mutable_summary()->clear_keys_version();
+    entry.mutable_summary()->set_id(entry.summary().id() == "b" ? "cached-b"
+                                                                : "cached-c");
+  }
+  Write(kIndexFileName, FrameIndex(entries));
+  {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    EXPECT_THAT(Ids(*opened),
+                ::testing::ElementsAre("a", "cached-b", "cached-c"));
+    EXPECT_FALSE(opened->report.repaired());
+  }
+  std::vector<std::string> ids;
+  for (const auto& entry : IndexEntries(Read(kIndexFileName))) {
+    if (entry.length() == 0) continue;
+    ids.push_back(entry.summary().id());
+    EXPECT_TRUE(HasCurrentKeys(ViewOf(entry.summary())))
+        << entry.summary().id();
+  }
+  EXPECT_THAT(ids, ::testing::ElementsAre("a", "cached-b", "cached-c"));
+  // The Markdown was not read again (its state was still valid), and the
+  // next start takes everything from the index as it is.
+  auto opened = Open();
+  ASSERT_TRUE(opened.ok());
+  EXPECT_THAT(Ids(*opened),
+              ::testing::ElementsAre("a", "cached-b", "cached-c"));
 }
 
 TEST_F(ExampleStoreTest, CrashBeforeTheIndexWasWrittenIsCaughtUp) {

@@ -63,26 +63,6 @@ CatalogEntry ExampleCatalog::EntryOf(const ExampleSummaryView& example,
   return entry;
 }
 
-ExampleCatalog::Keys ExampleCatalog::KeysOf(const ExampleSummaryView& example) {
-  Keys keys;
-  keys.id = IdFingerprint(example.id);
-  if (example.source == v1::SOURCE_IMPORTED) return keys;
-  keys.has_credit = true;
-  if (example.is_pair) {
-    keys.credit = ReplyFingerprint(
-        example.session_id,
-        PairCreditKey(example.assistant_turn_id, example.rejected_turn_id));
-    return keys;
-  }
-  keys.credit = ReplyFingerprint(example.session_id, example.assistant_turn_id);
-  if (example.has_praise_turn) {
-    keys.has_feedback = true;
-    keys.feedback =
-        ReplyFingerprint(example.session_id, example.praise_turn_id);
-  }
-  return keys;
-}
-
 int64_t ExampleCatalog::AppendEntry(CatalogEntry entry) {
   const int64_t index = static_cast<int64_t>(entries_.size());
   if (entry.is_pair) ++pairs_;
@@ -99,20 +79,22 @@ int64_t ExampleCatalog::AppendEntry(CatalogEntry entry) {
   return index;
 }
 
-void ExampleCatalog::PrefetchKeys(const Keys& keys) const {
+void ExampleCatalog::PrefetchKeys(const Keys& pending) const {
+  const ExampleKeys& keys = pending.keys;
   by_id_.prefetch(keys.id);
   if (keys.has_credit) credited_.prefetch(keys.credit);
   if (keys.has_feedback) by_feedback_turn_.prefetch(keys.feedback);
 }
 
-void ExampleCatalog::InsertKeys(const Keys& keys) {
-  by_id_[keys.id] = keys.index;
-  if (keys.has_credit) credited_[keys.credit] = keys.index;
-  if (keys.has_feedback) by_feedback_turn_[keys.feedback] = keys.index;
+void ExampleCatalog::InsertKeys(const Keys& pending) {
+  const ExampleKeys& keys = pending.keys;
+  by_id_[keys.id] = pending.index;
+  if (keys.has_credit) credited_[keys.credit] = pending.index;
+  if (keys.has_feedback) by_feedback_turn_[keys.feedback] = pending.index;
 }
 
 void ExampleCatalog::Add(const ExampleSummaryView& example, uint64_t offset) {
-  Keys keys = KeysOf(example);
+  Keys keys{KeysOf(example)};
   CatalogEntry entry = EntryOf(example, offset);
   MutexLock lock(&mu_);
   keys.index = AppendEntry(std::move(entry));
@@ -121,7 +103,7 @@ void ExampleCatalog::Add(const ExampleSummaryView& example, uint64_t offset) {
 
 void ExampleCatalog::Loader::Add(const ExampleSummaryView& example,
                                  uint64_t offset) {
-  Keys keys = KeysOf(example);
+  Keys keys{KeysOf(example)};
   CatalogEntry entry = EntryOf(example, offset);
   MutexLock lock(&catalog_->mu_);
   keys.index = catalog_->AppendEntry(std::move(entry));

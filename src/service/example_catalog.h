@@ -204,13 +204,10 @@ class ExampleCatalog {
   static Fingerprint ReplyFingerprint(absl::string_view session_id,
                                       absl::string_view turn_id);
 
-  // The map keys of one example; what a Loader holds back.
+  // The map keys of one example (id: by_id_, credit: credited_, feedback:
+  // by_feedback_turn_); what a Loader holds back.
   struct Keys {
-    Fingerprint id;
-    bool has_credit = false;  // credited_ (not an import)
-    Fingerprint credit;
-    bool has_feedback = false;  // by_feedback_turn_
-    Fingerprint feedback;
+    ExampleKeys keys;
     int64_t index = 0;  // of its entry
   };
   // How many examples a Loader's inserts trail its prefetches by: enough
@@ -218,7 +215,6 @@ class ExampleCatalog {
   // the cache.
   static constexpr size_t kLoadAhead = 8;
 
-  static Keys KeysOf(const ExampleSummaryView& example);
   static CatalogEntry EntryOf(const ExampleSummaryView& example,
                               uint64_t offset);
   // Appends `entry` and counts it everywhere but in the maps; its index.
