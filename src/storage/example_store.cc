@@ -668,8 +668,11 @@ void ExampleStoreImpl::RewriteIndex(Recovery* recovery) {
   // start time, never data, so errors here only drop it.
   LoadedIndex& index = recovery->index;
   const uint64_t keep = recovery->index_keep;
+  const uint64_t size = index.bytes.size();
+  // Unmapped before the file is cut: a mapped page past the end faults.
+  index.Release();
   bool keep_index = true;
-  if (index.bytes.size() > keep) {
+  if (size > keep) {
     if (keep == 0) {
       if (env_->FileExists(index_path_)) {
         env_->RemoveFile(index_path_).IgnoreError();
@@ -679,8 +682,6 @@ void ExampleStoreImpl::RewriteIndex(Recovery* recovery) {
       keep_index = false;  // the whole index is rebuilt next time
     }
   }
-  index.bytes.clear();
-  index.bytes.shrink_to_fit();
   if (!keep_index) return;
   auto index_file = env_->NewAppendableFile(index_path_);
   if (!index_file.ok()) return;
