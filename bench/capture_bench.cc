@@ -16,6 +16,7 @@
 #include "bench/turn_mix.h"
 #include "benchmark/benchmark.h"
 #include "src/service/capture_service.h"
+#include "src/service/input_checks.h"
 
 namespace ftcapture {
 namespace {
@@ -119,6 +120,31 @@ BENCHMARK(BM_RecordTurn)
     ->Args({0, 0})
     ->Args({0, 1})
     ->ArgNames({"journal", "redact"});
+
+// The input checks every turn passes before anything else (UTF-8, control
+// characters, timestamps), alone: they read every byte of the turn.
+void BM_CheckClientInput(benchmark::State& state) {
+  bench::TurnMix mix(1);
+  std::vector<v1::Turn> turns(2 * 1000);
+  for (int i = 0; i < 1000; ++i) {
+    bool praise = false;
+    const std::string session = absl::StrFormat("s%05d", i);
+    mix.MakeUserTurn(session, "", &turns[2 * i], &praise);
+    mix.MakeAssistantTurn(session, "", &turns[2 * i + 1]);
+  }
+  int64_t next = 0;
+  int64_t bytes = 0;
+  for (auto _ : state) {
+    const v1::Turn& turn = turns[next++ % turns.size()];
+    bytes += turn.ByteSizeLong();
+    absl::Status status = CheckClientInput(turn, "turn");
+    if (!status.ok()) state.SkipWithError("a bench turn failed the checks");
+    benchmark::DoNotOptimize(status);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(bytes);
+}
+BENCHMARK(BM_CheckClientInput);
 
 }  // namespace
 }  // namespace ftcapture

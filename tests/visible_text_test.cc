@@ -70,5 +70,45 @@ TEST(ControlEscapingStreambufTest, JsonStaysJsonWithTheSameMeaning) {
   EXPECT_EQ(target.str(), "{\"text\":\"a\\u009bb\"}\n");
 }
 
+// The scans skip eight bytes at a time; a byte they look for must be found
+// at every offset of a word, after plain words, tabs, newlines and
+// multi-byte characters.
+TEST(FindControlCharacterTest, FindsTheFirstControlAtEveryOffset) {
+  const std::string plain = "ab\tc d\n\xc3\xa9 \r\nefgh ij klmnopq rstuv wxyz!";
+  EXPECT_EQ(FindControlCharacter(plain), absl::string_view::npos);
+  for (size_t at = 0; at <= plain.size(); ++at) {
+    for (const char control : {'\x00', '\x01', '\x1b', '\x1f'}) {
+      std::string text = plain;
+      text.insert(at, 1, control);
+      text.push_back('\x07');  // a later one is not the first
+      EXPECT_EQ(FindControlCharacter(text), at) << "at " << at;
+    }
+  }
+}
+
+TEST(FindControlCharacterTest, AllowsEveryOtherByte) {
+  std::string text;
+  for (int c = 0x20; c < 0x100; ++c) text.push_back(static_cast<char>(c));
+  text += "\t\n\r";
+  EXPECT_EQ(FindControlCharacter(text), absl::string_view::npos);
+}
+
+TEST(FindInvalidUtf8Test, FindsTheFirstBadByteAtEveryOffset) {
+  const std::string plain =
+      "abc d\xc3\xa9"
+      "fgh \xe2\x82\xac ijklmno \xf0\x9f\x98\x80 pqrstuvwxyz";
+  EXPECT_EQ(FindInvalidUtf8(plain), absl::string_view::npos);
+  for (size_t at = 0; at <= plain.size(); ++at) {
+    // Only between characters: inside one, the character is what breaks.
+    if (at < plain.size() && (static_cast<uint8_t>(plain[at]) & 0xc0) == 0x80)
+      continue;
+    for (const std::string bad : {"\xff", "\xc0\xaf", "\xed\xa0\x80", "\xc3"}) {
+      std::string text = plain;
+      text.insert(at, bad);
+      EXPECT_EQ(FindInvalidUtf8(text), at) << "at " << at << " " << bad.size();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ftcapture

@@ -47,13 +47,12 @@ absl::Status CheckText(absl::string_view text, const FieldPath& field) {
     return absl::InvalidArgumentError(
         absl::StrFormat("%s: byte %d is not UTF-8", field.ToString(), invalid));
   }
-  for (size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<uint8_t>(text[i]);
-    if (c >= 0x20 || c == '\t' || c == '\n' || c == '\r') continue;
+  const size_t control = FindControlCharacter(text);
+  if (control != absl::string_view::npos) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "%s: byte %d is the control character U+%04X; text may hold no "
         "control characters but tab, newline and carriage return",
-        field.ToString(), i, c));
+        field.ToString(), control, static_cast<uint8_t>(text[control])));
   }
   return absl::OkStatus();
 }

@@ -1,6 +1,8 @@
 #include "src/util/visible_text.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 #include "absl/strings/str_format.h"
 
@@ -33,6 +35,38 @@ int SequenceLength(absl::string_view text, size_t i) {
     if (k == 1 ? (b < low || b > high) : (b & 0xc0) != 0x80) return 0;
   }
   return n;
+}
+
+// Both scans below run over every text field of every turn, mostly plain
+// ASCII, so they skip eight bytes at a time while a word holds nothing
+// they look for (a byte-by-byte loop with an early exit does not
+// vectorize; these were 5% of the server's CPU).
+constexpr uint64_t kHighBits = 0x8080808080808080ull;
+constexpr uint64_t kEachByte = 0x0101010101010101ull;
+
+uint64_t LoadWord(const char* p) {
+  uint64_t word;
+  std::memcpy(&word, p, sizeof(word));
+  return word;
+}
+
+// True when a byte of `word` is below 0x20. Exact for "any": a borrow
+// reaches a higher byte only from a byte that is below 0x20 itself, and a
+// byte of 0x80 or more never sets its high bit in `~word`.
+bool HasByteBelowSpace(uint64_t word) {
+  return ((word - 0x20 * kEachByte) & ~word & kHighBits) != 0;
+}
+
+// The offset of the first word at or after `i` that holds a byte
+// `interesting` says is one, or the offset where fewer than 8 bytes are
+// left (the caller goes on byte by byte from there).
+template <typename WordTest>
+size_t SkipPlainWords(absl::string_view text, size_t i, WordTest interesting) {
+  while (i + sizeof(uint64_t) <= text.size() &&
+         !interesting(LoadWord(text.data() + i))) {
+    i += sizeof(uint64_t);
+  }
+  return i;
 }
 
 bool IsShownEscaped(uint8_t c) {
@@ -88,7 +122,12 @@ std::string VisibleText(absl::string_view text) {
 }
 
 size_t FindInvalidUtf8(absl::string_view text) {
+  const auto has_non_ascii = [](uint64_t word) {
+    return (word & kHighBits) != 0;
+  };
   for (size_t i = 0; i < text.size();) {
+    i = SkipPlainWords(text, i, has_non_ascii);
+    if (i == text.size()) break;
     if (static_cast<uint8_t>(text[i]) < 0x80) {
       ++i;
       continue;
@@ -96,6 +135,20 @@ size_t FindInvalidUtf8(absl::string_view text) {
     const int n = SequenceLength(text, i);
     if (n <= 0) return i;
     i += n;
+  }
+  return absl::string_view::npos;
+}
+
+size_t FindControlCharacter(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    i = SkipPlainWords(text, i, HasByteBelowSpace);
+    // Byte by byte through the word that has one (often a tab or newline).
+    const size_t word_end = std::min(text.size(), i + sizeof(uint64_t));
+    for (; i < word_end; ++i) {
+      const auto c = static_cast<uint8_t>(text[i]);
+      if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return i;
+    }
   }
   return absl::string_view::npos;
 }

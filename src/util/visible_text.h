@@ -35,6 +35,10 @@ bool IsVisibleText(absl::string_view text);
 // overlong forms, no surrogates, nothing above U+10FFFF), or npos.
 size_t FindInvalidUtf8(absl::string_view text);
 
+// Offset of the first C0 control character (a byte below 0x20) other than
+// tab, newline and carriage return, or npos.
+size_t FindControlCharacter(absl::string_view text);
+
 }  // namespace ftcapture
 
 #endif  // FTCAPTURE_SRC_UTIL_VISIBLE_TEXT_H_
