@@ -93,6 +93,14 @@ class ExampleStoreTest : public ::testing::Test {
     }
     return "";
   }
+  // Appends examples "a", "b" and "c" to a fresh store and closes it.
+  void StoreABC() {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    for (const char* id : {"a", "b", "c"}) {
+      ASSERT_TRUE(opened->store->Append(MakeExample(id)).ok());
+    }
+  }
   static std::vector<std::string> Ids(const Opened& opened) {
     std::vector<std::string> ids;
     for (const auto& [offset, id] : opened.visited) ids.push_back(id);
@@ -310,13 +318,7 @@ TEST_F(ExampleStoreTest, MarkdownCatchesUpWhenItLagsOrIsMissing) {
 }
 
 TEST_F(ExampleStoreTest, TornMarkdownBlockIsCutQuarantinedAndRewritten) {
-  {
-    auto opened = Open();
-    ASSERT_TRUE(opened.ok());
-    for (const char* id : {"a", "b", "c"}) {
-      ASSERT_TRUE(opened->store->Append(MakeExample(id)).ok());
-    }
-  }
+  ASSERT_NO_FATAL_FAILURE(StoreABC());
   const std::string full = Read(kMarkdownFileName);
   const size_t c_start =
       full.size() - FormatExampleMarkdown(MakeExample("c")).size();
@@ -560,13 +562,7 @@ std::string FrameIndex(const std::vector<v1::ExampleIndexEntry>& entries) {
 }
 
 TEST_F(ExampleStoreTest, IndexHoldsEveryRecordAndTheMarkdownState) {
-  {
-    auto opened = Open();
-    ASSERT_TRUE(opened.ok());
-    for (const char* id : {"a", "b", "c"}) {
-      ASSERT_TRUE(opened->store->Append(MakeExample(id)).ok());
-    }
-  }
+  ASSERT_NO_FATAL_FAILURE(StoreABC());
   std::vector<v1::ExampleIndexEntry> records;
   for (const v1::ExampleIndexEntry& entry :
        IndexEntries(Read(kIndexFileName))) {
@@ -585,13 +581,7 @@ TEST_F(ExampleStoreTest, IndexHoldsEveryRecordAndTheMarkdownState) {
 }
 
 TEST_F(ExampleStoreTest, IndexServesSummariesOnlyWhileItMatchesTheRecord) {
-  {
-    auto opened = Open();
-    ASSERT_TRUE(opened.ok());
-    for (const char* id : {"a", "b", "c"}) {
-      ASSERT_TRUE(opened->store->Append(MakeExample(id)).ok());
-    }
-  }
+  ASSERT_NO_FATAL_FAILURE(StoreABC());
   // An index entry whose record is unchanged is taken as it is: the cache
   // is what a restart reads instead of the record.
   std::vector<v1::ExampleIndexEntry> entries =
@@ -633,13 +623,7 @@ TEST_F(ExampleStoreTest, IndexServesSummariesOnlyWhileItMatchesTheRecord) {
 }
 
 TEST_F(ExampleStoreTest, IndexWithoutKeysIsRewrittenWithThem) {
-  {
-    auto opened = Open();
-    ASSERT_TRUE(opened.ok());
-    for (const char* id : {"a", "b", "c"}) {
-      ASSERT_TRUE(opened->store->Append(MakeExample(id)).ok());
-    }
-  }
+  ASSERT_NO_FATAL_FAILURE(StoreABC());
   // Every record entry carries the keys the service maps it by.
   std::vector<v1::ExampleIndexEntry> entries =
       IndexEntries(Read(kIndexFileName));
@@ -729,13 +713,7 @@ TEST_F(ExampleStoreTest, CrashBeforeTheIndexWasWrittenIsCaughtUp) {
 }
 
 TEST_F(ExampleStoreTest, TornIndexIsCutAndCompleted) {
-  {
-    auto opened = Open();
-    ASSERT_TRUE(opened.ok());
-    for (const char* id : {"a", "b", "c"}) {
-      ASSERT_TRUE(opened->store->Append(MakeExample(id)).ok());
-    }
-  }
+  ASSERT_NO_FATAL_FAILURE(StoreABC());
   const std::string index = Read(kIndexFileName);
   for (size_t cut : {size_t{1}, size_t{30}, index.size() / 2}) {
     Write(kIndexFileName, index.substr(0, index.size() - cut));
