@@ -85,7 +85,7 @@ absl::Status ValidateTurn(const v1::Turn& turn, int64_t max_turn_bytes,
   if (absl::Status context = ValidateContextMessages(turn); !context.ok()) {
     return context;
   }
-  return CheckClientInput(turn, "turn");
+  return CheckTurnInput(turn);
 }
 
 // What a turn of a session credits: the reply, the user turn it answers,

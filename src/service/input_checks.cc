@@ -125,6 +125,52 @@ absl::Status CheckClientInput(const Message& message, absl::string_view name) {
   return CheckMessage(message, FieldPath{nullptr, name});
 }
 
+namespace {
+
+bool IsAcceptedText(absl::string_view text) {
+  return FindInvalidUtf8(text) == absl::string_view::npos &&
+         FindControlCharacter(text) == absl::string_view::npos;
+}
+
+// Every string and timestamp field of a Turn, read directly.
+// input_checks_test sets each field that Turn's descriptor lists to a
+// control character (and each timestamp out of range) and expects this to
+// refuse it, so a field added to the proto cannot slip past.
+bool TurnPassesChecks(const v1::Turn& turn) {
+  for (absl::string_view text :
+       {absl::string_view(turn.session_id()), absl::string_view(turn.turn_id()),
+        absl::string_view(turn.text()), absl::string_view(turn.system_prompt()),
+        absl::string_view(turn.reply_to())}) {
+    if (!IsAcceptedText(text)) return false;
+  }
+  if (turn.has_time() && !IsValidTimestamp(turn.time())) return false;
+  for (const v1::Memory& memory : turn.memories()) {
+    if (!IsAcceptedText(memory.text()) || !IsAcceptedText(memory.category())) {
+      return false;
+    }
+    if (memory.has_created_at() && !IsValidTimestamp(memory.created_at())) {
+      return false;
+    }
+  }
+  for (const auto& [key, value] : turn.metadata()) {
+    if (!IsAcceptedText(key) || !IsAcceptedText(value)) return false;
+  }
+  for (const auto& [key, count] : turn.redactions()) {
+    if (!IsAcceptedText(key)) return false;
+  }
+  for (const v1::ConversationMessage& message : turn.context_messages()) {
+    if (!IsAcceptedText(message.text())) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::Status CheckTurnInput(const v1::Turn& turn) {
+  if (TurnPassesChecks(turn)) return absl::OkStatus();
+  return CheckClientInput(turn, "turn");
+}
+
 bool HasUnknownFields(const Message& message) {
   const Reflection* reflection = message.GetReflection();
   if (!reflection->GetUnknownFields(message).empty()) return true;

@@ -3,6 +3,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "ftcapture/v1/capture.pb.h"
 #include "google/protobuf/message.h"
 
 namespace ftcapture {
@@ -19,6 +20,12 @@ namespace ftcapture {
 // e.g. "turn") and, for text, the byte offset and the character.
 absl::Status CheckClientInput(const google::protobuf::Message& message,
                               absl::string_view name);
+
+// CheckClientInput(turn, "turn"), with the same answers, for the one
+// message every turn brings: its fields are read directly, and only a turn
+// that fails goes through the reflective walk that names the field (which
+// cost more than the bytes it checks: 2.8 us of a ~2 KB turn).
+absl::Status CheckTurnInput(const v1::Turn& turn);
 
 // True when `message` or a message inside it holds fields this build does
 // not know (a newer or careless client): those are dropped before storing.

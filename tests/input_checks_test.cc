@@ -1,0 +1,146 @@
+// CheckTurnInput reads a turn's fields directly instead of through
+// reflection; these tests hold it to the reflective CheckClientInput for
+// every string and timestamp field Turn's descriptor lists, so a field
+// added to the proto and forgotten in the fast path fails here.
+
+#include "src/service/input_checks.h"
+
+#include <functional>
+#include <string>
+
+#include "ftcapture/v1/capture.pb.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "gtest/gtest.h"
+
+namespace ftcapture {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+
+bool IsTimestamp(const Message& message) {
+  return message.GetDescriptor() == google::protobuf::Timestamp::descriptor();
+}
+
+// Gives every message field, repeated field and map of `message` one
+// element with accepted text, recursively, so every leaf field exists.
+void Populate(Message* message) {
+  if (IsTimestamp(*message)) {
+    static_cast<google::protobuf::Timestamp*>(message)->set_seconds(1700000000);
+    return;
+  }
+  const Reflection* reflection = message->GetReflection();
+  const Descriptor* descriptor = message->GetDescriptor();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const FieldDescriptor* field = descriptor->field(i);
+    if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      Populate(field->is_repeated()
+                   ? reflection->AddMessage(message, field)
+                   : reflection->MutableMessage(message, field));
+    } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
+      if (field->is_repeated()) {
+        reflection->AddString(message, field, "fine text");
+      } else {
+        reflection->SetString(message, field, "fine text");
+      }
+    }
+  }
+}
+
+// A leaf the checks must look at: a text field, or a timestamp.
+struct Leaf {
+  Message* message;
+  const FieldDescriptor* field;  // null: `message` is a Timestamp
+};
+
+// Calls `visit` for each leaf of a populated `message`, in a fixed order.
+void ForEachLeaf(Message* message, const std::function<void(Leaf)>& visit) {
+  if (IsTimestamp(*message)) {
+    visit({message, nullptr});
+    return;
+  }
+  const Reflection* reflection = message->GetReflection();
+  const Descriptor* descriptor = message->GetDescriptor();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const FieldDescriptor* field = descriptor->field(i);
+    if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      ForEachLeaf(field->is_repeated()
+                      ? reflection->MutableRepeatedMessage(message, field, 0)
+                      : reflection->MutableMessage(message, field),
+                  visit);
+    } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_STRING &&
+               field->type() != FieldDescriptor::TYPE_BYTES) {
+      visit({message, field});
+    }
+  }
+}
+
+// Spoils leaf number `index` of `turn`; returns its description.
+std::string SpoilLeaf(v1::Turn* turn, int index, const std::string& bad_text) {
+  int seen = 0;
+  std::string what;
+  ForEachLeaf(turn, [&](Leaf leaf) {
+    if (seen++ != index) return;
+    if (leaf.field == nullptr) {
+      // Year 10000: past the last second a Timestamp may hold.
+      static_cast<google::protobuf::Timestamp*>(leaf.message)
+          ->set_seconds(253402300800);
+      what = "a timestamp in " + leaf.message->GetTypeName();
+      return;
+    }
+    const Reflection* reflection = leaf.message->GetReflection();
+    if (leaf.field->is_repeated()) {
+      reflection->SetRepeatedString(leaf.message, leaf.field, 0, bad_text);
+    } else {
+      reflection->SetString(leaf.message, leaf.field, bad_text);
+    }
+    what = leaf.field->full_name();
+  });
+  return what;
+}
+
+v1::Turn PopulatedTurn() {
+  v1::Turn turn;
+  Populate(&turn);
+  return turn;
+}
+
+int LeafCount() {
+  v1::Turn turn = PopulatedTurn();
+  int count = 0;
+  ForEachLeaf(&turn, [&count](Leaf) { ++count; });
+  return count;
+}
+
+TEST(CheckTurnInputTest, AcceptsATurnWithEveryFieldSet) {
+  const v1::Turn turn = PopulatedTurn();
+  EXPECT_TRUE(CheckTurnInput(turn).ok()) << CheckTurnInput(turn);
+  EXPECT_TRUE(CheckClientInput(turn, "turn").ok());
+  // Today 13: session_id, turn_id, text, time, system_prompt, a memory's
+  // text, category and created_at, a metadata key and value, a redactions
+  // key, reply_to, a context message's text.
+  EXPECT_GE(LeafCount(), 13);
+}
+
+TEST(CheckTurnInputTest, RefusesEveryFieldAsTheReflectiveCheckDoes) {
+  const int leaves = LeafCount();
+  for (const std::string bad : {std::string("a\x01z"), std::string("a\x1b[2J"),
+                                std::string("a\xff"
+                                            "z"),
+                                std::string(1, '\0')}) {
+    for (int i = 0; i < leaves; ++i) {
+      v1::Turn turn = PopulatedTurn();
+      const std::string what = SpoilLeaf(&turn, i, bad);
+      const absl::Status reflective = CheckClientInput(turn, "turn");
+      const absl::Status direct = CheckTurnInput(turn);
+      ASSERT_FALSE(reflective.ok()) << what;
+      EXPECT_EQ(direct, reflective) << what;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ftcapture
