@@ -34,7 +34,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   IndexEntryView entry;
-  ParseIndexEntry(bytes, &entry);
+  if (ParseIndexEntry(bytes, &entry)) {
+    // Stored keys are taken only when their count fits the summary; any
+    // others are computed.
+    const ExampleKeys keys = KeysOf(entry.summary);
+    FUZZ_CHECK(keys.has_feedback ? keys.has_credit : true);
+  }
 
   absl::StatusOr<TurnPtr> turn = StoredTurn::FromBytes(std::string(bytes));
   if (turn.ok()) {

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "src/storage/example_summary.h"
 #include "src/storage/markdown_format.h"
 #include "src/storage/markdown_rebuild.h"
 #include "src/storage/tfrecord_reader.h"
@@ -91,6 +92,14 @@ class ExampleStoreTest : public ::testing::Test {
       if (absl::StartsWith(name, prefix)) return name;
     }
     return "";
+  }
+  // Appends examples "a", "b" and "c" to a fresh store and closes it.
+  void StoreABC() {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    for (const char* id : {"a", "b", "c"}) {
+      ASSERT_TRUE(opened->store->Append(MakeExample(id)).ok());
+    }
   }
   static std::vector<std::string> Ids(const Opened& opened) {
     std::vector<std::string> ids;
@@ -309,13 +318,7 @@ TEST_F(ExampleStoreTest, MarkdownCatchesUpWhenItLagsOrIsMissing) {
 }
 
 TEST_F(ExampleStoreTest, TornMarkdownBlockIsCutQuarantinedAndRewritten) {
-  {
-    auto opened = Open();
-    ASSERT_TRUE(opened.ok());
-    for (const char* id : {"a", "b", "c"}) {
-      ASSERT_TRUE(opened->store->Append(MakeExample(id)).ok());
-    }
-  }
+  ASSERT_NO_FATAL_FAILURE(StoreABC());
   const std::string full = Read(kMarkdownFileName);
   const size_t c_start =
       full.size() - FormatExampleMarkdown(MakeExample("c")).size();
@@ -559,13 +562,7 @@ std::string FrameIndex(const std::vector<v1::ExampleIndexEntry>& entries) {
 }
 
 TEST_F(ExampleStoreTest, IndexHoldsEveryRecordAndTheMarkdownState) {
-  {
-    auto opened = Open();
-    ASSERT_TRUE(opened.ok());
-    for (const char* id : {"a", "b", "c"}) {
-      ASSERT_TRUE(opened->store->Append(MakeExample(id)).ok());
-    }
-  }
+  ASSERT_NO_FATAL_FAILURE(StoreABC());
   std::vector<v1::ExampleIndexEntry> records;
   for (const v1::ExampleIndexEntry& entry :
        IndexEntries(Read(kIndexFileName))) {
@@ -584,13 +581,7 @@ TEST_F(ExampleStoreTest, IndexHoldsEveryRecordAndTheMarkdownState) {
 }
 
 TEST_F(ExampleStoreTest, IndexServesSummariesOnlyWhileItMatchesTheRecord) {
-  {
-    auto opened = Open();
-    ASSERT_TRUE(opened.ok());
-    for (const char* id : {"a", "b", "c"}) {
-      ASSERT_TRUE(opened->store->Append(MakeExample(id)).ok());
-    }
-  }
+  ASSERT_NO_FATAL_FAILURE(StoreABC());
   // An index entry whose record is unchanged is taken as it is: the cache
   // is what a restart reads instead of the record.
   std::vector<v1::ExampleIndexEntry> entries =
@@ -629,6 +620,56 @@ TEST_F(ExampleStoreTest, IndexServesSummariesOnlyWhileItMatchesTheRecord) {
     records += entry.length() > 0;
   }
   EXPECT_EQ(records, 3);
+}
+
+TEST_F(ExampleStoreTest, IndexWithoutKeysIsRewrittenWithThem) {
+  ASSERT_NO_FATAL_FAILURE(StoreABC());
+  // Every record entry carries the keys the service maps it by.
+  std::vector<v1::ExampleIndexEntry> entries =
+      IndexEntries(Read(kIndexFileName));
+  for (const auto& entry : entries) {
+    if (entry.length() == 0) continue;
+    EXPECT_EQ(entry.summary().keys_version(), kExampleKeysVersion);
+    const ExampleKeys want =
+        KeysOf(SummaryOf(MakeExample(entry.summary().id())));
+    ExampleSummaryView view = ViewOf(entry.summary());
+    ASSERT_TRUE(HasCurrentKeys(view));
+    EXPECT_EQ(KeysOf(view).id, want.id);
+    EXPECT_EQ(KeysOf(view).credit, want.credit);
+  }
+  // An index from before the keys (or with another version of them) from
+  // b on: a and its marker are kept, b and c are served from the index and
+  // written again with their keys.
+  int record = 0;
+  for (auto& entry : entries) {
+    if (entry.length() == 0 || record++ == 0) continue;
+    entry.mutable_summary()->clear_keys();
+    entry.mutable_summary()->clear_keys_version();
+    entry.mutable_summary()->set_id(entry.summary().id() == "b" ? "cached-b"
+                                                                : "cached-c");
+  }
+  Write(kIndexFileName, FrameIndex(entries));
+  {
+    auto opened = Open();
+    ASSERT_TRUE(opened.ok());
+    EXPECT_THAT(Ids(*opened),
+                ::testing::ElementsAre("a", "cached-b", "cached-c"));
+    EXPECT_FALSE(opened->report.repaired());
+  }
+  std::vector<std::string> ids;
+  for (const auto& entry : IndexEntries(Read(kIndexFileName))) {
+    if (entry.length() == 0) continue;
+    ids.push_back(entry.summary().id());
+    EXPECT_TRUE(HasCurrentKeys(ViewOf(entry.summary())))
+        << entry.summary().id();
+  }
+  EXPECT_THAT(ids, ::testing::ElementsAre("a", "cached-b", "cached-c"));
+  // The Markdown was not read again (its state was still valid), and the
+  // next start takes everything from the index as it is.
+  auto opened = Open();
+  ASSERT_TRUE(opened.ok());
+  EXPECT_THAT(Ids(*opened),
+              ::testing::ElementsAre("a", "cached-b", "cached-c"));
 }
 
 TEST_F(ExampleStoreTest, CrashBeforeTheIndexWasWrittenIsCaughtUp) {
@@ -672,13 +713,7 @@ TEST_F(ExampleStoreTest, CrashBeforeTheIndexWasWrittenIsCaughtUp) {
 }
 
 TEST_F(ExampleStoreTest, TornIndexIsCutAndCompleted) {
-  {
-    auto opened = Open();
-    ASSERT_TRUE(opened.ok());
-    for (const char* id : {"a", "b", "c"}) {
-      ASSERT_TRUE(opened->store->Append(MakeExample(id)).ok());
-    }
-  }
+  ASSERT_NO_FATAL_FAILURE(StoreABC());
   const std::string index = Read(kIndexFileName);
   for (size_t cut : {size_t{1}, size_t{30}, index.size() / 2}) {
     Write(kIndexFileName, index.substr(0, index.size() - cut));

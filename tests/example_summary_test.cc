@@ -3,6 +3,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "src/storage/example_id.h"
 #include "src/util/proto_time.h"
 
 namespace ftcapture {
@@ -88,6 +89,64 @@ TEST(ExampleSummaryTest, IndexEntryRoundTrips) {
   EXPECT_EQ(view.masked_crc, 0xdeadbeefu);
   ExpectSameSummary(view.summary, entry.summary());
   ExpectSameSummary(ViewOf(ToProto(view.summary)), entry.summary());
+}
+
+TEST(ExampleSummaryTest, KeysAreTheServiceFingerprints) {
+  v1::Example example = FullExample();
+  ExampleKeys keys = KeysOf(SummaryOf(example));
+  EXPECT_EQ(keys.id, ExampleIdKey(example.id()));
+  ASSERT_TRUE(keys.has_credit);
+  EXPECT_EQ(keys.credit, ReplyKey("kitchen-1", "a1"));
+  ASSERT_TRUE(keys.has_feedback);
+  EXPECT_EQ(keys.feedback, ReplyKey("kitchen-1", "u2"));
+
+  // A pair is credited by its two replies, and has no feedback key.
+  example.mutable_rejected_turn()->set_turn_id("a0");
+  keys = KeysOf(SummaryOf(example));
+  EXPECT_EQ(keys.credit, ReplyKey("kitchen-1", PairCreditKey("a1", "a0")));
+  EXPECT_FALSE(keys.has_feedback);
+
+  // An import credits nothing.
+  example = FullExample();
+  example.set_source(v1::SOURCE_IMPORTED);
+  keys = KeysOf(SummaryOf(example));
+  EXPECT_FALSE(keys.has_credit);
+  EXPECT_FALSE(keys.has_feedback);
+}
+
+TEST(ExampleSummaryTest, StoredKeysAreTakenOnlyWhenCurrent) {
+  const ExampleKeys computed = KeysOf(SummaryOf(FullExample()));
+  v1::ExampleIndexEntry entry;
+  entry.set_offset(1);
+  entry.set_length(2);
+  *entry.mutable_summary() = SummarizeExample(FullExample());
+  EXPECT_EQ(entry.summary().keys().size(), 48u);
+  EXPECT_EQ(entry.summary().keys_version(), kExampleKeysVersion);
+
+  // Keys read from an entry are taken as they are: a restart hashes
+  // nothing. (Garbled on purpose here, to tell them from computed ones.)
+  std::string garbled = entry.summary().keys();
+  garbled[0] ^= 1;
+  entry.mutable_summary()->set_keys(garbled);
+  std::string bytes = entry.SerializeAsString();
+  IndexEntryView view;
+  ASSERT_TRUE(ParseIndexEntry(bytes, &view));
+  ASSERT_TRUE(HasCurrentKeys(view.summary));
+  EXPECT_FALSE(KeysOf(view.summary).id == computed.id);
+  EXPECT_EQ(KeysOf(view.summary).credit, computed.credit);
+
+  // Another version, a wrong size or none at all: computed again.
+  for (int change = 0; change < 3; ++change) {
+    v1::ExampleIndexEntry other = entry;
+    if (change == 0) other.mutable_summary()->set_keys_version(2);
+    if (change == 1) other.mutable_summary()->set_keys(garbled.substr(16));
+    if (change == 2) other.mutable_summary()->clear_keys_version();
+    bytes = other.SerializeAsString();
+    ASSERT_TRUE(ParseIndexEntry(bytes, &view));
+    EXPECT_FALSE(HasCurrentKeys(view.summary)) << change;
+    EXPECT_EQ(KeysOf(view.summary).id, computed.id) << change;
+    EXPECT_EQ(KeysOf(view.summary).feedback, computed.feedback) << change;
+  }
 }
 
 }  // namespace

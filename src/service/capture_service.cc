@@ -282,10 +282,11 @@ class CaptureServiceImpl final : public CaptureService {
                        });
     return result.Wait();
   }
-  // Opens store_ (visiting its records with `visit`, may be null) and
-  // reviews_ (replaying into the catalog when `replay_reviews`).
-  absl::Status OpenFiles(const ExampleStore::Visitor& visit,
-                         bool replay_reviews, RecoveryReport* report)
+  // Opens store_ (adding its records to the catalog through `loader`, may
+  // be null) and reviews_ (replaying into the catalog when
+  // `replay_reviews`).
+  absl::Status OpenFiles(ExampleCatalog::Loader* loader, bool replay_reviews,
+                         RecoveryReport* report)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(layout_mu_);
 
   // Erasure's steps. An example to erase and what finding its pairs and
@@ -373,11 +374,8 @@ absl::Status CaptureServiceImpl::Start() {
   RecoveryReport report;
   {
     MutexLock layout(&layout_mu_);
-    status = OpenFiles(
-        [this](uint64_t offset, const ExampleSummaryView& example) {
-          catalog_.Add(example, offset);
-        },
-        /*replay_reviews=*/true, &report);
+    ExampleCatalog::Loader loader(&catalog_);
+    status = OpenFiles(&loader, /*replay_reviews=*/true, &report);
   }
   if (!status.ok()) return status;
   Log(absl::StrCat("dataset: ", report.ToString(), " (",
@@ -413,7 +411,7 @@ absl::Status CaptureServiceImpl::Start() {
   return absl::OkStatus();
 }
 
-absl::Status CaptureServiceImpl::OpenFiles(const ExampleStore::Visitor& visit,
+absl::Status CaptureServiceImpl::OpenFiles(ExampleCatalog::Loader* loader,
                                            bool replay_reviews,
                                            RecoveryReport* report) {
   ExampleStore::Options store_options;
@@ -427,8 +425,17 @@ absl::Status CaptureServiceImpl::OpenFiles(const ExampleStore::Visitor& visit,
     };
   }
   store_options.log = [this](const std::string& line) { Log(line); };
+  ExampleStore::Visitor visit;
+  if (loader != nullptr) {
+    visit = [loader](uint64_t offset, const ExampleSummaryView& example) {
+      loader->Add(example, offset);
+    };
+  }
   absl::StatusOr<std::unique_ptr<ExampleStore>> store =
       ExampleStore::Open(env_, store_options, visit, report);
+  // The visits are over (the scan joined its thread): the catalog must be
+  // complete before the reviews are applied to it.
+  if (loader != nullptr) loader->Finish();
   if (!store.ok()) return store.status();
   absl::StatusOr<std::unique_ptr<ReviewLog>> reviews =
       ReviewLog::Open(env_, options_.data_dir,
@@ -1283,7 +1290,7 @@ CaptureServiceImpl::SelectVictims(
       }
       break;
     case v1::DeleteExamplesRequest::kSessionId: {
-      const Hash128 key = ExampleCatalog::SessionKey(request.session_id());
+      const uint64_t key = ExampleCatalog::SessionKey(request.session_id());
       entries = catalog_.Select([&key](const CatalogEntry& entry) {
         return entry.session_key == key;
       });
@@ -1330,7 +1337,7 @@ absl::Status CaptureServiceImpl::AddVictim(
 absl::Status CaptureServiceImpl::AddPairsOf(
     std::vector<Victim>* victims) const {
   absl::flat_hash_set<uint64_t> chosen;
-  absl::flat_hash_set<Hash128> sessions;
+  absl::flat_hash_set<uint64_t> sessions;
   for (const Victim& victim : *victims) {
     chosen.insert(victim.entry.offset);
     if (!victim.reply_turn_id.empty()) {

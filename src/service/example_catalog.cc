@@ -46,7 +46,8 @@ void ExampleCatalog::Reserve(size_t examples) {
   by_feedback_turn_.reserve(examples);
 }
 
-void ExampleCatalog::Add(const ExampleSummaryView& example, uint64_t offset) {
+CatalogEntry ExampleCatalog::EntryOf(const ExampleSummaryView& example,
+                                     uint64_t offset) {
   CatalogEntry entry;
   entry.id = std::string(example.id);
   entry.offset = offset;
@@ -59,37 +60,69 @@ void ExampleCatalog::Add(const ExampleSummaryView& example, uint64_t offset) {
   entry.is_pair = example.is_pair;
   entry.redacted = example.redacted;
   entry.session_key = SessionKey(example.session_id);
+  return entry;
+}
 
-  MutexLock lock(&mu_);
+int64_t ExampleCatalog::AppendEntry(CatalogEntry entry) {
   const int64_t index = static_cast<int64_t>(entries_.size());
-  by_id_[IdFingerprint(entry.id)] = index;
-  if (example.is_pair) ++pairs_;
-  if (example.source != v1::SOURCE_IMPORTED && example.is_pair) {
-    credited_[ReplyFingerprint(
-        example.session_id, PairCreditKey(example.assistant_turn_id,
-                                          example.rejected_turn_id))] = index;
-  } else if (example.source != v1::SOURCE_IMPORTED) {
-    credited_[ReplyFingerprint(example.session_id, example.assistant_turn_id)] =
-        index;
-    if (example.has_praise_turn) {
-      by_feedback_turn_[ReplyFingerprint(example.session_id,
-                                         example.praise_turn_id)] = index;
-    }
-  }
+  if (entry.is_pair) ++pairs_;
   if (entry.label == v1::LABEL_POSITIVE) ++positive_;
   if (entry.label == v1::LABEL_NEGATIVE) ++negative_;
   if (entry.source == v1::SOURCE_IMPORTED) ++imported_;
-  if (example.redacted) ++redacted_;
+  if (entry.redacted) ++redacted_;
   first_at_ = std::min(first_at_, entry.captured_at);
   last_at_ = std::max(last_at_, entry.captured_at);
   CountDay(entry.captured_at);
   entries_.push_back(std::move(entry));
   CountIn(index, +1);
   NoteRecent(index);
+  return index;
 }
 
-Hash128 ExampleCatalog::SessionKey(absl::string_view session_id) {
-  return FieldsHash128({"session", session_id});
+void ExampleCatalog::PrefetchKeys(const Keys& pending) const {
+  const ExampleKeys& keys = pending.keys;
+  by_id_.prefetch(keys.id);
+  if (keys.has_credit) credited_.prefetch(keys.credit);
+  if (keys.has_feedback) by_feedback_turn_.prefetch(keys.feedback);
+}
+
+void ExampleCatalog::InsertKeys(const Keys& pending) {
+  const ExampleKeys& keys = pending.keys;
+  by_id_[keys.id] = pending.index;
+  if (keys.has_credit) credited_[keys.credit] = pending.index;
+  if (keys.has_feedback) by_feedback_turn_[keys.feedback] = pending.index;
+}
+
+void ExampleCatalog::Add(const ExampleSummaryView& example, uint64_t offset) {
+  Keys keys{KeysOf(example)};
+  CatalogEntry entry = EntryOf(example, offset);
+  MutexLock lock(&mu_);
+  keys.index = AppendEntry(std::move(entry));
+  InsertKeys(keys);
+}
+
+void ExampleCatalog::Loader::Add(const ExampleSummaryView& example,
+                                 uint64_t offset) {
+  Keys keys{KeysOf(example)};
+  CatalogEntry entry = EntryOf(example, offset);
+  MutexLock lock(&catalog_->mu_);
+  keys.index = catalog_->AppendEntry(std::move(entry));
+  catalog_->PrefetchKeys(keys);
+  catalog_->loading_.push_back(keys);
+  if (catalog_->loading_.size() > kLoadAhead) {
+    catalog_->InsertKeys(catalog_->loading_.front());
+    catalog_->loading_.pop_front();
+  }
+}
+
+void ExampleCatalog::Loader::Finish() {
+  MutexLock lock(&catalog_->mu_);
+  for (const Keys& keys : catalog_->loading_) catalog_->InsertKeys(keys);
+  catalog_->loading_.clear();
+}
+
+uint64_t ExampleCatalog::SessionKey(absl::string_view session_id) {
+  return absl::Hash<absl::string_view>()(session_id);
 }
 
 int64_t ExampleCatalog::Remove(const absl::flat_hash_set<uint64_t>& offsets) {

@@ -15,16 +15,15 @@ absl::StatusOr<LoadedIndex> LoadIndex(Env* env, const std::string& path) {
   if (!env->FileExists(path)) return index;
   auto size = env->GetFileSize(path);
   if (!size.ok()) return size.status();
-  auto file = env->NewRandomAccessFile(path);
+  auto file = env->NewMappedFile(path);
   if (!file.ok()) return file.status();
-  index.bytes.resize(*size);
-  absl::string_view got;
-  absl::Status s = (*file)->Read(0, *size, &got, index.bytes.data());
+  index.file = *std::move(file);
+  // Left uninitialized: a mapped read never touches it, so it costs no
+  // page.
+  index.scratch.reset(new char[*size]);
+  absl::Status s =
+      index.file->Read(0, *size, &index.bytes, index.scratch.get());
   if (!s.ok()) return s;
-  if (got.data() != index.bytes.data()) {
-    std::copy(got.begin(), got.end(), index.bytes.begin());
-  }
-  index.bytes.resize(got.size());
   ScanTFRecords(index.bytes, [&](uint64_t offset, absl::string_view data) {
     const uint64_t pos =
         static_cast<uint64_t>(data.data() - index.bytes.data());

@@ -7,16 +7,16 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "ftcapture/v1/storage.pb.h"
+#include "src/util/env.h"
 
 namespace ftcapture {
-
-class Env;
 
 // examples.index as read at start: its bytes, the entries of its clean
 // prefix, and the Markdown state of its last entry (when that entry is a
@@ -27,10 +27,22 @@ struct LoadedIndex {
     uint64_t size;  // of the payload
     uint64_t end;   // where the framed entry ends in the file
   };
-  std::string bytes;
+  // The file mapped read-only where the Env maps files (a copy would cost
+  // a restart zeroing and filling 150 MB for a million examples), else read
+  // into `scratch`. Release() before the file is cut or rewritten.
+  absl::string_view bytes;
+  std::unique_ptr<RandomAccessFile> file;
+  std::unique_ptr<char[]> scratch;
   std::vector<Span> entries;
   bool has_markdown_state = false;
   v1::ExampleIndexEntry last;  // parsed when has_markdown_state
+
+  // Drops the bytes (and unmaps the file); `entries` then point nowhere.
+  void Release() {
+    bytes = absl::string_view();
+    file.reset();
+    scratch.reset();
+  }
 };
 
 // Reads the index at `path` (missing: empty).

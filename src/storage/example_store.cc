@@ -180,6 +180,11 @@ class ExampleStoreImpl : public ExampleStore {
     size_t next_entry = 0;
     bool index_matches = true;
     uint64_t index_keep = 0;
+    // From the first matched entry without current keys (an index written
+    // before they existed, or with another version of them) on, matched
+    // entries are written again, with their keys, instead of kept: one
+    // slower start, and the next ones hash nothing.
+    bool rewriting_keys = false;
     std::string new_entries;  // framed entries of the records after those
   };
   // Init's steps, in order.
@@ -444,7 +449,10 @@ bool ExampleStoreImpl::MatchIndexEntry(const TFRecordEntry& entry,
       indexed.length == entry.length && indexed.masked_crc == entry.masked_crc;
   if (covered) {
     *summary = indexed.summary;
-    recovery->index_keep = index.entries[next++].end;
+    if (!HasCurrentKeys(*summary)) recovery->rewriting_keys = true;
+    if (!recovery->rewriting_keys)
+      recovery->index_keep = index.entries[next].end;
+    ++next;
   } else {
     recovery->index_matches = false;
   }
@@ -480,7 +488,7 @@ void ExampleStoreImpl::NoteRecord(const TFRecordEntry& entry, uint64_t offset,
                                   const ExampleSummaryView& summary,
                                   Recovery* recovery) {
   recovery->report->records++;
-  if (!covered) {
+  if (!covered || recovery->rewriting_keys) {
     AppendIndexEntry(offset, entry.length, entry.masked_crc, ToProto(summary),
                      &recovery->new_entries);
   }
@@ -660,8 +668,11 @@ void ExampleStoreImpl::RewriteIndex(Recovery* recovery) {
   // start time, never data, so errors here only drop it.
   LoadedIndex& index = recovery->index;
   const uint64_t keep = recovery->index_keep;
+  const uint64_t size = index.bytes.size();
+  // Unmapped before the file is cut: a mapped page past the end faults.
+  index.Release();
   bool keep_index = true;
-  if (index.bytes.size() > keep) {
+  if (size > keep) {
     if (keep == 0) {
       if (env_->FileExists(index_path_)) {
         env_->RemoveFile(index_path_).IgnoreError();
@@ -671,8 +682,6 @@ void ExampleStoreImpl::RewriteIndex(Recovery* recovery) {
       keep_index = false;  // the whole index is rebuilt next time
     }
   }
-  index.bytes.clear();
-  index.bytes.shrink_to_fit();
   if (!keep_index) return;
   auto index_file = env_->NewAppendableFile(index_path_);
   if (!index_file.ok()) return;

@@ -4,6 +4,7 @@
 
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
+#include "src/storage/example_id.h"
 #include "src/util/proto_time.h"
 
 namespace ftcapture {
@@ -92,6 +93,7 @@ struct SummaryFields {
   int label, source, status;
   int redactions;  // Example: a map, present when something was redacted
   int redacted;    // ExampleSummary: a bool
+  int keys, keys_version;  // ExampleSummary
 };
 
 constexpr SummaryFields kExampleFields = {
@@ -110,6 +112,8 @@ constexpr SummaryFields kExampleFields = {
     v1::Example::kSourceFieldNumber,
     v1::Example::kStatusFieldNumber,
     v1::Example::kRedactionsFieldNumber,
+    0,
+    0,
     0};
 
 constexpr SummaryFields kSummaryFields = {
@@ -128,7 +132,9 @@ constexpr SummaryFields kSummaryFields = {
     v1::ExampleSummary::kSourceFieldNumber,
     v1::ExampleSummary::kStatusFieldNumber,
     0,
-    v1::ExampleSummary::kRedactedFieldNumber};
+    v1::ExampleSummary::kRedactedFieldNumber,
+    v1::ExampleSummary::kKeysFieldNumber,
+    v1::ExampleSummary::kKeysVersionFieldNumber};
 
 // Reads the summary out of a serialized message laid out as `f` says,
 // skipping every other field unread.
@@ -160,6 +166,8 @@ bool ReadSummaryFields(absl::string_view data, const SummaryFields& f,
       } else if (field == f.praise_turn) {
         summary->has_praise_turn = true;
         ok = in.Bytes(&bytes) && ReadTurnId(bytes, &summary->praise_turn_id);
+      } else if (field == f.keys) {
+        ok = in.Bytes(&summary->stored_keys);
       } else if (field == f.redactions) {
         summary->redacted = true;
         ok = in.Skip(tag);
@@ -169,11 +177,13 @@ bool ReadSummaryFields(absl::string_view data, const SummaryFields& f,
     } else if (Type(tag) == kVarint &&
                (field == f.has_praise_turn || field == f.is_pair ||
                 field == f.label || field == f.source || field == f.status ||
-                field == f.redacted)) {
+                field == f.redacted || field == f.keys_version)) {
       uint64_t value = 0;
       ok = in.Varint(&value);
       const int number = static_cast<int>(value);
-      if (field == f.has_praise_turn) {
+      if (field == f.keys_version) {
+        summary->stored_keys_version = static_cast<uint32_t>(value);
+      } else if (field == f.has_praise_turn) {
         summary->has_praise_turn = value != 0;
       } else if (field == f.is_pair) {
         summary->is_pair = value != 0;
@@ -194,7 +204,74 @@ bool ReadSummaryFields(absl::string_view data, const SummaryFields& f,
   return in.Done();
 }
 
+constexpr size_t kKeyBytes = 16;
+
+void AppendKey(const Hash128& key, std::string* out) {
+  for (int i = 7; i >= 0; --i)
+    out->push_back(static_cast<char>(key.high >> (8 * i)));
+  for (int i = 7; i >= 0; --i)
+    out->push_back(static_cast<char>(key.low >> (8 * i)));
+}
+
+// The key at `*bytes`' front, which it consumes.
+Hash128 TakeKey(absl::string_view* bytes) {
+  Hash128 key;
+  for (size_t i = 0; i < 8; ++i) {
+    key.high = (key.high << 8) | static_cast<unsigned char>((*bytes)[i]);
+    key.low = (key.low << 8) | static_cast<unsigned char>((*bytes)[8 + i]);
+  }
+  bytes->remove_prefix(kKeyBytes);
+  return key;
+}
+
+// Which keys `summary` has, none computed yet.
+ExampleKeys KeyShapeOf(const ExampleSummaryView& summary) {
+  ExampleKeys keys;
+  keys.has_credit = summary.source != v1::SOURCE_IMPORTED;
+  keys.has_feedback =
+      keys.has_credit && !summary.is_pair && summary.has_praise_turn;
+  return keys;
+}
+
+std::string EncodeKeys(const ExampleKeys& keys) {
+  std::string bytes;
+  AppendKey(keys.id, &bytes);
+  if (keys.has_credit) AppendKey(keys.credit, &bytes);
+  if (keys.has_feedback) AppendKey(keys.feedback, &bytes);
+  return bytes;
+}
+
 }  // namespace
+
+bool HasCurrentKeys(const ExampleSummaryView& summary) {
+  const ExampleKeys shape = KeyShapeOf(summary);
+  const size_t count = 1 + shape.has_credit + shape.has_feedback;
+  return summary.stored_keys_version == kExampleKeysVersion &&
+         summary.stored_keys.size() == count * kKeyBytes;
+}
+
+ExampleKeys KeysOf(const ExampleSummaryView& summary) {
+  ExampleKeys keys = KeyShapeOf(summary);
+  absl::string_view stored = summary.stored_keys;
+  if (HasCurrentKeys(summary)) {
+    keys.id = TakeKey(&stored);
+    if (keys.has_credit) keys.credit = TakeKey(&stored);
+    if (keys.has_feedback) keys.feedback = TakeKey(&stored);
+    return keys;
+  }
+  keys.id = ExampleIdKey(summary.id);
+  if (keys.has_credit && summary.is_pair) {
+    keys.credit = ReplyKey(
+        summary.session_id,
+        PairCreditKey(summary.assistant_turn_id, summary.rejected_turn_id));
+  } else if (keys.has_credit) {
+    keys.credit = ReplyKey(summary.session_id, summary.assistant_turn_id);
+  }
+  if (keys.has_feedback) {
+    keys.feedback = ReplyKey(summary.session_id, summary.praise_turn_id);
+  }
+  return keys;
+}
 
 ExampleSummaryView SummaryOf(const v1::Example& example) {
   ExampleSummaryView view;
@@ -231,6 +308,8 @@ ExampleSummaryView ViewOf(const v1::ExampleSummary& summary) {
   view.source = summary.source();
   view.status = summary.status();
   view.redacted = summary.redacted();
+  view.stored_keys = summary.keys();
+  view.stored_keys_version = summary.keys_version();
   return view;
 }
 
@@ -248,6 +327,8 @@ v1::ExampleSummary ToProto(const ExampleSummaryView& view) {
   summary.set_source(view.source);
   summary.set_status(view.status);
   summary.set_redacted(view.redacted);
+  summary.set_keys(EncodeKeys(KeysOf(view)));
+  summary.set_keys_version(kExampleKeysVersion);
   return summary;
 }
 

@@ -7,6 +7,7 @@
 #include "absl/time/time.h"
 #include "ftcapture/v1/capture.pb.h"
 #include "ftcapture/v1/storage.pb.h"
+#include "src/util/stable_hash.h"
 
 namespace ftcapture {
 
@@ -28,7 +29,31 @@ struct ExampleSummaryView {
   v1::Source source = v1::SOURCE_UNSPECIFIED;
   v1::ReviewStatus status = v1::REVIEW_STATUS_UNSPECIFIED;
   bool redacted = false;  // a redaction rule fired on the example
+  // The keys examples.index carried (ExampleSummary.keys and its version);
+  // KeysOf takes them only when they are of the current version and shape.
+  absl::string_view stored_keys;
+  uint32_t stored_keys_version = 0;
 };
+
+// What the service keys an example by in its maps: SHA-256 fingerprints
+// (src/storage/example_id.h), stored in examples.index so that a restart
+// does not hash a million examples again.
+struct ExampleKeys {
+  Hash128 id;                 // ExampleIdKey(id)
+  bool has_credit = false;    // not an import
+  Hash128 credit;             // ReplyKey(session, reply or PairCreditKey)
+  bool has_feedback = false;  // a single example with a praise turn
+  Hash128 feedback;           // ReplyKey(session, praise turn)
+};
+// Bump when a key above changes meaning (a tag, a field, the hash): indexes
+// with keys of another version then get them recomputed at start.
+inline constexpr uint32_t kExampleKeysVersion = 1;
+
+// True when the summary carries keys of kExampleKeysVersion, as many as
+// it has.
+bool HasCurrentKeys(const ExampleSummaryView& summary);
+// The summary's keys: its stored ones when current, else computed.
+ExampleKeys KeysOf(const ExampleSummaryView& summary);
 
 // Views into `example`, which must outlive the result.
 ExampleSummaryView SummaryOf(const v1::Example& example);
@@ -37,6 +62,7 @@ ExampleSummaryView SummaryOf(const v1::Example& example);
 v1::ExampleSummary SummarizeExample(const v1::Example& example);
 // Views into `summary`, which must outlive the result.
 ExampleSummaryView ViewOf(const v1::ExampleSummary& summary);
+// With its keys (KeysOf) and their version.
 v1::ExampleSummary ToProto(const ExampleSummaryView& view);
 
 // The summary of a serialized v1::Example, read without parsing the turns'
