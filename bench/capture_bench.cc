@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
 #include "bench/turn_mix.h"
 #include "benchmark/benchmark.h"
 #include "src/service/capture_service.h"
@@ -27,6 +28,21 @@ constexpr int kSessions = 10000;
 // each run by Setup/Teardown.
 CaptureService* g_service = nullptr;
 std::string* g_dir = nullptr;
+
+// A user turn and its reply for each of `sessions` sessions, named
+// `prefix` and a number, from the server benchmark's turn mix.
+std::vector<v1::Turn> MakeExchanges(int seed, int sessions,
+                                    absl::string_view prefix) {
+  bench::TurnMix mix(seed);
+  std::vector<v1::Turn> turns(2 * sessions);
+  for (int i = 0; i < sessions; ++i) {
+    bool praise = false;
+    const std::string session = absl::StrFormat("%s%05d", prefix, i);
+    mix.MakeUserTurn(session, "", &turns[2 * i], &praise);
+    mix.MakeAssistantTurn(session, "", &turns[2 * i + 1]);
+  }
+  return turns;
+}
 
 void SetUpSharedService(const benchmark::State&) {
   char dir_template[] = "/tmp/ftcapture-capture-bench-XXXXXX";
@@ -48,16 +64,9 @@ void TearDownSharedService(const benchmark::State&) {
 }
 
 void BM_RecordTurnThreads(benchmark::State& state) {
-  bench::TurnMix mix(state.thread_index() + 1);
-  const int sessions = kSessions / state.threads();
-  std::vector<v1::Turn> turns(2 * sessions);
-  for (int i = 0; i < sessions; ++i) {
-    bool praise = false;
-    const std::string session =
-        absl::StrFormat("s%d-%05d", state.thread_index(), i);
-    mix.MakeUserTurn(session, "", &turns[2 * i], &praise);
-    mix.MakeAssistantTurn(session, "", &turns[2 * i + 1]);
-  }
+  std::vector<v1::Turn> turns =
+      MakeExchanges(state.thread_index() + 1, kSessions / state.threads(),
+                    absl::StrCat("s", state.thread_index(), "-"));
   int64_t next = 0;
   for (auto _ : state) {
     v1::Turn& turn = turns[next % turns.size()];
@@ -92,14 +101,7 @@ void BM_RecordTurn(benchmark::State& state) {
     return;
   }
   // Pre-made turns, so the loop times RecordTurn alone.
-  bench::TurnMix mix(1);
-  std::vector<v1::Turn> turns(2 * kSessions);
-  for (int i = 0; i < kSessions; ++i) {
-    bool praise = false;
-    const std::string session = absl::StrFormat("s%05d", i);
-    mix.MakeUserTurn(session, "", &turns[2 * i], &praise);
-    mix.MakeAssistantTurn(session, "", &turns[2 * i + 1]);
-  }
+  std::vector<v1::Turn> turns = MakeExchanges(1, kSessions, "s");
   int64_t next = 0;
   int64_t bytes = 0;
   for (auto _ : state) {
@@ -127,14 +129,7 @@ BENCHMARK(BM_RecordTurn)
 // runs), 0 = CheckClientInput (the reflective walk it falls back on).
 void BM_CheckTurnInput(benchmark::State& state) {
   const bool direct = state.range(0) != 0;
-  bench::TurnMix mix(1);
-  std::vector<v1::Turn> turns(2 * 1000);
-  for (int i = 0; i < 1000; ++i) {
-    bool praise = false;
-    const std::string session = absl::StrFormat("s%05d", i);
-    mix.MakeUserTurn(session, "", &turns[2 * i], &praise);
-    mix.MakeAssistantTurn(session, "", &turns[2 * i + 1]);
-  }
+  const std::vector<v1::Turn> turns = MakeExchanges(1, 1000, "s");
   int64_t next = 0;
   int64_t bytes = 0;
   for (auto _ : state) {

@@ -25,39 +25,17 @@ bool IsTimestamp(const Message& message) {
   return message.GetDescriptor() == google::protobuf::Timestamp::descriptor();
 }
 
-// Gives every message field, repeated field and map of `message` one
-// element with accepted text, recursively, so every leaf field exists.
-void Populate(Message* message) {
-  if (IsTimestamp(*message)) {
-    static_cast<google::protobuf::Timestamp*>(message)->set_seconds(1700000000);
-    return;
-  }
-  const Reflection* reflection = message->GetReflection();
-  const Descriptor* descriptor = message->GetDescriptor();
-  for (int i = 0; i < descriptor->field_count(); ++i) {
-    const FieldDescriptor* field = descriptor->field(i);
-    if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-      Populate(field->is_repeated()
-                   ? reflection->AddMessage(message, field)
-                   : reflection->MutableMessage(message, field));
-    } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
-      if (field->is_repeated()) {
-        reflection->AddString(message, field, "fine text");
-      } else {
-        reflection->SetString(message, field, "fine text");
-      }
-    }
-  }
-}
-
 // A leaf the checks must look at: a text field, or a timestamp.
 struct Leaf {
   Message* message;
   const FieldDescriptor* field;  // null: `message` is a Timestamp
 };
 
-// Calls `visit` for each leaf of a populated `message`, in a fixed order.
-void ForEachLeaf(Message* message, const std::function<void(Leaf)>& visit) {
+// Calls `visit` for each leaf of `message`, in a fixed order, reaching
+// into element 0 of each repeated message field and map. `populate` first
+// gives each of those one element, so every leaf exists.
+void ForEachLeaf(Message* message, bool populate,
+                 const std::function<void(Leaf)>& visit) {
   if (IsTimestamp(*message)) {
     visit({message, nullptr});
     return;
@@ -67,14 +45,35 @@ void ForEachLeaf(Message* message, const std::function<void(Leaf)>& visit) {
   for (int i = 0; i < descriptor->field_count(); ++i) {
     const FieldDescriptor* field = descriptor->field(i);
     if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-      ForEachLeaf(field->is_repeated()
-                      ? reflection->MutableRepeatedMessage(message, field, 0)
-                      : reflection->MutableMessage(message, field),
-                  visit);
+      Message* inner = nullptr;
+      if (!field->is_repeated()) {
+        inner = reflection->MutableMessage(message, field);
+      } else if (populate) {
+        inner = reflection->AddMessage(message, field);
+      } else {
+        inner = reflection->MutableRepeatedMessage(message, field, 0);
+      }
+      ForEachLeaf(inner, populate, visit);
     } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_STRING &&
                field->type() != FieldDescriptor::TYPE_BYTES) {
+      if (populate && field->is_repeated()) {
+        reflection->AddString(message, field, "");
+      }
       visit({message, field});
     }
+  }
+}
+
+// Sets a leaf to `text`, or a timestamp leaf to `seconds`.
+void SetLeaf(Leaf leaf, const std::string& text, int64_t seconds) {
+  if (leaf.field == nullptr) {
+    static_cast<google::protobuf::Timestamp*>(leaf.message)
+        ->set_seconds(seconds);
+  } else if (leaf.field->is_repeated()) {
+    leaf.message->GetReflection()->SetRepeatedString(leaf.message, leaf.field,
+                                                     0, text);
+  } else {
+    leaf.message->GetReflection()->SetString(leaf.message, leaf.field, text);
   }
 }
 
@@ -82,36 +81,28 @@ void ForEachLeaf(Message* message, const std::function<void(Leaf)>& visit) {
 std::string SpoilLeaf(v1::Turn* turn, int index, const std::string& bad_text) {
   int seen = 0;
   std::string what;
-  ForEachLeaf(turn, [&](Leaf leaf) {
+  ForEachLeaf(turn, /*populate=*/false, [&](Leaf leaf) {
     if (seen++ != index) return;
-    if (leaf.field == nullptr) {
-      // Year 10000: past the last second a Timestamp may hold.
-      static_cast<google::protobuf::Timestamp*>(leaf.message)
-          ->set_seconds(253402300800);
-      what = "a timestamp in " + leaf.message->GetTypeName();
-      return;
-    }
-    const Reflection* reflection = leaf.message->GetReflection();
-    if (leaf.field->is_repeated()) {
-      reflection->SetRepeatedString(leaf.message, leaf.field, 0, bad_text);
-    } else {
-      reflection->SetString(leaf.message, leaf.field, bad_text);
-    }
-    what = leaf.field->full_name();
+    // Year 10000: past the last second a Timestamp may hold.
+    SetLeaf(leaf, bad_text, 253402300800);
+    what = leaf.field == nullptr
+               ? "a timestamp in " + leaf.message->GetTypeName()
+               : leaf.field->full_name();
   });
   return what;
 }
 
 v1::Turn PopulatedTurn() {
   v1::Turn turn;
-  Populate(&turn);
+  ForEachLeaf(&turn, /*populate=*/true,
+              [](Leaf leaf) { SetLeaf(leaf, "fine text", 1700000000); });
   return turn;
 }
 
 int LeafCount() {
   v1::Turn turn = PopulatedTurn();
   int count = 0;
-  ForEachLeaf(&turn, [&count](Leaf) { ++count; });
+  ForEachLeaf(&turn, /*populate=*/false, [&count](Leaf) { ++count; });
   return count;
 }
 
