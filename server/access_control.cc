@@ -116,7 +116,7 @@ absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Load(
                  path.c_str(), st.st_mode & 07777);
   }
   FileStamp stamp{st.st_ino, st.st_size, st.st_mtim};
-  absl::MutexLock lock(&store->mu_);
+  MutexLock lock(&store->mu_);
   if (absl::Status s = store->Reload(stamp); !s.ok()) return s;
   return store;
 }
@@ -140,7 +140,7 @@ bool TokenStore::ReloadIfChanged(bool force) {
   struct stat st;
   if (::stat(path_.c_str(), &st) != 0) return false;  // mid-replace: later
   const FileStamp stamp{st.st_ino, st.st_size, st.st_mtim};
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (!force && stamp == stamp_) return false;
   if (absl::Status s = Reload(stamp); !s.ok()) {
     stamp_ = stamp;  // report a bad file once, not every poll
@@ -166,7 +166,7 @@ absl::StatusOr<Caller> TokenStore::Authenticate(
         "authorization metadata must be 'Bearer TOKEN'");
   }
   token = absl::StripAsciiWhitespace(token);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   const TokenEntry* match = nullptr;
   for (const TokenEntry& entry : entries_) {
     // No early exit: every token is compared whatever matched before.

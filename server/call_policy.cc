@@ -78,7 +78,7 @@ absl::Status CallPolicy::ChargeTurn(const Caller& caller, bool opens_session,
   if (tokens_ == nullptr)
     return absl::OkStatus();  // one caller: no one to
                               // protect from another
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   CallerBuckets& buckets = buckets_[caller.name];
   Refill(limits_.turns_per_second, limits_.turn_burst, now,
          buckets.turns.tokens, buckets.turns.refilled);

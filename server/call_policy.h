@@ -10,9 +10,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/access_control.h"
+#include "src/util/mutex.h"
 
 namespace ftcapture {
 
@@ -68,7 +68,7 @@ class CallPolicy {
 
   const TokenStore* const tokens_;
   const CallLimits limits_;
-  absl::Mutex mu_;
+  Mutex mu_;
   absl::flat_hash_map<std::string, CallerBuckets> buckets_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -7,11 +7,11 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "prometheus/collectable.h"
 #include "prometheus/exposer.h"
 #include "prometheus/metric_family.h"
+#include "src/util/mutex.h"
 
 namespace ftcapture {
 namespace {
@@ -112,17 +112,17 @@ class MetricsInterceptorFactory final
 class ServerMetrics::ServiceCollectable final : public prometheus::Collectable {
  public:
   void set_service(CaptureService* service) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     service_ = service;
   }
   void set_recovery(const RecoveryReport& report) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     recovery_ = report;
     has_recovery_ = true;
   }
 
   std::vector<MetricFamily> Collect() const override {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     std::vector<MetricFamily> families;
     if (has_recovery_) AddRecovery(&families);
     if (service_ == nullptr) return families;
@@ -200,7 +200,7 @@ class ServerMetrics::ServiceCollectable final : public prometheus::Collectable {
                             s.markdown_bytes()));
   }
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   CaptureService* service_ ABSL_GUARDED_BY(mu_) = nullptr;
   RecoveryReport recovery_ ABSL_GUARDED_BY(mu_);
   bool has_recovery_ ABSL_GUARDED_BY(mu_) = false;

@@ -87,7 +87,7 @@ class TurnStreamReactor final : public TurnReactor {
   TurnStreamReactor(TurnStreams* owner, Caller caller)
       : owner_(owner), caller_(std::move(caller)) {
     Touch();
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     StartRead(&request_bytes_);
   }
 
@@ -113,7 +113,7 @@ class TurnStreamReactor final : public TurnReactor {
       return;
     }
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       answering_ = true;
     }
     RecordTurnForCaller(owner_->service_, owner_->policy_, caller_,
@@ -130,7 +130,7 @@ class TurnStreamReactor final : public TurnReactor {
                               "the client stopped reading"));
       return;
     }
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (!finished_) StartRead(&request_bytes_);
   }
 
@@ -139,7 +139,7 @@ class TurnStreamReactor final : public TurnReactor {
   // Finishes the call unless it is finished already; while an answer is
   // pending, once it arrives instead of sending it.
   void FinishOnce(grpc::Status status) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (finished_) return;
     if (answering_) {
       if (!finish_after_answer_.has_value()) {
@@ -172,7 +172,7 @@ class TurnStreamReactor final : public TurnReactor {
     grpc::Status serialized =
         grpc::SerializationTraits<v1::RecordTurnResponse>::Serialize(
             result.ok() ? *result : failed, &response_bytes_, &own_buffer);
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     answering_ = false;
     if (finished_) return;
     if (!serialized.ok() || finish_after_answer_.has_value()) {
@@ -187,7 +187,7 @@ class TurnStreamReactor final : public TurnReactor {
   const Caller caller_;
   // When the stream opened or last sent a turn.
   std::atomic<int64_t> last_turn_nanos_{0};
-  absl::Mutex mu_;
+  Mutex mu_;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool answering_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<grpc::Status> finish_after_answer_ ABSL_GUARDED_BY(mu_);
@@ -218,7 +218,7 @@ TurnReactor* TurnStreams::Open(grpc::CallbackServerContext* context) {
       policy_->Admit(*context, RequiredRole::kIngest);
   if (!caller.ok()) return new RefusedStream(ToGrpcStatus(caller.status()));
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (static_cast<int64_t>(open_.size()) >= limits_.max_streams) {
       return new RefusedStream(grpc::Status(
           grpc::StatusCode::RESOURCE_EXHAUSTED,
@@ -230,20 +230,20 @@ TurnReactor* TurnStreams::Open(grpc::CallbackServerContext* context) {
   }
   // Created outside the lock: its constructor starts the first read.
   auto* reactor = new TurnStreamReactor(this, *std::move(caller));
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   open_.insert(reactor);
   return reactor;
 }
 
 int64_t TurnStreams::open_streams() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return static_cast<int64_t>(open_.size());
 }
 
 void TurnStreams::Closed(TurnStreamReactor* reactor) {
   bool delete_now = false;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     open_.erase(reactor);
     reactor->done_ = true;
     delete_now = reactor->pins_ == 0;
@@ -255,7 +255,7 @@ void TurnStreams::ReapIdle() {
   const absl::Time cutoff = absl::Now() - limits_.idle_timeout;
   std::vector<TurnStreamReactor*> idle;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     for (TurnStreamReactor* reactor : open_) {
       if (!reactor->IdleSince(cutoff)) continue;
       ++reactor->pins_;  // keeps it alive while finished outside the lock
@@ -272,7 +272,7 @@ void TurnStreams::ReapIdle() {
   }
   std::vector<TurnStreamReactor*> finished;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     for (TurnStreamReactor* reactor : idle) {
       if (--reactor->pins_ == 0 && reactor->done_) finished.push_back(reactor);
     }

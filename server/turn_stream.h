@@ -8,12 +8,12 @@
 #include <thread>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "ftcapture/v1/capture.pb.h"
 #include "server/call_policy.h"
 #include "src/service/capture_service.h"
+#include "src/util/mutex.h"
 
 namespace ftcapture {
 
@@ -61,7 +61,7 @@ class TurnStreams {
   CaptureService* const service_;
   CallPolicy* const policy_;
   const TurnStreamLimits limits_;
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   absl::flat_hash_set<TurnStreamReactor*> open_ ABSL_GUARDED_BY(mu_);
   absl::Notification stop_;
   std::thread reaper_;
