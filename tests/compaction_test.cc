@@ -18,6 +18,7 @@
 #include "src/storage/markdown_rebuild.h"
 #include "src/storage/review_log.h"
 #include "src/util/env.h"
+#include "tests/util/examples.h"
 #include "tests/util/temp_dir.h"
 #include "tests/util/text_files.h"
 
@@ -27,22 +28,15 @@ namespace {
 using ::testing::ElementsAreArray;
 using ::testing::IsEmpty;
 
+// Every text secret, so a grep after an erasure finds where each went.
 v1::Example MakeExample(const std::string& id, bool positive = true) {
-  v1::Example e;
-  e.set_id(id);
-  e.mutable_captured_at()->set_seconds(1763596820);
-  e.set_session_id("session-" + id);
-  e.mutable_user_turn()->set_turn_id("u-" + id);
-  e.mutable_user_turn()->set_text("secret question of " + id);
-  e.mutable_assistant_turn()->set_turn_id("a-" + id);
-  e.mutable_assistant_turn()->set_text("secret reply of " + id);
-  e.mutable_assistant_turn()->set_system_prompt("secret prompt of " + id);
+  v1::Example e =
+      TestExample(id, positive,
+                  {"secret question of " + id, "secret reply of " + id,
+                   "secret prompt of " + id});
   e.mutable_assistant_turn()->add_memories()->set_text("secret memory of " +
                                                        id);
   (*e.mutable_metadata())["user_id"] = "secret-user-" + id;
-  e.set_praise_text(positive ? "Good one, Timmy!" : "That was wrong.");
-  e.set_rule(positive ? "good_one" : "wrong");
-  e.set_label(positive ? v1::LABEL_POSITIVE : v1::LABEL_NEGATIVE);
   return e;
 }
 

@@ -20,6 +20,7 @@
 #include "src/storage/tfrecord_writer.h"
 #include "src/util/atomic_file.h"
 #include "src/util/env.h"
+#include "tests/util/examples.h"
 #include "tests/util/fault_injection_env.h"
 #include "tests/util/temp_dir.h"
 #include "tests/util/text_files.h"
@@ -30,19 +31,9 @@ namespace {
 using ::testing::HasSubstr;
 
 v1::Example MakeExample(const std::string& id, bool positive = true) {
-  v1::Example e;
-  e.set_id(id);
-  e.mutable_captured_at()->set_seconds(1763596820);
-  e.set_session_id("session-" + id);
-  e.mutable_user_turn()->set_turn_id("u-" + id);
-  e.mutable_user_turn()->set_text("What is " + id + "?");
-  e.mutable_assistant_turn()->set_turn_id("a-" + id);
-  e.mutable_assistant_turn()->set_text("It is " + id + ". ```code```");
-  e.mutable_assistant_turn()->set_system_prompt("You are Timmy.");
-  e.set_praise_text(positive ? "Good one, Timmy!" : "That was wrong.");
-  e.set_rule(positive ? "good_one" : "wrong");
-  e.set_label(positive ? v1::LABEL_POSITIVE : v1::LABEL_NEGATIVE);
-  return e;
+  return TestExample(id, positive,
+                     {"What is " + id + "?", "It is " + id + ". ```code```",
+                      "You are Timmy."});
 }
 
 class ExampleStoreTest : public ::testing::Test {
