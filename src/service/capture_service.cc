@@ -272,7 +272,8 @@ class CaptureServiceImpl final : public CaptureService {
   // when it is refused at once. Never waits on the disk. Counted by
   // `appends_`, so a compaction cannot move the files between the append
   // and its catalog entry.
-  void AppendToStoreAsync(v1::Example example, ExampleStore::AppendDone done);
+  using OffsetDone = absl::AnyInvocable<void(absl::StatusOr<uint64_t>)>;
+  void AppendToStoreAsync(v1::Example example, OffsetDone done);
   // The same, waiting (not from a completion).
   absl::StatusOr<uint64_t> AppendToStore(v1::Example example) {
     ResultSlot<absl::StatusOr<uint64_t>> result;
@@ -791,33 +792,37 @@ void CaptureServiceImpl::CaptureReply(v1::Example example, StoredDone done) {
 }
 
 void CaptureServiceImpl::AppendToStoreAsync(v1::Example example,
-                                            ExampleStore::AppendDone done) {
-  appends_.Enter([this, example = std::move(example),
-                  done = std::move(done)]() mutable {
-    ExampleStore* store = nullptr;
-    absl::Status ready;
-    {
-      // Only to read store_: it stays open until this append has left
-      // appends_, as a compaction waits for that.
-      ReaderMutexLock layout(&layout_mu_);
-      store = store_.get();
-      ready = StoreReady();
-    }
-    if (store == nullptr) {
-      done(std::move(ready));
-      appends_.Leave();
-      return;
-    }
-    // The catalog entry's strings view `summary`, which lives with the
-    // completion.
-    store->AppendAsync(example, [this, summary = SummarizeExample(example),
-                                 done = std::move(done)](
-                                    absl::StatusOr<uint64_t> offset) mutable {
-      if (offset.ok()) catalog_.Add(ViewOf(summary), *offset);
-      done(std::move(offset));
-      appends_.Leave();
-    });
-  });
+                                            OffsetDone done) {
+  appends_.Enter(
+      [this, example = std::move(example), done = std::move(done)]() mutable {
+        ExampleStore* store = nullptr;
+        absl::Status ready;
+        {
+          // Only to read store_: it stays open until this append has left
+          // appends_, as a compaction waits for that.
+          ReaderMutexLock layout(&layout_mu_);
+          store = store_.get();
+          ready = StoreReady();
+        }
+        if (store == nullptr) {
+          done(std::move(ready));
+          appends_.Leave();
+          return;
+        }
+        // The store's summary carries the keys it hashed for the index, which
+        // the catalog then takes instead of hashing again.
+        store->AppendAsync(
+            example, [this, done = std::move(done)](
+                         absl::StatusOr<ExampleStore::Stored> stored) mutable {
+              if (!stored.ok()) {
+                done(stored.status());
+              } else {
+                catalog_.Add(ViewOf(stored->summary), stored->offset);
+                done(stored->offset);
+              }
+              appends_.Leave();
+            });
+      });
 }
 
 std::optional<absl::StatusOr<v1::RecordFeedbackResponse>>

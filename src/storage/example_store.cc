@@ -698,8 +698,9 @@ void ExampleStoreImpl::PublishSizes() {
 
 absl::StatusOr<uint64_t> ExampleStoreImpl::Append(const v1::Example& example) {
   ResultSlot<absl::StatusOr<uint64_t>> result;
-  AppendAsync(example, [&result](absl::StatusOr<uint64_t> offset) {
-    result.Set(std::move(offset));
+  AppendAsync(example, [&result](absl::StatusOr<Stored> stored) {
+    result.Set(stored.ok() ? absl::StatusOr<uint64_t>(stored->offset)
+                           : stored.status());
   });
   return result.Wait();
 }
@@ -763,7 +764,7 @@ void ExampleStoreImpl::WriteLoop() {
     // Outside the lock: a completion may queue the next append.
     for (std::unique_ptr<Writer>& w : batch) {
       if (status.ok()) {
-        w->done(w->offset);
+        w->done(Stored{w->offset, std::move(w->summary)});
       } else {
         w->done(status);
       }

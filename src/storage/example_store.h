@@ -104,8 +104,14 @@ class ExampleStore {
   // with kAlways, fsynced) together by one of them.
   // Waits for AppendAsync() (so it must not be called from an AppendDone).
   virtual absl::StatusOr<uint64_t> Append(const v1::Example& example) = 0;
-  // Called once with what Append() would return.
-  using AppendDone = absl::AnyInvocable<void(absl::StatusOr<uint64_t>)>;
+  // Where an appended example went, and the summary examples.index holds
+  // for it (with its map keys, so a caller need not compute them again).
+  struct Stored {
+    uint64_t offset = 0;
+    v1::ExampleSummary summary;
+  };
+  // Called once with what Append() would return, and the summary.
+  using AppendDone = absl::AnyInvocable<void(absl::StatusOr<Stored>)>;
   // Append() without waiting: `done` runs on the store's writer thread once
   // the example is as durable as the sync policy says (or failed), or on the
   // calling thread when the example is refused before it is queued. `done`
