@@ -240,6 +240,45 @@ TEST_F(AsyncCaptureTest,
   ExpectStored(stored);
 }
 
+// A session's erasure that meets a capture of the session still being
+// written (its fsync outstanding, so not yet in the catalog) waits for it and
+// erases it too, instead of leaving an example of an erased session behind.
+TEST_F(AsyncCaptureTest, ErasingASessionAlsoErasesItsCaptureInFlight) {
+  const std::string kept = Capture("other");
+  Exchange("s1");
+  env_.HoldSyncs(kDatasetFileName);
+  PendingAnswer in_flight;
+  service_->RecordTurnAsync(Praise("s1"), in_flight.Done());
+  env_.WaitForHeldSyncs(1);
+
+  absl::StatusOr<v1::DeleteExamplesResponse> deleted;
+  absl::Notification returned;
+  std::thread eraser([&] {
+    v1::DeleteExamplesRequest request;
+    request.set_session_id("s1");
+    deleted = service_->DeleteExamples(request);
+    returned.Notify();
+  });
+  // It waits for the capture, which waits for its fsync.
+  EXPECT_FALSE(returned.WaitForNotificationWithTimeout(absl::Milliseconds(50)));
+  env_.ReleaseSyncs();
+  eraser.join();
+
+  // The capture was acknowledged (it was stored before the erasure chose)...
+  const Answer answered = in_flight.Wait();
+  ASSERT_TRUE(answered.result.ok()) << answered.result.status();
+  ASSERT_FALSE(answered.result->example_id().empty());
+  // ...and the erasure took it.
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(deleted->deleted(), 1);
+  ASSERT_EQ(deleted->example_ids_size(), 1);
+  EXPECT_EQ(deleted->example_ids(0), answered.result->example_id());
+  EXPECT_EQ(deleted->sessions_dropped(), 1);
+  ExpectStored({{kept, "other"}});
+  Open();  // what a restart reads back
+  ExpectStored({{kept, "other"}});
+}
+
 // The praise of a regeneration after a criticised reply stores a
 // preference pair from its example's completion, on the store's writer. A
 // compaction waiting for that example meanwhile must neither run before

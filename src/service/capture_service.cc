@@ -33,6 +33,7 @@
 #include "src/storage/review_log.h"
 #include "src/util/drain_gate.h"
 #include "src/util/env.h"
+#include "src/util/grace_period.h"
 #include "src/util/mutex.h"
 #include "src/util/proto_time.h"
 #include "src/util/stable_hash.h"
@@ -340,6 +341,27 @@ class CaptureServiceImpl final : public CaptureService {
   std::unique_ptr<ReviewLog> reviews_ ABSL_GUARDED_BY(layout_mu_);
   absl::Status broken_ ABSL_GUARDED_BY(layout_mu_) = absl::UnavailableError(
       "the dataset is closed after a failed compaction; restart the server");
+  // Captures that may have read a session window and are not finished
+  // (their example not yet in the catalog, or not yet given up): begun
+  // before the window is read, ended as the RPC is answered. Erasing a
+  // session drops its window, then waits for these, so an example of the
+  // session still being written is erased with the rest.
+  GracePeriod captures_;
+  // RPC answer `done` that first ends `ticket` of captures_.
+  template <typename Response>
+  absl::AnyInvocable<void(absl::StatusOr<Response>)> EndingCapture(
+      GracePeriod::Ticket ticket,
+      absl::AnyInvocable<void(absl::StatusOr<Response>)> done) {
+    return [this, ticket,
+            done = std::move(done)](absl::StatusOr<Response> result) mutable {
+      captures_.End(ticket);
+      done(std::move(result));
+    };
+  }
+  // Drops `session_id`'s window and journal (logged on failure), counting it
+  // in `response` when it was live.
+  void DropSession(const std::string& session_id,
+                   v1::DeleteExamplesResponse* response);
   // One DeleteExamples at a time.
   Mutex erase_mu_;
   SessionTable sessions_;
@@ -476,6 +498,10 @@ void CaptureServiceImpl::RecordTurnAsync(const v1::Turn& request_turn,
   Verdict verdict;
   if (turn->role() == v1::ROLE_USER) {
     verdict = detector_->Detect(request_turn.text());
+  }
+  // Only feedback can capture; it is a few percent of turns.
+  if (verdict.kind != FeedbackKind::kNone) {
+    done = EndingCapture(captures_.Begin(), std::move(done));
   }
   WindowOutcome seen =
       ApplyToWindow(request_turn.session_id(), turn, verdict, now);
@@ -872,6 +898,7 @@ CaptureServiceImpl::FindRatedReply(const v1::RecordFeedbackRequest& request,
 
 void CaptureServiceImpl::RecordFeedbackAsync(
     const v1::RecordFeedbackRequest& request, RecordFeedbackDone done) {
+  done = EndingCapture(captures_.Begin(), std::move(done));
   if (!request.preferred_turn_id().empty() ||
       !request.rejected_turn_id().empty()) {
     RecordPreference(request, std::move(done));
@@ -1221,11 +1248,16 @@ absl::StatusOr<v1::DeleteExamplesResponse> CaptureServiceImpl::DeleteExamples(
   }
   MutexLock erasing(&erase_mu_);
   v1::DeleteExamplesResponse response;
-  // Ordered, so sessions are dropped in the same order every time.
-  std::set<std::string> sessions;
   if (request.selector_case() == v1::DeleteExamplesRequest::kSessionId) {
-    sessions.insert(request.session_id());  // even with no example
+    // First, even with no example: once its window is gone no capture can
+    // read it, and those that already did are then waited for, so their
+    // examples are in the catalog when the victims are selected.
+    DropSession(request.session_id(), &response);
+    captures_.WaitForEarlier();
   }
+  // The victims' other sessions; ordered, so they are dropped in the same
+  // order every time.
+  std::set<std::string> sessions;
   if (request.selector_case() != v1::DeleteExamplesRequest::SELECTOR_NOT_SET) {
     ReaderMutexLock layout(&layout_mu_);
     if (absl::Status ready = StoreReady(); !ready.ok()) return ready;
@@ -1236,20 +1268,14 @@ absl::StatusOr<v1::DeleteExamplesResponse> CaptureServiceImpl::DeleteExamples(
     if (!s.ok()) return s;
     for (const Victim& victim : *victims) {
       response.add_example_ids(victim.entry.id);
-      sessions.insert(victim.session_id);
+      if (request.selector_case() != v1::DeleteExamplesRequest::kSessionId) {
+        sessions.insert(victim.session_id);
+      }
     }
     response.set_deleted(static_cast<int64_t>(victims->size()));
   }
   for (const std::string& session_id : sessions) {
-    bool existed = false;
-    absl::Status erased =
-        sessions_.EraseSession(session_id, env_->Now(), &existed);
-    if (!erased.ok()) {
-      // The window is gone and the journal has the erasure marker; only
-      // the rewrite without the session's turns is late (retried).
-      Log(absl::StrCat("erasure: session journal: ", erased.ToString()));
-    }
-    if (existed) response.set_sessions_dropped(response.sessions_dropped() + 1);
+    DropSession(session_id, &response);
   }
   if (request.selector_case() != v1::DeleteExamplesRequest::SELECTOR_NOT_SET) {
     Log(
@@ -1276,6 +1302,19 @@ absl::StatusOr<v1::DeleteExamplesResponse> CaptureServiceImpl::DeleteExamples(
     // An automatic compaction that failed was logged; the next one retries.
   }
   return response;
+}
+
+void CaptureServiceImpl::DropSession(const std::string& session_id,
+                                     v1::DeleteExamplesResponse* response) {
+  bool existed = false;
+  absl::Status erased =
+      sessions_.EraseSession(session_id, env_->Now(), &existed);
+  if (!erased.ok()) {
+    // The window is gone and the journal has the erasure marker; only
+    // the rewrite without the session's turns is late (retried).
+    Log(absl::StrCat("erasure: session journal: ", erased.ToString()));
+  }
+  if (existed) response->set_sessions_dropped(response->sessions_dropped() + 1);
 }
 
 absl::StatusOr<std::vector<CaptureServiceImpl::Victim>>
