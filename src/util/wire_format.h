@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 
 namespace ftcapture {
@@ -26,6 +27,14 @@ inline void AppendLengthDelimited(int field, absl::string_view data,
   AppendVarint(data.size(), out);
   out->append(data.data(), data.size());
 }
+
+// Calls `visit` with the number and the whole encoding (tag, length, data)
+// of each top-level field of the serialized message `message`, in order.
+// False, after visiting the fields before it, at the first field that does
+// not parse (a truncated one, or a group: none of our protos has one).
+bool ForEachField(
+    absl::string_view message,
+    absl::FunctionRef<void(int field, absl::string_view encoded)> visit);
 
 }  // namespace ftcapture
 
