@@ -60,5 +60,44 @@ TEST(StoredTurnTest, FromBytesChecksThatTheyParse) {
             absl::StatusCode::kDataLoss);
 }
 
+TEST(StoredTurnTest, SlimDropsWhatOnlyItsExchangeNeedsAndKeepsTheRest) {
+  v1::Turn turn = Reply();
+  turn.set_reply_to("u1");
+  (*turn.mutable_metadata())["channel"] = "voice";
+  (*turn.mutable_redactions())["email"] = 1;
+  v1::ConversationMessage* context = turn.add_context_messages();
+  context->set_role(v1::ROLE_USER);
+  context->set_text("Earlier words.");
+  turn.add_memories()->set_text("The whistle is brass.");
+  // Arrives without an id or a time: both are appended to the stored bytes.
+  turn.clear_turn_id();
+  TurnPtr stored = StoredTurn::FromTurn(turn, kNow, "a1");
+
+  TurnPtr slim = StoredTurn::Slim(stored);
+  v1::Turn expected = stored->ToProto();
+  expected.clear_system_prompt();
+  expected.clear_memories();
+  expected.clear_context_messages();
+  v1::Turn got = slim->ToProto();
+  EXPECT_EQ(got.SerializeAsString(), expected.SerializeAsString());
+  EXPECT_EQ(got.turn_id(), "a1");
+  EXPECT_EQ(slim->turn_id(), "a1");
+  EXPECT_EQ(slim->role(), v1::ROLE_ASSISTANT);
+  EXPECT_EQ(slim->time(), kNow);
+  EXPECT_EQ(slim->reply_to_fingerprint(), TurnIdFingerprint("u1"));
+  // Exactly the kept bytes, not the whole turn's buffer.
+  EXPECT_EQ(slim->bytes().size(), expected.ByteSizeLong());
+  EXPECT_LT(slim->SpaceUsed(),
+            static_cast<int64_t>(expected.ByteSizeLong()) + 128);
+}
+
+TEST(StoredTurnTest, SlimOfATurnWithNothingToDropIsTheSameTurn) {
+  v1::Turn turn = Reply();
+  turn.clear_system_prompt();
+  turn.clear_memories();
+  TurnPtr stored = StoredTurn::FromTurn(turn, kNow, "");
+  EXPECT_EQ(StoredTurn::Slim(stored), stored);
+}
+
 }  // namespace
 }  // namespace ftcapture

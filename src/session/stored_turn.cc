@@ -18,6 +18,13 @@ StoredTurn::StoredTurn(std::string bytes, const v1::Turn& turn,
       reply_to_fingerprint_(
           turn.reply_to().empty() ? 0 : TurnIdFingerprint(turn.reply_to())) {}
 
+StoredTurn::StoredTurn(std::string bytes, const StoredTurn& same_turn)
+    : bytes_(std::move(bytes)),
+      turn_id_(same_turn.turn_id_),
+      role_(same_turn.role_),
+      time_(same_turn.time_),
+      reply_to_fingerprint_(same_turn.reply_to_fingerprint_) {}
+
 uint64_t TurnIdFingerprint(absl::string_view turn_id) {
   // 0 marks "none", so no id may hash to it.
   const uint64_t hash = StableHash64(turn_id);
@@ -62,18 +69,46 @@ absl::StatusOr<TurnPtr> StoredTurn::FromBytes(std::string bytes) {
       std::move(bytes), turn, turn.turn_id(), absl::InfinitePast());
 }
 
-TurnPtr StoredTurn::Slim(const TurnPtr& turn) {
+namespace {
+
+// What only a turn's own exchange needs.
+bool OnlyForItsExchange(int field) {
+  return field == v1::Turn::kSystemPromptFieldNumber ||
+         field == v1::Turn::kMemoriesFieldNumber ||
+         field == v1::Turn::kContextMessagesFieldNumber;
+}
+
+// The parsed way, for bytes ForEachField cannot walk (never seen: stored
+// bytes come from a serialization).
+TurnPtr SlimByParsing(const TurnPtr& turn) {
   v1::Turn parsed = turn->ToProto();
-  if (parsed.system_prompt().empty() && parsed.memories_size() == 0 &&
-      parsed.context_messages_size() == 0) {
-    return turn;
-  }
   parsed.clear_system_prompt();
   parsed.clear_memories();
   parsed.clear_context_messages();
-  auto slim = std::make_shared<const StoredTurn>(
-      parsed.SerializeAsString(), parsed, turn->turn_id(), turn->time());
-  return slim;
+  return std::make_shared<const StoredTurn>(parsed.SerializeAsString(), parsed,
+                                            turn->turn_id(), turn->time());
+}
+
+}  // namespace
+
+TurnPtr StoredTurn::Slim(const TurnPtr& turn) {
+  // The other fields' bytes are copied as they are, without a parse and a
+  // serialization of the whole turn (one per reply that leaves the credited
+  // exchange; the parse of its memories was most of it).
+  size_t kept = 0;
+  const bool walked =
+      ForEachField(turn->bytes(), [&](int field, absl::string_view encoded) {
+        if (!OnlyForItsExchange(field)) kept += encoded.size();
+      });
+  if (!walked) return SlimByParsing(turn);
+  if (kept == turn->bytes().size()) return turn;
+  std::string bytes;
+  bytes.reserve(kept);  // exactly: windows hold many of these
+  ForEachField(turn->bytes(), [&](int field, absl::string_view encoded) {
+    if (!OnlyForItsExchange(field))
+      bytes.append(encoded.data(), encoded.size());
+  });
+  return std::make_shared<const StoredTurn>(std::move(bytes), *turn);
 }
 
 v1::Turn StoredTurn::ToProto() const {

@@ -57,6 +57,9 @@ class StoredTurn {
   // Use the factories; public for std::make_shared.
   StoredTurn(std::string bytes, const v1::Turn& turn, std::string turn_id,
              absl::Time time);
+  // `bytes` are `same_turn`'s with fields its id, role, time and reply_to do
+  // not depend on left out.
+  StoredTurn(std::string bytes, const StoredTurn& same_turn);
 
  private:
   const std::string bytes_;
