@@ -145,6 +145,24 @@ void BM_CheckTurnInput(benchmark::State& state) {
 }
 BENCHMARK(BM_CheckTurnInput)->Arg(1)->Arg(0)->ArgName("direct");
 
+// Whether a turn holds unknown fields (every turn asks before it is
+// stored). range(0): 1 = TurnHasUnknownFields (what RecordTurn runs), 0 =
+// HasUnknownFields (the reflective walk over Turn's descriptor).
+void BM_TurnHasUnknownFields(benchmark::State& state) {
+  const bool direct = state.range(0) != 0;
+  const std::vector<v1::Turn> turns = MakeExchanges(1, 1000, "s");
+  int64_t next = 0;
+  for (auto _ : state) {
+    const v1::Turn& turn = turns[next++ % turns.size()];
+    const bool unknown =
+        direct ? TurnHasUnknownFields(turn) : HasUnknownFields(turn);
+    if (unknown) state.SkipWithError("a bench turn has unknown fields");
+    benchmark::DoNotOptimize(unknown);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_TurnHasUnknownFields)->Arg(1)->Arg(0)->ArgName("direct");
+
 }  // namespace
 }  // namespace ftcapture
 

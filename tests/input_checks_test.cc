@@ -133,5 +133,49 @@ TEST(CheckTurnInputTest, RefusesEveryFieldAsTheReflectiveCheckDoes) {
   }
 }
 
+// Calls `visit` for `message` and each message inside it but map entries
+// (element 0 of repeated fields: PopulatedTurn gives each one).
+void ForEachMessage(Message* message,
+                    const std::function<void(Message*)>& visit) {
+  visit(message);
+  const Reflection* reflection = message->GetReflection();
+  const Descriptor* descriptor = message->GetDescriptor();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const FieldDescriptor* field = descriptor->field(i);
+    if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE ||
+        field->is_map()) {
+      continue;
+    }
+    ForEachMessage(field->is_repeated()
+                       ? reflection->MutableRepeatedMessage(message, field, 0)
+                       : reflection->MutableMessage(message, field),
+                   visit);
+  }
+}
+
+TEST(TurnHasUnknownFieldsTest, FindsThemInEveryMessageAsTheReflectiveCheck) {
+  v1::Turn clean = PopulatedTurn();
+  EXPECT_FALSE(HasUnknownFields(clean));
+  EXPECT_FALSE(TurnHasUnknownFields(clean));
+  int messages = 0;
+  ForEachMessage(&clean, [&messages](Message*) { ++messages; });
+  // Today 5: the turn, its time, a memory and its created_at, a context
+  // message.
+  EXPECT_GE(messages, 5);
+  for (int index = 0; index < messages; ++index) {
+    v1::Turn turn = PopulatedTurn();
+    int seen = 0;
+    std::string what;
+    ForEachMessage(&turn, [&](Message* message) {
+      if (seen++ != index) return;
+      message->GetReflection()->MutableUnknownFields(message)->AddVarint(999,
+                                                                         1);
+      what = message->GetTypeName();
+    });
+    EXPECT_TRUE(HasUnknownFields(turn)) << what;
+    EXPECT_TRUE(TurnHasUnknownFields(turn)) << what;
+  }
+}
+
 }  // namespace
 }  // namespace ftcapture

@@ -536,7 +536,7 @@ TurnPtr CaptureServiceImpl::StoreTurn(const v1::Turn& request_turn,
                                       absl::Time now) {
   // Fields this build does not know are not stored (a careless client could
   // fill the dataset with them); only such a turn pays for a copy.
-  if (HasUnknownFields(request_turn)) {
+  if (TurnHasUnknownFields(request_turn)) {
     v1::Turn known_fields_only = request_turn;
     known_fields_only.DiscardUnknownFields();
     return StoredTurn::FromTurn(known_fields_only, now, absl::string_view());

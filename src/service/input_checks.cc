@@ -195,4 +195,30 @@ bool HasUnknownFields(const Message& message) {
   return false;
 }
 
+namespace {
+
+// `message`'s own unknown fields, not those of messages inside it.
+bool HasOwnUnknownFields(const Message& message) {
+  return !message.GetReflection()->GetUnknownFields(message).empty();
+}
+
+}  // namespace
+
+bool TurnHasUnknownFields(const v1::Turn& turn) {
+  if (HasOwnUnknownFields(turn)) return true;
+  if (turn.has_time() && HasOwnUnknownFields(turn.time())) return true;
+  for (const v1::Memory& memory : turn.memories()) {
+    if (HasOwnUnknownFields(memory)) return true;
+    if (memory.has_created_at() && HasOwnUnknownFields(memory.created_at())) {
+      return true;
+    }
+  }
+  for (const v1::ConversationMessage& message : turn.context_messages()) {
+    if (HasOwnUnknownFields(message)) return true;
+  }
+  // metadata and redactions: map entries keep no unknown fields (see
+  // HasUnknownFields).
+  return false;
+}
+
 }  // namespace ftcapture

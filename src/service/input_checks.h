@@ -31,6 +31,11 @@ absl::Status CheckTurnInput(const v1::Turn& turn);
 // not know (a newer or careless client): those are dropped before storing.
 bool HasUnknownFields(const google::protobuf::Message& message);
 
+// HasUnknownFields(turn), reading Turn's message fields directly instead of
+// walking its descriptor (~1.5 us a turn under load). input_checks_test
+// holds it to HasUnknownFields for every message inside a Turn.
+bool TurnHasUnknownFields(const v1::Turn& turn);
+
 }  // namespace ftcapture
 
 #endif  // FTCAPTURE_SRC_SERVICE_INPUT_CHECKS_H_
