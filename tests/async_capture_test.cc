@@ -82,6 +82,14 @@ class AsyncCaptureTest : public ::testing::Test {
   static v1::Turn Praise(const std::string& session) {
     return UserTurn(session, "u2", "Good one, Timmy!");
   }
+  // Sends `turn` (a praise) and returns once its capture waits on the
+  // dataset's fsync, held until env_.ReleaseSyncs(); the caller does not
+  // wait for it.
+  void StartCaptureHeldAtFsync(const v1::Turn& turn, PendingAnswer* answer) {
+    env_.HoldSyncs(kDatasetFileName);
+    service_->RecordTurnAsync(turn, answer->Done());
+    env_.WaitForHeldSyncs(1);
+  }
   // A whole capture; returns the example's id.
   std::string Capture(const std::string& session) {
     Exchange(session);
@@ -159,11 +167,8 @@ TEST_F(AsyncCaptureTest,
 
 TEST_F(AsyncCaptureTest, CaptureIsAnsweredOnlyAfterItsFsyncReturns) {
   Exchange("s1");
-  env_.HoldSyncs(kDatasetFileName);
   PendingAnswer answer;
-  // Returns while the fsync is outstanding: the caller does not wait.
-  service_->RecordTurnAsync(Praise("s1"), answer.Done());
-  env_.WaitForHeldSyncs(1);
+  StartCaptureHeldAtFsync(Praise("s1"), &answer);
   EXPECT_FALSE(answer.answered());
   // Not in the catalog before it is durable.
   EXPECT_EQ(StatsOrFail(*service_).examples_total(), 0);
@@ -210,10 +215,8 @@ TEST_F(AsyncCaptureTest,
   Exchange("s4");
   Exchange("s5");
 
-  env_.HoldSyncs(kDatasetFileName);
   PendingAnswer in_flight;
-  service_->RecordTurnAsync(Praise("s4"), in_flight.Done());
-  env_.WaitForHeldSyncs(1);
+  StartCaptureHeldAtFsync(Praise("s4"), &in_flight);
   // Erasing s0's example (the first record) moves every later one.
   absl::StatusOr<v1::DeleteExamplesResponse> deleted;
   std::thread eraser = StartErasingAndCompacting(erased, &deleted);
@@ -246,10 +249,8 @@ TEST_F(AsyncCaptureTest,
 TEST_F(AsyncCaptureTest, ErasingASessionAlsoErasesItsCaptureInFlight) {
   const std::string kept = Capture("other");
   Exchange("s1");
-  env_.HoldSyncs(kDatasetFileName);
   PendingAnswer in_flight;
-  service_->RecordTurnAsync(Praise("s1"), in_flight.Done());
-  env_.WaitForHeldSyncs(1);
+  StartCaptureHeldAtFsync(Praise("s1"), &in_flight);
 
   absl::StatusOr<v1::DeleteExamplesResponse> deleted;
   absl::Notification returned;
@@ -297,11 +298,8 @@ TEST_F(AsyncCaptureTest, PairAppendedFromACompletionWaitsForTheCompaction) {
   regenerated.set_reply_to("u1");
   RecordOrFail(*service_, regenerated);
 
-  env_.HoldSyncs(kDatasetFileName);
   PendingAnswer praise;
-  service_->RecordTurnAsync(UserTurn("p", "p1", "Good one, Timmy!"),
-                            praise.Done());
-  env_.WaitForHeldSyncs(1);
+  StartCaptureHeldAtFsync(UserTurn("p", "p1", "Good one, Timmy!"), &praise);
   absl::StatusOr<v1::DeleteExamplesResponse> deleted;
   std::thread eraser = StartErasingAndCompacting(erased, &deleted);
   env_.ReleaseSyncs();
@@ -361,10 +359,8 @@ TEST_F(AsyncCaptureTest, CapturesDuringRepeatedCompactionsAreAllKept) {
 
 TEST_F(AsyncCaptureTest, ClosingTheServiceAnswersCapturesInFlight) {
   Exchange("s1");
-  env_.HoldSyncs(kDatasetFileName);
   PendingAnswer answer;
-  service_->RecordTurnAsync(Praise("s1"), answer.Done());
-  env_.WaitForHeldSyncs(1);
+  StartCaptureHeldAtFsync(Praise("s1"), &answer);
   std::thread closer([&] { service_.reset(); });
   env_.ReleaseSyncs();
   closer.join();
