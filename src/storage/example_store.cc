@@ -144,7 +144,11 @@ class ExampleStoreImpl : public ExampleStore {
     std::string record;          // the serialized example
     v1::ExampleSummary summary;  // for the index
     uint32_t masked_crc = 0;     // of the framed record, for the index
-    std::string markdown;        // its block, or empty when it has no Markdown
+    // Its block, or empty when it has no Markdown. Formatted by the
+    // appending thread while the writer already writes and syncs the
+    // record: read by the writer only once markdown_ready (set under mu_).
+    std::string markdown;
+    bool markdown_ready = false;
     int markdown_index = 0;
     uint64_t offset = 0;
     AppendDone done;
@@ -213,6 +217,8 @@ class ExampleStoreImpl : public ExampleStore {
   // completes each append, until shutdown has drained the queue.
   void WriteLoop();
   absl::Status WriteBatch(const std::vector<Writer*>& batch, bool sync);
+  // Waits until every writer of `batch` has its Markdown block.
+  void WaitForMarkdown(const std::vector<Writer*>& batch);
   // Cuts `path` back to `size` and reopens it for appending.
   absl::Status RestoreSize(const std::string& path, uint64_t size,
                            std::unique_ptr<WritableFile>* file);
@@ -248,7 +254,8 @@ class ExampleStoreImpl : public ExampleStore {
 
   mutable Mutex mu_;
   std::deque<std::unique_ptr<Writer>> writers_ ABSL_GUARDED_BY(mu_);
-  CondVar queued_cv_;  // wakes the writer thread
+  CondVar queued_cv_;    // wakes the writer thread
+  CondVar markdown_cv_;  // a queued append's Markdown block is ready
   std::thread writer_;
   // Shared with the kBatch syncer, which syncs a copy outside `mu_`.
   std::shared_ptr<WritableFile> dataset_ ABSL_GUARDED_BY(mu_);
@@ -719,10 +726,10 @@ void ExampleStoreImpl::AppendAsync(const v1::Example& example,
   }
   w->summary = SummarizeExample(example);
   w->markdown_index = IsNegative(example.label()) ? 1 : 0;
-  if (markdown_[w->markdown_index].enabled) {
-    w->markdown = FormatExampleMarkdown(example);
-  }
+  const bool markdown = markdown_[w->markdown_index].enabled;
+  w->markdown_ready = !markdown;
   w->done = std::move(done);
+  Writer* const queued = w.get();
   absl::Status refused;
   {
     MutexLock l(&mu_);
@@ -734,6 +741,22 @@ void ExampleStoreImpl::AppendAsync(const v1::Example& example,
     return;
   }
   queued_cv_.Signal();
+  if (!markdown) return;
+  // While the writer appends and fsyncs the record: the Markdown is written
+  // after that fsync anyway, and `queued` lives until its block is ready
+  // (the writer waits for it before completing the append).
+  std::string block = FormatExampleMarkdown(example);
+  MutexLock l(&mu_);
+  queued->markdown = std::move(block);
+  queued->markdown_ready = true;
+  markdown_cv_.SignalAll();
+}
+
+void ExampleStoreImpl::WaitForMarkdown(const std::vector<Writer*>& batch) {
+  MutexLock l(&mu_);
+  for (const Writer* w : batch) {
+    while (!w->markdown_ready) markdown_cv_.Wait(&mu_);
+  }
 }
 
 void ExampleStoreImpl::WriteLoop() {
@@ -749,15 +772,18 @@ void ExampleStoreImpl::WriteLoop() {
     while (!writers_.empty() &&
            (batch.empty() ||
             bytes + writers_.front()->record.size() <= kMaxBatchBytes)) {
-      bytes +=
-          writers_.front()->record.size() + writers_.front()->markdown.size();
+      bytes += writers_.front()->record.size();
       writing.push_back(writers_.front().get());
       batch.push_back(std::move(writers_.front()));
       writers_.pop_front();
     }
     mu_.Unlock();
     const absl::Status status = WriteBatch(writing, sync);
+    // WriteBatch waited unless it failed early; no Writer may go while its
+    // appending thread still formats its block.
+    WaitForMarkdown(writing);
     if (status.ok() && !sync) {
+      for (const Writer* w : writing) bytes += w->markdown.size();
       MutexLock l(&mu_);
       unsynced_bytes_ += bytes;
     }
@@ -823,21 +849,10 @@ absl::Status ExampleStoreImpl::WriteBatch(const std::vector<Writer*>& batch,
     md.dirty = false;
   }
 
-  const bool old_blank0 = markdown_[0].needs_blank;
-  const bool old_blank1 = markdown_[1].needs_blank;
   std::string records;
-  std::string blocks[2];
   for (Writer* w : batch) {
     w->offset = dataset_size_ + records.size();
     w->masked_crc = AppendTFRecord(w->record, &records);
-    if (!w->markdown.empty()) {
-      MarkdownFile& md = markdown_[w->markdown_index];
-      if (md.needs_blank) {
-        blocks[w->markdown_index].append("\n");
-        md.needs_blank = false;
-      }
-      blocks[w->markdown_index].append(w->markdown);
-    }
   }
   std::shared_ptr<WritableFile> dataset;
   {
@@ -846,11 +861,24 @@ absl::Status ExampleStoreImpl::WriteBatch(const std::vector<Writer*>& batch,
   }
   const uint64_t old_markdown_sizes[2] = {markdown_[0].size, markdown_[1].size};
   const uint64_t old_dataset_size = dataset_size_;
-  const bool old_needs_blank[2] = {old_blank0, old_blank1};
+  const bool old_needs_blank[2] = {markdown_[0].needs_blank,
+                                   markdown_[1].needs_blank};
 
   absl::Status s;
   if (!records.empty()) s = dataset->Append(records);
   if (s.ok() && sync) s = SyncDataset(*dataset);
+  // The blocks were formatted meanwhile, by the appending threads.
+  WaitForMarkdown(batch);
+  std::string blocks[2];
+  for (const Writer* w : batch) {
+    if (w->markdown.empty()) continue;
+    MarkdownFile& md = markdown_[w->markdown_index];
+    if (md.needs_blank) {
+      blocks[w->markdown_index].append("\n");
+      md.needs_blank = false;
+    }
+    blocks[w->markdown_index].append(w->markdown);
+  }
   for (int i = 0; i < 2 && s.ok(); ++i) {
     if (blocks[i].empty()) continue;
     s = markdown_[i].file->Append(blocks[i]);
