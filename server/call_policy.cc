@@ -73,11 +73,13 @@ absl::StatusOr<Caller> CallPolicy::Admit(const grpc::ServerContextBase& context,
   return caller;
 }
 
-absl::Status CallPolicy::ChargeTurn(const Caller& caller, bool opens_session,
+absl::Status CallPolicy::ChargeTurn(const Caller& caller,
+                                    absl::FunctionRef<bool()> opens_session,
                                     absl::Time now) {
-  if (tokens_ == nullptr)
-    return absl::OkStatus();  // one caller: no one to
-                              // protect from another
+  // One caller: no one to protect from another.
+  if (tokens_ == nullptr) return absl::OkStatus();
+  // Asked before the lock: it takes a session shard's.
+  const bool opens = opens_session();
   MutexLock lock(&mu_);
   CallerBuckets& buckets = buckets_[caller.name];
   Refill(limits_.turns_per_second, limits_.turn_burst, now,
@@ -89,13 +91,13 @@ absl::Status CallPolicy::ChargeTurn(const Caller& caller, bool opens_session,
         absl::StrCat("caller '", caller.name, "' is over --max_turn_rate (",
                      limits_.turns_per_second, " turns/s); retry later"));
   }
-  if (opens_session && buckets.sessions.tokens < 1) {
+  if (opens && buckets.sessions.tokens < 1) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "caller '", caller.name, "' is over --max_new_session_rate (",
         limits_.new_sessions_per_second, " new sessions/s); retry later"));
   }
   buckets.turns.tokens -= 1;
-  if (opens_session) buckets.sessions.tokens -= 1;
+  if (opens) buckets.sessions.tokens -= 1;
   return absl::OkStatus();
 }
 

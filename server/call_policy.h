@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -46,15 +47,16 @@ class CallPolicy {
   absl::StatusOr<Caller> Admit(const grpc::ServerContextBase& context,
                                RequiredRole need) const;
 
-  // Charges one turn (and one new session when `opens_session`) to the
-  // caller; RESOURCE_EXHAUSTED past its rate, charging nothing.
-  absl::Status ChargeTurn(const Caller& caller, bool opens_session,
+  // Charges one turn (and one new session when `opens_session()`) to the
+  // caller; RESOURCE_EXHAUSTED past its rate, charging nothing. Without
+  // tokens there is one caller and nothing to charge: `opens_session` (a
+  // look-up in the session table) is then not called.
+  absl::Status ChargeTurn(const Caller& caller,
+                          absl::FunctionRef<bool()> opens_session,
                           absl::Time now);
 
   // INVALID_ARGUMENT when `note` is longer than the limit.
   absl::Status CheckNote(absl::string_view field, absl::string_view note) const;
-
-  bool authenticates() const { return tokens_ != nullptr; }
 
  private:
   struct Bucket {

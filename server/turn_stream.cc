@@ -28,11 +28,9 @@ namespace {
 // The caller's rate and session limits, charged for `turn`.
 absl::Status ChargeTurn(CaptureService* service, CallPolicy* policy,
                         const Caller& caller, const v1::Turn& turn) {
-  // Without tokens there are no per-caller rates: skip the look-up of the
-  // session, which takes its shard's lock a second time per turn.
-  if (!policy->authenticates()) return absl::OkStatus();
-  const bool opens_session = !service->HasLiveSession(turn.session_id());
-  return policy->ChargeTurn(caller, opens_session, absl::Now());
+  return policy->ChargeTurn(
+      caller, [&] { return !service->HasLiveSession(turn.session_id()); },
+      absl::Now());
 }
 
 }  // namespace
