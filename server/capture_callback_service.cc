@@ -36,9 +36,14 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::Example> {
                 const v1::ExportExamplesRequest& request)
       : rpc_(rpc), context_(context), request_(request) {
     exporter_ = std::thread([this] { Run(); });
+    // gRPC calls OnWriteDone and OnDone on its own threads, ordered after
+    // this and after StartWrite and Finish inside libgrpc, where TSan cannot
+    // see (see HandoffReleased).
+    HandoffReleased(this);
   }
 
   void OnWriteDone(bool ok) override {
+    HandoffScope reaction(this);
     MutexLock lock(&mu_);
     writing_ = false;
     failed_ = failed_ || !ok;
@@ -46,6 +51,7 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::Example> {
   }
 
   void OnDone() override {
+    HandoffAcquired(this);
     // Finish is the export thread's last use of the reactor.
     if (exporter_.get_id() == std::this_thread::get_id()) {
       exporter_.detach();
@@ -57,9 +63,11 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::Example> {
 
  private:
   void Run() {
-    Finish(AnswerExportExamples(
+    grpc::Status status = AnswerExportExamples(
         rpc_, *context_, request_,
-        [this](const v1::Example& example) { return Write(example); }));
+        [this](const v1::Example& example) { return Write(example); });
+    HandoffReleased(this);
+    Finish(std::move(status));
   }
 
   // Hands `example` to gRPC and waits until it is written; false when the
@@ -68,6 +76,7 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::Example> {
     MutexLock lock(&mu_);
     current_ = example;
     writing_ = true;
+    HandoffReleased(this);
     StartWrite(&current_);
     while (writing_) written_.Wait(&mu_);
     return !failed_;

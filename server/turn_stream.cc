@@ -78,18 +78,20 @@ class RefusedStream final : public TurnReactor {
 //
 // Invariants: at most one of a read, an answer or a write is outstanding;
 // no read or write is started after Finish, nor Finish called while an
-// answer is pending (all three under `mu_`). `pins_` and `done_` belong to
-// the owner's lock (see TurnStreams).
+// answer is pending (all three decided under `mu_`; Finish itself is called
+// outside it, because OnDone may delete the reactor as soon as Finish is
+// called). `pins_` and `done_` belong to the owner's lock (see TurnStreams).
 class TurnStreamReactor final : public TurnReactor {
  public:
   TurnStreamReactor(TurnStreams* owner, Caller caller)
       : owner_(owner), caller_(std::move(caller)) {
     Touch();
     MutexLock lock(&mu_);
-    StartRead(&request_bytes_);
+    StartReadLocked();
   }
 
   void OnReadDone(bool ok) override {
+    HandoffScope reaction(this);
     if (!ok) {  // the client half-closed, or the call is gone
       FinishOnce(grpc::Status::OK);
       return;
@@ -123,30 +125,36 @@ class TurnStreamReactor final : public TurnReactor {
   }
 
   void OnWriteDone(bool ok) override {
+    HandoffScope reaction(this);
     if (!ok) {
       FinishOnce(grpc::Status(grpc::StatusCode::CANCELLED,
                               "the client stopped reading"));
       return;
     }
     MutexLock lock(&mu_);
-    if (!finished_) StartRead(&request_bytes_);
+    if (!finished_) StartReadLocked();
   }
 
-  void OnDone() override { owner_->Closed(this); }
+  void OnDone() override {
+    HandoffAcquired(this);
+    owner_->Closed(this);
+  }
 
   // Finishes the call unless it is finished already; while an answer is
   // pending, once it arrives instead of sending it.
   void FinishOnce(grpc::Status status) {
-    MutexLock lock(&mu_);
-    if (finished_) return;
-    if (answering_) {
-      if (!finish_after_answer_.has_value()) {
-        finish_after_answer_ = std::move(status);
+    {
+      MutexLock lock(&mu_);
+      if (finished_) return;
+      if (answering_) {
+        if (!finish_after_answer_.has_value()) {
+          finish_after_answer_ = std::move(status);
+        }
+        return;
       }
-      return;
+      finished_ = true;
     }
-    finished_ = true;
-    Finish(std::move(status));
+    FinishNow(std::move(status));
   }
 
   bool IdleSince(absl::Time cutoff) const {
@@ -170,15 +178,35 @@ class TurnStreamReactor final : public TurnReactor {
     grpc::Status serialized =
         grpc::SerializationTraits<v1::RecordTurnResponse>::Serialize(
             result.ok() ? *result : failed, &response_bytes_, &own_buffer);
-    MutexLock lock(&mu_);
-    answering_ = false;
-    if (finished_) return;
-    if (!serialized.ok() || finish_after_answer_.has_value()) {
+    grpc::Status finish;
+    {
+      MutexLock lock(&mu_);
+      answering_ = false;
+      if (finished_) return;
+      if (serialized.ok() && !finish_after_answer_.has_value()) {
+        HandoffReleased(this);
+        StartWrite(&response_bytes_);
+        return;
+      }
       finished_ = true;
-      Finish(serialized.ok() ? *std::move(finish_after_answer_) : serialized);
-      return;
+      finish = serialized.ok() ? *std::move(finish_after_answer_) : serialized;
     }
-    StartWrite(&response_bytes_);
+    FinishNow(std::move(finish));
+  }
+
+  // gRPC runs the callback these lead to on any of its threads, through a
+  // queue TSan cannot see into (see HandoffReleased): each On*() acquires
+  // what was released here.
+  void StartReadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    HandoffReleased(this);
+    StartRead(&request_bytes_);
+  }
+  // Called once `finished_` is set, outside `mu_`: OnDone, which may
+  // delete this reactor, can run on another thread as soon as Finish is
+  // called, so nothing here touches the reactor after it.
+  void FinishNow(grpc::Status status) ABSL_LOCKS_EXCLUDED(mu_) {
+    HandoffReleased(this);
+    Finish(std::move(status));
   }
 
   TurnStreams* const owner_;

@@ -218,6 +218,23 @@ inline void HandoffAcquired(const void* addr) {
 #endif
 }
 
+// One callback of an object that such a library calls back on any of its
+// threads, one callback after another (a gRPC reactor's On*()): acquires on
+// entry what the code that started it released, and releases on exit for
+// the next callback. Not for a callback after which the object is deleted.
+class HandoffScope {
+ public:
+  explicit HandoffScope(const void* addr) : addr_(addr) {
+    HandoffAcquired(addr_);
+  }
+  ~HandoffScope() { HandoffReleased(addr_); }
+  HandoffScope(const HandoffScope&) = delete;
+  HandoffScope& operator=(const HandoffScope&) = delete;
+
+ private:
+  const void* const addr_;
+};
+
 // One value handed from the thread that completes an asynchronous call to
 // the thread that waits for it: the synchronous form of a call that takes a
 // completion callback. Set() once; Wait() returns the value. The waiter may
