@@ -72,8 +72,9 @@ DurableCaptureLog::DurableCaptureLog(const int fds[3])
 
 DurableCaptureLog::~DurableCaptureLog() {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
+    queued_.Signal();
   }
   writer_.join();
   close(record_fd_);
@@ -82,20 +83,17 @@ DurableCaptureLog::~DurableCaptureLog() {
 }
 
 void DurableCaptureLog::Append(const CaptureBytes& bytes, Done done) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   queue_.push_back(Pending{bytes, std::move(done)});
+  queued_.Signal();
 }
 
 void DurableCaptureLog::WriterLoop() {
   std::vector<Pending> batch;
   while (true) {
     {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](DurableCaptureLog* log) ABSL_EXCLUSIVE_LOCKS_REQUIRED(log->mu_) {
-            return log->stopping_ || !log->queue_.empty();
-          },
-          this));
+      MutexLock lock(&mu_);
+      while (!stopping_ && queue_.empty()) queued_.Wait(&mu_);
       if (queue_.empty()) return;  // stopping, nothing left
       batch.swap(queue_);
     }

@@ -11,7 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
+#include "src/util/mutex.h"
 
 namespace ftcapture {
 namespace bench {
@@ -78,7 +78,8 @@ class DurableCaptureLog {
   const int markdown_fd_;
   const int index_fd_;
   const std::string filler_;
-  absl::Mutex mu_;
+  Mutex mu_;
+  CondVar queued_;  // signalled when queue_ grows or stopping_ is set
   std::vector<Pending> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread writer_;

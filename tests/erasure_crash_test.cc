@@ -24,12 +24,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "ftcapture/v1/capture.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "src/util/mutex.h"
 #include "tests/util/running_server.h"
 #include "tests/util/temp_dir.h"
 #include "tests/util/text_files.h"
@@ -141,7 +141,7 @@ class ErasureCrashTest : public ::testing::Test {
     EXPECT_THAT(Leftovers(DataDir()), ::testing::IsEmpty());
     std::vector<std::string> replies;
     const std::map<std::string, int> exported = client_->Exported(&replies);
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     for (const std::string& id : alive_) {
       auto it = exported.find(id);
       EXPECT_TRUE(it != exported.end()) << "lost acknowledged example " << id;
@@ -158,7 +158,7 @@ class ErasureCrashTest : public ::testing::Test {
   }
 
   void Acknowledge(const std::string& session, const std::string& id) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     alive_.insert(id);
     session_of_[id] = session;
   }
@@ -167,7 +167,7 @@ class ErasureCrashTest : public ::testing::Test {
   std::vector<std::string> logs_;  // one per server start
   std::unique_ptr<RunningServer> server_;
   std::unique_ptr<Client> client_;
-  absl::Mutex mu_;
+  Mutex mu_;
   std::set<std::string> alive_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> deleted_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> deleted_replies_ ABSL_GUARDED_BY(mu_);
@@ -194,7 +194,7 @@ TEST_F(ErasureCrashTest, KillDuringCompactionLosesNothingElse) {
     // Delete three live examples by id.
     v1::DeleteExamplesRequest request;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       std::vector<std::string> live(alive_.begin(), alive_.end());
       std::shuffle(live.begin(), live.end(), random);
       for (size_t i = 0; i < 3 && i < live.size(); ++i) {
@@ -204,7 +204,7 @@ TEST_F(ErasureCrashTest, KillDuringCompactionLosesNothingElse) {
     v1::DeleteExamplesResponse response;
     ASSERT_TRUE(client_->Delete(request, &response).ok());
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       for (const std::string& id : response.example_ids()) {
         alive_.erase(id);
         deleted_.insert(id);
@@ -219,7 +219,7 @@ TEST_F(ErasureCrashTest, KillDuringCompactionLosesNothingElse) {
       while (!stop.load()) {
         std::string session;
         {
-          absl::MutexLock lock(&mu_);
+          MutexLock lock(&mu_);
           session = absl::StrCat("s", session_number++);
         }
         const std::string id = client_->Capture(session);
@@ -250,7 +250,7 @@ TEST_F(ErasureCrashTest, KillDuringCompactionLosesNothingElse) {
   ASSERT_TRUE(client_->Delete(compact_only, &response).ok());
   Verify();
   const std::string dataset = ReadFileOrEmpty(DataDir() + "/examples.tfrecord");
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   for (const std::string& reply : deleted_replies_) {
     EXPECT_FALSE(absl::StrContains(dataset, reply)) << reply;
   }

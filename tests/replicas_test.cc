@@ -26,7 +26,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/rpc.h"
@@ -36,6 +35,7 @@
 #include "src/storage/example_store.h"
 #include "src/storage/tfrecord_reader.h"
 #include "src/util/env.h"
+#include "src/util/mutex.h"
 #include "tests/util/subprocess.h"
 #include "tests/util/temp_dir.h"
 
@@ -242,7 +242,7 @@ class ReplicasTest : public ::testing::Test {
         not_captured_.fetch_add(1);
         continue;
       }
-      absl::MutexLock lock(&acked_mu_);
+      MutexLock lock(&acked_mu_);
       acked_[response.example_id()] = {session, reply.turn_id()};
       if (static_cast<int>(acked_.size()) >= kKillAfterAcks) {
         kill_cv_.SignalAll();
@@ -254,11 +254,11 @@ class ReplicasTest : public ::testing::Test {
   // same port and data dir.
   void KillAndRestartVictim() {
     {
-      absl::MutexLock lock(&acked_mu_);
+      MutexLock lock(&acked_mu_);
       const absl::Time deadline = absl::Now() + absl::Seconds(60);
       while (static_cast<int>(acked_.size()) < kKillAfterAcks &&
              absl::Now() < deadline) {
-        kill_cv_.WaitWithDeadline(&acked_mu_, deadline);
+        kill_cv_.WaitWithTimeout(&acked_mu_, deadline - absl::Now());
       }
       acks_at_kill_ = static_cast<int>(acked_.size());
     }
@@ -296,8 +296,8 @@ class ReplicasTest : public ::testing::Test {
   std::atomic<int64_t> retries_{0};
   std::atomic<int64_t> praises_{0};
   std::atomic<int64_t> not_captured_{0};
-  absl::Mutex acked_mu_;
-  absl::CondVar kill_cv_;
+  Mutex acked_mu_;
+  CondVar kill_cv_;
   std::map<std::string, Acked> acked_ ABSL_GUARDED_BY(acked_mu_);
   int acks_at_kill_ = 0;
 };
@@ -373,7 +373,7 @@ TEST_F(ReplicasTest, SessionsStayOnOneReplicaThroughAKillAndExportsMerge) {
     }
   }
 
-  absl::MutexLock lock(&acked_mu_);
+  MutexLock lock(&acked_mu_);
   EXPECT_GE(acked_.size(), static_cast<size_t>(kKillAfterAcks));
   for (const auto& [id, acked] : acked_) {
     auto it = union_of_shards.find(id);
