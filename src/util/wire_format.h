@@ -31,7 +31,7 @@ inline void AppendLengthDelimited(int field, absl::string_view data,
 // Calls `visit` with the number and the whole encoding (tag, length, data)
 // of each top-level field of the serialized message `message`, in order.
 // False, after visiting the fields before it, at the first field that does
-// not parse (a truncated one, or a group: none of our protos has one).
+// not parse (a truncated one, a stray end of group, field number 0).
 bool ForEachField(
     absl::string_view message,
     absl::FunctionRef<void(int field, absl::string_view encoded)> visit);
