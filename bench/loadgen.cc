@@ -56,7 +56,6 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/capture_model.h"
@@ -64,6 +63,7 @@
 #include "bench/turn_mix.h"
 #include "ftcapture/v1/capture.grpc.pb.h"
 #include "google/protobuf/io/coded_stream.h"
+#include "src/util/mutex.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "host:port of the server");
 ABSL_FLAG(std::string, mode, "unary", "unary, stream or capture");
@@ -238,7 +238,8 @@ struct Run {
   Clock::time_point measure_end;
   int exchanges = 0;  // > 0: run until every session had this many
   WindowLimits limits;
-  absl::Mutex mu;
+  Mutex mu;
+  CondVar lanes_done;  // signalled when lanes_running reaches 0
   int lanes_running ABSL_GUARDED_BY(mu) = 0;
   std::string first_error ABSL_GUARDED_BY(mu);
 
@@ -249,14 +250,13 @@ struct Run {
     return now >= measure_end;
   }
   void LaneDone(const std::string& error) {
-    absl::MutexLock lock(&mu);
+    MutexLock lock(&mu);
     if (!error.empty() && first_error.empty()) first_error = error;
-    --lanes_running;
+    if (--lanes_running == 0) lanes_done.SignalAll();
   }
   void WaitForLanes() {
-    absl::MutexLock lock(&mu);
-    mu.Await(absl::Condition(
-        +[](int* running) { return *running == 0; }, &lanes_running));
+    MutexLock lock(&mu);
+    while (lanes_running > 0) lanes_done.Wait(&mu);
   }
 };
 
@@ -574,7 +574,7 @@ int RunLoad(const std::string& mode) {
         &run, stub.get(), seed * 1000003 + i, praise_rate, &lane_sessions[i]));
   }
   {
-    absl::MutexLock lock(&run.mu);
+    MutexLock lock(&run.mu);
     run.lanes_running = lanes;
   }
   for (auto& lane : lane_list) lane->Start();
@@ -601,7 +601,7 @@ int RunLoad(const std::string& mode) {
   const WindowTotals windows = SumWindows(lane_sessions, stub.get());
   std::string error;
   {
-    absl::MutexLock lock(&run.mu);
+    MutexLock lock(&run.mu);
     error = run.first_error;
   }
   const double turns = std::max<double>(1, latencies.size());
