@@ -66,7 +66,7 @@ void Print(const Totals& totals, std::ostream& out) {
         "compacted on %d server(s): %d deleted example(s) removed from the "
         "files\n",
         totals.compactions, totals.compacted_examples);
-  } else {
+  } else if (totals.deleted > 0) {
     out << "not compacted yet: the files keep the deleted examples' bytes "
            "until `ftcapture compact` (or --compact_deleted_share)\n";
   }
@@ -111,7 +111,13 @@ class DeleteCommand : public Command {
         request->has_ids() && servers->size() > 1
             ? DeleteIdsOnReplicas(context, *servers, *request, &totals)
             : DeleteOnEach(context, *servers, *request, &totals);
-    Print(totals, *context.out);
+    // After a failure the totals are shown only when some server changed
+    // something (a partial deletion across replicas); otherwise the error
+    // alone says what happened.
+    if (status.ok() || totals.deleted > 0 || totals.sessions_dropped > 0 ||
+        totals.compactions > 0) {
+      Print(totals, *context.out);
+    }
     return status;
   }
 

@@ -1,5 +1,6 @@
 // `ftcapture list`: ListExamples, one line per example or JSON lines.
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -100,7 +101,6 @@ class ListCommand : public Command {
     request_.set_page_token(page_token_);
     auto stub = NewCaptureStub(context.connection);
     int64_t shown = 0;
-    PrintHeader(context);
     while (true) {
       auto rpc = NewUnaryContext();
       v1::ListExamplesResponse page;
@@ -114,12 +114,14 @@ class ListCommand : public Command {
       }
       if (page.next_page_token().empty()) {
         if (!json_) {
+          PrintTable(context);
           *context.out << absl::StrFormat("%d of %d examples\n", shown,
                                           page.total_size());
         }
         return absl::OkStatus();
       }
       if (!all_) {
+        PrintTable(context);
         std::ostream& note = json_ ? *context.err : *context.out;
         note << absl::StrFormat(
             "%d of %d examples; next page: --page_token=%s\n", shown,
@@ -131,17 +133,30 @@ class ListCommand : public Command {
   }
 
  private:
-  void PrintHeader(const CommandContext& context) const {
+  // The table, once every row is in: the ID column is as wide as the
+  // longest id, and a failed call prints no part of it.
+  void PrintTable(const CommandContext& context) const {
     if (json_) return;
-    *context.out << absl::StrFormat("%-24s %-20s %-8s %-8s %-16s %s\n", "ID",
-                                    "CAPTURED", "LABEL", "STATUS", "SESSION",
-                                    "PRAISE");
+    size_t id_width = 2;  // "ID"
+    for (const TableRow& row : rows_) {
+      id_width = std::max(id_width, row.id.size());
+    }
+    const int width = static_cast<int>(id_width);
+    *context.out << absl::StrFormat("%-*s %-20s %-8s %-8s %-16s %s\n", width,
+                                    "ID", "CAPTURED", "LABEL", "STATUS",
+                                    "SESSION", "PRAISE");
+    for (const TableRow& row : rows_) {
+      *context.out << absl::StrFormat("%-*s %-20s %-8s %-8s %-16s %s\n", width,
+                                      row.id, row.captured, row.label,
+                                      row.status, row.session, row.praise);
+    }
   }
 
-  // Prints one example; a time JSON cannot hold (stored before times were
-  // checked) is printed as the nearest valid one, with a warning.
+  // Prints one example as JSON, or adds it to the table; a time JSON cannot
+  // hold (stored before times were checked) is printed as the nearest valid
+  // one, with a warning.
   absl::Status PrintExample(const v1::Example& e,
-                            const CommandContext& context) const {
+                            const CommandContext& context) {
     if (json_) {
       std::vector<std::string> warnings;
       absl::StatusOr<std::string> json = ToJson(e, false, false, &warnings);
@@ -151,12 +166,10 @@ class ListCommand : public Command {
       return absl::OkStatus();
     }
     PrintReadWarnings(e, {}, *context.err);
-    *context.out << absl::StrFormat(
-        "%-24s %-20s %-8s %-8s %-16s %s\n", e.id(),
-        TimestampText(e.captured_at()),
-        e.has_rejected_turn() ? "pair" : LabelName(e.label()),
-        ReviewStatusName(e.status()), e.session_id(),
-        OneLine(e.praise_text(), 60));
+    rows_.push_back({e.id(), TimestampText(e.captured_at()),
+                     e.has_rejected_turn() ? "pair" : LabelName(e.label()),
+                     ReviewStatusName(e.status()), e.session_id(),
+                     OneLine(e.praise_text(), 60)});
     return absl::OkStatus();
   }
 
@@ -177,7 +190,6 @@ class ListCommand : public Command {
       streams.push_back(
           ServerExampleStream(WithServer(context.connection, server), filter));
     }
-    PrintHeader(context);
     int64_t shown = 0;
     absl::Status status =
         MergeExampleStreams(std::move(streams), [&](const v1::Example& e) {
@@ -186,13 +198,20 @@ class ListCommand : public Command {
         });
     if (!status.ok()) return status;
     if (!json_) {
+      PrintTable(context);
       *context.out << absl::StrFormat("%d examples from %d servers\n", shown,
                                       servers.size());
     }
     return absl::OkStatus();
   }
 
+  // One example in the table, as shown.
+  struct TableRow {
+    std::string id, captured, label, status, session, praise;
+  };
+
   v1::ListExamplesRequest request_;
+  std::vector<TableRow> rows_;  // the table before it is printed
   int64_t page_size_ = 0;
   std::string page_token_;
   bool all_ = false;

@@ -3,11 +3,13 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "client/commands.h"
 #include "client/proto_json.h"
@@ -23,7 +25,7 @@ absl::StatusOr<v1::Role> ParseRole(absl::string_view text) {
   if (lower == "assistant" || lower == "role_assistant") {
     return v1::ROLE_ASSISTANT;
   }
-  return absl::InvalidArgumentError(
+  return UsageError(
       absl::StrCat("--role: '", text, "' is not user or assistant"));
 }
 
@@ -35,8 +37,8 @@ absl::Status ParseMetadata(
     std::pair<absl::string_view, absl::string_view> kv =
         absl::StrSplit(pair, absl::MaxSplits('=', 1));
     if (kv.first.empty() || pair.find('=') == absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--metadata: '", pair, "' is not key=value (use k=v,k2=v2)"));
+      return UsageError(absl::StrCat("--metadata: '", pair,
+                                     "' is not key=value (use k=v,k2=v2)"));
     }
     (*out)[std::string(kv.first)] = std::string(kv.second);
   }
@@ -47,7 +49,8 @@ class PushCommand : public Command {
  public:
   const char* name() const override { return "push"; }
   const char* synopsis() const override {
-    return "--session=ID --turn_id=ID --role=user|assistant --text=TEXT "
+    return "--session=ID --turn_id=ID --role=user|assistant --text=TEXT|"
+           "--text_file=FILE "
            "[--system_prompt=TEXT] [--metadata=k=v,...] | --json=TURN";
   }
   const char* summary() const override {
@@ -97,20 +100,39 @@ class PushCommand : public Command {
   }
 
  private:
+  // A mistake in the flags themselves, caught before anything is sent.
+  absl::Status CheckFlags() const {
+    for (const char* flag : {"text", "system_prompt"}) {
+      if (flags_->IsSet(flag) && flags_->IsSet(absl::StrCat(flag, "_file"))) {
+        return UsageError(
+            absl::StrCat("give --", flag, " or --", flag, "_file, not both"));
+      }
+    }
+    if (!json_.empty()) return absl::OkStatus();
+    // Without --json the flags are the whole turn: all its parts are needed.
+    std::vector<std::string> missing;
+    for (const char* flag : {"session", "turn_id", "role"}) {
+      if (!flags_->IsSet(flag)) missing.push_back(absl::StrCat("--", flag));
+    }
+    if (!flags_->IsSet("text") && !flags_->IsSet("text_file")) {
+      missing.push_back("--text");
+    }
+    if (missing.empty()) return absl::OkStatus();
+    return UsageError(absl::StrCat(
+        "push needs --session, --turn_id, --role and --text (or --text_file), "
+        "or --json; missing ",
+        absl::StrJoin(missing, ", ")));
+  }
+
   absl::StatusOr<v1::Turn> BuildTurn() const {
+    if (absl::Status status = CheckFlags(); !status.ok()) return status;
     v1::Turn turn;
     if (!json_.empty()) {
       absl::StatusOr<v1::Turn> parsed = ParseTurnJson(json_);
       if (!parsed.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("--json: ", parsed.status().message()));
+        return UsageError(absl::StrCat("--json: ", parsed.status().message()));
       }
       turn = *std::move(parsed);
-    } else if (!flags_->IsSet("session") && !flags_->IsSet("role") &&
-               !flags_->IsSet("text") && !flags_->IsSet("text_file")) {
-      return UsageError(
-          "push needs a turn: --session, --turn_id, --role and --text, or "
-          "--json");
     }
     if (flags_->IsSet("session")) turn.set_session_id(session_);
     if (flags_->IsSet("turn_id")) turn.set_turn_id(turn_id_);

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -620,6 +621,22 @@ TEST(CliUsageTest, UsageErrorsExitTwoAndPointToTheHelp) {
            {"status", "extra"},
            {"list", "--page_size=5000"},
            {"push"},
+           // A bad value of a flag, or a --json that is not a Turn.
+           {"push", "--session=c1", "--turn_id=u1", "--role=system",
+            "--text=hi"},
+           {"push", "--session=c1", "--turn_id=u1", "--role=user", "--text=hi",
+            "--metadata=novalue"},
+           {"push", "--json=not json"},
+           {"push",
+            R"(--json={"sessionId":"c1","turnId":"u1","role":"ROLE_USER",)"
+            R"("text":"hi","bogus":1})"},
+           // Without --json every part of the turn is required.
+           {"push", "--session=c1", "--turn_id=u1", "--role=user"},
+           {"push", "--session=c1", "--role=user", "--text=hi"},
+           {"push", "--turn_id=u1", "--role=user", "--text=hi"},
+           {"push", "--session=c1", "--turn_id=u1", "--text=hi"},
+           {"push", "--session=c1", "--turn_id=u1", "--role=user", "--text=hi",
+            "--text_file=-"},
        }) {
     std::vector<std::string> argv = {"--server=127.0.0.1:1"};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -634,6 +651,61 @@ TEST(CliUsageTest, UsageErrorsExitTwoAndPointToTheHelp) {
       RunClient({"--server=127.0.0.1:1", "review", "some-id", "--approve"});
   EXPECT_EQ(failed.exit_code, 1) << failed.err;
   EXPECT_THAT(failed.err, Not(HasSubstr("ftcapture help")));
+}
+
+TEST(CliUsageTest, PushNamesTheMissingFlags) {
+  ProcessResult result =
+      RunClient({"--server=127.0.0.1:1", "push", "--session=c1", "--turn_id=u1",
+                 "--role=user"});
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("missing --text"));
+  EXPECT_THAT(result.out, IsEmpty());
+}
+
+// --- delete and list output
+// ----------------------------------------------------
+
+TEST_F(CliToolsTest, DeleteOfAnUnknownIdPrintsOnlyTheError) {
+  ProcessResult result = Cli({"delete", "--id=ex-nope"});
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_THAT(result.out, IsEmpty());
+  EXPECT_THAT(result.err, HasSubstr("NOT_FOUND"));
+}
+
+TEST_F(CliToolsTest, DeleteOfNothingGivesNoCompactionWarning) {
+  MixedDataset();
+  ProcessResult result = Cli({"delete", "--session=no-such"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("deleted 0 example(s)"));
+  EXPECT_THAT(result.out, Not(HasSubstr("not compacted")));
+}
+
+TEST_F(CliToolsTest, ListTableColumnsLineUpWithTheFullIds) {
+  MixedDataset();
+  std::vector<std::string> lines = Lines(CliOk({"list"}));
+  ASSERT_GE(lines.size(), 5u);  // header, 3 examples, total
+  const size_t captured = lines[0].find("CAPTURED");
+  ASSERT_NE(captured, std::string::npos) << lines[0];
+  for (size_t i = 1; i + 1 < lines.size(); ++i) {
+    const std::string& row = lines[i];
+    ASSERT_GT(row.size(), captured) << row;
+    const std::string id = row.substr(0, row.find(' '));
+    EXPECT_THAT(id, StartsWith("ex-")) << row;
+    EXPECT_GE(id.size(), 35u) << row;
+    // The time starts in the CAPTURED column, right after the padded id.
+    EXPECT_EQ(row[captured - 1], ' ') << row;
+    EXPECT_TRUE(absl::ascii_isdigit(row[captured])) << row;
+  }
+}
+
+TEST(CliListTest, FailedListPrintsNothingToStdout) {
+  for (const char* format : {"--nojson", "--json"}) {
+    ProcessResult result =
+        RunClient({"--server=127.0.0.1:1", "list", "--all", format});
+    EXPECT_EQ(result.exit_code, 1) << result.err;
+    EXPECT_THAT(result.out, IsEmpty()) << format;
+    EXPECT_THAT(result.err, HasSubstr("UNAVAILABLE")) << format;
+  }
 }
 
 TEST_F(CliToolsTest, EveryToolHasHelp) {

@@ -295,8 +295,11 @@ TEST_F(EndToEndTest, ReplayStreamsAJsonlFileOfTurns) {
 }
 
 TEST_F(EndToEndTest, BadTurnIsRejectedWithInvalidArgument) {
+  // Through --json: without it the CLI itself refuses a turn with no
+  // --session (a usage error).
   ProcessResult result =
-      Cli({"push", "--turn_id=u1", "--role=user", "--text=no session"});
+      Cli({"push",
+           R"(--json={"turnId":"u1","role":"ROLE_USER","text":"no session"})"});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.err, HasSubstr("INVALID_ARGUMENT"));
   EXPECT_THAT(result.err, HasSubstr("session_id"));

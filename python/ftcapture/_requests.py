@@ -171,10 +171,28 @@ class Pager:
     self._done = not self._token
 
 
-def export_request(status, label, since, until):
+_KIND = {
+    None: capture_pb2.EXAMPLE_KIND_UNSPECIFIED,
+    "single": capture_pb2.EXAMPLE_KIND_SINGLE,
+    "pair": capture_pb2.EXAMPLE_KIND_PAIR,
+}
+# None: the server's default, every example but weak negatives still pending.
+_CONFIDENCE = {
+    None: capture_pb2.CONFIDENCE_UNSPECIFIED,
+    "low": capture_pb2.CONFIDENCE_LOW,
+    "high": capture_pb2.CONFIDENCE_HIGH,
+}
+
+
+def export_request(status, label, since, until, kind=None,
+                   min_confidence=None):
+  """The ExportExamplesRequest of `ftcapture export` with the same filters
+  (--status, --label, --since, --until, --kind, --min_confidence)."""
   request = capture_pb2.ExportExamplesRequest(
       status=_choice("status", _REVIEW_STATUS, status),
-      label=_choice("label", _LABEL, label))
+      label=_choice("label", _LABEL, label),
+      kind=_choice("kind", _KIND, kind),
+      min_confidence=_choice("min_confidence", _CONFIDENCE, min_confidence))
   if since is not None:
     request.since.FromDatetime(since)
   if until is not None:

@@ -138,13 +138,16 @@ class AsyncClient(_base.ClientBase):
                    out: typing.Optional[str] = None, *,
                    status: typing.Optional[str] = None,
                    label: typing.Optional[str] = None, since=None, until=None,
+                   kind: typing.Optional[str] = None,
+                   min_confidence: typing.Optional[str] = None,
                    history: typing.Optional[int] = None
                   ) -> _types.ExportResult:
     """As Client.export (the file is written once every example arrived)."""
     # pylint: disable=redefined-builtin
     _requests.check_format(format, history)
     self._start()
-    request = _requests.export_request(status, label, since, until)
+    request = _requests.export_request(status, label, since, until, kind,
+                                       min_confidence)
     rows = []
     try:
       async for example in self._stub.ExportExamples(

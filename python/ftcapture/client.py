@@ -187,18 +187,26 @@ class Client(_base.ClientBase):
   def export(self, format: str = "full-jsonl", out: typing.Optional[str] = None,
              *, status: typing.Optional[str] = None,
              label: typing.Optional[str] = None, since=None, until=None,
+             kind: typing.Optional[str] = None,
+             min_confidence: typing.Optional[str] = None,
              history: typing.Optional[int] = None
             ) -> _types.ExportResult:
     """The examples as the CLI's `export` writes them, in one of
-    ftcapture.FORMATS: "openai-chat", "trl-sft" and "sharegpt" (praised
-    replies), "trl-kto", "trl-dpo" and "openai-dpo" (preference pairs) or
-    "full-jsonl". ``history`` keeps the last N earlier turns (None: all; 0:
-    the shape from before history). With ``out`` a path, the file is
-    replaced only once complete; without, the records come back as dicts.
-    ``since``/``until`` are datetimes."""
+    ftcapture.FORMATS: "openai-chat", "trl-sft" and "sharegpt" (positive
+    single examples), "trl-kto" (every single example, labelled),
+    "trl-dpo" and "openai-dpo" (preference pairs) or "full-jsonl" (every
+    example). The filters are the CLI's: ``status`` "pending", "approved" or
+    "rejected"; ``label`` "positive" or "negative"; ``kind`` "single" or
+    "pair"; ``min_confidence`` "low" (weak negatives too) or "high" (None:
+    all but weak negatives still pending); ``since``/``until`` datetimes.
+    ``history`` keeps the last N earlier turns (None: all; 0: the shape from
+    before history). Returns an ExportResult: with ``out`` a path, the file
+    is replaced only once complete and ``.count`` lines were written to
+    ``.path``; without, the lines are in ``.records`` as dicts."""
     # pylint: disable=redefined-builtin
     _requests.check_format(format, history)
-    request = _requests.export_request(status, label, since, until)
+    request = _requests.export_request(status, label, since, until, kind,
+                                       min_confidence)
     stream = self._stub.ExportExamples(request, timeout=None,
                                        metadata=self._connection.metadata())
 

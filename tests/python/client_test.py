@@ -374,6 +374,49 @@ class BlockingClientTest(ServerTestCase):
     with self.assertRaises(ValueError):
       capture.export("csv")
 
+  def test_export_filters_are_the_cli_filters(self):
+    """kind= and min_confidence= pick what --kind and --min_confidence do."""
+    capture = ftcapture.Client(self.server.address, blocking=True)
+    self.addCleanup(capture.close)
+    capture.user("f", "u1", "Name a bird.")
+    capture.assistant("f", "a1", "A rock.", system_prompt="P1")
+    capture.user("f", "c1", "That is wrong, Timmy.")
+    capture.assistant("f", "a2", "A robin.", system_prompt="P2", reply_to="u1")
+    praise = capture.user("f", "p1", "Good one, Timmy!")
+    self.assertTrue(praise.pair_example_id)
+    capture.user("w", "u1", "When did the bakery open?")
+    capture.assistant("w", "a1", "In 2018.", system_prompt="P")
+    weak = capture.user("w", "u2", "Wrong year, it was 2019.")
+    self.assertEqual(weak.verdict, "criticism")
+    self.assertTrue(weak.example_id)
+
+    def ids(**filters):
+      return {r["id"] for r in capture.export("full-jsonl", **filters).records}
+
+    self.assertEqual(ids(kind="pair"), {praise.pair_example_id})
+    self.assertNotIn(praise.pair_example_id, ids(kind="single"))
+    self.assertNotIn(weak.example_id, ids())  # weak negatives wait for review
+    self.assertIn(weak.example_id, ids(min_confidence="low"))
+    self.assertNotIn(weak.example_id, ids(min_confidence="high"))
+    for kind in (None, "single", "pair"):
+      for confidence in (None, "low", "high"):
+        args = [os.environ["FTCAPTURE_CLIENT_BIN"], "export",
+                f"--server={self.server.address}", "--format=full-jsonl",
+                "--out=-"]
+        if kind:
+          args.append(f"--kind={kind}")
+        if confidence:
+          args.append(f"--min_confidence={confidence}")
+        cli = subprocess.run(args, check=True, capture_output=True, text=True)
+        with self.subTest(kind=kind, min_confidence=confidence):
+          self.assertEqual(ids(kind=kind, min_confidence=confidence),
+                           {json.loads(line)["id"]
+                            for line in cli.stdout.splitlines()})
+    with self.assertRaises(ValueError):
+      capture.export("full-jsonl", kind="triple")
+    with self.assertRaises(ValueError):
+      capture.export("full-jsonl", min_confidence="medium")
+
 
 class AsyncClientTest(ServerTestCase):
 
