@@ -200,6 +200,16 @@ TEST_F(CaptureGrpcServiceTest, OversizedTurnIsInvalidArgumentNamingTheLimit) {
   EXPECT_EQ(Stats().turns_seen(), 0);
 }
 
+// An empty reply was captured as training data.
+TEST_F(CaptureGrpcServiceTest, EmptyTextIsInvalidArgument) {
+  v1::RecordTurnResponse response;
+  grpc::Status status =
+      Record(AssistantTurn("s1", "a1", /*text=*/"", "P"), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("turn.text"));
+  EXPECT_EQ(Stats().turns_seen(), 0);
+}
+
 TEST_F(CaptureGrpcServiceTest, StreamTurnsAnswersInOrderAndErrorsInPlace) {
   std::vector<v1::Turn> turns = {
       UserTurn("s1", "u1", "What is a kettle whistle made of?"),

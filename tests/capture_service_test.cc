@@ -206,6 +206,66 @@ TEST_F(CaptureServiceTest, BadTurnsAreRejectedAndChangeNothing) {
   EXPECT_EQ(stats.live_sessions(), 0);
 }
 
+TEST_F(CaptureServiceTest, UnknownRoleIsNamedAsUnknownNotMissing) {
+  v1::Turn turn = UserTurn("s", "u1", "Hi");
+  turn.set_role(static_cast<v1::Role>(7));
+  absl::Status status = service_->RecordTurn(turn).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("turn.role 7 is not a known role"));
+  EXPECT_EQ(Stats().turns_seen(), 0);
+}
+
+// A reply without text after a user turn, then praise: the empty reply was
+// captured and exported as {"role":"assistant","content":""}.
+TEST_F(CaptureServiceTest, TurnsWithoutTextAreRejectedAndChangeNothing) {
+  Record(UserTurn("s", "u1", "Tell me a joke."));
+  const v1::GetStatsResponse before = Stats();
+  for (const std::string& blank : {std::string(), std::string(" \t\r\n"),
+                                   std::string("\xC2\xA0\xE3\x80\x80")}) {
+    for (const v1::Turn& turn :
+         {UserTurn("s", "u2", blank), Assistant("s", "a1", blank, "P")}) {
+      absl::Status status = service_->RecordTurn(turn).status();
+      EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument)
+          << turn.role() << " '" << blank << "'";
+      EXPECT_THAT(status.message(), HasSubstr("turn.text"));
+    }
+  }
+  const v1::GetStatsResponse after = Stats();
+  EXPECT_EQ(after.turns_seen(), before.turns_seen());
+  EXPECT_EQ(after.live_window_bytes(), before.live_window_bytes());
+  EXPECT_TRUE(
+      Record(UserTurn("s", "u3", "Good one, Timmy!")).example_id().empty());
+  EXPECT_EQ(Stats().examples_total(), 0);
+
+  // Neither refused id was remembered, and the session captures as usual.
+  EXPECT_FALSE(Record(Assistant("s", "a1", "Knock knock.", "P")).duplicate());
+  EXPECT_FALSE(
+      Record(UserTurn("s", "u4", "Good one, Timmy!")).example_id().empty());
+  std::vector<v1::Example> examples = AllExamples();
+  ASSERT_EQ(examples.size(), 1);
+  EXPECT_EQ(examples[0].assistant_turn().text(), "Knock knock.");
+}
+
+TEST_F(CaptureServiceTest, PromptAndMemoriesOnAUserTurnAreRejected) {
+  v1::Turn prompt = UserTurn("s", "u1", "Hi");
+  prompt.set_system_prompt("You are Timmy.");
+  absl::Status status = service_->RecordTurn(prompt).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(),
+              HasSubstr("turn.system_prompt is only for assistant turns"));
+
+  v1::Turn memories = UserTurn("s", "u1", "Hi");
+  memories.add_memories()->set_text("Dan has a cat.");
+  status = service_->RecordTurn(memories).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(),
+              HasSubstr("turn.memories is only for assistant turns"));
+
+  const v1::GetStatsResponse stats = Stats();
+  EXPECT_EQ(stats.turns_seen(), 0);
+  EXPECT_EQ(stats.live_sessions(), 0);
+}
+
 TEST_F(CaptureServiceTest, CriticismIsANegativeExampleKeptOutOfTheMarkdown) {
   Record(UserTurn("s", "u1", "Who made you?"));
   Record(Assistant("s", "a1", "The Queen of England.", "P"));

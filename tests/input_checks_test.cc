@@ -9,6 +9,7 @@
 #include <string>
 
 #include "ftcapture/v1/capture.pb.h"
+#include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "gtest/gtest.h"
@@ -20,6 +21,7 @@ using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
+using ::testing::HasSubstr;
 
 bool IsTimestamp(const Message& message) {
   return message.GetDescriptor() == google::protobuf::Timestamp::descriptor();
@@ -175,6 +177,67 @@ TEST(TurnHasUnknownFieldsTest, FindsThemInEveryMessageAsTheReflectiveCheck) {
     EXPECT_TRUE(HasUnknownFields(turn)) << what;
     EXPECT_TRUE(TurnHasUnknownFields(turn)) << what;
   }
+}
+
+v1::Turn TurnWith(v1::Role role, const std::string& text) {
+  v1::Turn turn;
+  turn.set_session_id("s");
+  turn.set_turn_id("t");
+  turn.set_role(role);
+  turn.set_text(text);
+  return turn;
+}
+
+// An empty reply was stored and exported as {"role":"assistant",
+// "content":""}.
+TEST(CheckTurnRoleAndTextTest, RefusesEmptyAndBlankTextOfEitherRole) {
+  for (v1::Role role : {v1::ROLE_USER, v1::ROLE_ASSISTANT}) {
+    for (const std::string& blank :
+         {std::string(), std::string(" "), std::string(" \t\r\n\v\f"),
+          // no-break, ideographic, thin (U+2009) and line separator spaces
+          std::string("\xC2\xA0\xE3\x80\x80\xE2\x80\x89\xE2\x80\xA8")}) {
+      const absl::Status status = CheckTurnRoleAndText(TurnWith(role, blank));
+      EXPECT_TRUE(absl::IsInvalidArgument(status)) << role << " '" << blank;
+      EXPECT_THAT(status.message(), HasSubstr("turn.text")) << role;
+    }
+    EXPECT_TRUE(CheckTurnRoleAndText(TurnWith(role, " ok ")).ok());
+    EXPECT_TRUE(CheckTurnRoleAndText(TurnWith(role, "\xC2\xA0ok")).ok());
+  }
+  // Not a space: a broken sequence is left to CheckTurnInput to name.
+  EXPECT_TRUE(CheckTurnRoleAndText(TurnWith(v1::ROLE_USER,
+                                            "\xE2\x80"
+                                            "A"))
+                  .ok());
+}
+
+TEST(CheckTurnRoleAndTextTest, NamesAnUnknownRoleAsUnknownNotMissing) {
+  absl::Status missing =
+      CheckTurnRoleAndText(TurnWith(v1::ROLE_UNSPECIFIED, "hi"));
+  EXPECT_TRUE(absl::IsInvalidArgument(missing));
+  EXPECT_THAT(missing.message(), HasSubstr("turn.role is required"));
+  absl::Status unknown =
+      CheckTurnRoleAndText(TurnWith(static_cast<v1::Role>(7), "hi"));
+  EXPECT_TRUE(absl::IsInvalidArgument(unknown));
+  EXPECT_THAT(unknown.message(), HasSubstr("turn.role 7 is not a known role"));
+}
+
+TEST(CheckTurnRoleAndTextTest, PromptAndMemoriesAreForAssistantTurnsOnly) {
+  v1::Turn prompt = TurnWith(v1::ROLE_USER, "hi");
+  prompt.set_system_prompt("You are Timmy.");
+  absl::Status status = CheckTurnRoleAndText(prompt);
+  EXPECT_TRUE(absl::IsInvalidArgument(status));
+  EXPECT_THAT(status.message(), HasSubstr("turn.system_prompt"));
+  EXPECT_THAT(status.message(), HasSubstr("assistant turns"));
+
+  v1::Turn memories = TurnWith(v1::ROLE_USER, "hi");
+  memories.add_memories()->set_text("Dan has a cat.");
+  status = CheckTurnRoleAndText(memories);
+  EXPECT_TRUE(absl::IsInvalidArgument(status));
+  EXPECT_THAT(status.message(), HasSubstr("turn.memories"));
+
+  prompt.set_role(v1::ROLE_ASSISTANT);
+  *prompt.mutable_memories() = memories.memories();
+  EXPECT_TRUE(CheckTurnRoleAndText(prompt).ok());
 }
 
 }  // namespace

@@ -45,8 +45,8 @@ constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 1000;
 constexpr size_t kMaxIdBytes = 256;
 
-absl::Status ValidateTurn(const v1::Turn& turn, int64_t max_turn_bytes,
-                          int max_memories) {
+absl::Status ValidateTurn(const v1::Turn& turn,
+                          const CaptureService::Options& options) {
   if (turn.session_id().empty()) {
     return absl::InvalidArgumentError("turn.session_id is required");
   }
@@ -61,20 +61,19 @@ absl::Status ValidateTurn(const v1::Turn& turn, int64_t max_turn_bytes,
         "turn.session_id and turn.turn_id are limited to %d bytes",
         kMaxIdBytes));
   }
-  if (turn.role() != v1::ROLE_USER && turn.role() != v1::ROLE_ASSISTANT) {
-    return absl::InvalidArgumentError(
-        "turn.role is required: ROLE_USER or ROLE_ASSISTANT");
+  if (absl::Status role = CheckTurnRoleAndText(turn); !role.ok()) {
+    return role;
   }
   const size_t bytes = turn.ByteSizeLong();
-  if (static_cast<int64_t>(bytes) > max_turn_bytes) {
+  if (static_cast<int64_t>(bytes) > options.max_turn_bytes) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "turn is %d bytes, over the limit of %d bytes (--max_turn_bytes)",
-        bytes, max_turn_bytes));
+        bytes, options.max_turn_bytes));
   }
-  if (turn.memories_size() > max_memories) {
+  if (turn.memories_size() > options.max_memories_per_turn) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "turn has %d memories, over the limit of %d (--max_memories)",
-        turn.memories_size(), max_memories));
+        turn.memories_size(), options.max_memories_per_turn));
   }
   if (turn.reply_to().size() > kMaxIdBytes) {
     return absl::InvalidArgumentError(
@@ -476,8 +475,7 @@ absl::Status CaptureServiceImpl::OpenFiles(ExampleCatalog::Loader* loader,
 
 void CaptureServiceImpl::RecordTurnAsync(const v1::Turn& request_turn,
                                          RecordTurnDone done) {
-  absl::Status valid = ValidateTurn(request_turn, options_.max_turn_bytes,
-                                    options_.max_memories_per_turn);
+  absl::Status valid = ValidateTurn(request_turn, options_);
   if (!valid.ok()) {
     done(std::move(valid));
     return;

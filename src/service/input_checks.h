@@ -27,6 +27,13 @@ absl::Status CheckClientInput(const google::protobuf::Message& message,
 // cost more than the bytes it checks: 2.8 us of a ~2 KB turn).
 absl::Status CheckTurnInput(const v1::Turn& turn);
 
+// What a turn's role decides, checked before anything is kept: the role is
+// ROLE_USER or ROLE_ASSISTANT; the text is not empty or only whitespace
+// (it would be stored as an empty message of the training data); and a
+// user turn has no system_prompt or memories (assistant turns only).
+// INVALID_ARGUMENT naming the field otherwise.
+absl::Status CheckTurnRoleAndText(const v1::Turn& turn);
+
 // True when `message` or a message inside it holds fields this build does
 // not know (a newer or careless client): those are dropped before storing.
 bool HasUnknownFields(const google::protobuf::Message& message);
