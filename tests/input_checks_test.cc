@@ -8,11 +8,13 @@
 #include <functional>
 #include <string>
 
+#include "absl/time/time.h"
 #include "ftcapture/v1/capture.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "gtest/gtest.h"
+#include "src/util/proto_time.h"
 
 namespace ftcapture {
 namespace {
@@ -238,6 +240,29 @@ TEST(CheckTurnRoleAndTextTest, PromptAndMemoriesAreForAssistantTurnsOnly) {
   prompt.set_role(v1::ROLE_ASSISTANT);
   *prompt.mutable_memories() = memories.memories();
   EXPECT_TRUE(CheckTurnRoleAndText(prompt).ok());
+}
+
+TEST(CheckTurnTimeTest, RefusesATimeFurtherAheadThanTheLimit) {
+  const absl::Time now = absl::FromUnixSeconds(1790000000);
+  const absl::Duration limit = absl::Minutes(10);
+  v1::Turn turn = TurnWith(v1::ROLE_USER, "hi");
+  EXPECT_TRUE(CheckTurnTime(turn, now, limit).ok());  // unset: server time
+  for (absl::Duration fine : {-absl::Hours(24 * 365), absl::ZeroDuration(),
+                              absl::Minutes(9), limit}) {
+    *turn.mutable_time() = ToProtoTime(now + fine);
+    EXPECT_TRUE(CheckTurnTime(turn, now, limit).ok()) << fine;
+  }
+  *turn.mutable_time() = ToProtoTime(now + limit + absl::Milliseconds(1));
+  absl::Status status = CheckTurnTime(turn, now, limit);
+  EXPECT_TRUE(absl::IsInvalidArgument(status));
+  EXPECT_THAT(status.message(), HasSubstr("turn.time"));
+  EXPECT_THAT(status.message(), HasSubstr("10m0.001s ahead"));
+  EXPECT_THAT(status.message(), HasSubstr("at most 10m"));
+  EXPECT_THAT(status.message(), HasSubstr("--max_clock_skew"));
+
+  turn.mutable_time()->set_seconds(253402300799);  // 9999-12-31T23:59:59Z
+  EXPECT_FALSE(CheckTurnTime(turn, now, limit).ok());
+  EXPECT_TRUE(CheckTurnTime(turn, now, absl::InfiniteDuration()).ok());
 }
 
 }  // namespace

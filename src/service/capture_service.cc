@@ -46,7 +46,8 @@ constexpr int kMaxPageSize = 1000;
 constexpr size_t kMaxIdBytes = 256;
 
 absl::Status ValidateTurn(const v1::Turn& turn,
-                          const CaptureService::Options& options) {
+                          const CaptureService::Options& options,
+                          absl::Time now) {
   if (turn.session_id().empty()) {
     return absl::InvalidArgumentError("turn.session_id is required");
   }
@@ -86,7 +87,8 @@ absl::Status ValidateTurn(const v1::Turn& turn,
   if (absl::Status context = ValidateContextMessages(turn); !context.ok()) {
     return context;
   }
-  return CheckTurnInput(turn);
+  if (absl::Status input = CheckTurnInput(turn); !input.ok()) return input;
+  return CheckTurnTime(turn, now, options.max_clock_skew);
 }
 
 // What a turn of a session credits: the reply, the user turn it answers,
@@ -475,13 +477,13 @@ absl::Status CaptureServiceImpl::OpenFiles(ExampleCatalog::Loader* loader,
 
 void CaptureServiceImpl::RecordTurnAsync(const v1::Turn& request_turn,
                                          RecordTurnDone done) {
-  absl::Status valid = ValidateTurn(request_turn, options_);
+  const absl::Time now = env_->Now();
+  absl::Status valid = ValidateTurn(request_turn, options_, now);
   if (!valid.ok()) {
     done(std::move(valid));
     return;
   }
 
-  const absl::Time now = env_->Now();
   // The window, the journal and any example see only the redacted turn;
   // the verdict below is computed on the original text.
   v1::Turn redacted_turn;

@@ -240,6 +240,20 @@ absl::Status CheckTurnRoleAndText(const v1::Turn& turn) {
   return absl::OkStatus();
 }
 
+absl::Status CheckTurnTime(const v1::Turn& turn, absl::Time now,
+                           absl::Duration max_ahead) {
+  if (!turn.has_time()) return absl::OkStatus();
+  const absl::Duration ahead = FromProtoTime(turn.time()) - now;
+  if (ahead <= max_ahead) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "turn.time %s is %s ahead of the server's clock (%s); at most %s is "
+      "accepted (--max_clock_skew): a turn from the future would make every "
+      "later turn of its session late",
+      Rfc3339(turn.time()),
+      absl::FormatDuration(absl::Trunc(ahead, absl::Milliseconds(1))),
+      Rfc3339(now), absl::FormatDuration(max_ahead)));
+}
+
 bool HasUnknownFields(const Message& message) {
   const Reflection* reflection = message.GetReflection();
   if (!reflection->GetUnknownFields(message).empty()) return true;

@@ -3,6 +3,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "ftcapture/v1/capture.pb.h"
 #include "google/protobuf/message.h"
 
@@ -33,6 +34,14 @@ absl::Status CheckTurnInput(const v1::Turn& turn);
 // user turn has no system_prompt or memories (assistant turns only).
 // INVALID_ARGUMENT naming the field otherwise.
 absl::Status CheckTurnRoleAndText(const v1::Turn& turn);
+
+// A turn's time, when set, is at most `max_ahead` past `now` (the server's
+// clock): a turn from the future would make every later turn of its
+// session late (older than the session's latest), so nothing of it would
+// be captured again. absl::InfiniteDuration() accepts any time. Call after
+// CheckTurnInput (the time is a valid timestamp).
+absl::Status CheckTurnTime(const v1::Turn& turn, absl::Time now,
+                           absl::Duration max_ahead);
 
 // True when `message` or a message inside it holds fields this build does
 // not know (a newer or careless client): those are dropped before storing.
