@@ -519,6 +519,49 @@ TEST_F(CaptureServiceTest, ListExamplesPagesAndFilters) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// Unknown filter values answered OK with nothing, as if no example matched.
+TEST_F(CaptureServiceTest, UnknownFilterValuesAreRejectedNamingThem) {
+  Record(UserTurn("s", "u1", "Hi"));
+  Record(Assistant("s", "a1", "Hello.", "P"));
+  Record(UserTurn("s", "u2", "Good one, Timmy"));
+  ASSERT_EQ(AllExamples().size(), 1);
+
+  v1::ListExamplesRequest status;
+  status.set_status(static_cast<v1::ReviewStatus>(7));
+  v1::ListExamplesRequest label;
+  label.set_label(static_cast<v1::Label>(7));
+  v1::ListExamplesRequest kind;
+  kind.set_kind(static_cast<v1::ExampleKind>(5));
+  for (const auto& [request, named] :
+       {std::pair{status, "status 7"}, std::pair{label, "label 7"},
+        std::pair{kind, "kind 5"}}) {
+    absl::Status listed = service_->ListExamples(request).status();
+    EXPECT_EQ(listed.code(), absl::StatusCode::kInvalidArgument) << named;
+    EXPECT_THAT(listed.message(), HasSubstr(named));
+  }
+
+  v1::ExportExamplesRequest export_status;
+  export_status.set_status(static_cast<v1::ReviewStatus>(7));
+  v1::ExportExamplesRequest export_label;
+  export_label.set_label(static_cast<v1::Label>(9));
+  v1::ExportExamplesRequest export_confidence;
+  export_confidence.set_min_confidence(static_cast<v1::Confidence>(3));
+  for (const auto& [request, named] :
+       {std::pair{export_status, "status 7"},
+        std::pair{export_label, "label 9"},
+        std::pair{export_confidence, "min_confidence 3"}}) {
+    int emitted = 0;
+    absl::Status exported =
+        service_->ExportExamples(request, [&emitted](const v1::Example&) {
+          ++emitted;
+          return true;
+        });
+    EXPECT_EQ(exported.code(), absl::StatusCode::kInvalidArgument) << named;
+    EXPECT_THAT(exported.message(), HasSubstr(named));
+    EXPECT_EQ(emitted, 0);
+  }
+}
+
 TEST_F(CaptureServiceTest, ReviewsPersistAcrossRestarts) {
   Record(UserTurn("s", "u1", "Hi"));
   Record(Assistant("s", "a1", "Hello.", "P"));
@@ -548,6 +591,14 @@ TEST_F(CaptureServiceTest, ReviewsPersistAcrossRestarts) {
   review.set_status(v1::REVIEW_STATUS_UNSPECIFIED);
   EXPECT_EQ(service_->ReviewExample(review).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(CaptureServiceTest, ReviewWithoutAnExampleIdIsInvalidNotNotFound) {
+  v1::ReviewExampleRequest review;
+  review.set_status(v1::REVIEW_STATUS_APPROVED);
+  absl::Status status = service_->ReviewExample(review).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "example_id is required");
 }
 
 TEST_F(CaptureServiceTest, ImportIsIdempotent) {

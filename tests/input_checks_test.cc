@@ -265,5 +265,27 @@ TEST(CheckTurnTimeTest, RefusesATimeFurtherAheadThanTheLimit) {
   EXPECT_TRUE(CheckTurnTime(turn, now, absl::InfiniteDuration()).ok());
 }
 
+TEST(CheckEnumFieldsTest, NamesTheFieldTheValueAndTheKnownNames) {
+  v1::ListExamplesRequest list;
+  list.set_status(v1::REVIEW_STATUS_APPROVED);
+  list.set_label(v1::LABEL_NEGATIVE);
+  list.set_kind(v1::EXAMPLE_KIND_PAIR);
+  EXPECT_TRUE(CheckEnumFields(list).ok());
+  EXPECT_TRUE(CheckEnumFields(v1::ListExamplesRequest()).ok());
+
+  list.set_kind(static_cast<v1::ExampleKind>(5));
+  absl::Status status = CheckEnumFields(list);
+  EXPECT_TRUE(absl::IsInvalidArgument(status));
+  EXPECT_EQ(status.message(),
+            "kind 5 is not a known ExampleKind (EXAMPLE_KIND_UNSPECIFIED, "
+            "EXAMPLE_KIND_SINGLE, EXAMPLE_KIND_PAIR)");
+
+  v1::ExportExamplesRequest export_request;
+  export_request.set_min_confidence(static_cast<v1::Confidence>(-1));
+  status = CheckEnumFields(export_request);
+  EXPECT_TRUE(absl::IsInvalidArgument(status));
+  EXPECT_THAT(status.message(), HasSubstr("min_confidence -1"));
+}
+
 }  // namespace
 }  // namespace ftcapture

@@ -1092,6 +1092,9 @@ absl::StatusOr<v1::ListExamplesResponse> CaptureServiceImpl::ListExamples(
   if (request.page_size() < 0) {
     return absl::InvalidArgumentError("page_size must not be negative");
   }
+  if (absl::Status filters = CheckEnumFields(request); !filters.ok()) {
+    return filters;
+  }
   const int page_size = request.page_size() == 0
                             ? kDefaultPageSize
                             : std::min(request.page_size(), kMaxPageSize);
@@ -1114,6 +1117,9 @@ absl::StatusOr<v1::ListExamplesResponse> CaptureServiceImpl::ListExamples(
 
 absl::StatusOr<v1::ReviewExampleResponse> CaptureServiceImpl::ReviewExample(
     const v1::ReviewExampleRequest& request) {
+  if (request.example_id().empty()) {
+    return absl::InvalidArgumentError("example_id is required");
+  }
   if (request.status() == v1::REVIEW_STATUS_UNSPECIFIED ||
       !v1::ReviewStatus_IsValid(request.status())) {
     return absl::InvalidArgumentError(
@@ -1155,6 +1161,9 @@ absl::StatusOr<v1::ReviewExampleResponse> CaptureServiceImpl::ReviewExample(
 absl::Status CaptureServiceImpl::ExportExamples(
     const v1::ExportExamplesRequest& request,
     const std::function<bool(const v1::Example&)>& emit) {
+  if (absl::Status filters = CheckEnumFields(request); !filters.ok()) {
+    return filters;
+  }
   // Filter on what is in memory before reading anything from disk.
   const uint64_t generation = layout_generation_.load();
   const std::vector<CatalogEntry> selected =

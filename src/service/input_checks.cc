@@ -2,11 +2,13 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/unknown_field_set.h"
@@ -252,6 +254,29 @@ absl::Status CheckTurnTime(const v1::Turn& turn, absl::Time now,
       Rfc3339(turn.time()),
       absl::FormatDuration(absl::Trunc(ahead, absl::Milliseconds(1))),
       Rfc3339(now), absl::FormatDuration(max_ahead)));
+}
+
+absl::Status CheckEnumFields(const Message& request) {
+  const google::protobuf::Descriptor* descriptor = request.GetDescriptor();
+  const Reflection* reflection = request.GetReflection();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const FieldDescriptor* field = descriptor->field(i);
+    if (field->cpp_type() != FieldDescriptor::CPPTYPE_ENUM ||
+        field->is_repeated()) {
+      continue;
+    }
+    const google::protobuf::EnumDescriptor* type = field->enum_type();
+    const int value = reflection->GetEnumValue(request, field);
+    if (type->FindValueByNumber(value) != nullptr) continue;
+    std::vector<std::string> known;
+    for (int v = 0; v < type->value_count(); ++v) {
+      known.push_back(type->value(v)->name());
+    }
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s %d is not a known %s (%s)", field->name(), value,
+                        type->name(), absl::StrJoin(known, ", ")));
+  }
+  return absl::OkStatus();
 }
 
 bool HasUnknownFields(const Message& message) {

@@ -43,6 +43,12 @@ absl::Status CheckTurnRoleAndText(const v1::Turn& turn);
 absl::Status CheckTurnTime(const v1::Turn& turn, absl::Time now,
                            absl::Duration max_ahead);
 
+// Every enum field of `request` itself (not of messages inside it) holds a
+// value its enum defines: an unknown one, as a filter, would silently
+// match nothing. INVALID_ARGUMENT naming the field, the value and the
+// known names otherwise.
+absl::Status CheckEnumFields(const google::protobuf::Message& request);
+
 // True when `message` or a message inside it holds fields this build does
 // not know (a newer or careless client): those are dropped before storing.
 bool HasUnknownFields(const google::protobuf::Message& message);
