@@ -69,6 +69,10 @@ ABSL_FLAG(int64_t, max_window_bytes, int64_t{512} << 20,
           "recently used sessions are evicted beyond this.");
 ABSL_FLAG(absl::Duration, session_ttl, absl::Hours(24),
           "Session windows idle for longer are forgotten.");
+ABSL_FLAG(absl::Duration, max_clock_skew, absl::Minutes(10),
+          "How far past this server's clock a turn's time may be; later "
+          "gets INVALID_ARGUMENT (a turn from the future would make every "
+          "later turn of its session late). 'inf': no limit.");
 ABSL_FLAG(int32_t, max_memories, 256,
           "Most memories accepted with one assistant turn.");
 ABSL_FLAG(bool, negative_markdown, false,
@@ -170,6 +174,7 @@ absl::StatusOr<CaptureService::Options> OptionsFromFlags() {
   options.max_sessions = absl::GetFlag(FLAGS_max_sessions);
   options.max_window_bytes = absl::GetFlag(FLAGS_max_window_bytes);
   options.session_ttl = absl::GetFlag(FLAGS_session_ttl);
+  options.max_clock_skew = absl::GetFlag(FLAGS_max_clock_skew);
   options.journal_sessions = absl::GetFlag(FLAGS_journal_sessions);
   const std::string redact = absl::GetFlag(FLAGS_redact);
   if (!redact.empty() && redact != "default") {
@@ -223,6 +228,12 @@ absl::StatusOr<CaptureService::Options> OptionsFromFlags() {
   }
   if (options.session_ttl <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--session_ttl must be positive");
+  }
+  if (options.max_clock_skew <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--max_clock_skew must be positive (e.g. 10m; 'inf' for no limit): "
+        "hosts' clocks differ a little, and a turn stamped by its backend "
+        "just after the server's now must not fail");
   }
   absl::StatusOr<SyncPolicy> sync = ParseSyncPolicy(absl::GetFlag(FLAGS_sync));
   if (!sync.ok()) {

@@ -200,6 +200,24 @@ TEST_F(CaptureGrpcServiceTest, OversizedTurnIsInvalidArgumentNamingTheLimit) {
   EXPECT_EQ(Stats().turns_seen(), 0);
 }
 
+// An empty reply was captured as training data, and one turn dated 9999
+// made every later turn of its session late.
+TEST_F(CaptureGrpcServiceTest, EmptyTextAndFutureTimeAreInvalidArgument) {
+  v1::RecordTurnResponse response;
+  grpc::Status status =
+      Record(AssistantTurn("s1", "a1", /*text=*/"", "P"), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("turn.text"));
+
+  v1::Turn future = UserTurn("s1", "u1", "hello");
+  future.mutable_time()->set_seconds(253370764800);  // 9999-01-01T00:00:00Z
+  status = Record(future, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("turn.time"));
+  EXPECT_THAT(status.error_message(), HasSubstr("--max_clock_skew"));
+  EXPECT_EQ(Stats().turns_seen(), 0);
+}
+
 TEST_F(CaptureGrpcServiceTest, StreamTurnsAnswersInOrderAndErrorsInPlace) {
   std::vector<v1::Turn> turns = {
       UserTurn("s1", "u1", "What is a kettle whistle made of?"),

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -10,8 +11,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "src/util/env.h"
+#include "src/util/mutex.h"
+#include "src/util/proto_time.h"
 #include "tests/util/service_calls.h"
 #include "tests/util/temp_dir.h"
 #include "tests/util/text_files.h"
@@ -35,6 +40,24 @@ v1::Turn Assistant(const std::string& session, const std::string& id,
   return turn;
 }
 
+// The real Env, with a clock the test may stop at a time of its choice.
+class ClockEnv : public EnvWrapper {
+ public:
+  ClockEnv() : EnvWrapper(Env::Default()) {}
+  absl::Time Now() override {
+    MutexLock lock(&mu_);
+    return stopped_at_.value_or(absl::Now());
+  }
+  void StopAt(absl::Time now) {
+    MutexLock lock(&mu_);
+    stopped_at_ = now;
+  }
+
+ private:
+  Mutex mu_;
+  std::optional<absl::Time> stopped_at_ ABSL_GUARDED_BY(mu_);
+};
+
 class CaptureServiceTest : public ::testing::Test {
  protected:
   void SetUp() override { Reopen(); }
@@ -45,9 +68,10 @@ class CaptureServiceTest : public ::testing::Test {
     options.data_dir = dir_.path();
     options.sync = SyncPolicy::kNone;
     options.max_turn_bytes = 64 * 1024;
+    options.max_clock_skew = max_clock_skew_;
     options.log = [this](const std::string& line) { log_.push_back(line); };
     absl::StatusOr<std::unique_ptr<CaptureService>> service =
-        CaptureService::Open(options, nullptr);
+        CaptureService::Open(options, &clock_);
     ASSERT_TRUE(service.ok()) << service.status();
     service_ = *std::move(service);
   }
@@ -73,6 +97,8 @@ class CaptureServiceTest : public ::testing::Test {
 
   TempDir dir_;
   std::vector<std::string> log_;
+  ClockEnv clock_;
+  absl::Duration max_clock_skew_ = CaptureService::Options().max_clock_skew;
   std::unique_ptr<CaptureService> service_;
 };
 
@@ -204,6 +230,116 @@ TEST_F(CaptureServiceTest, BadTurnsAreRejectedAndChangeNothing) {
   EXPECT_EQ(stats.turns_seen(), 0);
   EXPECT_EQ(stats.praise_seen(), 0);
   EXPECT_EQ(stats.live_sessions(), 0);
+}
+
+TEST_F(CaptureServiceTest, UnknownRoleIsNamedAsUnknownNotMissing) {
+  v1::Turn turn = UserTurn("s", "u1", "Hi");
+  turn.set_role(static_cast<v1::Role>(7));
+  absl::Status status = service_->RecordTurn(turn).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("turn.role 7 is not a known role"));
+  EXPECT_EQ(Stats().turns_seen(), 0);
+}
+
+// A reply without text after a user turn, then praise: the empty reply was
+// captured and exported as {"role":"assistant","content":""}.
+TEST_F(CaptureServiceTest, TurnsWithoutTextAreRejectedAndChangeNothing) {
+  Record(UserTurn("s", "u1", "Tell me a joke."));
+  const v1::GetStatsResponse before = Stats();
+  for (const std::string& blank : {std::string(), std::string(" \t\r\n"),
+                                   std::string("\xC2\xA0\xE3\x80\x80")}) {
+    for (const v1::Turn& turn :
+         {UserTurn("s", "u2", blank), Assistant("s", "a1", blank, "P")}) {
+      absl::Status status = service_->RecordTurn(turn).status();
+      EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument)
+          << turn.role() << " '" << blank << "'";
+      EXPECT_THAT(status.message(), HasSubstr("turn.text"));
+    }
+  }
+  const v1::GetStatsResponse after = Stats();
+  EXPECT_EQ(after.turns_seen(), before.turns_seen());
+  EXPECT_EQ(after.live_window_bytes(), before.live_window_bytes());
+  EXPECT_TRUE(
+      Record(UserTurn("s", "u3", "Good one, Timmy!")).example_id().empty());
+  EXPECT_EQ(Stats().examples_total(), 0);
+
+  // Neither refused id was remembered, and the session captures as usual.
+  EXPECT_FALSE(Record(Assistant("s", "a1", "Knock knock.", "P")).duplicate());
+  EXPECT_FALSE(
+      Record(UserTurn("s", "u4", "Good one, Timmy!")).example_id().empty());
+  std::vector<v1::Example> examples = AllExamples();
+  ASSERT_EQ(examples.size(), 1);
+  EXPECT_EQ(examples[0].assistant_turn().text(), "Knock knock.");
+}
+
+TEST_F(CaptureServiceTest, PromptAndMemoriesOnAUserTurnAreRejected) {
+  v1::Turn prompt = UserTurn("s", "u1", "Hi");
+  prompt.set_system_prompt("You are Timmy.");
+  absl::Status status = service_->RecordTurn(prompt).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(),
+              HasSubstr("turn.system_prompt is only for assistant turns"));
+
+  v1::Turn memories = UserTurn("s", "u1", "Hi");
+  memories.add_memories()->set_text("Dan has a cat.");
+  status = service_->RecordTurn(memories).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(),
+              HasSubstr("turn.memories is only for assistant turns"));
+
+  const v1::GetStatsResponse stats = Stats();
+  EXPECT_EQ(stats.turns_seen(), 0);
+  EXPECT_EQ(stats.live_sessions(), 0);
+}
+
+// One turn dated 9999 made every later turn of its session late, so the
+// session never captured again.
+TEST_F(CaptureServiceTest, TurnFromTheFutureIsRejectedAndTheSessionGoesOn) {
+  const absl::Time now = absl::FromUnixSeconds(1790000000);
+  clock_.StopAt(now);
+  v1::Turn future = UserTurn("s", "u0", "Hi");
+  *future.mutable_time() = ToProtoTime(absl::FromCivil(
+      absl::CivilSecond(9999, 1, 1, 0, 0, 0), absl::UTCTimeZone()));
+  absl::Status status = service_->RecordTurn(future).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("turn.time 9999-01-01T00:00:00"));
+  EXPECT_THAT(status.message(), HasSubstr("ahead of the server's clock"));
+  EXPECT_THAT(status.message(), HasSubstr("at most 10m"));
+  EXPECT_EQ(Stats().turns_seen(), 0);
+  EXPECT_EQ(Stats().live_sessions(), 0);
+
+  Record(UserTurn("s", "u1", "Tell me a joke."));
+  EXPECT_FALSE(Record(Assistant("s", "a1", "Knock knock.", "P")).late());
+  v1::RecordTurnResponse praise =
+      Record(UserTurn("s", "u2", "Good one, Timmy!"));
+  EXPECT_FALSE(praise.late());
+  EXPECT_FALSE(praise.example_id().empty());
+
+  // A backend's clock a few minutes ahead is fine, up to the limit.
+  v1::Turn skewed = UserTurn("t", "u1", "Hi");
+  *skewed.mutable_time() = ToProtoTime(now + absl::Minutes(10));
+  EXPECT_TRUE(service_->RecordTurn(skewed).ok());
+  *skewed.mutable_time() =
+      ToProtoTime(now + absl::Minutes(10) + absl::Seconds(1));
+  skewed.set_turn_id("u2");
+  EXPECT_EQ(service_->RecordTurn(skewed).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(CaptureServiceTest, ClockSkewLimitIsAnOption) {
+  clock_.StopAt(absl::FromUnixSeconds(1790000000));
+  v1::Turn turn = UserTurn("s", "u1", "Hi");
+  *turn.mutable_time() =
+      ToProtoTime(absl::FromUnixSeconds(1790000000) + absl::Minutes(2));
+  max_clock_skew_ = absl::Minutes(1);
+  Reopen();
+  absl::Status status = service_->RecordTurn(turn).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("at most 1m"));
+  max_clock_skew_ = absl::InfiniteDuration();
+  Reopen();
+  turn.mutable_time()->set_seconds(253402300799);  // 9999-12-31T23:59:59Z
+  EXPECT_TRUE(service_->RecordTurn(turn).ok());
 }
 
 TEST_F(CaptureServiceTest, CriticismIsANegativeExampleKeptOutOfTheMarkdown) {
@@ -383,6 +519,49 @@ TEST_F(CaptureServiceTest, ListExamplesPagesAndFilters) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// Unknown filter values answered OK with nothing, as if no example matched.
+TEST_F(CaptureServiceTest, UnknownFilterValuesAreRejectedNamingThem) {
+  Record(UserTurn("s", "u1", "Hi"));
+  Record(Assistant("s", "a1", "Hello.", "P"));
+  Record(UserTurn("s", "u2", "Good one, Timmy"));
+  ASSERT_EQ(AllExamples().size(), 1);
+
+  v1::ListExamplesRequest status;
+  status.set_status(static_cast<v1::ReviewStatus>(7));
+  v1::ListExamplesRequest label;
+  label.set_label(static_cast<v1::Label>(7));
+  v1::ListExamplesRequest kind;
+  kind.set_kind(static_cast<v1::ExampleKind>(5));
+  for (const auto& [request, named] :
+       {std::pair{status, "status 7"}, std::pair{label, "label 7"},
+        std::pair{kind, "kind 5"}}) {
+    absl::Status listed = service_->ListExamples(request).status();
+    EXPECT_EQ(listed.code(), absl::StatusCode::kInvalidArgument) << named;
+    EXPECT_THAT(listed.message(), HasSubstr(named));
+  }
+
+  v1::ExportExamplesRequest export_status;
+  export_status.set_status(static_cast<v1::ReviewStatus>(7));
+  v1::ExportExamplesRequest export_label;
+  export_label.set_label(static_cast<v1::Label>(9));
+  v1::ExportExamplesRequest export_confidence;
+  export_confidence.set_min_confidence(static_cast<v1::Confidence>(3));
+  for (const auto& [request, named] :
+       {std::pair{export_status, "status 7"},
+        std::pair{export_label, "label 9"},
+        std::pair{export_confidence, "min_confidence 3"}}) {
+    int emitted = 0;
+    absl::Status exported =
+        service_->ExportExamples(request, [&emitted](const v1::Example&) {
+          ++emitted;
+          return true;
+        });
+    EXPECT_EQ(exported.code(), absl::StatusCode::kInvalidArgument) << named;
+    EXPECT_THAT(exported.message(), HasSubstr(named));
+    EXPECT_EQ(emitted, 0);
+  }
+}
+
 TEST_F(CaptureServiceTest, ReviewsPersistAcrossRestarts) {
   Record(UserTurn("s", "u1", "Hi"));
   Record(Assistant("s", "a1", "Hello.", "P"));
@@ -412,6 +591,14 @@ TEST_F(CaptureServiceTest, ReviewsPersistAcrossRestarts) {
   review.set_status(v1::REVIEW_STATUS_UNSPECIFIED);
   EXPECT_EQ(service_->ReviewExample(review).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(CaptureServiceTest, ReviewWithoutAnExampleIdIsInvalidNotNotFound) {
+  v1::ReviewExampleRequest review;
+  review.set_status(v1::REVIEW_STATUS_APPROVED);
+  absl::Status status = service_->ReviewExample(review).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "example_id is required");
 }
 
 TEST_F(CaptureServiceTest, ImportIsIdempotent) {

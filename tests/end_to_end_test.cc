@@ -450,6 +450,13 @@ TEST_F(EndToEndTest, StartupErrorsExitOneWithAMessage) {
   EXPECT_EQ(bad_sync->exit_code, 1);
   EXPECT_THAT(bad_sync->err, HasSubstr("--sync"));
 
+  auto no_skew = RunProcess({FTCAPTURE_SERVER_BIN, "--max_clock_skew=0",
+                             "--data_dir=" + dir_.File("d5")},
+                            "", absl::Seconds(20));
+  ASSERT_TRUE(no_skew.ok());
+  EXPECT_EQ(no_skew->exit_code, 1);
+  EXPECT_THAT(no_skew->err, HasSubstr("--max_clock_skew must be positive"));
+
   // The fixture's server holds its port; a second one must not share it.
   auto busy = RunProcess({FTCAPTURE_SERVER_BIN, "--listen=" + address_,
                           "--data_dir=" + dir_.File("d4")},

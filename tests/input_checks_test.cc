@@ -8,10 +8,13 @@
 #include <functional>
 #include <string>
 
+#include "absl/time/time.h"
 #include "ftcapture/v1/capture.pb.h"
+#include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "gtest/gtest.h"
+#include "src/util/proto_time.h"
 
 namespace ftcapture {
 namespace {
@@ -20,6 +23,7 @@ using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
+using ::testing::HasSubstr;
 
 bool IsTimestamp(const Message& message) {
   return message.GetDescriptor() == google::protobuf::Timestamp::descriptor();
@@ -175,6 +179,112 @@ TEST(TurnHasUnknownFieldsTest, FindsThemInEveryMessageAsTheReflectiveCheck) {
     EXPECT_TRUE(HasUnknownFields(turn)) << what;
     EXPECT_TRUE(TurnHasUnknownFields(turn)) << what;
   }
+}
+
+v1::Turn TurnWith(v1::Role role, const std::string& text) {
+  v1::Turn turn;
+  turn.set_session_id("s");
+  turn.set_turn_id("t");
+  turn.set_role(role);
+  turn.set_text(text);
+  return turn;
+}
+
+// An empty reply was stored and exported as {"role":"assistant",
+// "content":""}.
+TEST(CheckTurnRoleAndTextTest, RefusesEmptyAndBlankTextOfEitherRole) {
+  for (v1::Role role : {v1::ROLE_USER, v1::ROLE_ASSISTANT}) {
+    for (const std::string& blank :
+         {std::string(), std::string(" "), std::string(" \t\r\n\v\f"),
+          // no-break, ideographic, thin (U+2009) and line separator spaces
+          std::string("\xC2\xA0\xE3\x80\x80\xE2\x80\x89\xE2\x80\xA8")}) {
+      const absl::Status status = CheckTurnRoleAndText(TurnWith(role, blank));
+      EXPECT_TRUE(absl::IsInvalidArgument(status)) << role << " '" << blank;
+      EXPECT_THAT(status.message(), HasSubstr("turn.text")) << role;
+    }
+    EXPECT_TRUE(CheckTurnRoleAndText(TurnWith(role, " ok ")).ok());
+    EXPECT_TRUE(CheckTurnRoleAndText(TurnWith(role, "\xC2\xA0ok")).ok());
+  }
+  // Not a space: a broken sequence is left to CheckTurnInput to name.
+  EXPECT_TRUE(CheckTurnRoleAndText(TurnWith(v1::ROLE_USER,
+                                            "\xE2\x80"
+                                            "A"))
+                  .ok());
+}
+
+TEST(CheckTurnRoleAndTextTest, NamesAnUnknownRoleAsUnknownNotMissing) {
+  absl::Status missing =
+      CheckTurnRoleAndText(TurnWith(v1::ROLE_UNSPECIFIED, "hi"));
+  EXPECT_TRUE(absl::IsInvalidArgument(missing));
+  EXPECT_THAT(missing.message(), HasSubstr("turn.role is required"));
+  absl::Status unknown =
+      CheckTurnRoleAndText(TurnWith(static_cast<v1::Role>(7), "hi"));
+  EXPECT_TRUE(absl::IsInvalidArgument(unknown));
+  EXPECT_THAT(unknown.message(), HasSubstr("turn.role 7 is not a known role"));
+}
+
+TEST(CheckTurnRoleAndTextTest, PromptAndMemoriesAreForAssistantTurnsOnly) {
+  v1::Turn prompt = TurnWith(v1::ROLE_USER, "hi");
+  prompt.set_system_prompt("You are Timmy.");
+  absl::Status status = CheckTurnRoleAndText(prompt);
+  EXPECT_TRUE(absl::IsInvalidArgument(status));
+  EXPECT_THAT(status.message(), HasSubstr("turn.system_prompt"));
+  EXPECT_THAT(status.message(), HasSubstr("assistant turns"));
+
+  v1::Turn memories = TurnWith(v1::ROLE_USER, "hi");
+  memories.add_memories()->set_text("Dan has a cat.");
+  status = CheckTurnRoleAndText(memories);
+  EXPECT_TRUE(absl::IsInvalidArgument(status));
+  EXPECT_THAT(status.message(), HasSubstr("turn.memories"));
+
+  prompt.set_role(v1::ROLE_ASSISTANT);
+  *prompt.mutable_memories() = memories.memories();
+  EXPECT_TRUE(CheckTurnRoleAndText(prompt).ok());
+}
+
+TEST(CheckTurnTimeTest, RefusesATimeFurtherAheadThanTheLimit) {
+  const absl::Time now = absl::FromUnixSeconds(1790000000);
+  const absl::Duration limit = absl::Minutes(10);
+  v1::Turn turn = TurnWith(v1::ROLE_USER, "hi");
+  EXPECT_TRUE(CheckTurnTime(turn, now, limit).ok());  // unset: server time
+  for (absl::Duration fine : {-absl::Hours(24 * 365), absl::ZeroDuration(),
+                              absl::Minutes(9), limit}) {
+    *turn.mutable_time() = ToProtoTime(now + fine);
+    EXPECT_TRUE(CheckTurnTime(turn, now, limit).ok()) << fine;
+  }
+  *turn.mutable_time() = ToProtoTime(now + limit + absl::Milliseconds(1));
+  absl::Status status = CheckTurnTime(turn, now, limit);
+  EXPECT_TRUE(absl::IsInvalidArgument(status));
+  EXPECT_THAT(status.message(), HasSubstr("turn.time"));
+  EXPECT_THAT(status.message(), HasSubstr("10m0.001s ahead"));
+  EXPECT_THAT(status.message(), HasSubstr("at most 10m"));
+  EXPECT_THAT(status.message(), HasSubstr("--max_clock_skew"));
+
+  turn.mutable_time()->set_seconds(253402300799);  // 9999-12-31T23:59:59Z
+  EXPECT_FALSE(CheckTurnTime(turn, now, limit).ok());
+  EXPECT_TRUE(CheckTurnTime(turn, now, absl::InfiniteDuration()).ok());
+}
+
+TEST(CheckEnumFieldsTest, NamesTheFieldTheValueAndTheKnownNames) {
+  v1::ListExamplesRequest list;
+  list.set_status(v1::REVIEW_STATUS_APPROVED);
+  list.set_label(v1::LABEL_NEGATIVE);
+  list.set_kind(v1::EXAMPLE_KIND_PAIR);
+  EXPECT_TRUE(CheckEnumFields(list).ok());
+  EXPECT_TRUE(CheckEnumFields(v1::ListExamplesRequest()).ok());
+
+  list.set_kind(static_cast<v1::ExampleKind>(5));
+  absl::Status status = CheckEnumFields(list);
+  EXPECT_TRUE(absl::IsInvalidArgument(status));
+  EXPECT_EQ(status.message(),
+            "kind 5 is not a known ExampleKind (EXAMPLE_KIND_UNSPECIFIED, "
+            "EXAMPLE_KIND_SINGLE, EXAMPLE_KIND_PAIR)");
+
+  v1::ExportExamplesRequest export_request;
+  export_request.set_min_confidence(static_cast<v1::Confidence>(-1));
+  status = CheckEnumFields(export_request);
+  EXPECT_TRUE(absl::IsInvalidArgument(status));
+  EXPECT_THAT(status.message(), HasSubstr("min_confidence -1"));
 }
 
 }  // namespace

@@ -45,8 +45,9 @@ constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 1000;
 constexpr size_t kMaxIdBytes = 256;
 
-absl::Status ValidateTurn(const v1::Turn& turn, int64_t max_turn_bytes,
-                          int max_memories) {
+absl::Status ValidateTurn(const v1::Turn& turn,
+                          const CaptureService::Options& options,
+                          absl::Time now) {
   if (turn.session_id().empty()) {
     return absl::InvalidArgumentError("turn.session_id is required");
   }
@@ -61,20 +62,19 @@ absl::Status ValidateTurn(const v1::Turn& turn, int64_t max_turn_bytes,
         "turn.session_id and turn.turn_id are limited to %d bytes",
         kMaxIdBytes));
   }
-  if (turn.role() != v1::ROLE_USER && turn.role() != v1::ROLE_ASSISTANT) {
-    return absl::InvalidArgumentError(
-        "turn.role is required: ROLE_USER or ROLE_ASSISTANT");
+  if (absl::Status role = CheckTurnRoleAndText(turn); !role.ok()) {
+    return role;
   }
   const size_t bytes = turn.ByteSizeLong();
-  if (static_cast<int64_t>(bytes) > max_turn_bytes) {
+  if (static_cast<int64_t>(bytes) > options.max_turn_bytes) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "turn is %d bytes, over the limit of %d bytes (--max_turn_bytes)",
-        bytes, max_turn_bytes));
+        bytes, options.max_turn_bytes));
   }
-  if (turn.memories_size() > max_memories) {
+  if (turn.memories_size() > options.max_memories_per_turn) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "turn has %d memories, over the limit of %d (--max_memories)",
-        turn.memories_size(), max_memories));
+        turn.memories_size(), options.max_memories_per_turn));
   }
   if (turn.reply_to().size() > kMaxIdBytes) {
     return absl::InvalidArgumentError(
@@ -87,7 +87,8 @@ absl::Status ValidateTurn(const v1::Turn& turn, int64_t max_turn_bytes,
   if (absl::Status context = ValidateContextMessages(turn); !context.ok()) {
     return context;
   }
-  return CheckTurnInput(turn);
+  if (absl::Status input = CheckTurnInput(turn); !input.ok()) return input;
+  return CheckTurnTime(turn, now, options.max_clock_skew);
 }
 
 // What a turn of a session credits: the reply, the user turn it answers,
@@ -476,14 +477,13 @@ absl::Status CaptureServiceImpl::OpenFiles(ExampleCatalog::Loader* loader,
 
 void CaptureServiceImpl::RecordTurnAsync(const v1::Turn& request_turn,
                                          RecordTurnDone done) {
-  absl::Status valid = ValidateTurn(request_turn, options_.max_turn_bytes,
-                                    options_.max_memories_per_turn);
+  const absl::Time now = env_->Now();
+  absl::Status valid = ValidateTurn(request_turn, options_, now);
   if (!valid.ok()) {
     done(std::move(valid));
     return;
   }
 
-  const absl::Time now = env_->Now();
   // The window, the journal and any example see only the redacted turn;
   // the verdict below is computed on the original text.
   v1::Turn redacted_turn;
@@ -1092,6 +1092,9 @@ absl::StatusOr<v1::ListExamplesResponse> CaptureServiceImpl::ListExamples(
   if (request.page_size() < 0) {
     return absl::InvalidArgumentError("page_size must not be negative");
   }
+  if (absl::Status filters = CheckEnumFields(request); !filters.ok()) {
+    return filters;
+  }
   const int page_size = request.page_size() == 0
                             ? kDefaultPageSize
                             : std::min(request.page_size(), kMaxPageSize);
@@ -1114,6 +1117,9 @@ absl::StatusOr<v1::ListExamplesResponse> CaptureServiceImpl::ListExamples(
 
 absl::StatusOr<v1::ReviewExampleResponse> CaptureServiceImpl::ReviewExample(
     const v1::ReviewExampleRequest& request) {
+  if (request.example_id().empty()) {
+    return absl::InvalidArgumentError("example_id is required");
+  }
   if (request.status() == v1::REVIEW_STATUS_UNSPECIFIED ||
       !v1::ReviewStatus_IsValid(request.status())) {
     return absl::InvalidArgumentError(
@@ -1155,6 +1161,9 @@ absl::StatusOr<v1::ReviewExampleResponse> CaptureServiceImpl::ReviewExample(
 absl::Status CaptureServiceImpl::ExportExamples(
     const v1::ExportExamplesRequest& request,
     const std::function<bool(const v1::Example&)>& emit) {
+  if (absl::Status filters = CheckEnumFields(request); !filters.ok()) {
+    return filters;
+  }
   // Filter on what is in memory before reading anything from disk.
   const uint64_t generation = layout_generation_.load();
   const std::vector<CatalogEntry> selected =

@@ -53,6 +53,11 @@ class CaptureService {
     // sessions are evicted beyond it.
     int64_t max_window_bytes = int64_t{512} << 20;
     absl::Duration session_ttl = absl::Hours(24);
+    // How far past the clock (Env::Now) a turn's time may be; later is
+    // INVALID_ARGUMENT, since a turn from the future would make every later
+    // turn of its session late. Wide enough for the skew of NTP-synced
+    // hosts; absl::InfiniteDuration() accepts any time.
+    absl::Duration max_clock_skew = absl::Minutes(10);
     // How many earlier turns a session keeps for its examples' history, and
     // how many turn ids it remembers to refuse repeats.
     SessionLimits session_limits;

@@ -2,9 +2,13 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/unknown_field_set.h"
@@ -169,6 +173,110 @@ bool TurnPassesChecks(const v1::Turn& turn) {
 absl::Status CheckTurnInput(const v1::Turn& turn) {
   if (TurnPassesChecks(turn)) return absl::OkStatus();
   return CheckClientInput(turn, "turn");
+}
+
+namespace {
+
+// Bytes of the Unicode space character `text` starts with, other than
+// ASCII, or 0: the White_Space characters a client may pad with (no-break,
+// next line, ogham, U+2000..U+200A, line and paragraph separators, narrow
+// no-break, medium mathematical and ideographic spaces).
+size_t UnicodeSpaceBytes(absl::string_view text) {
+  static constexpr absl::string_view kSpaces[] = {
+      "\xC2\xA0",     "\xC2\x85",     "\xE1\x9A\x80", "\xE2\x80\xA8",
+      "\xE2\x80\xA9", "\xE2\x80\xAF", "\xE2\x81\x9F", "\xE3\x80\x80"};
+  for (absl::string_view space : kSpaces) {
+    if (absl::StartsWith(text, space)) return space.size();
+  }
+  if (text.size() >= 3 && text[0] == '\xE2' && text[1] == '\x80' &&
+      static_cast<uint8_t>(text[2]) >= 0x80 &&
+      static_cast<uint8_t>(text[2]) <= 0x8A) {
+    return 3;  // U+2000..U+200A
+  }
+  return 0;
+}
+
+bool IsBlank(absl::string_view text) {
+  while (!text.empty()) {
+    if (absl::ascii_isspace(static_cast<unsigned char>(text[0]))) {
+      text.remove_prefix(1);
+      continue;
+    }
+    const size_t space = UnicodeSpaceBytes(text);
+    if (space == 0) return false;
+    text.remove_prefix(space);
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::Status CheckTurnRoleAndText(const v1::Turn& turn) {
+  if (turn.role() == v1::ROLE_UNSPECIFIED) {
+    return absl::InvalidArgumentError(
+        "turn.role is required: ROLE_USER or ROLE_ASSISTANT");
+  }
+  if (turn.role() != v1::ROLE_USER && turn.role() != v1::ROLE_ASSISTANT) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "turn.role %d is not a known role (ROLE_USER or ROLE_ASSISTANT)",
+        turn.role()));
+  }
+  if (turn.text().empty()) {
+    return absl::InvalidArgumentError("turn.text is required");
+  }
+  if (IsBlank(turn.text())) {
+    return absl::InvalidArgumentError(
+        "turn.text is only whitespace; a turn needs text");
+  }
+  if (turn.role() == v1::ROLE_USER) {
+    // The prompt and memories an example keeps are its reply's.
+    if (!turn.system_prompt().empty()) {
+      return absl::InvalidArgumentError(
+          "turn.system_prompt is only for assistant turns");
+    }
+    if (turn.memories_size() > 0) {
+      return absl::InvalidArgumentError(
+          "turn.memories is only for assistant turns");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckTurnTime(const v1::Turn& turn, absl::Time now,
+                           absl::Duration max_ahead) {
+  if (!turn.has_time()) return absl::OkStatus();
+  const absl::Duration ahead = FromProtoTime(turn.time()) - now;
+  if (ahead <= max_ahead) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "turn.time %s is %s ahead of the server's clock (%s); at most %s is "
+      "accepted (--max_clock_skew): a turn from the future would make every "
+      "later turn of its session late",
+      Rfc3339(turn.time()),
+      absl::FormatDuration(absl::Trunc(ahead, absl::Milliseconds(1))),
+      Rfc3339(now), absl::FormatDuration(max_ahead)));
+}
+
+absl::Status CheckEnumFields(const Message& request) {
+  const google::protobuf::Descriptor* descriptor = request.GetDescriptor();
+  const Reflection* reflection = request.GetReflection();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const FieldDescriptor* field = descriptor->field(i);
+    if (field->cpp_type() != FieldDescriptor::CPPTYPE_ENUM ||
+        field->is_repeated()) {
+      continue;
+    }
+    const google::protobuf::EnumDescriptor* type = field->enum_type();
+    const int value = reflection->GetEnumValue(request, field);
+    if (type->FindValueByNumber(value) != nullptr) continue;
+    std::vector<std::string> known;
+    for (int v = 0; v < type->value_count(); ++v) {
+      known.push_back(type->value(v)->name());
+    }
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s %d is not a known %s (%s)", field->name(), value,
+                        type->name(), absl::StrJoin(known, ", ")));
+  }
+  return absl::OkStatus();
 }
 
 bool HasUnknownFields(const Message& message) {

@@ -3,6 +3,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "ftcapture/v1/capture.pb.h"
 #include "google/protobuf/message.h"
 
@@ -26,6 +27,27 @@ absl::Status CheckClientInput(const google::protobuf::Message& message,
 // that fails goes through the reflective walk that names the field (which
 // cost more than the bytes it checks: 2.8 us of a ~2 KB turn).
 absl::Status CheckTurnInput(const v1::Turn& turn);
+
+// What a turn's role decides, checked before anything is kept: the role is
+// ROLE_USER or ROLE_ASSISTANT; the text is not empty or only whitespace
+// (it would be stored as an empty message of the training data); and a
+// user turn has no system_prompt or memories (assistant turns only).
+// INVALID_ARGUMENT naming the field otherwise.
+absl::Status CheckTurnRoleAndText(const v1::Turn& turn);
+
+// A turn's time, when set, is at most `max_ahead` past `now` (the server's
+// clock): a turn from the future would make every later turn of its
+// session late (older than the session's latest), so nothing of it would
+// be captured again. absl::InfiniteDuration() accepts any time. Call after
+// CheckTurnInput (the time is a valid timestamp).
+absl::Status CheckTurnTime(const v1::Turn& turn, absl::Time now,
+                           absl::Duration max_ahead);
+
+// Every enum field of `request` itself (not of messages inside it) holds a
+// value its enum defines: an unknown one, as a filter, would silently
+// match nothing. INVALID_ARGUMENT naming the field, the value and the
+// known names otherwise.
+absl::Status CheckEnumFields(const google::protobuf::Message& request);
 
 // True when `message` or a message inside it holds fields this build does
 // not know (a newer or careless client): those are dropped before storing.
