@@ -45,7 +45,8 @@
 #include "src/util/env.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
-          "Address to serve on, host:port; port 0 picks a free port.");
+          "Address to serve on: host:port (port 0-65535; 0 picks a free "
+          "port), [::1]:port, or unix:PATH.");
 ABSL_FLAG(std::string, data_dir, "./data",
           "Directory of examples.tfrecord and the Markdown log; created if "
           "missing.");
@@ -233,8 +234,13 @@ absl::StatusOr<CaptureService::Options> OptionsFromFlags() {
   return options;
 }
 
-// "127.0.0.1:0" + 43117 -> "127.0.0.1:43117".
+// "127.0.0.1:0" + 43117 -> "127.0.0.1:43117"; a Unix socket's address as
+// it is (gRPC reports its port as 1).
 std::string WithPort(const std::string& address, int port) {
+  if (absl::StartsWith(address, "unix:") ||
+      absl::StartsWith(address, "unix-abstract:")) {
+    return address;
+  }
   size_t colon = address.rfind(':');
   if (colon == std::string::npos) return absl::StrCat(address, ":", port);
   return absl::StrCat(address.substr(0, colon + 1), port);
@@ -418,6 +424,20 @@ int Run(int argc, char** argv) {
     return Fail(absl::InvalidArgumentError(absl::StrCat(
         "--grpc_api must be callback or sync, not '", grpc_api, "'")));
   }
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  if (absl::Status s =
+          CheckListenAddress("--listen", listen, AddressKinds::kHostPortOrUnix);
+      !s.ok()) {
+    return Fail(s);
+  }
+  const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  if (!metrics_listen.empty()) {
+    if (absl::Status s = CheckListenAddress("--metrics_listen", metrics_listen,
+                                            AddressKinds::kHostPort);
+        !s.ok()) {
+      return Fail(s);
+    }
+  }
   TlsFiles tls{absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
                absl::GetFlag(FLAGS_tls_client_ca),
                absl::GetFlag(FLAGS_tls_reload_interval)};
@@ -432,7 +452,6 @@ int Run(int argc, char** argv) {
     if (!loaded.ok()) return Fail(loaded.status());
     tokens = *std::move(loaded);
   }
-  const std::string listen = absl::GetFlag(FLAGS_listen);
   if (absl::Status s = CheckExposure(listen, tokens != nullptr); !s.ok()) {
     return Fail(s);
   }
@@ -442,7 +461,6 @@ int Run(int argc, char** argv) {
 
   // Before the service, so its recovery is counted, and outliving it.
   ServerMetrics metrics;
-  const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   if (!metrics_listen.empty()) {
     absl::StatusOr<std::string> metrics_address = metrics.Serve(metrics_listen);
     if (!metrics_address.ok()) return Fail(metrics_address.status());
