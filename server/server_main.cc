@@ -40,6 +40,8 @@
 #include "server/process_tuning.h"
 #include "server/server_security.h"
 #include "server/turn_stream.h"
+#include "src/detect/praise_detector.h"
+#include "src/privacy/redactor.h"
 #include "src/service/capture_service.h"
 #include "src/storage/example_store.h"
 #include "src/util/env.h"
@@ -244,6 +246,29 @@ std::string WithPort(const std::string& address, int port) {
   size_t colon = address.rfind(':');
   if (colon == std::string::npos) return absl::StrCat(address, ":", port);
   return absl::StrCat(address.substr(0, colon + 1), port);
+}
+
+// What CaptureService::Open failed on, `status`, said of the flag behind
+// it: a rule file (whose message names it) or else the data dir. The rules
+// are compiled again to tell, only on this failure path.
+absl::Status OpenFailure(const CaptureService::Options& options,
+                         const absl::Status& status) {
+  if (!options.praise_rules_path.empty() &&
+      !PraiseDetector::CreateFromFile(options.praise_rules_path,
+                                      options.persona)
+           .ok()) {
+    return absl::Status(status.code(),
+                        absl::StrCat("--praise_rules: ", status.message()));
+  }
+  if (!options.redact_rules_path.empty() &&
+      !Redactor::FromOptions(options.redact_default, options.redact_rules_path)
+           .ok()) {
+    return absl::Status(status.code(),
+                        absl::StrCat("--redact_rules: ", status.message()));
+  }
+  return absl::Status(status.code(),
+                      absl::StrCat("cannot open data dir '", options.data_dir,
+                                   "': ", status.message()));
 }
 
 int Fail(const absl::Status& status) {
@@ -471,12 +496,7 @@ int Run(int argc, char** argv) {
 
   absl::StatusOr<std::unique_ptr<CaptureService>> service =
       CaptureService::Open(*options, /*env=*/nullptr);
-  if (!service.ok()) {
-    return Fail(
-        absl::Status(service.status().code(),
-                     absl::StrCat("cannot open data dir '", options->data_dir,
-                                  "': ", service.status().message())));
-  }
+  if (!service.ok()) return Fail(OpenFailure(*options, service.status()));
 
   CallPolicy policy(tokens.get(), *call_limits);
   TurnStreams streams(service->get(), &policy, *stream_limits);

@@ -311,5 +311,22 @@ TEST(ServerStartupTest, IpV6AndUnixSocketAddressesServe) {
   }
 }
 
+// The message blamed the data dir, which was fine.
+TEST(ServerStartupTest, MissingRuleFilesAreBlamedAlone) {
+  TempDir dir;
+  const std::string rules = dir.File("no_such_rules.txt");
+  const std::string error =
+      StartupError(dir, {"--listen=127.0.0.1:0", "--praise_rules=" + rules});
+  EXPECT_THAT(error, HasSubstr("--praise_rules: cannot open rule file '" +
+                               rules + "'"));
+  EXPECT_THAT(error, Not(HasSubstr("data dir")));
+
+  const std::string redaction =
+      StartupError(dir, {"--listen=127.0.0.1:0", "--redact_rules=" + rules});
+  EXPECT_THAT(redaction, HasSubstr("--redact_rules: "));
+  EXPECT_THAT(redaction, HasSubstr(rules));
+  EXPECT_THAT(redaction, Not(HasSubstr("data dir")));
+}
+
 }  // namespace
 }  // namespace ftcapture
