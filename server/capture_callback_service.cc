@@ -4,18 +4,23 @@
 #include <utility>
 
 #include "server/grpc_status.h"
+#include "server/raw_messages.h"
+#include "server/reused_messages.h"
 #include "server/rpc_answers.h"
 #include "src/util/mutex.h"
 
 namespace ftcapture {
 namespace {
 
-// Finishes `reactor` with an OK result moved into `*response`, or with the
-// error.
+using Bytes = grpc::ByteBuffer;
+
+// Finishes `reactor` with an OK result serialized into `*response`, or
+// with the error.
 template <typename Response>
 void FinishWith(grpc::ServerUnaryReactor* reactor,
-                absl::StatusOr<Response> result, Response* response) {
-  grpc::Status status = Reply(std::move(result), response);
+                absl::StatusOr<Response> result, Bytes* response) {
+  grpc::Status status = result.ok() ? SerializeMessage(*result, response)
+                                    : ToGrpcStatus(result.status());
   // The answer may be written on another thread than the one gRPC sends
   // and frees it on.
   HandoffReleased(response);
@@ -30,7 +35,7 @@ void FinishWith(grpc::ServerUnaryReactor* reactor,
 // Invariants: at most one write outstanding (`writing_`); Finish is called
 // once, by the export thread, as its last use of the reactor; OnDone (after
 // it) joins that thread and deletes the reactor.
-class ExportReactor final : public grpc::ServerWriteReactor<v1::Example> {
+class ExportReactor final : public grpc::ServerWriteReactor<Bytes> {
  public:
   ExportReactor(const RpcContext& rpc, grpc::CallbackServerContext* context,
                 const v1::ExportExamplesRequest& request)
@@ -71,10 +76,10 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::Example> {
   }
 
   // Hands `example` to gRPC and waits until it is written; false when the
-  // client is gone.
+  // client is gone (or, beyond 2 GB, it does not serialize).
   bool Write(const v1::Example& example) {
     MutexLock lock(&mu_);
-    current_ = example;
+    if (!SerializeMessage(example, &current_).ok()) return false;
     writing_ = true;
     HandoffReleased(this);
     StartWrite(&current_);
@@ -89,7 +94,7 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::Example> {
   CondVar written_;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool failed_ ABSL_GUARDED_BY(mu_) = false;
-  v1::Example current_ ABSL_GUARDED_BY(mu_);
+  Bytes current_ ABSL_GUARDED_BY(mu_);
   std::thread exporter_;
 };
 
@@ -101,61 +106,88 @@ grpc::ServerUnaryReactor* Answered(grpc::CallbackServerContext* context,
   return reactor;
 }
 
+// A unary call answered inline by `answer`, from the request parsed out of
+// `request`.
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* AnswerInline(RpcAnswer<Request, Response> answer,
+                                       const RpcContext& rpc,
+                                       grpc::CallbackServerContext* context,
+                                       const Bytes& request, Bytes* response) {
+  Request parsed;
+  grpc::Status status = ParseRequest(request, &parsed);
+  if (!status.ok()) return Answered(context, std::move(status));
+  Response answer_message;
+  status = answer(rpc, *context, parsed, &answer_message);
+  if (status.ok()) status = SerializeMessage(answer_message, response);
+  return Answered(context, std::move(status));
+}
+
+// An ExportExamples call refused before it starts (its request does not
+// parse).
+class RefusedExport final : public grpc::ServerWriteReactor<Bytes> {
+ public:
+  explicit RefusedExport(grpc::Status status) { Finish(std::move(status)); }
+  void OnDone() override { delete this; }
+};
+
 }  // namespace
 
 CaptureCallbackService::CaptureCallbackService(CaptureService* service,
                                                CallPolicy* policy,
                                                TurnStreams* streams)
-    : service_(service), policy_(policy), streams_(streams) {
-  SetMessageAllocatorFor_RecordTurn(&turn_messages_);
-}
+    : service_(service), policy_(policy), streams_(streams) {}
 
 grpc::ServerUnaryReactor* CaptureCallbackService::RecordTurn(
-    grpc::CallbackServerContext* context, const v1::RecordTurnRequest* request,
-    v1::RecordTurnResponse* response) {
-  HandoffReleased(request);  // parsed here; freed on another thread
+    grpc::CallbackServerContext* context, const Bytes* request,
+    Bytes* response) {
   absl::StatusOr<Caller> caller =
       policy_->Admit(*context, RequiredRole::kIngest);
   if (!caller.ok()) return Answered(context, ToGrpcStatus(caller.status()));
+  // Parsed onto a reused arena; the library needs the turn only during the
+  // call.
+  auto* turn_request = ReusedMessage<v1::RecordTurnRequest>::Take();
+  if (grpc::Status parsed = ParseRequest(*request, turn_request->message());
+      !parsed.ok()) {
+    turn_request->Release();
+    return Answered(context, std::move(parsed));
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   RecordTurnForCaller(
-      service_, policy_, *caller, request->turn(),
+      service_, policy_, *caller, turn_request->message()->turn(),
       [reactor, response](absl::StatusOr<v1::RecordTurnResponse> result) {
         FinishWith(reactor, std::move(result), response);
       });
+  turn_request->Release();
   return reactor;
 }
 
-grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
-CaptureCallbackService::StreamTurns(grpc::CallbackServerContext* context) {
+grpc::ServerBidiReactor<Bytes, Bytes>* CaptureCallbackService::StreamTurns(
+    grpc::CallbackServerContext* context) {
   return streams_->Open(context);
 }
 
 grpc::ServerUnaryReactor* CaptureCallbackService::GetStats(
-    grpc::CallbackServerContext* context,
-    const v1::GetStatsRequest* /*request*/, v1::GetStatsResponse* response) {
-  return Answered(context, AnswerGetStats({service_, policy_, streams_},
-                                          *context, response));
+    grpc::CallbackServerContext* context, const Bytes* request,
+    Bytes* response) {
+  return AnswerInline(AnswerGetStats, rpc(), context, *request, response);
 }
 
 grpc::ServerUnaryReactor* CaptureCallbackService::ListExamples(
-    grpc::CallbackServerContext* context,
-    const v1::ListExamplesRequest* request,
-    v1::ListExamplesResponse* response) {
-  return Answered(context, AnswerListExamples({service_, policy_, streams_},
-                                              *context, *request, response));
+    grpc::CallbackServerContext* context, const Bytes* request,
+    Bytes* response) {
+  return AnswerInline(AnswerListExamples, rpc(), context, *request, response);
 }
 
 grpc::ServerUnaryReactor* CaptureCallbackService::RecordFeedback(
-    grpc::CallbackServerContext* context,
-    const v1::RecordFeedbackRequest* request,
-    v1::RecordFeedbackResponse* response) {
-  grpc::Status admitted =
-      AdmitFeedback({service_, policy_, streams_}, *context, *request);
+    grpc::CallbackServerContext* context, const Bytes* request,
+    Bytes* response) {
+  v1::RecordFeedbackRequest feedback;
+  grpc::Status admitted = ParseRequest(*request, &feedback);
+  if (admitted.ok()) admitted = AdmitFeedback(rpc(), *context, feedback);
   if (!admitted.ok()) return Answered(context, std::move(admitted));
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   service_->RecordFeedbackAsync(
-      *request,
+      feedback,
       [reactor, response](absl::StatusOr<v1::RecordFeedbackResponse> result) {
         FinishWith(reactor, std::move(result), response);
       });
@@ -163,33 +195,29 @@ grpc::ServerUnaryReactor* CaptureCallbackService::RecordFeedback(
 }
 
 grpc::ServerUnaryReactor* CaptureCallbackService::ReviewExample(
-    grpc::CallbackServerContext* context,
-    const v1::ReviewExampleRequest* request,
-    v1::ReviewExampleResponse* response) {
-  return Answered(context, AnswerReviewExample({service_, policy_, streams_},
-                                               *context, *request, response));
+    grpc::CallbackServerContext* context, const Bytes* request,
+    Bytes* response) {
+  return AnswerInline(AnswerReviewExample, rpc(), context, *request, response);
 }
 
-grpc::ServerWriteReactor<v1::Example>* CaptureCallbackService::ExportExamples(
-    grpc::CallbackServerContext* context,
-    const v1::ExportExamplesRequest* request) {
-  return new ExportReactor({service_, policy_, streams_}, context, *request);
+grpc::ServerWriteReactor<Bytes>* CaptureCallbackService::ExportExamples(
+    grpc::CallbackServerContext* context, const Bytes* request) {
+  v1::ExportExamplesRequest export_request;
+  grpc::Status parsed = ParseRequest(*request, &export_request);
+  if (!parsed.ok()) return new RefusedExport(std::move(parsed));
+  return new ExportReactor(rpc(), context, export_request);
 }
 
 grpc::ServerUnaryReactor* CaptureCallbackService::ImportExamples(
-    grpc::CallbackServerContext* context,
-    const v1::ImportExamplesRequest* request,
-    v1::ImportExamplesResponse* response) {
-  return Answered(context, AnswerImportExamples({service_, policy_, streams_},
-                                                *context, *request, response));
+    grpc::CallbackServerContext* context, const Bytes* request,
+    Bytes* response) {
+  return AnswerInline(AnswerImportExamples, rpc(), context, *request, response);
 }
 
 grpc::ServerUnaryReactor* CaptureCallbackService::DeleteExamples(
-    grpc::CallbackServerContext* context,
-    const v1::DeleteExamplesRequest* request,
-    v1::DeleteExamplesResponse* response) {
-  return Answered(context, AnswerDeleteExamples({service_, policy_, streams_},
-                                                *context, *request, response));
+    grpc::CallbackServerContext* context, const Bytes* request,
+    Bytes* response) {
+  return AnswerInline(AnswerDeleteExamples, rpc(), context, *request, response);
 }
 
 }  // namespace ftcapture

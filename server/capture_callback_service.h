@@ -6,23 +6,27 @@
 
 #include "ftcapture/v1/capture.grpc.pb.h"
 #include "server/call_policy.h"
-#include "server/reused_messages.h"
+#include "server/rpc_answers.h"
 #include "server/turn_stream.h"
 #include "src/service/capture_service.h"
 
 namespace ftcapture {
 
-// Every method of the service on gRPC's callback API.
+// Every method of the service on gRPC's callback API, requests and
+// responses as raw bytes: the service parses each request itself, so one
+// that does not parse gets INVALID_ARGUMENT naming its type (the generated
+// handler would answer UNIMPLEMENTED with no message; see raw_messages.h).
 namespace callback_api {
 using S = v1::CaptureService;
-using Base = S::WithCallbackMethod_RecordTurn<
-    S::WithRawCallbackMethod_StreamTurns<S::WithCallbackMethod_GetStats<
-        S::WithCallbackMethod_ListExamples<S::WithCallbackMethod_RecordFeedback<
-            S::WithCallbackMethod_ReviewExample<
-                S::WithCallbackMethod_ExportExamples<
-                    S::WithCallbackMethod_ImportExamples<
-                        S::WithCallbackMethod_DeleteExamples<
-                            S::Service>>>>>>>>>;
+using Base =
+    S::WithRawCallbackMethod_RecordTurn<S::WithRawCallbackMethod_StreamTurns<
+        S::WithRawCallbackMethod_GetStats<S::WithRawCallbackMethod_ListExamples<
+            S::WithRawCallbackMethod_RecordFeedback<
+                S::WithRawCallbackMethod_ReviewExample<
+                    S::WithRawCallbackMethod_ExportExamples<
+                        S::WithRawCallbackMethod_ImportExamples<
+                            S::WithRawCallbackMethod_DeleteExamples<
+                                S::Service>>>>>>>>>;
 }  // namespace callback_api
 
 // The gRPC face of CaptureService on the callback (reactor) API, the
@@ -40,48 +44,40 @@ using Base = S::WithCallbackMethod_RecordTurn<
 // lock of its own; `service`, `policy` and `streams` must outlive it.
 class CaptureCallbackService final : public callback_api::Base {
  public:
+  using Bytes = grpc::ByteBuffer;
+  using UnaryReactor = grpc::ServerUnaryReactor;
+
   CaptureCallbackService(CaptureService* service, CallPolicy* policy,
                          TurnStreams* streams);
 
   CaptureCallbackService(const CaptureCallbackService&) = delete;
   CaptureCallbackService& operator=(const CaptureCallbackService&) = delete;
 
-  grpc::ServerUnaryReactor* RecordTurn(
-      grpc::CallbackServerContext* context,
-      const v1::RecordTurnRequest* request,
-      v1::RecordTurnResponse* response) override;
-  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* StreamTurns(
+  // Each takes a serialized request of the method's type and answers with
+  // a serialized response.
+  UnaryReactor* RecordTurn(grpc::CallbackServerContext* context,
+                           const Bytes* request, Bytes* response) override;
+  grpc::ServerBidiReactor<Bytes, Bytes>* StreamTurns(
       grpc::CallbackServerContext* context) override;
-  grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* context,
-                                     const v1::GetStatsRequest* request,
-                                     v1::GetStatsResponse* response) override;
-  grpc::ServerUnaryReactor* ListExamples(
-      grpc::CallbackServerContext* context,
-      const v1::ListExamplesRequest* request,
-      v1::ListExamplesResponse* response) override;
-  grpc::ServerUnaryReactor* RecordFeedback(
-      grpc::CallbackServerContext* context,
-      const v1::RecordFeedbackRequest* request,
-      v1::RecordFeedbackResponse* response) override;
-  grpc::ServerUnaryReactor* ReviewExample(
-      grpc::CallbackServerContext* context,
-      const v1::ReviewExampleRequest* request,
-      v1::ReviewExampleResponse* response) override;
-  grpc::ServerWriteReactor<v1::Example>* ExportExamples(
-      grpc::CallbackServerContext* context,
-      const v1::ExportExamplesRequest* request) override;
-  grpc::ServerUnaryReactor* ImportExamples(
-      grpc::CallbackServerContext* context,
-      const v1::ImportExamplesRequest* request,
-      v1::ImportExamplesResponse* response) override;
-  grpc::ServerUnaryReactor* DeleteExamples(
-      grpc::CallbackServerContext* context,
-      const v1::DeleteExamplesRequest* request,
-      v1::DeleteExamplesResponse* response) override;
+  UnaryReactor* GetStats(grpc::CallbackServerContext* context,
+                         const Bytes* request, Bytes* response) override;
+  UnaryReactor* ListExamples(grpc::CallbackServerContext* context,
+                             const Bytes* request, Bytes* response) override;
+  UnaryReactor* RecordFeedback(grpc::CallbackServerContext* context,
+                               const Bytes* request, Bytes* response) override;
+  UnaryReactor* ReviewExample(grpc::CallbackServerContext* context,
+                              const Bytes* request, Bytes* response) override;
+  // Writes serialized v1::Example messages.
+  grpc::ServerWriteReactor<Bytes>* ExportExamples(
+      grpc::CallbackServerContext* context, const Bytes* request) override;
+  UnaryReactor* ImportExamples(grpc::CallbackServerContext* context,
+                               const Bytes* request, Bytes* response) override;
+  UnaryReactor* DeleteExamples(grpc::CallbackServerContext* context,
+                               const Bytes* request, Bytes* response) override;
 
  private:
-  // RecordTurn's request and response, reused (set in the constructor).
-  ReusedMessages<v1::RecordTurnRequest, v1::RecordTurnResponse> turn_messages_;
+  RpcContext rpc() const { return RpcContext{service_, policy_, streams_}; }
+
   CaptureService* const service_;
   CallPolicy* const policy_;
   TurnStreams* const streams_;

@@ -24,10 +24,10 @@ CaptureGrpcService::StreamTurns(grpc::CallbackServerContext* context) {
   return streams_->Open(context);
 }
 
-grpc::Status CaptureGrpcService::GetStats(
-    grpc::ServerContext* context, const v1::GetStatsRequest* /*request*/,
-    v1::GetStatsResponse* response) {
-  return AnswerGetStats(rpc(), *context, response);
+grpc::Status CaptureGrpcService::GetStats(grpc::ServerContext* context,
+                                          const v1::GetStatsRequest* request,
+                                          v1::GetStatsResponse* response) {
+  return AnswerGetStats(rpc(), *context, *request, response);
 }
 
 grpc::Status CaptureGrpcService::ListExamples(

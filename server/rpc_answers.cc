@@ -27,6 +27,7 @@ grpc::Status AdmitWithNote(const RpcContext& rpc,
 
 grpc::Status AnswerGetStats(const RpcContext& rpc,
                             const grpc::ServerContextBase& context,
+                            const v1::GetStatsRequest& /*request*/,
                             v1::GetStatsResponse* response) {
   absl::StatusOr<Caller> caller =
       rpc.policy->Admit(context, RequiredRole::kAnyRole);

@@ -26,10 +26,17 @@ struct RpcContext {
 // nothing else when it may not; then the library's absl::Status comes back
 // as the grpc::Status with the same code and message.
 
+// The form they share: OK with `*response` set, or the error.
+template <typename Request, typename Response>
+using RpcAnswer = grpc::Status (*)(const RpcContext& rpc,
+                                   const grpc::ServerContextBase& context,
+                                   const Request& request, Response* response);
+
 // Open to every role; without the read role, recent_examples (example
 // content) is left out.
 grpc::Status AnswerGetStats(const RpcContext& rpc,
                             const grpc::ServerContextBase& context,
+                            const v1::GetStatsRequest& request,
                             v1::GetStatsResponse* response);
 grpc::Status AnswerListExamples(const RpcContext& rpc,
                                 const grpc::ServerContextBase& context,

@@ -40,12 +40,15 @@
 #include "server/process_tuning.h"
 #include "server/server_security.h"
 #include "server/turn_stream.h"
+#include "src/detect/praise_detector.h"
+#include "src/privacy/redactor.h"
 #include "src/service/capture_service.h"
 #include "src/storage/example_store.h"
 #include "src/util/env.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
-          "Address to serve on, host:port; port 0 picks a free port.");
+          "Address to serve on: host:port (port 0-65535; 0 picks a free "
+          "port), [::1]:port, or unix:PATH.");
 ABSL_FLAG(std::string, data_dir, "./data",
           "Directory of examples.tfrecord and the Markdown log; created if "
           "missing.");
@@ -244,11 +247,39 @@ absl::StatusOr<CaptureService::Options> OptionsFromFlags() {
   return options;
 }
 
-// "127.0.0.1:0" + 43117 -> "127.0.0.1:43117".
+// "127.0.0.1:0" + 43117 -> "127.0.0.1:43117"; a Unix socket's address as
+// it is (gRPC reports its port as 1).
 std::string WithPort(const std::string& address, int port) {
+  if (absl::StartsWith(address, "unix:") ||
+      absl::StartsWith(address, "unix-abstract:")) {
+    return address;
+  }
   size_t colon = address.rfind(':');
   if (colon == std::string::npos) return absl::StrCat(address, ":", port);
   return absl::StrCat(address.substr(0, colon + 1), port);
+}
+
+// What CaptureService::Open failed on, `status`, said of the flag behind
+// it: a rule file (whose message names it) or else the data dir. The rules
+// are compiled again to tell, only on this failure path.
+absl::Status OpenFailure(const CaptureService::Options& options,
+                         const absl::Status& status) {
+  if (!options.praise_rules_path.empty() &&
+      !PraiseDetector::CreateFromFile(options.praise_rules_path,
+                                      options.persona)
+           .ok()) {
+    return absl::Status(status.code(),
+                        absl::StrCat("--praise_rules: ", status.message()));
+  }
+  if (!options.redact_rules_path.empty() &&
+      !Redactor::FromOptions(options.redact_default, options.redact_rules_path)
+           .ok()) {
+    return absl::Status(status.code(),
+                        absl::StrCat("--redact_rules: ", status.message()));
+  }
+  return absl::Status(status.code(),
+                      absl::StrCat("cannot open data dir '", options.data_dir,
+                                   "': ", status.message()));
 }
 
 int Fail(const absl::Status& status) {
@@ -429,6 +460,20 @@ int Run(int argc, char** argv) {
     return Fail(absl::InvalidArgumentError(absl::StrCat(
         "--grpc_api must be callback or sync, not '", grpc_api, "'")));
   }
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  if (absl::Status s =
+          CheckListenAddress("--listen", listen, AddressKinds::kHostPortOrUnix);
+      !s.ok()) {
+    return Fail(s);
+  }
+  const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  if (!metrics_listen.empty()) {
+    if (absl::Status s = CheckListenAddress("--metrics_listen", metrics_listen,
+                                            AddressKinds::kHostPort);
+        !s.ok()) {
+      return Fail(s);
+    }
+  }
   TlsFiles tls{absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
                absl::GetFlag(FLAGS_tls_client_ca),
                absl::GetFlag(FLAGS_tls_reload_interval)};
@@ -443,7 +488,6 @@ int Run(int argc, char** argv) {
     if (!loaded.ok()) return Fail(loaded.status());
     tokens = *std::move(loaded);
   }
-  const std::string listen = absl::GetFlag(FLAGS_listen);
   if (absl::Status s = CheckExposure(listen, tokens != nullptr); !s.ok()) {
     return Fail(s);
   }
@@ -453,7 +497,6 @@ int Run(int argc, char** argv) {
 
   // Before the service, so its recovery is counted, and outliving it.
   ServerMetrics metrics;
-  const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   if (!metrics_listen.empty()) {
     absl::StatusOr<std::string> metrics_address = metrics.Serve(metrics_listen);
     if (!metrics_address.ok()) return Fail(metrics_address.status());
@@ -464,12 +507,7 @@ int Run(int argc, char** argv) {
 
   absl::StatusOr<std::unique_ptr<CaptureService>> service =
       CaptureService::Open(*options, /*env=*/nullptr);
-  if (!service.ok()) {
-    return Fail(
-        absl::Status(service.status().code(),
-                     absl::StrCat("cannot open data dir '", options->data_dir,
-                                  "': ", service.status().message())));
-  }
+  if (!service.ok()) return Fail(OpenFailure(*options, service.status()));
 
   CallPolicy policy(tokens.get(), *call_limits);
   TurnStreams streams(service->get(), &policy, *stream_limits);

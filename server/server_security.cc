@@ -8,7 +8,9 @@
 #include <sstream>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 
@@ -91,6 +93,42 @@ bool IsLoopbackAddress(absl::string_view listen) {
     host = host.substr(0, colon);
   }
   return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+}
+
+absl::Status CheckListenAddress(absl::string_view flag,
+                                absl::string_view address, AddressKinds kinds) {
+  const bool unix_allowed = kinds == AddressKinds::kHostPortOrUnix;
+  auto invalid = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        flag, "='", address, "' is not a valid address (", why,
+        "): expected HOST:PORT with a port of 0-65535 (0 picks a free one), "
+        "[IPV6]:PORT",
+        unix_allowed ? " or unix:PATH" : "", ", e.g. 127.0.0.1:50051"));
+  };
+  if (unix_allowed) {
+    for (absl::string_view scheme : {"unix:", "unix-abstract:"}) {
+      if (!absl::StartsWith(address, scheme)) continue;
+      if (address.size() == scheme.size()) return invalid("no socket path");
+      return absl::OkStatus();
+    }
+  }
+  const size_t colon = address.rfind(':');
+  if (colon == absl::string_view::npos) return invalid("no port");
+  absl::string_view host = address.substr(0, colon);
+  const absl::string_view port = address.substr(colon + 1);
+  if (absl::ConsumePrefix(&host, "[")) {
+    if (!absl::ConsumeSuffix(&host, "]")) return invalid("no ']'");
+  } else if (absl::StrContains(host, ':')) {
+    return invalid("an IPv6 host goes in brackets");
+  }
+  if (host.empty()) return invalid("no host");
+  int port_number = -1;
+  if (port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), absl::ascii_isdigit) ||
+      !absl::SimpleAtoi(port, &port_number) || port_number > 65535) {
+    return invalid("the port is not a number of 0-65535");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace ftcapture

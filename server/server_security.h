@@ -31,6 +31,17 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
 // this machine: 127.0.0.0/8, ::1, localhost or a Unix socket.
 bool IsLoopbackAddress(absl::string_view listen);
 
+// Which addresses a flag may name.
+enum class AddressKinds { kHostPort, kHostPortOrUnix };
+
+// OK when `address` is HOST:PORT with a port of 0..65535 (0 picks a free
+// port), an IPv6 host in brackets ([::1]:PORT), or with kHostPortOrUnix
+// unix:PATH or unix-abstract:NAME; else INVALID_ARGUMENT naming `flag` and
+// the forms. Checked before listening because gRPC takes a port above
+// 65535 modulo 65536 and the host is resolved only then.
+absl::Status CheckListenAddress(absl::string_view flag,
+                                absl::string_view address, AddressKinds kinds);
+
 }  // namespace ftcapture
 
 #endif  // FTCAPTURE_SERVER_SERVER_SECURITY_H_

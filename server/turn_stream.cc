@@ -20,8 +20,7 @@ namespace ftcapture {
 // Raw bytes both ways, so a request that does not parse can be answered in
 // place instead of ending the stream.
 using TurnReactor = grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>;
-using TurnMessages =
-    ReusedMessages<v1::RecordTurnRequest, v1::RecordTurnResponse>;
+using ReusedTurnRequest = ReusedMessage<v1::RecordTurnRequest>;
 
 namespace {
 
@@ -100,12 +99,12 @@ class TurnStreamReactor final : public TurnReactor {
     ++position_;
     // Parsed onto a reused arena; the library needs the turn only during
     // the call.
-    TurnMessages::Holder* messages = TurnMessages::Take();
-    v1::RecordTurnRequest& request = *messages->request();
+    ReusedTurnRequest* reused = ReusedTurnRequest::Take();
+    v1::RecordTurnRequest& request = *reused->message();
     if (!grpc::SerializationTraits<v1::RecordTurnRequest>::Deserialize(
              &request_bytes_, &request)
              .ok()) {
-      messages->Release();
+      reused->Release();
       Write(absl::InvalidArgumentError(absl::StrFormat(
           "request %d of this stream is not a RecordTurnRequest (it does not "
           "parse); nothing was recorded for it, the stream goes on",
@@ -121,7 +120,7 @@ class TurnStreamReactor final : public TurnReactor {
                         [this](absl::StatusOr<v1::RecordTurnResponse> result) {
                           Write(std::move(result));
                         });
-    messages->Release();
+    reused->Release();
   }
 
   void OnWriteDone(bool ok) override {

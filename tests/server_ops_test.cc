@@ -27,6 +27,7 @@
 #include "gtest/gtest.h"
 #include "src/storage/example_store.h"
 #include "tests/util/cli.h"
+#include "tests/util/running_server.h"
 #include "tests/util/subprocess.h"
 #include "tests/util/temp_dir.h"
 
@@ -242,6 +243,89 @@ TEST_F(ServerOpsTest, MetricsAddressInUseIsAStartupError) {
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(second->exit_code, 1);
   EXPECT_THAT(second->err, HasSubstr("cannot serve metrics on"));
+}
+
+// Runs the server with `flags` (and a fresh data dir) expecting it not to
+// start; what it says on stderr, or a test failure.
+std::string StartupError(const TempDir& dir, std::vector<std::string> flags) {
+  std::vector<std::string> argv = {FTCAPTURE_SERVER_BIN,
+                                   "--data_dir=" + dir.File("data")};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  auto result = RunProcess(argv, "", absl::Seconds(20));
+  EXPECT_TRUE(result.ok()) << result.status();
+  if (!result.ok()) return "";
+  EXPECT_EQ(result->exit_code, 1) << result->err;
+  EXPECT_THAT(result->out, Not(HasSubstr("listening on")));
+  return result->err;
+}
+
+// gRPC took port 99999 as 99999 - 65536 and served there.
+TEST(ServerStartupTest, PortAbove65535IsRefused) {
+  TempDir dir;
+  EXPECT_THAT(StartupError(dir, {"--listen=127.0.0.1:99999"}),
+              HasSubstr("--listen='127.0.0.1:99999' is not a valid address "
+                        "(the port is not a number of 0-65535)"));
+  EXPECT_THAT(StartupError(dir, {"--listen=127.0.0.1:0",
+                                 "--metrics_listen=127.0.0.1:70000"}),
+              HasSubstr("--metrics_listen='127.0.0.1:70000' is not a valid "
+                        "address"));
+}
+
+// 'nonsense' was refused as a non-loopback address without --auth_tokens.
+TEST(ServerStartupTest, ListenWithoutPortIsNotAValidAddress) {
+  TempDir dir;
+  const std::string error = StartupError(dir, {"--listen=nonsense"});
+  EXPECT_THAT(error, HasSubstr("--listen='nonsense' is not a valid address"));
+  EXPECT_THAT(error, HasSubstr("HOST:PORT"));
+  EXPECT_THAT(error, Not(HasSubstr("refusing")));
+  EXPECT_THAT(StartupError(dir, {"--listen=::1:50051"}),
+              HasSubstr("an IPv6 host goes in brackets"));
+  EXPECT_THAT(StartupError(dir, {"--listen=unix:"}),
+              HasSubstr("no socket path"));
+}
+
+TEST(ServerStartupTest, IpV6AndUnixSocketAddressesServe) {
+  TempDir dir;
+  // --shutdown_grace=1s: the stop would otherwise wait out the default 5 s.
+  const std::string socket = "unix:" + dir.File("ftcapture.sock");
+  for (const std::string& listen : {std::string("[::1]:0"), socket}) {
+    SCOPED_TRACE(listen);
+    auto server = RunningServer::Start(
+        {"--listen=" + listen, "--data_dir=" + dir.File("data"),
+         "--shutdown_grace=1s"},
+        dir.File("server.stderr"));
+    ASSERT_TRUE(server.ok()) << server.status();
+    if (listen == socket) {
+      // The ready line names the socket (it said "unix:1").
+      EXPECT_THAT((*server)->listening_line(),
+                  HasSubstr("listening on " + socket + " "));
+    }
+    auto stub = v1::CaptureService::NewStub(grpc::CreateChannel(
+        (*server)->address(), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    v1::GetStatsResponse stats;
+    EXPECT_TRUE(stub->GetStats(&context, v1::GetStatsRequest(), &stats).ok());
+    auto stopped = (*server)->Stop(SIGTERM);
+    ASSERT_TRUE(stopped.ok()) << stopped.status();
+    EXPECT_EQ(*stopped, 0);
+  }
+}
+
+// The message blamed the data dir, which was fine.
+TEST(ServerStartupTest, MissingRuleFilesAreBlamedAlone) {
+  TempDir dir;
+  const std::string rules = dir.File("no_such_rules.txt");
+  const std::string error =
+      StartupError(dir, {"--listen=127.0.0.1:0", "--praise_rules=" + rules});
+  EXPECT_THAT(error, HasSubstr("--praise_rules: cannot open rule file '" +
+                               rules + "'"));
+  EXPECT_THAT(error, Not(HasSubstr("data dir")));
+
+  const std::string redaction =
+      StartupError(dir, {"--listen=127.0.0.1:0", "--redact_rules=" + rules});
+  EXPECT_THAT(redaction, HasSubstr("--redact_rules: "));
+  EXPECT_THAT(redaction, HasSubstr(rules));
+  EXPECT_THAT(redaction, Not(HasSubstr("data dir")));
 }
 
 }  // namespace
