@@ -14,7 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "src/service/capture_service.h"
-#include "tests/util/temp_dir.h"
+#include "tests/util/served_capture_service.h"
 #include "tests/util/turns.h"
 
 namespace ftcapture {
@@ -33,52 +33,11 @@ v1::Turn AssistantTurn(const std::string& session, const std::string& id,
   return turn;
 }
 
-class CaptureGrpcServiceTest : public ::testing::Test {
+class CaptureGrpcServiceTest
+    : public ServedCaptureServiceTest<CaptureGrpcService> {
  protected:
-  void SetUp() override {
-    CaptureService::Options options;
-    options.data_dir = dir_.path();
-    options.max_turn_bytes = kMaxTurnBytes;
-    options.log = [](const std::string&) {};
-    auto service = CaptureService::Open(options, /*env=*/nullptr);
-    ASSERT_TRUE(service.ok()) << service.status();
-    service_ = *std::move(service);
-    policy_ = std::make_unique<CallPolicy>(/*tokens=*/nullptr, CallLimits());
-    streams_ = std::make_unique<TurnStreams>(service_.get(), policy_.get(),
-                                             TurnStreamLimits());
-    impl_ = std::make_unique<CaptureGrpcService>(service_.get(), policy_.get(),
-                                                 streams_.get());
-    // A real TCP port rather than InProcessChannel: the in-process
-    // transport completes a send only when the peer reads it, so a client
-    // that pipelines a stream before reading would stall, unlike on a wire.
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                             &port);
-    builder.RegisterService(impl_.get());
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    ASSERT_NE(port, 0);
-    stub_ = v1::CaptureService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
-  }
-
-  void TearDown() override {
-    if (server_ != nullptr) server_->Shutdown();
-  }
-
-  grpc::Status Record(const v1::Turn& turn, v1::RecordTurnResponse* response) {
-    grpc::ClientContext context;
-    v1::RecordTurnRequest request;
-    *request.mutable_turn() = turn;
-    return stub_->RecordTurn(&context, request, response);
-  }
-
-  v1::RecordTurnResponse RecordOk(const v1::Turn& turn) {
-    v1::RecordTurnResponse response;
-    grpc::Status status = Record(turn, &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return response;
+  void AdjustOptions(CaptureService::Options* options) override {
+    options->max_turn_bytes = kMaxTurnBytes;
   }
 
   // user question, assistant reply with `prompt`, user praise.
@@ -97,14 +56,6 @@ class CaptureGrpcServiceTest : public ::testing::Test {
     EXPECT_TRUE(status.ok()) << status.error_message();
     return stats;
   }
-
-  TempDir dir_;
-  std::unique_ptr<CaptureService> service_;
-  std::unique_ptr<CallPolicy> policy_;
-  std::unique_ptr<TurnStreams> streams_;
-  std::unique_ptr<CaptureGrpcService> impl_;
-  std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<v1::CaptureService::Stub> stub_;
 };
 
 TEST_F(CaptureGrpcServiceTest, PraiseCapturesTheReplyWithItsOwnPrompt) {

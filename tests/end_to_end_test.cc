@@ -2,7 +2,6 @@
 // data dir, driven by the built ftcapture CLI, checked through both files it
 // writes and through an independent TFRecord reader.
 
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -31,6 +30,7 @@
 #include "src/util/env.h"
 #include "tests/util/cli.h"
 #include "tests/util/json_messages.h"
+#include "tests/util/raw_call.h"
 #include "tests/util/running_server.h"
 #include "tests/util/subprocess.h"
 #include "tests/util/temp_dir.h"
@@ -373,37 +373,13 @@ TEST_F(EndToEndTest, DatasetReadsBackWithAnIndependentReader) {
   EXPECT_THAT(decoded->out, HasSubstr("MEMORY-1: the user collects kettles"));
 }
 
-// Calls `method` with the serialized `request` through a generic stub, so
-// services whose protos this build lacks (health, reflection) can be probed.
+// A health check by raw bytes: this build has no health protos.
 absl::StatusOr<std::string> CallRaw(const std::string& address,
-                                    const std::string& method,
-                                    const std::string& request) {
-  grpc::GenericStub stub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-  grpc::CompletionQueue queue;
-  grpc::Slice slice(request);
-  grpc::ByteBuffer request_buffer(&slice, 1);
-  auto call = stub.PrepareUnaryCall(&context, method, request_buffer, &queue);
-  call->StartCall();
-  grpc::ByteBuffer response;
-  grpc::Status status;
-  call->Finish(&response, &status, reinterpret_cast<void*>(1));
-  void* tag;
-  bool ok;
-  if (!queue.Next(&tag, &ok) || !ok) return absl::UnknownError("no answer");
-  if (!status.ok()) {
-    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                        status.error_message());
-  }
-  std::vector<grpc::Slice> slices;
-  if (!response.Dump(&slices).ok()) return absl::UnknownError("bad response");
-  std::string bytes;
-  for (const grpc::Slice& s : slices) {
-    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  }
-  return bytes;
+                                    absl::string_view method,
+                                    absl::string_view request) {
+  return CallUnaryRaw(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()), method,
+      request);
 }
 
 TEST_F(EndToEndTest, StandardHealthServiceSaysServing) {

@@ -3,7 +3,6 @@
 // request's type and changes nothing. (gRPC's generated callback handler
 // answered UNIMPLEMENTED with an empty message.)
 
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
@@ -11,13 +10,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/capture_callback_service.h"
 #include "src/service/capture_service.h"
-#include "tests/util/temp_dir.h"
+#include "tests/util/raw_call.h"
+#include "tests/util/served_capture_service.h"
 #include "tests/util/turns.h"
 
 namespace ftcapture {
@@ -45,62 +43,14 @@ constexpr Method kMethods[] = {
 // A varint tag cut short: no message parses from it.
 const std::string kNotAMessage = "\xff\xff";
 
-class RawRequestTest : public ::testing::Test {
+class RawRequestTest : public ServedCaptureServiceTest<CaptureCallbackService> {
  protected:
-  void SetUp() override {
-    CaptureService::Options options;
-    options.data_dir = dir_.path();
-    options.log = [](const std::string&) {};
-    auto service = CaptureService::Open(options, /*env=*/nullptr);
-    ASSERT_TRUE(service.ok()) << service.status();
-    service_ = *std::move(service);
-    policy_ = std::make_unique<CallPolicy>(/*tokens=*/nullptr, CallLimits());
-    streams_ = std::make_unique<TurnStreams>(service_.get(), policy_.get(),
-                                             TurnStreamLimits());
-    callback_ = std::make_unique<CaptureCallbackService>(
-        service_.get(), policy_.get(), streams_.get());
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                             &port);
-    builder.RegisterService(callback_.get());
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                   grpc::InsecureChannelCredentials());
-    stub_ = v1::CaptureService::NewStub(channel_);
-  }
-
-  void TearDown() override {
-    if (server_ != nullptr) server_->Shutdown();
-  }
-
   // Calls `method` of the service with `request` as it is; its status.
-  grpc::Status CallRaw(const std::string& method, const std::string& request) {
-    grpc::GenericStub stub(channel_);
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-    grpc::CompletionQueue queue;
-    grpc::Slice slice(request);
-    grpc::ByteBuffer request_bytes(&slice, 1);
-    auto call = stub.PrepareUnaryCall(
-        &context, absl::StrCat("/ftcapture.v1.CaptureService/", method),
-        request_bytes, &queue);
-    call->StartCall();
-    grpc::ByteBuffer response;
-    grpc::Status status;
-    call->Finish(&response, &status, reinterpret_cast<void*>(1));
-    void* tag;
-    bool ok;
-    EXPECT_TRUE(queue.Next(&tag, &ok) && ok);
-    return status;
-  }
-
-  grpc::Status Record(const v1::Turn& turn, v1::RecordTurnResponse* response) {
-    grpc::ClientContext context;
-    v1::RecordTurnRequest request;
-    *request.mutable_turn() = turn;
-    return stub_->RecordTurn(&context, request, response);
+  absl::Status CallRaw(const std::string& method, const std::string& request) {
+    return CallUnaryRaw(channel_,
+                        absl::StrCat("/ftcapture.v1.CaptureService/", method),
+                        request)
+        .status();
   }
 
   // A praised reply, captured: something for the bad requests to leave be.
@@ -129,15 +79,6 @@ class RawRequestTest : public ::testing::Test {
                         " markdown_bytes=", stats->markdown_bytes(),
                         " pending=", stats->pending_examples());
   }
-
-  TempDir dir_;
-  std::unique_ptr<CaptureService> service_;
-  std::unique_ptr<CallPolicy> policy_;
-  std::unique_ptr<TurnStreams> streams_;
-  std::unique_ptr<CaptureCallbackService> callback_;
-  std::unique_ptr<grpc::Server> server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::CaptureService::Stub> stub_;
 };
 
 TEST_F(RawRequestTest, UnparseableRequestIsInvalidArgumentNamingItsType) {
@@ -145,9 +86,9 @@ TEST_F(RawRequestTest, UnparseableRequestIsInvalidArgumentNamingItsType) {
   const std::string before = StoredState();
   for (const Method& method : kMethods) {
     SCOPED_TRACE(method.name);
-    grpc::Status status = CallRaw(method.name, kNotAMessage);
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-    EXPECT_THAT(status.error_message(),
+    absl::Status status = CallRaw(method.name, kNotAMessage);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(status.message(),
                 HasSubstr(absl::StrCat("not a valid ", method.request_type)));
   }
   EXPECT_EQ(StoredState(), before);
@@ -163,10 +104,9 @@ TEST_F(RawRequestTest, TurnTextThatIsNotUtf8IsInvalidArgument) {
   std::string bytes;
   ASSERT_TRUE(request.SerializePartialToString(&bytes));
 
-  grpc::Status status = CallRaw("RecordTurn", bytes);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(status.error_message(),
-              HasSubstr("not a valid RecordTurnRequest"));
+  absl::Status status = CallRaw("RecordTurn", bytes);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("not a valid RecordTurnRequest"));
   EXPECT_EQ(StoredState(), before);
 }
 
