@@ -214,7 +214,7 @@ class ExportCommand : public Command {
     Outputs outputs;
     status = OpenOutputs(context, &outputs);
     if (!status.ok()) return status;
-    int64_t skipped = 0;
+    LeftOut skipped;
     status = StreamExamples(context, &outputs, &skipped);
     // On any failure the sinks are dropped uncommitted: no file is replaced.
     if (!status.ok()) return status;
@@ -299,11 +299,18 @@ class ExportCommand : public Command {
     return absl::OkStatus();
   }
 
+  // Examples the format left out: not of the kind it holds, or (stored
+  // before capture refused them) without a user message or reply.
+  struct LeftOut {
+    int64_t other_kind = 0;
+    int64_t no_exchange = 0;
+  };
+
   // Streams the examples (from each server or data dir, merged by id) into
   // the outputs, with a progress bar on a tty; `*skipped` counts the
   // examples the format leaves out.
   absl::Status StreamExamples(const CommandContext& context, Outputs* outputs,
-                              int64_t* skipped) const {
+                              LeftOut* skipped) const {
     absl::StatusOr<std::vector<ExampleStream>> streams = OpenStreams(context);
     if (!streams.ok()) return streams.status();
     const int64_t total =
@@ -331,7 +338,9 @@ class ExportCommand : public Command {
                                              line.status().message()));
           }
           if (line->empty()) {
-            ++*skipped;  // not in this format (see WhatFormatHolds)
+            // Not in this format (see WhatFormatHolds), or nothing to learn.
+            ++(HasExchange(example) ? skipped->other_kind
+                                    : skipped->no_exchange);
           } else {
             LineSink* to = splitter.IsTrain(example) ? outputs->train.get()
                                                      : outputs->test.get();
@@ -351,14 +360,21 @@ class ExportCommand : public Command {
 
   // The summary goes to stderr when stdout carries the data.
   void PrintSummary(const CommandContext& context, const Outputs& outputs,
-                    int64_t skipped) const {
+                    const LeftOut& skipped) const {
     std::ostream& summary = out_ == "-" ? *context.err : *context.out;
     std::string skipped_note =
-        skipped == 0
+        skipped.other_kind == 0
             ? ""
             : absl::StrFormat(" (%s left out: %s holds %s only)",
-                              Examples(skipped), ExportFormatName(format_),
+                              Examples(skipped.other_kind),
+                              ExportFormatName(format_),
                               WhatFormatHolds(format_));
+    if (skipped.no_exchange > 0) {
+      absl::StrAppend(&skipped_note,
+                      absl::StrFormat(" (%s left out: no user message or "
+                                      "reply to learn from)",
+                                      Examples(skipped.no_exchange)));
+    }
     const LineSink& train = *outputs.train;
     if (outputs.test != nullptr) {
       const LineSink& test = *outputs.test;

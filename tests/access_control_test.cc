@@ -328,6 +328,7 @@ TEST_F(AuthServerTest, ImportsArePendingUnlessAnAdminKeepsTheirStatus) {
   auto import = [&](const std::string& text, bool keep) {
     v1::ImportExamplesRequest request;
     v1::Example* example = request.add_examples();
+    example->mutable_user_turn()->set_text("Is it approved?");
     example->mutable_assistant_turn()->set_text(text);
     example->set_status(v1::REVIEW_STATUS_APPROVED);
     request.set_keep_review_status(keep);

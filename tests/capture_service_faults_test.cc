@@ -242,6 +242,7 @@ TEST_F(CaptureServiceFaultsTest, CompactionOnAFullDiskKeepsServing) {
 }
 
 TEST_F(CaptureServiceFaultsTest, DiskFullOnTheMarkdownUndoesTheDatasetToo) {
+  Record(UserTurn("s1", "u1", "What did my cat look like?"));
   Record(Assistant("s1", "a1", "A fluffy Maine Coon."));
   const uint64_t dataset_before = FileSize(kDatasetFileName);
   env_.FailWrites(kMarkdownFileName, ENOSPC, 100);
@@ -259,6 +260,7 @@ TEST_F(CaptureServiceFaultsTest, DiskFullOnTheMarkdownUndoesTheDatasetToo) {
 }
 
 TEST_F(CaptureServiceFaultsTest, IoErrorsAreUnavailable) {
+  Record(UserTurn("s1", "u1", "What did my cat look like?"));
   Record(Assistant("s1", "a1", "A fluffy Maine Coon."));
   env_.FailWrites(kDatasetFileName, EIO);
   absl::StatusOr<v1::RecordTurnResponse> write_failed =
@@ -292,6 +294,7 @@ TEST_F(CaptureServiceFaultsTest,
        FailedBackgroundSyncRefusesCapturesUntilOneWorks) {
   options_.sync = SyncPolicy::kBatch;
   Open();
+  Record(UserTurn("s1", "u1", "What did my cat look like?"));
   Record(Assistant("s1", "a1", "A fluffy Maine Coon."));
   env_.FailSyncs(kDatasetFileName, EIO);
   // Acknowledged before its fsync, which then fails in the background.
@@ -389,6 +392,7 @@ TEST_F(CaptureServiceFaultsTest, RestartOnAFullDiskServesAndCompactsLater) {
 // Once a newer reply arrived, a retried lost praise cannot tell what it
 // credited, and must not credit the newer reply.
 TEST_F(CaptureServiceFaultsTest, RetriedPraiseNeverCreditsALaterReply) {
+  Record(UserTurn("s1", "u1", "What did my cat look like?"));
   Record(Assistant("s1", "a1", "A fluffy Maine Coon."));
   env_.FailWrites(kDatasetFileName, EIO);
   EXPECT_FALSE(
@@ -408,10 +412,13 @@ TEST_F(CaptureServiceFaultsTest, MaxSessionsEvictsTheLeastRecentlyUsed) {
   options_.max_sessions = 128;
   ASSERT_NO_FATAL_FAILURE(Open());
   const std::vector<std::string> ids = SameShardIds("session", 3);
-  Record(Assistant(ids[0], "a", "reply 0"));
-  Record(Assistant(ids[1], "a", "reply 1"));
+  for (int i = 0; i < 2; ++i) {
+    Record(UserTurn(ids[i], "q", "What did my cat look like?"));
+    Record(Assistant(ids[i], "a", absl::StrCat("reply ", i)));
+  }
   Record(UserTurn(ids[0], "u", "and another thing"));  // ids[1] is now the LRU
-  Record(Assistant(ids[2], "a", "reply 2"));           // evicts ids[1]
+  Record(UserTurn(ids[2], "q", "What did my cat look like?"));  // evicts ids[1]
+  Record(Assistant(ids[2], "a", "reply 2"));
 
   EXPECT_FALSE(
       Record(UserTurn(ids[0], "p", "Good one, Timmy!")).example_id().empty());
@@ -439,8 +446,10 @@ TEST_F(CaptureServiceFaultsTest, LiveSessionsStayBounded) {
 TEST_F(CaptureServiceFaultsTest, SessionTtlForgetsIdleSessions) {
   options_.session_ttl = absl::Minutes(10);
   ASSERT_NO_FATAL_FAILURE(Open());
-  Record(Assistant("idle", "a", "reply"));
-  Record(Assistant("busy", "a", "reply"));
+  for (const char* session : {"idle", "busy"}) {
+    Record(UserTurn(session, "q", "What did my cat look like?"));
+    Record(Assistant(session, "a", "reply"));
+  }
   env_.Advance(absl::Minutes(6));
   Record(UserTurn("busy", "u", "hmm"));  // keeps "busy" alive
   env_.Advance(absl::Minutes(6));
@@ -456,8 +465,10 @@ TEST_F(CaptureServiceFaultsTest, SessionTtlForgetsIdleSessions) {
 TEST_F(CaptureServiceFaultsTest, SessionTtlAppliesAcrossARestart) {
   options_.session_ttl = absl::Minutes(10);
   ASSERT_NO_FATAL_FAILURE(Open());
-  Record(Assistant("fresh", "a", "reply"));
-  Record(Assistant("stale", "a", "reply"));
+  for (const char* session : {"fresh", "stale"}) {
+    Record(UserTurn(session, "q", "What did my cat look like?"));
+    Record(Assistant(session, "a", "reply"));
+  }
   env_.Advance(absl::Minutes(8));
   Record(Assistant("fresh", "a2", "newer reply"));
   env_.Advance(absl::Minutes(4));
@@ -467,7 +478,7 @@ TEST_F(CaptureServiceFaultsTest, SessionTtlAppliesAcrossARestart) {
       Record(UserTurn("stale", "p", "Good one, Timmy!")).example_id().empty());
   const v1::RecordTurnResponse fresh =
       Record(UserTurn("fresh", "p", "Good one, Timmy!"));
-  ASSERT_FALSE(fresh.example_id().empty());
+  ASSERT_FALSE(fresh.example_id().empty()) << fresh.DebugString();
   ASSERT_EQ(DatasetOnDisk().size(), 1u);
   EXPECT_EQ(DatasetOnDisk()[0].assistant_turn().turn_id(), "a2");
 }
@@ -475,6 +486,7 @@ TEST_F(CaptureServiceFaultsTest, SessionTtlAppliesAcrossARestart) {
 TEST_F(CaptureServiceFaultsTest, TooManyMemoriesIsInvalidAndChangesNothing) {
   options_.max_memories_per_turn = 2;
   ASSERT_NO_FATAL_FAILURE(Open());
+  Record(UserTurn("s1", "u1", "What did my cat look like?"));
   Record(Assistant("s1", "a1", "the reply that stays"));
   v1::Turn crowded = Assistant("s1", "a2", "a reply with too many memories");
   crowded.add_memories()->set_text("two");

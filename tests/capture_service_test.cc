@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "src/session/session_journal.h"
 #include "src/util/env.h"
 #include "src/util/mutex.h"
 #include "src/util/proto_time.h"
@@ -195,6 +196,161 @@ TEST_F(CaptureServiceTest, PraiseWithNothingToCreditIsCountedNotCaptured) {
   EXPECT_EQ(stats.praise_uncredited(), 1);
   EXPECT_EQ(stats.examples_total(), 0);
   EXPECT_EQ(stats.dataset_bytes(), 0);
+}
+
+// An example teaches a reply to a user message: feedback on a reply that
+// answers none is counted as uncredited and stores nothing.
+class ReplyWithoutUserMessageTest : public CaptureServiceTest {
+ protected:
+  // Records a praise of the session's latest reply and checks that it was
+  // seen, not captured, and counted as uncredited; returns the reason.
+  std::string PraiseNotCaptured(const std::string& session) {
+    v1::RecordTurnResponse praise =
+        Record(UserTurn(session, "praise", "Good one, Timmy!"));
+    EXPECT_TRUE(praise.praise());
+    EXPECT_TRUE(praise.example_id().empty());
+    EXPECT_THAT(praise.not_captured_reason(), HasSubstr("nothing to credit"));
+    EXPECT_EQ(Stats().praise_uncredited(), 1);
+    ExpectNothingStored();
+    return praise.not_captured_reason();
+  }
+
+  void ExpectNothingStored() {
+    EXPECT_TRUE(AllExamples().empty());
+    v1::GetStatsResponse stats = Stats();
+    EXPECT_EQ(stats.examples_total(), 0);
+    EXPECT_EQ(stats.examples_captured_since_start(), 0);
+    EXPECT_EQ(stats.dataset_bytes(), 0);
+    EXPECT_EQ(stats.markdown_bytes(), 0);
+  }
+};
+
+TEST_F(ReplyWithoutUserMessageTest, PraiseOfAGreetingCapturesNothing) {
+  Record(Assistant("greet", "a0", "Hi, I am Timmy. Ask me anything!",
+                   "You are Timmy."));
+  EXPECT_THAT(PraiseNotCaptured("greet"),
+              HasSubstr("reply a0 answers no user message"));
+  // A resent praise (a client retry) does not capture it either.
+  v1::RecordTurnResponse retry =
+      Record(UserTurn("greet", "praise", "Good one, Timmy!"));
+  EXPECT_TRUE(retry.duplicate());
+  EXPECT_TRUE(retry.example_id().empty());
+  ExpectNothingStored();
+}
+
+TEST_F(ReplyWithoutUserMessageTest, ReplyToAnUnknownTurnIsKeptButNotCredited) {
+  Record(UserTurn("s", "u1", "Q one"));
+  v1::Turn reply = Assistant("s", "a1", "A one", "P");
+  reply.set_reply_to("nope");
+  // The reply itself is accepted: its question may have left the window.
+  v1::RecordTurnResponse recorded = Record(reply);
+  EXPECT_FALSE(recorded.duplicate());
+  EXPECT_EQ(Stats().assistant_turns_seen(), 1);
+  EXPECT_THAT(PraiseNotCaptured("s"), HasSubstr("reply_to"));
+}
+
+TEST_F(ReplyWithoutUserMessageTest, ReplyToAnAssistantTurnIsNotCredited) {
+  Record(Assistant("s", "a0", "Hello.", "P"));
+  Record(UserTurn("s", "u1", "Q one"));
+  v1::Turn reply = Assistant("s", "a1", "A one", "P");
+  reply.set_reply_to("a0");
+  Record(reply);
+  EXPECT_THAT(PraiseNotCaptured("s"),
+              HasSubstr("reply a1 answers no user message"));
+}
+
+TEST_F(ReplyWithoutUserMessageTest, UserTurnArrivingAfterItsReplyIsNotUsed) {
+  v1::Turn reply = Assistant("s", "a1", "A one", "P");
+  reply.mutable_time()->set_seconds(1790000010);
+  Record(reply);
+  v1::Turn question = UserTurn("s", "u1", "Q one");
+  question.mutable_time()->set_seconds(1790000005);
+  EXPECT_TRUE(Record(question).late());
+  v1::Turn praise = UserTurn("s", "praise", "Good one, Timmy!");
+  praise.mutable_time()->set_seconds(1790000020);
+  v1::RecordTurnResponse response = Record(praise);
+  EXPECT_TRUE(response.praise());
+  EXPECT_TRUE(response.example_id().empty());
+  EXPECT_THAT(response.not_captured_reason(),
+              HasSubstr("reply a1 answers no user message"));
+  EXPECT_EQ(Stats().praise_uncredited(), 1);
+  ExpectNothingStored();
+}
+
+TEST_F(ReplyWithoutUserMessageTest, ThumbsOnSuchAReplyIsNotFound) {
+  Record(Assistant("greet", "a0", "Hi, I am Timmy.", "P"));
+  v1::RecordFeedbackRequest request;
+  request.set_session_id("greet");
+  request.set_positive(true);
+  absl::Status latest = service_->RecordFeedback(request).status();
+  EXPECT_EQ(latest.code(), absl::StatusCode::kNotFound) << latest;
+  EXPECT_THAT(latest.message(), HasSubstr("reply a0 answers no user message"));
+  request.set_turn_id("a0");
+  absl::Status named = service_->RecordFeedback(request).status();
+  EXPECT_EQ(named.code(), absl::StatusCode::kNotFound) << named;
+  ExpectNothingStored();
+}
+
+TEST_F(ReplyWithoutUserMessageTest, PreferenceBetweenSuchRepliesIsRefused) {
+  Record(UserTurn("s", "u1", "Q one"));
+  for (const char* id : {"a1", "a2"}) {
+    v1::Turn reply = Assistant("s", id, absl::StrCat("answer ", id), "P");
+    reply.set_reply_to("gone");  // alternatives to a question not held
+    Record(reply);
+  }
+  v1::RecordFeedbackRequest request;
+  request.set_session_id("s");
+  request.set_preferred_turn_id("a2");
+  request.set_rejected_turn_id("a1");
+  // (The window keeps only the latest of them whole: a1 is not ratable.)
+  absl::Status refused = service_->RecordFeedback(request).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  ExpectNothingStored();
+}
+
+// Windows journaled before empty texts were refused at RecordTurn.
+TEST_F(ReplyWithoutUserMessageTest, JournaledEmptyTextsAreNotCredited) {
+  service_.reset();
+  const absl::Time now = absl::Now();
+  {
+    auto journal = SessionJournal::Open(
+        Env::Default(), dir_.path(), /*shards=*/1, now - absl::Hours(1),
+        [](absl::string_view, absl::Time,
+           absl::FunctionRef<void(SessionWindow&)>) {});
+    ASSERT_TRUE(journal.ok()) << journal.status();
+    auto add = [&](const std::string& session, const std::string& id,
+                   v1::Role role, const std::string& text) {
+      v1::Turn turn = BasicTurn(session, id, role, text);
+      *turn.mutable_time() = ToProtoTime(now);
+      ASSERT_TRUE((*journal)->Append(0, *StoredTurn::FromTurn(turn), now).ok());
+    };
+    add("empty-question", "u1", v1::ROLE_USER, "");
+    add("empty-question", "a1", v1::ROLE_ASSISTANT, "A one");
+    add("empty-reply", "u1", v1::ROLE_USER, "Q one");
+    add("empty-reply", "a1", v1::ROLE_ASSISTANT, "");
+    add("empty-question-pair", "u1", v1::ROLE_USER, "");
+    add("empty-question-pair", "a1", v1::ROLE_ASSISTANT, "A one");
+    add("empty-question-pair", "a2", v1::ROLE_ASSISTANT, "A two");
+  }
+  Reopen();
+  v1::RecordTurnResponse praise =
+      Record(UserTurn("empty-question", "praise", "Good one, Timmy!"));
+  EXPECT_TRUE(praise.example_id().empty());
+  EXPECT_THAT(praise.not_captured_reason(),
+              HasSubstr("reply a1 answers an empty user message (turn u1)"));
+  praise = Record(UserTurn("empty-reply", "praise", "Good one, Timmy!"));
+  EXPECT_TRUE(praise.example_id().empty());
+  EXPECT_THAT(praise.not_captured_reason(), HasSubstr("reply a1 is empty"));
+  EXPECT_EQ(Stats().praise_uncredited(), 2);
+  v1::RecordFeedbackRequest preference;
+  preference.set_session_id("empty-question-pair");
+  preference.set_preferred_turn_id("a2");
+  preference.set_rejected_turn_id("a1");
+  absl::Status refused = service_->RecordFeedback(preference).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_THAT(refused.message(),
+              HasSubstr("reply a2 answers an empty user message (turn u1)"));
+  ExpectNothingStored();
 }
 
 TEST_F(CaptureServiceTest, OrdinaryTurnsCaptureNothing) {
@@ -625,6 +781,28 @@ TEST_F(CaptureServiceTest, ImportIsIdempotent) {
   bad.add_examples()->set_praise_text("no reply");
   EXPECT_EQ(service_->ImportExamples(bad).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(CaptureServiceTest, ImportOfAnExampleWithoutUserTextStoresNothing) {
+  v1::ImportExamplesRequest request;
+  v1::Example* good = request.add_examples();
+  good->mutable_user_turn()->set_text("Say the word.");
+  good->mutable_assistant_turn()->set_text("Jack-o-leoh!");
+  request.add_examples()->mutable_assistant_turn()->set_text("x");
+  absl::Status refused = service_->ImportExamples(request).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.message(), HasSubstr("examples[1]: user_turn.text"));
+
+  v1::ImportExamplesRequest empty_rejected;
+  *empty_rejected.add_examples() = *good;
+  empty_rejected.mutable_examples(0)->mutable_rejected_turn()->set_turn_id("r");
+  refused = service_->ImportExamples(empty_rejected).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.message(), HasSubstr("examples[0]: rejected_turn.text"));
+
+  EXPECT_TRUE(AllExamples().empty());
+  EXPECT_EQ(Stats().examples_total(), 0);
+  EXPECT_EQ(Stats().dataset_bytes(), 0);
 }
 
 TEST_F(CaptureServiceTest, ExportFiltersByLabelAndTime) {

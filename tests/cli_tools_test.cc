@@ -31,6 +31,7 @@
 #include "gtest/gtest.h"
 #include "src/storage/example_store.h"
 #include "src/tools/markdown_import.h"
+#include "src/util/env.h"
 #include "tests/util/cli.h"
 #include "tests/util/json_messages.h"
 #include "tests/util/running_server.h"
@@ -396,6 +397,35 @@ TEST_F(CliToolsTest, FailedExportLeavesTheOldFileAndNoTemporaryFile) {
   auto listing = RunProcess({"/bin/ls", "-a", dir_.path()});
   ASSERT_TRUE(listing.ok());
   EXPECT_THAT(listing->out, Not(HasSubstr(".tmp"))) << listing->out;
+}
+
+// Stored before capture refused a reply that answers no user message.
+TEST_F(CliToolsTest, ExportLeavesOutExamplesWithoutAUserMessageAndSaysSo) {
+  const std::string old_dir = dir_.File("old");
+  ASSERT_TRUE(Env::Default()->CreateDirIfMissing(old_dir).ok());
+  {
+    ExampleStore::Options options;
+    options.data_dir = old_dir;
+    auto store = ExampleStore::Open(Env::Default(), options, nullptr, nullptr);
+    ASSERT_TRUE(store.ok()) << store.status();
+    v1::Example example;
+    example.mutable_captured_at()->set_seconds(1790000000);
+    example.set_label(v1::LABEL_POSITIVE);
+    example.set_id("ex-greeting");
+    example.mutable_assistant_turn()->set_text("Hi, I am Timmy.");
+    ASSERT_TRUE((*store)->Append(example).ok());
+    example.set_id("ex-answer");
+    example.mutable_user_turn()->set_text("Who are you?");
+    ASSERT_TRUE((*store)->Append(example).ok());
+  }
+  ProcessResult result =
+      Cli({"export", "--format=sharegpt", "--out=-", "--data_dir=" + old_dir});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  ASSERT_THAT(Lines(result.out), SizeIs(1));
+  EXPECT_THAT(result.out, HasSubstr("Who are you?"));
+  EXPECT_THAT(result.err,
+              HasSubstr("exported 1 example to stdout (1 example left out: "
+                        "no user message or reply to learn from)"));
 }
 
 TEST_F(CliToolsTest, ExportRejectsBadFlagsBeforeWritingAnything) {

@@ -242,6 +242,31 @@ TEST(FormatExportLineTest, EveryFormatIsOneLine) {
   }
 }
 
+// Stored before capture and import refused them.
+TEST(FormatExportLineTest, ExamplesWithoutAUserMessageOrReplyAreLeftOut) {
+  v1::Example no_user = Fixture();
+  no_user.mutable_user_turn()->clear_text();
+  v1::Example no_reply = Fixture();
+  no_reply.mutable_assistant_turn()->clear_text();
+  v1::Example pair_no_user = PairFixture();
+  pair_no_user.clear_user_turn();
+  v1::Example pair_no_rejected = PairFixture();
+  pair_no_rejected.mutable_rejected_turn()->clear_text();
+  for (const v1::Example* e :
+       {&no_user, &no_reply, &pair_no_user, &pair_no_rejected}) {
+    EXPECT_FALSE(HasExchange(*e));
+    for (ExportFormat f : kAllFormats) {
+      if (f == ExportFormat::kFullJsonl) {
+        EXPECT_NE(Line(f, *e), "") << "the backup format keeps everything";
+      } else {
+        EXPECT_EQ(Line(f, *e), "") << ExportFormatName(f);
+      }
+    }
+  }
+  EXPECT_TRUE(HasExchange(Fixture()));
+  EXPECT_TRUE(HasExchange(PairFixture()));
+}
+
 TEST(ParseExportFormatTest, NamesAndErrors) {
   for (ExportFormat f : kAllFormats) {
     auto parsed = ParseExportFormat(ExportFormatName(f));

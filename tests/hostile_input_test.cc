@@ -162,6 +162,7 @@ TEST_F(HostileInputTest, TimestampsOutsideTheProtobufRangeAreInvalid) {
 
   v1::ImportExamplesRequest import;
   v1::Example* example = import.add_examples();
+  example->mutable_user_turn()->set_text("question");
   example->mutable_assistant_turn()->set_text("reply");
   example->mutable_captured_at()->set_seconds(kYear10000);
   auto imported = service_->ImportExamples(import);

@@ -99,7 +99,7 @@ TEST_F(LegacyFixtureTest, LongerFenceKeepsShorterAndIndentedRuns) {
 
 TEST_F(LegacyFixtureTest, EmptyBlocksAndBlankLinesInsideBlocks) {
   const v1::Example& e = examples_[2];
-  EXPECT_EQ(e.user_turn().text(), "");
+  EXPECT_EQ(e.user_turn().text(), "\nWhat now?\n");
   EXPECT_EQ(e.assistant_turn().system_prompt(), "");
   EXPECT_EQ(e.assistant_turn().text(), "\n\nSpaced out.\n");
   EXPECT_TRUE(e.metadata().empty());
@@ -245,6 +245,19 @@ TEST(ParseLegacyMarkdownTest, MissingOrRepeatedSectionsAreInvalid) {
   std::string twice = OneExample();
   twice += "\n### User Message (n-3):\n```\nagain\n```\n";
   ExpectInvalid(twice, "second");
+}
+
+TEST(ParseLegacyMarkdownTest, EmptyUserMessageOrReplyIsInvalidNamingItsLine) {
+  // Line 7 is the "### User Message (n-3):" heading.
+  ExpectInvalid(OneExample(""), "line 7: the user message is empty");
+  std::string no_lines = OneExample();
+  no_lines.replace(no_lines.find("```\nhi\n```"), 10, "```\n```");
+  ExpectInvalid(no_lines, "line 7: the user message is empty");
+  ExpectInvalid(OneExample("hi", ""), "the assistant response is empty");
+  // A message of spaces is not empty: the user sent it.
+  auto parsed = ParseLegacyMarkdown(OneExample(" "));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ((*parsed)[0].user_turn().text(), " ");
 }
 
 TEST(ParseLegacyMarkdownTest, MetadataMustBeAJsonObject) {

@@ -5,6 +5,7 @@
 #include "src/session/session_table.h"
 #include "src/storage/data_dir_files.h"
 #include "src/util/env.h"
+#include "src/util/proto_time.h"
 #include "tests/util/temp_dir.h"
 #include "tests/util/text_files.h"
 #include "tests/util/turns.h"
@@ -60,6 +61,47 @@ TEST(SessionTableJournalTest, AppliedTurnsSurviveARestart) {
   EXPECT_GT(replayed, 0);
   EXPECT_EQ(LatestUser(table, "s"), "49");
   EXPECT_EQ(LatestUser(table, "t"), "");
+}
+
+// A session expires whole: one still live comes back with its older turns
+// (the user turn its latest reply answers), an idle one not at all.
+TEST(SessionTableJournalTest, LiveSessionReplaysWholeIdleOneNotAtAll) {
+  TempDir dir;
+  const absl::Duration ttl = absl::Minutes(30);
+  {
+    auto journal =
+        SessionJournal::Open(Env::Default(), dir.path(), 1, kStart - ttl,
+                             [](absl::string_view, absl::Time,
+                                absl::FunctionRef<void(SessionWindow&)>) {});
+    ASSERT_TRUE(journal.ok()) << journal.status();
+    auto add = [&](const std::string& session, const std::string& id,
+                   v1::Role role, absl::Duration ago) {
+      v1::Turn turn = BasicTurn(session, id, role, "text of " + id);
+      *turn.mutable_time() = ToProtoTime(kStart - ago);
+      ASSERT_TRUE((*journal)
+                      ->Append(0, *StoredTurn::FromTurn(turn), kStart - ago)
+                      .ok());
+    };
+    add("live", "u1", v1::ROLE_USER, absl::Minutes(40));
+    add("live", "a1", v1::ROLE_ASSISTANT, absl::Minutes(40));
+    add("live", "a2", v1::ROLE_ASSISTANT, absl::Minutes(15));
+    add("idle", "u1", v1::ROLE_USER, absl::Minutes(40));
+  }
+  SessionTable table(100, ttl, /*shards=*/1);
+  int64_t replayed = -1;
+  ASSERT_TRUE(
+      table.OpenJournal(Env::Default(), dir.path(), kStart - ttl, &replayed)
+          .ok());
+  EXPECT_EQ(replayed, 3);
+  std::string answered;
+  table.WithExistingSession("live", kStart, [&](SessionWindow& window) {
+    EXPECT_EQ(window.latest_assistant()->turn_id(), "a2");
+    if (window.answered_user() != nullptr) {
+      answered = window.answered_user()->turn_id();
+    }
+  });
+  EXPECT_EQ(answered, "u1");
+  EXPECT_EQ(LatestUser(table, "idle"), "");
 }
 
 // Erasure: the session leaves the window and the journal's bytes at once;

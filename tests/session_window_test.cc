@@ -197,6 +197,28 @@ TEST(SessionWindowTest, RegenerationsAnswerTheUserTurnTheyName) {
   EXPECT_TRUE(window.AlternativesTo(*window.FindReply("a3")).empty());
 }
 
+// Crediting such a reply is refused by CaptureService (an example needs
+// the user message); the window only says there is none.
+TEST(SessionWindowTest, ReplyToATurnThatIsNoHeldUserTurnAnswersNothing) {
+  SessionWindow window;
+  window.Apply(TimedTurn(v1::ROLE_ASSISTANT, "a0", 10));
+  window.Apply(TimedTurn(v1::ROLE_USER, "u1", 11));
+  window.Apply(TimedTurn(v1::ROLE_ASSISTANT, "a1", 12, /*reply_to=*/"a0"));
+  EXPECT_EQ(window.answered_user(), nullptr);
+  window.Apply(TimedTurn(v1::ROLE_ASSISTANT, "a2", 13, /*reply_to=*/"nope"));
+  EXPECT_EQ(window.answered_user(), nullptr);
+  EXPECT_EQ(window.turns().size(), 4u) << "the replies are still held";
+}
+
+TEST(SessionWindowTest, LateUserTurnIsNotTheQuestionOfAnEarlierReply) {
+  SessionWindow window;
+  window.Apply(TimedTurn(v1::ROLE_ASSISTANT, "a1", 10));
+  EXPECT_EQ(window.Apply(TimedTurn(v1::ROLE_USER, "u1", 5)),
+            ApplyResult::kLate);
+  EXPECT_EQ(window.answered_user(), nullptr);
+  EXPECT_EQ(window.latest_user(), nullptr);
+}
+
 TEST(SessionWindowTest, ApproximateBytesGrowsWithText) {
   SessionWindow small;
   small.Apply(MakeTurn(v1::ROLE_ASSISTANT, "a", "x"));

@@ -50,6 +50,18 @@ TEST(StoredTurnTest, GivesATurnWithoutIdTheIdItIsHanded) {
   EXPECT_EQ(stored->ToProto().system_prompt(), turn.system_prompt());
 }
 
+TEST(StoredTurnTest, KnowsWhetherItHasTextAcrossCopies) {
+  TurnPtr reply = StoredTurn::FromTurn(Reply());
+  EXPECT_TRUE(reply->has_text());
+  EXPECT_TRUE(StoredTurn::Slim(reply)->has_text());
+  v1::Turn empty = Reply();
+  empty.clear_text();
+  TurnPtr stored = StoredTurn::FromTurn(empty);
+  EXPECT_FALSE(stored->has_text());
+  EXPECT_FALSE(StoredTurn::Slim(stored)->has_text());
+  EXPECT_FALSE((*StoredTurn::FromBytes(stored->bytes()))->has_text());
+}
+
 TEST(StoredTurnTest, FromBytesChecksThatTheyParse) {
   TurnPtr stored = StoredTurn::FromTurn(Reply());
   auto copy = StoredTurn::FromBytes(stored->bytes());

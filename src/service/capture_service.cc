@@ -101,6 +101,31 @@ struct Credit {
   std::vector<TurnPtr> alternatives;
 };
 
+// Why crediting `credit` would make no example, or "" when it makes one:
+// an example teaches a reply to a user message, so it needs both, with
+// text. (The window links a reply to no user turn when the reply came
+// before any, or its reply_to names none the window holds.)
+std::string WhyNothingToCredit(const Credit& credit) {
+  const StoredTurn& reply = *credit.reply;
+  if (!reply.has_text()) {
+    return absl::StrCat("reply ", reply.turn_id(), " is empty");
+  }
+  if (credit.user == nullptr) {
+    return absl::StrCat(
+        "reply ", reply.turn_id(), " answers no user message ",
+        reply.reply_to_fingerprint() != 0
+            ? "(its reply_to names no user turn the session still holds)"
+            : "(none came before it in the session; a user message sent "
+              "after its reply is late and not applied)");
+  }
+  if (!credit.user->has_text()) {
+    return absl::StrCat("reply ", reply.turn_id(),
+                        " answers an empty user message (turn ",
+                        credit.user->turn_id(), ")");
+  }
+  return std::string();
+}
+
 // Reads what crediting `reply` needs from `window` (under its lock).
 Credit CreditOf(const SessionWindow& window, TurnPtr reply) {
   Credit credit;
@@ -606,7 +631,8 @@ TurnPtr CaptureServiceImpl::AnswerRetry(absl::string_view session_id,
     response->set_example_id(std::move(captured_id));
     return nullptr;
   }
-  if (seen.retried_praise == nullptr || seen.credit.reply == nullptr) {
+  if (seen.retried_praise == nullptr || seen.credit.reply == nullptr ||
+      !WhyNothingToCredit(seen.credit).empty()) {
     return nullptr;
   }
   // Capture what the first attempt should have (see NoteRetriedFeedback).
@@ -636,6 +662,11 @@ TurnPtr CaptureServiceImpl::CountNewTurn(const TurnPtr& turn,
     praise_uncredited_.fetch_add(1, std::memory_order_relaxed);
     response->set_not_captured_reason(
         "no assistant reply in this session yet: nothing to credit");
+    return nullptr;
+  }
+  if (std::string why = WhyNothingToCredit(seen.credit); !why.empty()) {
+    praise_uncredited_.fetch_add(1, std::memory_order_relaxed);
+    response->set_not_captured_reason(absl::StrCat(why, ": nothing to credit"));
     return nullptr;
   }
   return turn;
@@ -893,6 +924,10 @@ CaptureServiceImpl::FindRatedReply(const v1::RecordFeedbackRequest& request,
     return absl::NotFoundError(absl::StrCat("session ", request.session_id(),
                                             " has no assistant reply to rate"));
   }
+  if (std::string why = WhyNothingToCredit(credit); !why.empty()) {
+    return absl::NotFoundError(absl::StrCat("session ", request.session_id(),
+                                            " has no reply to rate: ", why));
+  }
   return std::nullopt;
 }
 
@@ -979,6 +1014,16 @@ absl::Status CaptureServiceImpl::FindPreference(
     return absl::FailedPreconditionError(absl::StrCat(
         "replies ", request.preferred_turn_id(), " and ",
         request.rejected_turn_id(), " do not answer the same user turn"));
+  }
+  // The rejected reply answers the same user message: only its own text is
+  // left to check.
+  std::string why = WhyNothingToCredit(credit);
+  if (why.empty() && !rejected->has_text()) {
+    why = absl::StrCat("reply ", rejected->turn_id(), " is empty");
+  }
+  if (!why.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "no preference to store in session ", request.session_id(), ": ", why));
   }
   return absl::OkStatus();
 }
@@ -1204,6 +1249,18 @@ absl::StatusOr<v1::ImportExamplesResponse> CaptureServiceImpl::ImportExamples(
     if (example.assistant_turn().text().empty()) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "examples[%d]: assistant_turn.text (the reply, n-1) is required", i));
+    }
+    if (example.user_turn().text().empty()) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "examples[%d]: user_turn.text (the user message the reply answers, "
+          "n-3) is required",
+          i));
+    }
+    if (example.has_rejected_turn() && example.rejected_turn().text().empty()) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "examples[%d]: rejected_turn.text (the rejected reply of a pair) "
+          "is required",
+          i));
     }
     if (static_cast<int64_t>(example.ByteSizeLong()) >
         options_.max_turn_bytes * 4) {

@@ -76,15 +76,28 @@ absl::Status SessionJournal::ReplayFile(const std::string& path,
         }
         entries.push_back(std::move(journaled));
       });
+  auto session_of =
+      [](const v1::SessionJournalEntry& journaled) -> const std::string& {
+    return journaled.has_turn() ? journaled.turn().session_id()
+                                : journaled.session_id();
+  };
+  // A session expires as a whole, when its last entry is older than
+  // expire_before: dropping only its older entries would cut a live window
+  // (the user turn its latest reply answers, say) in two.
+  absl::flat_hash_map<std::string, absl::Time> last_received;
+  for (const v1::SessionJournalEntry& journaled : entries) {
+    absl::Time& last =
+        last_received.try_emplace(session_of(journaled), absl::InfinitePast())
+            .first->second;
+    last = std::max(last, FromProtoTime(journaled.received_at()));
+  }
   for (size_t i = 0; i < entries.size(); ++i) {
     const v1::SessionJournalEntry& journaled = entries[i];
-    const std::string& session_id = journaled.has_turn()
-                                        ? journaled.turn().session_id()
-                                        : journaled.session_id();
+    const std::string& session_id = session_of(journaled);
     auto erased = erased_at.find(session_id);
     if (erased != erased_at.end() && i < erased->second) continue;
+    if (last_received[session_id] < expire_before) continue;
     const absl::Time received_at = FromProtoTime(journaled.received_at());
-    if (received_at < expire_before) continue;
     if (!journaled.has_turn()) {
       std::vector<uint64_t> seen(journaled.seen_id_fingerprints().begin(),
                                  journaled.seen_id_fingerprints().end());

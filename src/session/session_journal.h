@@ -38,9 +38,11 @@ class SessionJournal {
       std::function<void(absl::string_view session_id, absl::Time received_at,
                          absl::FunctionRef<void(SessionWindow&)> apply)>;
 
-  // Replays every journaled entry received after `expire_before`, in order
-  // per file, then empties the files: call CompactShard() for every shard
-  // right after replay to write the windows back.
+  // Replays, in order per file, every journaled entry of each session whose
+  // latest entry was received after `expire_before` (a live session comes
+  // back whole, an idle one not at all), then empties the files: call
+  // CompactShard() for every shard right after replay to write the windows
+  // back.
   static absl::StatusOr<std::unique_ptr<SessionJournal>> Open(
       Env* env, const std::string& data_dir, int shards,
       absl::Time expire_before, const Replay& replay);

@@ -14,6 +14,7 @@ StoredTurn::StoredTurn(std::string bytes, const v1::Turn& turn,
     : bytes_(std::move(bytes)),
       turn_id_(std::move(turn_id)),
       role_(turn.role()),
+      has_text_(!turn.text().empty()),
       time_(turn.has_time() ? FromProtoTime(turn.time()) : time),
       reply_to_fingerprint_(
           turn.reply_to().empty() ? 0 : TurnIdFingerprint(turn.reply_to())) {}
@@ -22,6 +23,7 @@ StoredTurn::StoredTurn(std::string bytes, const StoredTurn& same_turn)
     : bytes_(std::move(bytes)),
       turn_id_(same_turn.turn_id_),
       role_(same_turn.role_),
+      has_text_(same_turn.has_text_),
       time_(same_turn.time_),
       reply_to_fingerprint_(same_turn.reply_to_fingerprint_) {}
 

@@ -39,6 +39,9 @@ class StoredTurn {
   // Assistant turns: TurnIdFingerprint of the user turn they name as
   // answered (reply_to), or 0 when they name none.
   uint64_t reply_to_fingerprint() const { return reply_to_fingerprint_; }
+  // False when the turn's text is empty: such a turn can be neither the
+  // user message nor the reply of an example.
+  bool has_text() const { return has_text_; }
   const std::string& bytes() const { return bytes_; }
 
   // The turn without what only its own exchange needs (system prompt,
@@ -57,14 +60,15 @@ class StoredTurn {
   // Use the factories; public for std::make_shared.
   StoredTurn(std::string bytes, const v1::Turn& turn, std::string turn_id,
              absl::Time time);
-  // `bytes` are `same_turn`'s with fields its id, role, time and reply_to do
-  // not depend on left out.
+  // `bytes` are `same_turn`'s with fields its id, role, time, reply_to and
+  // text do not depend on left out.
   StoredTurn(std::string bytes, const StoredTurn& same_turn);
 
  private:
   const std::string bytes_;
   const std::string turn_id_;
   const v1::Role role_;
+  const bool has_text_;
   const absl::Time time_;
   const uint64_t reply_to_fingerprint_;
 };

@@ -214,11 +214,17 @@ std::string SystemContent(const v1::Example& example) {
   return content;
 }
 
+bool HasExchange(const v1::Example& example) {
+  return !example.user_turn().text().empty() &&
+         !example.assistant_turn().text().empty() &&
+         (!IsPair(example) || !example.rejected_turn().text().empty());
+}
+
 absl::StatusOr<std::string> FormatExportLine(ExportFormat format,
                                              const v1::Example& example,
                                              const ExportOptions& options) {
   if (format != ExportFormat::kFullJsonl &&
-      IsPairFormat(format) != IsPair(example)) {
+      (IsPairFormat(format) != IsPair(example) || !HasExchange(example))) {
     return std::string();
   }
   switch (format) {

@@ -62,9 +62,16 @@ struct ExportOptions {
   int history = -1;
 };
 
+// True when `example` has what a training format teaches: a user message
+// (n-3) and a reply (n-1), and for a pair the rejected reply, each with
+// text. Capture and import refuse examples without; ones stored before
+// they did are left out of every format but kFullJsonl.
+bool HasExchange(const v1::Example& example);
+
 // One JSON line for `example` without the trailing newline, or an empty
-// string when `format` leaves the example out (see above).
-// Fails only when the example cannot be printed as JSON (invalid UTF-8).
+// string when `format` leaves the example out (see above, and
+// HasExchange). Fails only when the example cannot be printed as JSON
+// (invalid UTF-8).
 absl::StatusOr<std::string> FormatExportLine(
     ExportFormat format, const v1::Example& example,
     const ExportOptions& options = ExportOptions());

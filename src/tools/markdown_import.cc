@@ -142,7 +142,7 @@ class LegacyMarkdownParser {
 
     absl::optional<std::string> user, prompt, reply, metadata;
     absl::optional<std::string> rejected, rejected_prompt;
-    size_t metadata_line = 0;
+    size_t metadata_line = 0, user_line = 0, reply_line = 0;
     while (true) {
       SkipBlankLines();
       if (AtEnd() || IsRule(lines_[i_])) break;
@@ -167,10 +167,12 @@ class LegacyMarkdownParser {
       absl::optional<std::string>* slot = nullptr;
       if (absl::StartsWith(title, "User Message")) {
         slot = &user;
+        user_line = heading;
       } else if (absl::StartsWith(title, "System Prompt")) {
         slot = &prompt;
       } else if (absl::StartsWith(title, "Assistant Response")) {
         slot = &reply;
+        reply_line = heading;
       } else if (absl::StartsWith(title, "Metadata")) {
         slot = &metadata;
         metadata_line = heading;
@@ -191,6 +193,18 @@ class LegacyMarkdownParser {
     if (!reply.has_value()) {
       return Error(start,
                    "example has no \"### Assistant Response (n-1):\" section");
+    }
+    // An example teaches a reply to a user message: with either empty it
+    // teaches nothing, and ImportExamples refuses it.
+    if (user->empty()) {
+      return Error(user_line,
+                   "the user message is empty; an example needs the message "
+                   "the reply answers (remove this example or fill it in)");
+    }
+    if (reply->empty()) {
+      return Error(reply_line,
+                   "the assistant response is empty; an example needs the "
+                   "reply (remove this example or fill it in)");
     }
 
     if (metadata.has_value() && !IsBlank(*metadata)) {

@@ -60,8 +60,9 @@ namespace ftcapture {
 //   Example.history in order; "**Rejected Response (n-1):**" and
 //   "**Rejected System Prompt with Memories (n-2):**" a pair's
 //   rejected_turn. Any other bold label line is an error.
-// - User Message and Assistant Response are required; the prompt and the
-//   metadata may be missing.
+// - User Message and Assistant Response are required and must not be empty
+//   (an example teaches a reply to a user message); the prompt and the
+//   metadata may be missing or empty.
 //
 // Each example comes back with source SOURCE_IMPORTED, rule "imported",
 // status PENDING, label POSITIVE (NEGATIVE for "**Criticism:**"),
