@@ -69,6 +69,10 @@ def turn_payload(role: int, turn_id: str, text: str, metadata,
   (copied, so later changes to the caller's dict or list do not leak in) and
   the time it happened. The proto is built on the sender's thread."""
   check_text("text", text)
+  if not text.strip():
+    # The server refuses it (INVALID_ARGUMENT); say so in the caller's
+    # thread instead of logging it later from the sender.
+    raise ValueError("text must not be empty or only whitespace")
   check_text("system_prompt", system_prompt)
   check_text("reply_to", reply_to)
   return (role, turn_id, text, dict(metadata) if metadata else None,

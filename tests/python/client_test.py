@@ -296,6 +296,9 @@ class BlockingClientTest(ServerTestCase):
     self.assertEqual(again.example_id, result.example_id)
     with self.assertRaises(ValueError):  # checked before anything is sent
       capture.user("b", "", "no id")
+    for blank in ("", " \n\t"):
+      with self.assertRaises(ValueError):
+        capture.assistant("b", "a9", blank, system_prompt="You are Timmy.")
     with self.assertRaises(errors.InvalidArgument) as raised:
       capture.user("b", "u3", "x" * (2 << 20))
     self.assertIn("max_turn_bytes", str(raised.exception))
