@@ -783,7 +783,7 @@ TEST_F(CaptureServiceTest, ImportIsIdempotent) {
             absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(CaptureServiceTest, ImportOfAnExampleWithoutUserTextStoresNothing) {
+TEST_F(CaptureServiceTest, ImportOfAnExampleWithoutTextStoresNothing) {
   v1::ImportExamplesRequest request;
   v1::Example* good = request.add_examples();
   good->mutable_user_turn()->set_text("Say the word.");
@@ -799,6 +799,19 @@ TEST_F(CaptureServiceTest, ImportOfAnExampleWithoutUserTextStoresNothing) {
   refused = service_->ImportExamples(empty_rejected).status();
   EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(refused.message(), HasSubstr("examples[0]: rejected_turn.text"));
+
+  // Whitespace is no text either, as at RecordTurn.
+  v1::ImportExamplesRequest blank;
+  *blank.add_examples() = *good;
+  blank.mutable_examples(0)->mutable_user_turn()->set_text(" \n\xC2\xA0");
+  refused = service_->ImportExamples(blank).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.message(), HasSubstr("examples[0]: user_turn.text"));
+  blank.mutable_examples(0)->mutable_user_turn()->set_text("Say it.");
+  blank.mutable_examples(0)->mutable_assistant_turn()->set_text("\t");
+  refused = service_->ImportExamples(blank).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.message(), HasSubstr("examples[0]: assistant_turn.text"));
 
   EXPECT_TRUE(AllExamples().empty());
   EXPECT_EQ(Stats().examples_total(), 0);

@@ -1246,20 +1246,23 @@ absl::StatusOr<v1::ImportExamplesResponse> CaptureServiceImpl::ImportExamples(
   // Validate everything first, so a bad request stores nothing.
   for (int i = 0; i < request.examples_size(); ++i) {
     const v1::Example& example = request.examples(i);
-    if (example.assistant_turn().text().empty()) {
+    if (IsBlankText(example.assistant_turn().text())) {
       return absl::InvalidArgumentError(absl::StrFormat(
-          "examples[%d]: assistant_turn.text (the reply, n-1) is required", i));
-    }
-    if (example.user_turn().text().empty()) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "examples[%d]: user_turn.text (the user message the reply answers, "
-          "n-3) is required",
+          "examples[%d]: assistant_turn.text (the reply, n-1) is required "
+          "and not only whitespace",
           i));
     }
-    if (example.has_rejected_turn() && example.rejected_turn().text().empty()) {
+    if (IsBlankText(example.user_turn().text())) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "examples[%d]: user_turn.text (the user message the reply answers, "
+          "n-3) is required and not only whitespace",
+          i));
+    }
+    if (example.has_rejected_turn() &&
+        IsBlankText(example.rejected_turn().text())) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "examples[%d]: rejected_turn.text (the rejected reply of a pair) "
-          "is required",
+          "is required and not only whitespace",
           i));
     }
     if (static_cast<int64_t>(example.ByteSizeLong()) >

@@ -196,7 +196,9 @@ size_t UnicodeSpaceBytes(absl::string_view text) {
   return 0;
 }
 
-bool IsBlank(absl::string_view text) {
+}  // namespace
+
+bool IsBlankText(absl::string_view text) {
   while (!text.empty()) {
     if (absl::ascii_isspace(static_cast<unsigned char>(text[0]))) {
       text.remove_prefix(1);
@@ -208,8 +210,6 @@ bool IsBlank(absl::string_view text) {
   }
   return true;
 }
-
-}  // namespace
 
 absl::Status CheckTurnRoleAndText(const v1::Turn& turn) {
   if (turn.role() == v1::ROLE_UNSPECIFIED) {
@@ -224,7 +224,7 @@ absl::Status CheckTurnRoleAndText(const v1::Turn& turn) {
   if (turn.text().empty()) {
     return absl::InvalidArgumentError("turn.text is required");
   }
-  if (IsBlank(turn.text())) {
+  if (IsBlankText(turn.text())) {
     return absl::InvalidArgumentError(
         "turn.text is only whitespace; a turn needs text");
   }
