@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "server/grpc_status.h"
+#include "server/raw_messages.h"
 #include "server/reused_messages.h"
 
 namespace ftcapture {
@@ -172,11 +173,8 @@ class TurnStreamReactor final : public TurnReactor {
       failed.set_error_code(result.status().raw_code());
       failed.set_error_message(std::string(result.status().message()));
     }
-    response_bytes_.Clear();
-    bool own_buffer = false;
     grpc::Status serialized =
-        grpc::SerializationTraits<v1::RecordTurnResponse>::Serialize(
-            result.ok() ? *result : failed, &response_bytes_, &own_buffer);
+        SerializeMessage(result.ok() ? *result : failed, &response_bytes_);
     grpc::Status finish;
     {
       MutexLock lock(&mu_);

@@ -37,6 +37,7 @@
 #include "src/util/mutex.h"
 #include "src/util/proto_time.h"
 #include "src/util/stable_hash.h"
+#include "src/util/visible_text.h"
 
 namespace ftcapture {
 namespace {

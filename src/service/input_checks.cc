@@ -4,8 +4,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -173,42 +171,6 @@ bool TurnPassesChecks(const v1::Turn& turn) {
 absl::Status CheckTurnInput(const v1::Turn& turn) {
   if (TurnPassesChecks(turn)) return absl::OkStatus();
   return CheckClientInput(turn, "turn");
-}
-
-namespace {
-
-// Bytes of the Unicode space character `text` starts with, other than
-// ASCII, or 0: the White_Space characters a client may pad with (no-break,
-// next line, ogham, U+2000..U+200A, line and paragraph separators, narrow
-// no-break, medium mathematical and ideographic spaces).
-size_t UnicodeSpaceBytes(absl::string_view text) {
-  static constexpr absl::string_view kSpaces[] = {
-      "\xC2\xA0",     "\xC2\x85",     "\xE1\x9A\x80", "\xE2\x80\xA8",
-      "\xE2\x80\xA9", "\xE2\x80\xAF", "\xE2\x81\x9F", "\xE3\x80\x80"};
-  for (absl::string_view space : kSpaces) {
-    if (absl::StartsWith(text, space)) return space.size();
-  }
-  if (text.size() >= 3 && text[0] == '\xE2' && text[1] == '\x80' &&
-      static_cast<uint8_t>(text[2]) >= 0x80 &&
-      static_cast<uint8_t>(text[2]) <= 0x8A) {
-    return 3;  // U+2000..U+200A
-  }
-  return 0;
-}
-
-}  // namespace
-
-bool IsBlankText(absl::string_view text) {
-  while (!text.empty()) {
-    if (absl::ascii_isspace(static_cast<unsigned char>(text[0]))) {
-      text.remove_prefix(1);
-      continue;
-    }
-    const size_t space = UnicodeSpaceBytes(text);
-    if (space == 0) return false;
-    text.remove_prefix(space);
-  }
-  return true;
 }
 
 absl::Status CheckTurnRoleAndText(const v1::Turn& turn) {

@@ -28,10 +28,6 @@ absl::Status CheckClientInput(const google::protobuf::Message& message,
 // cost more than the bytes it checks: 2.8 us of a ~2 KB turn).
 absl::Status CheckTurnInput(const v1::Turn& turn);
 
-// True when `text` holds nothing but whitespace: ASCII and the common
-// Unicode spaces (no-break, en/em, ideographic, line/paragraph separators).
-bool IsBlankText(absl::string_view text);
-
 // What a turn's role decides, checked before anything is kept: the role is
 // ROLE_USER or ROLE_ASSISTANT; the text is not empty or only whitespace
 // (it would be stored as an empty message of the training data); and a

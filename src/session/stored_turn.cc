@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "src/util/proto_time.h"
 #include "src/util/stable_hash.h"
+#include "src/util/visible_text.h"
 #include "src/util/wire_format.h"
 
 namespace ftcapture {
@@ -14,7 +15,7 @@ StoredTurn::StoredTurn(std::string bytes, const v1::Turn& turn,
     : bytes_(std::move(bytes)),
       turn_id_(std::move(turn_id)),
       role_(turn.role()),
-      has_text_(!turn.text().empty()),
+      has_text_(!IsBlankText(turn.text())),
       time_(turn.has_time() ? FromProtoTime(turn.time()) : time),
       reply_to_fingerprint_(
           turn.reply_to().empty() ? 0 : TurnIdFingerprint(turn.reply_to())) {}

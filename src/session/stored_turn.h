@@ -39,8 +39,8 @@ class StoredTurn {
   // Assistant turns: TurnIdFingerprint of the user turn they name as
   // answered (reply_to), or 0 when they name none.
   uint64_t reply_to_fingerprint() const { return reply_to_fingerprint_; }
-  // False when the turn's text is empty: such a turn can be neither the
-  // user message nor the reply of an example.
+  // False when the turn's text is empty or blank (IsBlankText): such a
+  // turn can be neither the user message nor the reply of an example.
   bool has_text() const { return has_text_; }
   const std::string& bytes() const { return bytes_; }
 

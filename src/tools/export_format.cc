@@ -16,6 +16,7 @@
 #include "google/protobuf/util/type_resolver.h"
 #include "google/protobuf/util/type_resolver_util.h"
 #include "src/util/stable_hash.h"
+#include "src/util/visible_text.h"
 
 namespace ftcapture {
 namespace {
@@ -215,9 +216,9 @@ std::string SystemContent(const v1::Example& example) {
 }
 
 bool HasExchange(const v1::Example& example) {
-  return !example.user_turn().text().empty() &&
-         !example.assistant_turn().text().empty() &&
-         (!IsPair(example) || !example.rejected_turn().text().empty());
+  return !IsBlankText(example.user_turn().text()) &&
+         !IsBlankText(example.assistant_turn().text()) &&
+         (!IsPair(example) || !IsBlankText(example.rejected_turn().text()));
 }
 
 absl::StatusOr<std::string> FormatExportLine(ExportFormat format,

@@ -31,6 +31,12 @@ std::string VisibleText(absl::string_view text);
 // True when VisibleText(text) == text (the common case; no copy needed).
 bool IsVisibleText(absl::string_view text);
 
+// True when `text` holds nothing but whitespace: ASCII and the common
+// Unicode spaces (no-break, en/em, ideographic, line/paragraph separators).
+// What "no text" means wherever a turn or an example needs text: a blank
+// message teaches nothing.
+bool IsBlankText(absl::string_view text);
+
 // Offset of the first byte that is not part of well-formed UTF-8 (no
 // overlong forms, no surrogates, nothing above U+10FFFF), or npos.
 size_t FindInvalidUtf8(absl::string_view text);
