@@ -1,6 +1,5 @@
 // `ftcapture list`: ListExamples, one line per example or JSON lines.
 
-#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -19,6 +18,10 @@
 
 namespace ftcapture {
 namespace {
+
+// The ID column fits the longest id the server makes: "pair-" + 32 hex
+// digits ("ex-" and "imp-" ids are shorter), so rows stream as they come.
+constexpr int kIdWidth = 37;
 
 class ListCommand : public Command {
  public:
@@ -114,14 +117,14 @@ class ListCommand : public Command {
       }
       if (page.next_page_token().empty()) {
         if (!json_) {
-          PrintTable(context);
+          PrintHeaderOnce(context);
           *context.out << absl::StrFormat("%d of %d examples\n", shown,
                                           page.total_size());
         }
         return absl::OkStatus();
       }
       if (!all_) {
-        PrintTable(context);
+        PrintHeaderOnce(context);
         std::ostream& note = json_ ? *context.err : *context.out;
         note << absl::StrFormat(
             "%d of %d examples; next page: --page_token=%s\n", shown,
@@ -133,28 +136,19 @@ class ListCommand : public Command {
   }
 
  private:
-  // The table, once every row is in: the ID column is as wide as the
-  // longest id, and a failed call prints no part of it.
-  void PrintTable(const CommandContext& context) const {
-    if (json_) return;
-    size_t id_width = 2;  // "ID"
-    for (const TableRow& row : rows_) {
-      id_width = std::max(id_width, row.id.size());
-    }
-    const int width = static_cast<int>(id_width);
-    *context.out << absl::StrFormat("%-*s %-20s %-8s %-8s %-16s %s\n", width,
+  // The table's header, before its first row (or alone, for no rows): a
+  // call that fails before any example arrived prints no part of it.
+  void PrintHeaderOnce(const CommandContext& context) {
+    if (json_ || header_printed_) return;
+    header_printed_ = true;
+    *context.out << absl::StrFormat("%-*s %-20s %-8s %-8s %-16s %s\n", kIdWidth,
                                     "ID", "CAPTURED", "LABEL", "STATUS",
                                     "SESSION", "PRAISE");
-    for (const TableRow& row : rows_) {
-      *context.out << absl::StrFormat("%-*s %-20s %-8s %-8s %-16s %s\n", width,
-                                      row.id, row.captured, row.label,
-                                      row.status, row.session, row.praise);
-    }
   }
 
-  // Prints one example as JSON, or adds it to the table; a time JSON cannot
-  // hold (stored before times were checked) is printed as the nearest valid
-  // one, with a warning.
+  // Prints one example, as JSON or a table row; a time JSON cannot hold
+  // (stored before times were checked) is printed as the nearest valid one,
+  // with a warning.
   absl::Status PrintExample(const v1::Example& e,
                             const CommandContext& context) {
     if (json_) {
@@ -166,10 +160,13 @@ class ListCommand : public Command {
       return absl::OkStatus();
     }
     PrintReadWarnings(e, {}, *context.err);
-    rows_.push_back({e.id(), TimestampText(e.captured_at()),
-                     e.has_rejected_turn() ? "pair" : LabelName(e.label()),
-                     ReviewStatusName(e.status()), e.session_id(),
-                     OneLine(e.praise_text(), 60)});
+    PrintHeaderOnce(context);
+    *context.out << absl::StrFormat(
+        "%-*s %-20s %-8s %-8s %-16s %s\n", kIdWidth, e.id(),
+        TimestampText(e.captured_at()),
+        e.has_rejected_turn() ? "pair" : LabelName(e.label()),
+        ReviewStatusName(e.status()), e.session_id(),
+        OneLine(e.praise_text(), 60));
     return absl::OkStatus();
   }
 
@@ -198,20 +195,15 @@ class ListCommand : public Command {
         });
     if (!status.ok()) return status;
     if (!json_) {
-      PrintTable(context);
+      PrintHeaderOnce(context);
       *context.out << absl::StrFormat("%d examples from %d servers\n", shown,
                                       servers.size());
     }
     return absl::OkStatus();
   }
 
-  // One example in the table, as shown.
-  struct TableRow {
-    std::string id, captured, label, status, session, praise;
-  };
-
   v1::ListExamplesRequest request_;
-  std::vector<TableRow> rows_;  // the table before it is printed
+  bool header_printed_ = false;
   int64_t page_size_ = 0;
   std::string page_token_;
   bool all_ = false;
